@@ -1,0 +1,154 @@
+import type { Accelerator, AppKind, Backend, Input, Service, Step, Verify } from './recipe.types.gen.js';
+import type { Profile } from './profile.js';
+
+/**
+ * The plan: a recipe resolved for one profile and one set of inputs. Every template is
+ * substituted, every condition decided, every path absolute and checked to lie inside the app
+ * folder, the recipe folder (read only) or the store. `orchard plan` prints it; `install` runs it.
+ */
+export type ScriptName = 'install' | 'update' | 'start' | 'uninstall';
+export type StepKind = Step['kind'];
+
+/** A weight as the plan knows it. `pinned` is false when size or sha256 must come from the hub. */
+export interface ResolvedWeight {
+  id: string;
+  url: string;
+  mirrors: string[];
+  /** Absolute path where the app sees it: apps/<id>/models/<file>. */
+  path: string;
+  file: string;
+  size?: number;
+  sha256?: string;
+  pinned: boolean;
+  auth?: 'huggingface';
+  gatedPage?: string;
+}
+
+export interface GitParams {
+  url: string;
+  ref: string;
+  /** True when ref is a full commit hash. */
+  pinned: boolean;
+  dest: string;
+  submodules: boolean;
+}
+
+export interface ExtractParams {
+  archive: string;
+  dest: string;
+  strip: number;
+}
+
+export interface EnvParams {
+  type: 'python' | 'node' | 'none';
+  python?: string;
+  manager: 'auto' | 'uv' | 'venv';
+  /** apps/<id>/env */
+  dir: string;
+}
+
+export interface RunParams {
+  /** argv, or undefined for a shell string. */
+  argv?: string[];
+  /** Only with shell: true. */
+  shellCommand?: string;
+  shell: boolean;
+  cwd: string;
+  /** Variables the recipe sets on top of the sandbox environment. */
+  env: Record<string, string>;
+  useEnv: boolean;
+  network: boolean;
+  hosts: string[];
+}
+
+export interface WriteParams {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface FetchParams {
+  weights: ResolvedWeight[];
+}
+
+export interface LinkParams {
+  weight: ResolvedWeight;
+  to: string;
+}
+
+export interface VerifyParams {
+  probe: Verify['probe'];
+  expect: Backend;
+}
+
+export interface ParamsByKind {
+  git: GitParams;
+  extract: ExtractParams;
+  env: EnvParams;
+  run: RunParams;
+  write: WriteParams;
+  fetch: FetchParams;
+  link: LinkParams;
+  verify: VerifyParams;
+}
+
+/** What a step does to the world, for the plan's reader. */
+export interface StepEffects {
+  folders: string[];
+  writes: string[];
+  hosts: string[];
+  /** Red flags: shell strings, unpinned refs, no confinement, opt-in fallbacks… */
+  warnings: string[];
+}
+
+interface PlannedStepBase<K extends StepKind> {
+  script: ScriptName;
+  index: number;
+  /** Stable key in the install journal: the step's id, else `<kind>-<index>`. */
+  key: string;
+  kind: K;
+  title: string;
+  /** JSON pointer of the step in the recipe file, for error messages. */
+  pointer: string;
+  params: ParamsByKind[K];
+  /** sha256 of the canonical JSON of params: a changed hash re-runs the step. */
+  hash: string;
+  timeoutMs: number;
+  effects: StepEffects;
+}
+
+export type PlannedStep = { [K in StepKind]: PlannedStepBase<K> }[StepKind];
+export type PlannedStepOf<K extends StepKind> = PlannedStepBase<K>;
+
+export interface PlannedService {
+  type: Service['type'];
+  /** argv with {{port}} left as the literal `{{port}}` until the supervisor allocates one. */
+  command?: string[];
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  readiness: { http?: string; log?: string; timeoutMs: number };
+  ui?: string;
+  restart: { policy: 'never' | 'on-failure' | 'always'; maxRestarts: number; backoffMs: number };
+  stopGraceMs: number;
+}
+
+export interface Plan {
+  recipe: { id: string; name: string; version: string; kind: AppKind; file: string; dir: string };
+  profile: Profile;
+  inputs: Record<string, string | number | boolean>;
+  inputSpecs: Record<string, Input>;
+  /** Reasons the recipe cannot be installed on this profile (platform, accelerator, tools…). */
+  blockers: string[];
+  requirements: { memoryGiB?: number; diskGiB?: number; tools: string[]; accelerators: Accelerator[] };
+  paths: { root: string; app: string; env: string; models: string; store: string };
+  weights: ResolvedWeight[];
+  scripts: Record<ScriptName, PlannedStep[]>;
+  expectedBackend?: Backend;
+  service?: PlannedService;
+  /** Environment every step and the service gets (sandbox), minus the inherited PATH and secrets. */
+  sandboxEnv: Record<string, string>;
+  confinement: { available: boolean; mechanism: 'bwrap' | 'sandbox-exec' | 'none'; note: string };
+  hosts: string[];
+  warnings: string[];
+}
