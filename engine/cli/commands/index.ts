@@ -1,4 +1,10 @@
 import type { Command } from 'commander';
+import { register as install } from './install.js';
+import { register as list } from './list.js';
+import { register as plan } from './plan.js';
+import { register as recipe } from './recipe.js';
+import { register as shell } from './shell.js';
+import { register as uninstall } from './uninstall.js';
 
 /**
  * Every subcommand lives in its own file next to this one and exports `register(program)`.
@@ -6,4 +12,4 @@ import type { Command } from 'commander';
  */
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [list, recipe, plan, install, uninstall, shell];

@@ -1,0 +1,161 @@
+/**
+ * The local API contract (DESIGN §8), shared by the server (engine/api) and the web UI (ui/, which
+ * imports these types only — it talks to the engine over HTTP and WebSocket, never by import).
+ *
+ * Security: listens on 127.0.0.1 only. Every HTTP request carries `Authorization: Bearer <token>`
+ * (the `token` of ORCHARD_HOME/orchard.json, mode 0600). The WebSocket carries the token as the
+ * subprotocol `orchard.token.<token>` (browsers cannot set headers on a WebSocket; a subprotocol
+ * keeps it out of URLs and logs). Host must be a loopback name with the server's port; an Origin,
+ * when sent, must be the server's own (http://127.0.0.1:<port> or http://localhost:<port>).
+ * Refusals: 401 no/wrong token, 421 foreign Host, 403 foreign Origin. No CORS headers are ever sent.
+ * The UI gets the token from the Electron preload, or from the URL `orchard serve` prints
+ * (`http://127.0.0.1:<port>/#token=<token>`: a fragment is never sent to a server; the UI reads it
+ * once, keeps it in sessionStorage and removes it from the address bar).
+ */
+import type { DownloadEvent, LogEvent, StepEvent } from '../core/events.js';
+import type { Verdict } from '../diagnose/verdict.js';
+import type { Lifecycle } from '../install/app-state.js';
+import type { Plan } from '../recipe/plan-types.js';
+
+export const API_PREFIX = '/api/v1';
+
+/** Every error body: `{ error: { code, message, where?, hint? } }` with a fitting HTTP status. */
+export interface ApiError {
+  error: { code: string; message: string; where?: string; hint?: string };
+}
+
+export type ServiceState = 'stopped' | 'starting' | 'ready' | 'unhealthy' | 'crashed';
+
+export interface ServiceStatus {
+  state: ServiceState;
+  pid?: number;
+  port?: number;
+  /** http://127.0.0.1:<port><ui> for apps with their own web UI. */
+  url?: string;
+  startedAt?: string;
+  restarts: number;
+  exit?: { code: number | null; signal: string | null };
+  message?: string;
+}
+
+export interface FitSummary {
+  verdict: 'fits' | 'fits-after-raising-limit' | 'does-not-fit' | 'unknown';
+  reasons: string[];
+}
+
+/** GET /api/v1/catalog */
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  version: string;
+  kind: 'llm' | 'image' | 'video' | 'tool';
+  description?: string;
+  source: 'bundled' | 'user';
+  file: string;
+  accelerators: string[];
+  platforms: string[];
+  memoryGiB?: number;
+  diskGiB?: number;
+  /** Sum of the pinned weight sizes for the default inputs; undefined when some are unpinned. */
+  downloadBytes?: number;
+  fit: FitSummary;
+  installed?: Lifecycle;
+}
+export interface CatalogResponse {
+  recipes: CatalogEntry[];
+  problems: { file: string; error: ApiError['error'] }[];
+}
+
+/** GET /api/v1/apps and GET /api/v1/apps/:id */
+export interface AppSummary {
+  id: string;
+  name: string;
+  kind: string;
+  version: string;
+  lifecycle: Lifecycle;
+  inputs: Record<string, string | number | boolean>;
+  verdict?: Verdict;
+  allowCpu: boolean;
+  service: ServiceStatus;
+  hasService: boolean;
+  /** Steps of the install journal in plan order, for the step list. */
+  steps: { key: string; kind: string; status: 'running' | 'done' | 'failed'; error?: string; log?: string }[];
+}
+
+/** POST /api/v1/plan  body: { recipe: id-or-path, profile?: string, inputs?: Record<string,string> } → Plan */
+export interface PlanRequest {
+  recipe: string;
+  profile?: string;
+  inputs?: Record<string, string>;
+}
+export type PlanResponse = Plan;
+
+/**
+ * POST /api/v1/apps/:id/install   body: { recipe?: id-or-path (default :id), inputs?, allowCpu?, force? }
+ * POST /api/v1/apps/:id/update    body: { inputs?, allowCpu? }
+ * POST /api/v1/apps/:id/uninstall body: { purgeModels?: boolean }  (default: keep models)
+ * Each answers 202 { job } at once; progress comes over the WebSocket; GET /api/v1/jobs/:id polls.
+ */
+export interface InstallRequest {
+  recipe?: string;
+  inputs?: Record<string, string>;
+  allowCpu?: boolean;
+  force?: boolean;
+}
+export interface Job {
+  id: string;
+  app: string;
+  operation: 'install' | 'update' | 'uninstall';
+  state: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  steps: { key: string; kind: string; title: string; status: StepEvent['status']; elapsedMs?: number; message?: string }[];
+  downloads: Record<string, Omit<DownloadEvent, 'type'>>;
+  error?: ApiError['error'];
+}
+
+/** POST /api/v1/apps/:id/start → ServiceStatus; POST /api/v1/apps/:id/stop → ServiceStatus */
+/** GET /api/v1/apps/:id/logs?tail=200 → { lines: string[] } (live lines come over the WebSocket) */
+/** GET /api/v1/apps/:id/metrics → { samples: MetricsSample[] } (the last few minutes) */
+export interface MetricsSample {
+  at: number;
+  cpuPercent: number;
+  rssBytes: number;
+  gpuPercent?: number;
+  tokensPerSecond?: number;
+  stepsPerSecond?: number;
+}
+
+/**
+ * ALL /api/v1/apps/:id/service/<path> → proxied to the running service at 127.0.0.1:<port>/<path>
+ * (streams SSE through), so the UI's "Try it" panels need no CORS on services.
+ */
+
+/** GET /api/v1/doctor → the doctor report (engine/hardware). POST /api/v1/fit { recipe | model, context? } → fit JSON (DESIGN §7). */
+/** POST /api/v1/diagnose { log: string, expect?: string } → Verdict */
+
+/** POST /api/v1/recipes/validate { text } → errors located by line for the editor. */
+export interface ValidateResponse {
+  ok: boolean;
+  errors: { pointer: string; message: string; hint?: string; line?: number; column?: number }[];
+}
+/** POST /api/v1/recipes { text } → saves to ORCHARD_HOME/recipes/<id>/recipe.json → { id, file } */
+
+/** GET /api/v1/settings → Settings; PUT /api/v1/settings { home?, hfToken?, concurrency? } */
+export interface Settings {
+  home: string;
+  /** Never the token itself. */
+  hfTokenSet: boolean;
+  concurrency: number;
+}
+
+/** WebSocket messages from GET /api/v1/events (server → client only). */
+export type ServerMessage =
+  | { type: 'hello'; version: string }
+  | { type: 'job'; job: Job }
+  | ({ type: 'step'; job: string } & Omit<StepEvent, 'type'>)
+  | ({ type: 'download'; job: string } & Omit<DownloadEvent, 'type'>)
+  | ({ type: 'log'; job?: string } & Omit<LogEvent, 'type'>)
+  | { type: 'status'; app: string; status: ServiceStatus }
+  | { type: 'metrics'; app: string; sample: MetricsSample }
+  | { type: 'verdict'; app: string; verdict: Verdict };

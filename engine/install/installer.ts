@@ -1,0 +1,146 @@
+import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
+import { ignoreEvents, type Emit } from '../core/events.js';
+import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
+import type { Plan, PlannedStep } from '../recipe/plan-types.js';
+import { ensureAppLayout } from '../../sandbox/layout.js';
+import type { JsonValue } from '../steps/step-executor.js';
+import type { AppState, WeightRef } from './app-state.js';
+import { acquireAppLock } from './app-lock.js';
+import { executeStep } from './execute-step.js';
+import { newAppState, readAppState, writeAppState } from './state-store.js';
+
+export interface InstallOptions {
+  home: OrchardHome;
+  plan: Plan;
+  /** install: run what is not done yet (resume); update: also re-run changed steps, then the update script. */
+  operation: 'install' | 'update';
+  emit?: Emit;
+  signal?: AbortSignal;
+  /** Accept a CPU backend where the recipe expects a GPU (remembered in the state). */
+  allowCpu?: boolean;
+  /** Install although the plan has blockers (platform, accelerator, tools). */
+  force?: boolean;
+  hfToken?: string;
+  /** Called once before the first download (the LLM fit check hooks in here). */
+  beforeDownload?: (plan: Plan) => Promise<void>;
+}
+
+export interface InstallResult {
+  state: AppState;
+  ran: string[];
+  skipped: string[];
+}
+
+/**
+ * Runs a plan's steps through the journal: a step whose hash is unchanged and that finished is
+ * skipped, so an interrupted install resumes at the first unfinished step and a changed recipe
+ * re-runs only what changed. The state is written atomically before and after every step.
+ */
+export async function runInstall(o: InstallOptions): Promise<InstallResult> {
+  const { plan } = o;
+  const emit = o.emit ?? ignoreEvents;
+  if (plan.blockers.length > 0 && !o.force) {
+    throw new OrchardError('REQUIREMENT', `${plan.recipe.name} cannot be installed on ${plan.profile.name}: ${plan.blockers.join(' ')}`, {
+      where: plan.recipe.file,
+      hint: 'Install on a machine that meets these needs, or pass --force if you know better.',
+    });
+  }
+  const app = appPaths(o.home, plan.recipe.id);
+  const release = await acquireAppLock(app, o.operation);
+  try {
+    await ensureAppLayout(app);
+    const state = prepareState((await readAppState(app)) ?? newAppState(plan), plan, o);
+    await writeAppState(app, state);
+
+    const steps = [...plan.scripts.install, ...(o.operation === 'update' ? plan.scripts.update : [])];
+    const ran: string[] = [];
+    const skipped: string[] = [];
+    let downloadsChecked = false;
+    for (const step of steps) {
+      const key = `${step.script}:${step.key}`;
+      const previous = state.journal[key];
+      if (step.script !== 'update' && previous?.status === 'done' && previous.hash === step.hash) {
+        emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'skipped', message: 'already done' });
+        skipped.push(key);
+        continue;
+      }
+      if (step.kind === 'fetch' && !downloadsChecked && o.beforeDownload) {
+        await o.beforeDownload(plan);
+        downloadsChecked = true;
+      }
+      o.signal?.throwIfAborted();
+      await runStep(step, key, state, app, o, emit, previous?.outputs);
+      ran.push(key);
+    }
+    state.lifecycle = 'installed';
+    await writeAppState(app, state);
+    return { state, ran, skipped };
+  } finally {
+    await release();
+  }
+}
+
+function prepareState(state: AppState, plan: Plan, o: InstallOptions): AppState {
+  state.lifecycle = o.operation === 'install' ? 'installing' : 'updating';
+  state.recipe = { id: plan.recipe.id, name: plan.recipe.name, version: plan.recipe.version, kind: plan.recipe.kind, file: plan.recipe.file };
+  state.profile = plan.profile.name;
+  state.inputs = { ...plan.inputs };
+  if (o.allowCpu) state.allowCpu = true;
+  // Steps the recipe no longer has are forgotten, so the journal describes this recipe only.
+  const live = new Set([...plan.scripts.install, ...plan.scripts.update].map((s) => `${s.script}:${s.key}`));
+  for (const key of Object.keys(state.journal)) if (!live.has(key)) delete state.journal[key];
+  return state;
+}
+
+async function runStep(
+  step: PlannedStep,
+  key: string,
+  state: AppState,
+  app: AppPaths,
+  o: InstallOptions,
+  emit: Emit,
+  previousOutputs: Record<string, JsonValue> | undefined,
+): Promise<void> {
+  const startedAt = Date.now();
+  state.journal[key] = { script: step.script, key: step.key, kind: step.kind, status: 'running', hash: step.hash, startedAt: new Date(startedAt).toISOString() };
+  await writeAppState(app, state);
+  emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'running' });
+  try {
+    const outcome = await executeStep(step, {
+      home: o.home,
+      app,
+      plan: o.plan,
+      emit,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(previousOutputs ? { previousOutputs } : {}),
+      options: { allowCpu: state.allowCpu === true, ...(o.hfToken ? { hfToken: o.hfToken } : {}) },
+    });
+    absorbOutputs(state, outcome.outputs);
+    state.journal[key] = { ...state.journal[key]!, status: 'done', finishedAt: new Date().toISOString(), ...(outcome.outputs ? { outputs: outcome.outputs } : {}) };
+    await writeAppState(app, state);
+    emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'done', elapsedMs: Date.now() - startedAt });
+  } catch (err) {
+    const message = isOrchardError(err) ? err.message : messageOf(err);
+    state.journal[key] = {
+      ...state.journal[key]!,
+      status: 'failed',
+      finishedAt: new Date().toISOString(),
+      error: isOrchardError(err) ? { message, ...(err.where ? { where: err.where } : {}), ...(err.hint ? { hint: err.hint } : {}) } : { message },
+    };
+    state.lifecycle = 'failed';
+    await writeAppState(app, state);
+    emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'failed', elapsedMs: Date.now() - startedAt, message });
+    throw err;
+  }
+}
+
+/** Fetch records the blobs the app now references; verify records the backend verdict. */
+function absorbOutputs(state: AppState, outputs: Record<string, JsonValue> | undefined): void {
+  if (!outputs) return;
+  const weights = outputs['weights'];
+  if (weights && typeof weights === 'object' && !Array.isArray(weights)) {
+    for (const [id, ref] of Object.entries(weights)) state.weights[id] = ref as unknown as WeightRef;
+  }
+  const verdict = outputs['verdict'];
+  if (verdict && typeof verdict === 'object' && !Array.isArray(verdict)) state.verdict = verdict as unknown as AppState['verdict'] & object;
+}

@@ -1,0 +1,78 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { OrchardError } from '../core/errors.js';
+import type { Recipe } from './recipe.types.gen.js';
+import type { RecipeIssue } from './schema-errors.js';
+import { validateRecipe } from './validate.js';
+
+export interface LoadedRecipe {
+  recipe: Recipe;
+  /** Absolute path of recipe.json. */
+  file: string;
+  /** Its folder (the recipe may ship files there, read only). */
+  dir: string;
+}
+
+/** A recipe that failed validation: every issue, each printable as `file:pointer: message`. */
+export class RecipeInvalidError extends OrchardError {
+  readonly file: string;
+  readonly issues: RecipeIssue[];
+
+  constructor(file: string, issues: RecipeIssue[]) {
+    const first = issues[0];
+    super('RECIPE_INVALID', `${file} is not a valid recipe (${issues.length} problem${issues.length === 1 ? '' : 's'})`, {
+      where: first ? `${file}:${first.pointer || '/'}` : file,
+      hint: 'Fix the problems listed; `orchard recipe validate <file>` checks it again. docs/recipes.md describes every field.',
+    });
+    this.file = file;
+    this.issues = issues;
+  }
+
+  override format(): string {
+    return [
+      this.message,
+      ...this.issues.map((i) => `  ${this.file}:${i.pointer || '/'}: ${i.message}${i.hint ? `\n      ${i.hint}` : ''}`),
+    ].join('\n');
+  }
+}
+
+/** Read a recipe file (or a folder holding recipe.json), parse and validate it. */
+export async function loadRecipe(fileOrDir: string): Promise<LoadedRecipe> {
+  const { file, text } = await readRecipeText(fileOrDir);
+  const parsed = parseRecipeJson(text, file);
+  const result = validateRecipe(parsed);
+  if (!result.ok) throw new RecipeInvalidError(file, result.errors);
+  return { recipe: result.recipe, file, dir: path.dirname(file) };
+}
+
+export async function readRecipeText(fileOrDir: string): Promise<{ file: string; text: string }> {
+  let file = path.resolve(fileOrDir);
+  try {
+    if ((await stat(file)).isDirectory()) file = path.join(file, 'recipe.json');
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (err) {
+    throw new OrchardError('RECIPE_NOT_FOUND', `cannot read recipe ${file}`, {
+      where: file,
+      hint: 'Give a recipe.json, a folder holding one, or the id of a recipe from `orchard list`.',
+      cause: err,
+    });
+  }
+}
+
+/** JSON.parse with the syntax error located by line and column. */
+export function parseRecipeJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const position = /position (\d+)/.exec(message);
+    let where = '';
+    if (position) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split('\n').length;
+      const column = before.length - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${column}`;
+    }
+    throw new RecipeInvalidError(file, [{ pointer: '', message: `invalid JSON${where}: ${message}`, hint: 'Check for a missing comma, quote or bracket near that place.' }]);
+  }
+}

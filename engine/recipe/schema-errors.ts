@@ -1,0 +1,105 @@
+import type { ErrorObject } from 'ajv';
+
+/** One problem in a recipe, located by JSON pointer. */
+export interface RecipeIssue {
+  pointer: string;
+  message: string;
+  hint?: string;
+}
+
+type SchemaNode = { description?: string; properties?: Record<string, SchemaNode>; enum?: unknown[] };
+
+/**
+ * Turn ajv's raw errors into issues a recipe author can act on: unknown keys point at the key,
+ * missing keys at where the key belongs, and the noise of union branches collapses into one line.
+ */
+export function issuesFromSchemaErrors(errors: readonly ErrorObject[]): RecipeIssue[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const consumed = new Set<ErrorObject>(unions);
+  const merged: RecipeIssue[] = [];
+
+  for (const union of unions) {
+    const prefix = `${union.schemaPath.replace(/\/(anyOf|oneOf)$/, '')}/${union.keyword}/`;
+    const children = errors.filter((e) => e !== union && e.schemaPath.startsWith(prefix));
+    const deeper = children.filter((e) => e.instancePath.length > union.instancePath.length);
+    // A branch that got further (a bad item inside an array) explains more than "wrong type".
+    const shallow = children.filter((e) => !deeper.includes(e));
+    shallow.forEach((e) => consumed.add(e));
+    if (deeper.length === 0) {
+      const alternatives = [...new Set(shallow.map((e) => describe(e).message))];
+      merged.push({ pointer: union.instancePath, message: alternatives.join(', or ') || 'does not match any allowed form' });
+    }
+  }
+
+  const issues = [...merged, ...errors.filter((e) => !consumed.has(e)).map(describe)];
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.pointer}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function describe(e: ErrorObject): RecipeIssue {
+  const parent = (e.parentSchema ?? {}) as SchemaNode;
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const allowed = Object.keys(parent.properties ?? {});
+      return {
+        pointer: `${e.instancePath}/${escape(key)}`,
+        message: `unknown key "${key}"`,
+        hint: allowed.length > 0 ? `Allowed keys here: ${allowed.join(', ')}.` : 'Remove it.',
+      };
+    }
+    case 'required': {
+      const key = String(params['missingProperty']);
+      const description = parent.properties?.[key]?.description;
+      return {
+        pointer: `${e.instancePath}/${escape(key)}`,
+        message: `missing required key "${key}"`,
+        ...(description ? { hint: description } : {}),
+      };
+    }
+    case 'discriminator': {
+      const value = params['tagValue'];
+      return {
+        pointer: `${e.instancePath}/kind`,
+        message: params['error'] === 'mapping' ? `unknown step kind "${String(value)}"` : 'a step needs a string "kind"',
+        hint: 'Step kinds: git, extract, env, run, write, fetch, link, verify.',
+      };
+    }
+    case 'enum':
+      return {
+        pointer: e.instancePath,
+        message: `must be one of: ${((params['allowedValues'] as unknown[]) ?? []).map(String).join(', ')}`,
+      };
+    case 'const':
+      return { pointer: e.instancePath, message: `must be "${String(params['allowedValue'])}"` };
+    case 'pattern':
+      return {
+        pointer: e.instancePath,
+        message: `does not have the expected form (${String(params['pattern'])})`,
+        ...(parent.description ? { hint: parent.description } : {}),
+      };
+    case 'type':
+      return { pointer: e.instancePath, message: `must be ${article(String(params['type']))}` };
+    default:
+      return {
+        pointer: e.instancePath,
+        message: e.message ?? e.keyword,
+        ...(parent.description ? { hint: parent.description } : {}),
+      };
+  }
+}
+
+function article(type: string): string {
+  const names = type.split(',').map((t) => (t === 'integer' ? 'an integer' : t === 'array' || t === 'object' ? `an ${t}` : `a ${t}`));
+  return names.join(' or ');
+}
+
+function escape(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
