@@ -173,6 +173,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!entry) {
       entry = { ring: new LogRing(ringLines ?? this.options.ringLines ?? 2000), meter: new TreeCpuMeter(), lineSubscribers: new Set() };
       this.apps.set(appId, entry);
+    } else if (ringLines !== undefined && ringLines !== entry.ring.capacity) {
+      // A spec asks for another ring size: keep what the old ring holds.
+      const ring = new LogRing(ringLines);
+      for (const line of entry.ring.toArray()) ring.push(line);
+      entry.ring = ring;
     }
     return entry;
   }
