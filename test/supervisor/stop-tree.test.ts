@@ -36,17 +36,23 @@ test('stop kills a whole tree that ignores SIGTERM, including a grandchild that 
   }
 });
 
-test('when the main process crashes, its leftover children are cleaned up too', async () => {
+test('when the main process crashes, its leftover children are cleaned up too, even one that left the group', async () => {
   const { dir, cleanup } = await tempDir();
-  const supervisor = new Supervisor({ metricsIntervalMs: 0 });
+  const supervisor = new Supervisor({ metricsIntervalMs: 200 });
   let pids: number[] = [];
   try {
-    const status = await supervisor.start('orphans', fixtureSpec(dir, ['--grandchildren', '2'], { stopGraceMs: 300 }));
-    pids = grandchildPids(supervisor, 'orphans');
-    assert.equal(pids.length, 2);
-    process.kill(status.pid!, 'SIGKILL');
+    const inGroup = await supervisor.start('orphans', fixtureSpec(dir, ['--grandchildren', '2'], { stopGraceMs: 300 }));
+    const escaping = await supervisor.start('escapee', fixtureSpec(dir, ['--grandchildren', '1', '--escape'], { stopGraceMs: 300 }));
+    pids = [...grandchildPids(supervisor, 'orphans'), ...grandchildPids(supervisor, 'escapee')];
+    assert.equal(pids.length, 3);
+    // Let the sampler remember the escaped grandchild: once its parent dies, nothing else links it to the app.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    process.kill(inGroup.pid!, 'SIGKILL');
+    process.kill(escaping.pid!, 'SIGKILL');
     await waitForStatus(supervisor, 'orphans', (s) => s.state === 'crashed');
+    await waitForStatus(supervisor, 'escapee', (s) => s.state === 'crashed');
     await supervisor.stop('orphans');
+    await supervisor.stop('escapee');
     for (const pid of pids) assert.equal(await isAlive(pid), false, `grandchild ${pid} is gone`);
   } finally {
     await supervisor.close();
