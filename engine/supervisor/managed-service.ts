@@ -3,10 +3,11 @@ import { execa, type ResultPromise } from 'execa';
 import { OrchardError, messageOf } from '../core/errors.js';
 import type { AppStatus } from './app-status.js';
 import { probeHttp } from './http-probe.js';
-import { terminateTree, type KnownPids } from './kill-tree.js';
+import { remember, terminateTree, type KnownPids } from './kill-tree.js';
 import { LineSplitter } from './line-splitter.js';
 import type { LogRing, ServiceLogLine } from './log-ring.js';
 import { portOwner } from './port-owner.js';
+import { processTree, readProcessTable } from './process-table.js';
 import { pruneRunLogs, RotatingLog } from './rotating-log.js';
 import { withPort, type ServiceSpec } from './service-spec.js';
 
@@ -305,7 +306,7 @@ export class ManagedService {
         while (!done && Date.now() < deadline) {
           if (await probeHttp(run.port, http, Math.min(1000, Math.max(100, deadline - Date.now())))) {
             // Answered: but is it our service, or a program that took the port first?
-            const owner = await portOwner(run.port, [...this.known.keys(), ...(run.pid ? [run.pid] : [])]);
+            const owner = await portOwner(run.port, await this.treePids(run));
             return owner === 'foreign' ? 'foreign' : 'ready';
           }
           await sleepUntil(Math.min(deadline, Date.now() + READINESS_POLL_MS), () => done);
@@ -361,7 +362,16 @@ export class ManagedService {
     if (this.spec.port !== undefined) return false;
     const recent = this.ring.toArray(50).filter((l) => l.run === run.number);
     if (recent.some((l) => PORT_IN_USE.test(l.line))) return true;
-    return (await portOwner(run.port, [...this.known.keys()])) === 'foreign';
+    return (await portOwner(run.port, await this.treePids(run))) === 'foreign';
+  }
+
+  /** The run's process tree right now (a worker child may hold the listening socket). */
+  private async treePids(run: Run): Promise<number[]> {
+    if (run.pid === undefined) return [...this.known.keys()];
+    const table = await readProcessTable().catch(() => []);
+    const tree = processTree(table, run.pid, this.known);
+    remember(this.known, tree);
+    return [...new Set([run.pid, ...tree.map((p) => p.pid)])];
   }
 
   private async terminate(run: Run): Promise<void> {
