@@ -1,7 +1,7 @@
 import type { Plan, PlannedStep } from '../recipe/plan-types.js';
 import { bold, dim, red } from './style.js';
 
-const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+const quote = (arg: string) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /** The plan as a person reads it: what will happen, where, what it costs, and what to worry about. */

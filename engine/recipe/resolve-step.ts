@@ -57,7 +57,6 @@ function resolveParams(
       effects.folders.push(dest);
       pushHost(effects.hosts, url);
       if (!pinned) effects.warnings.push(`unpinned: git ref "${ref}" of ${url} is a branch or tag, not a commit; the result can change`);
-      if (step.submodules) effects.warnings.push('submodules are cloned at the commits the pinned tree records');
       return { url, ref, pinned, dest, submodules: step.submodules ?? false };
     }
     case 'extract': {

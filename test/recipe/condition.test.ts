@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluateCondition, type ConditionFacts } from '../../engine/recipe/condition.js';
+import type { Condition } from '../../engine/recipe/recipe.types.gen.js';
 
 const mac: ConditionFacts = { platform: 'darwin-arm64', os: 'darwin', arch: 'arm64', accelerator: 'metal', inputs: { quant: 'Q4_K_M', big: true } };
 const cuda: ConditionFacts = { platform: 'linux-x64', os: 'linux', arch: 'x64', accelerator: 'cuda', inputs: { quant: 'Q3_K_M', big: false } };
@@ -19,7 +20,7 @@ test('inputs compare as text, so numbers and booleans work too', () => {
 });
 
 test('all, any and not compose', () => {
-  const cond = { any: [{ platform: 'darwin-arm64' as const }, { all: [{ os: 'linux' as const }, { not: { accelerator: 'cpu' as const } }] }] };
+  const cond: Condition = { any: [{ platform: 'darwin-arm64' }, { all: [{ os: 'linux' }, { not: { accelerator: 'cpu' } }] }] };
   assert.equal(evaluateCondition(cond, mac), true);
   assert.equal(evaluateCondition(cond, cuda), true);
   assert.equal(evaluateCondition(cond, { ...cuda, accelerator: 'cpu' }), false);

@@ -68,7 +68,7 @@ test('inputs change the plan; a bad input value is refused', async () => {
 test('the human plan shows commands, hosts and red flags, and plan writes nothing', async () => {
   const human = await runCli(['plan', recipe, '--profile', 'linux-x64-cuda'], { home });
   assert.equal(human.code, 0, human.stderr);
-  assert.match(human.stdout, /\$ .*python -m pip install torch==2\.5\.1 --index-url https:\/\/download\.pytorch\.org\/whl\/cu124/);
+  assert.match(human.stdout, /\$ '.*python' -m pip install torch==2\.5\.1 --index-url https:\/\/download\.pytorch\.org\/whl\/cu124/);
   assert.match(human.stdout, /Network hosts contacted:\n\s+git\.example\.invalid/);
   assert.match(human.stdout, /expected backend: cuda/);
   await assert.rejects(readdir(home), { code: 'ENOENT' });
