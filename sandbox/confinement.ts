@@ -22,6 +22,9 @@ export function detectConfinement(): Promise<Confinement> {
 }
 
 async function probe(): Promise<Confinement> {
+  if (process.env['ORCHARD_NO_CONFINEMENT'] === '1') {
+    return { available: false, mechanism: 'none', note: 'confinement is turned off (ORCHARD_NO_CONFINEMENT=1), so run steps are not confined' };
+  }
   if (process.platform === 'linux') {
     const bwrap = findOnPath('bwrap', process.env);
     if (!bwrap) {
