@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
 import { messageOf } from '../engine/core/errors.js';
 import { findOnPath } from './find-on-path.js';
@@ -64,6 +64,8 @@ export interface ConfineOptions {
   network?: boolean;
   /** Working directory inside the sandbox. */
   cwd?: string;
+  /** Host device nodes to pass through (bwrap's private /dev has none); default: the GPU's. */
+  devices?: string[];
 }
 
 /** Wrap argv so that it runs confined; argv unchanged for mechanism 'none'. */
@@ -73,6 +75,7 @@ export function confineArgv(argv: string[], o: ConfineOptions): string[] {
     return [
       'bwrap',
       ...BWRAP_BASE,
+      ...(o.devices ?? gpuDevices()).flatMap((dev) => ['--dev-bind-try', dev, dev]),
       ...writable.flatMap((dir) => ['--bind', dir, dir]),
       ...(o.network === false ? ['--unshare-net'] : []),
       ...(o.cwd ? ['--chdir', o.cwd] : []),
@@ -84,6 +87,18 @@ export function confineArgv(argv: string[], o: ConfineOptions): string[] {
     return [SANDBOX_EXEC, '-p', sandboxExecProfile(writable), ...argv];
   }
   return [...argv];
+}
+
+/** NVIDIA, DRM and ROCm device nodes: without them a confined step would silently lose the GPU. */
+export function gpuDevices(): string[] {
+  try {
+    return readdirSync('/dev')
+      .filter((name) => /^(nvidia.*|dri|kfd)$/.test(name))
+      .sort()
+      .map((name) => `/dev/${name}`);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -37,6 +37,7 @@ export const runStep: StepExecutor<'run'> = async (step, ctx) => {
     : command;
   const shown = showCommand(command);
   ctx.log.line(`$ ${shown}`);
+  for (const [name, value] of Object.entries(p.env)) ctx.log.line(`env ${name}=${value}`);
   ctx.log.line(confinement.available ? `confined: ${confinement.mechanism}` : `not confined: ${confinement.note}`);
 
   const [file, ...args] = argv as [string, ...string[]];

@@ -10,15 +10,18 @@ import { tempDir } from '../helpers/paths.js';
 
 test('bwrap argv: read-only root, private /dev and /proc, writable app folder and store, network kept unless cut', () => {
   const argv = confineArgv(['python', '-c', 'print(1)'], {
-    mechanism: 'bwrap', appRoot: '/o h/apps/a', writable: ['/o h/store', '/o h/apps/a'], cwd: '/o h/apps/a/app',
+    mechanism: 'bwrap', appRoot: '/o h/apps/a', writable: ['/o h/store', '/o h/apps/a'], cwd: '/o h/apps/a/app', devices: [],
   });
   assert.deepEqual(argv, [
     'bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent',
     '--bind', '/o h/apps/a', '/o h/apps/a', '--bind', '/o h/store', '/o h/store',
     '--chdir', '/o h/apps/a/app', '--', 'python', '-c', 'print(1)',
   ]);
-  const offline = confineArgv(['true'], { mechanism: 'bwrap', appRoot: '/a', writable: [], network: false });
+  const offline = confineArgv(['true'], { mechanism: 'bwrap', appRoot: '/a', writable: [], network: false, devices: ['/dev/nvidia0'] });
   assert.ok(offline.includes('--unshare-net'));
+  const gpu = offline.indexOf('--dev-bind-try');
+  assert.deepEqual(offline.slice(gpu, gpu + 3), ['--dev-bind-try', '/dev/nvidia0', '/dev/nvidia0'], 'GPU device nodes pass through');
+  assert.ok(gpu > offline.indexOf('--dev'), 'after the private /dev is mounted');
   assert.deepEqual(confineArgv(['true', 'x y'], { mechanism: 'none', appRoot: '/a', writable: [] }), ['true', 'x y']);
 });
 
