@@ -90,7 +90,8 @@ export const runStep: StepExecutor<'run'> = async (step, ctx) => {
       });
     }
     if (result.failed || result.exitCode !== 0) {
-      const status = result.exitCode !== undefined ? `exited with code ${result.exitCode}` : `was killed by ${result.signal ?? 'a signal'}`;
+      const status =
+        result.exitCode !== undefined ? `exited with code ${result.exitCode}` : result.signal ? `was killed by ${result.signal}` : 'could not be started';
       const detail = result.exitCode === undefined && result.originalMessage ? ` (${result.originalMessage})` : '';
       ctx.log.line(`command ${status}${detail}`);
       throw new OrchardError('STEP_FAILED', `step "${step.title}" failed: \`${shown}\` ${status}${detail}${tail.length ? `; last output: ${tail.join(' | ')}` : ''}`, {
