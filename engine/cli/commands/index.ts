@@ -3,6 +3,8 @@ import { register as install } from './install.js';
 import { register as list } from './list.js';
 import { register as plan } from './plan.js';
 import { register as recipe } from './recipe.js';
+import { register as serve } from './serve.js';
+import { register as serviceControl } from './service-control.js';
 import { register as shell } from './shell.js';
 import { register as uninstall } from './uninstall.js';
 
@@ -12,4 +14,4 @@ import { register as uninstall } from './uninstall.js';
  */
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [list, recipe, plan, install, uninstall, shell];
+export const commands: Register[] = [list, recipe, plan, install, uninstall, shell, serve, serviceControl];

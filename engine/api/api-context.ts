@@ -1,0 +1,33 @@
+import type { Verdict } from '../diagnose/verdict.js';
+import type { OrchardHome } from '../core/home.js';
+import type { SettingsFile } from '../settings/settings.js';
+import type { Supervisor } from '../supervisor/index.js';
+import type { MetricsSample, ServerMessage } from './api-types.js';
+import type { EventHub } from './event-hub.js';
+import type { JobManager } from './job-manager.js';
+import type { LiveDiagnosis } from './optional-modules.js';
+
+/** Samples kept per app for GET /metrics (about five minutes at one a second). */
+export const METRICS_KEPT = 300;
+
+/** Everything a route handler may use: the one supervisor, the jobs, the event hub, settings. */
+export interface ApiContext {
+  home: OrchardHome;
+  /** The port the server listens on (known once it listens). */
+  port: number;
+  /** Read from orchard.json at start; never put in a response, a log line or an error. */
+  readonly token: string;
+  settings: SettingsFile;
+  supervisor: Supervisor;
+  jobs: JobManager;
+  hub: EventHub;
+  /** The compiled CLI entry: bundled services run `node <cliPath> service <type>`. */
+  cliPath: string;
+  metrics: Map<string, MetricsSample[]>;
+  verdicts: Map<string, Verdict>;
+  diagnosers: Map<string, LiveDiagnosis>;
+  publish(message: ServerMessage): void;
+  /** Set up the live diagnoser of an app before its service starts (expected backend from the plan). */
+  prepareDiagnosis(app: string, expect: string | undefined): Promise<void>;
+  log(line: string): void;
+}

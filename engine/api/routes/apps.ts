@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { OrchardError } from '../../core/errors.js';
+import { appPaths } from '../../core/home.js';
+import type { AppState } from '../../install/app-state.js';
+import { readAppState, requireAppState } from '../../install/state-store.js';
+import type { Plan } from '../../recipe/plan-types.js';
+import type { ApiContext } from '../api-context.js';
+import type { AppSummary, Job } from '../api-types.js';
+import { HttpError } from '../http-errors.js';
+import { field } from '../http-io.js';
+import { WithStatus } from '../router.js';
+import { toServiceStatus } from '../service-status.js';
+import { profileFor } from './profiles.js';
+
+/** App ids name folders under ORCHARD_HOME/apps: the recipe schema's id rule, nothing else. */
+export function checkAppId(id: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) {
+    throw new HttpError(400, 'USAGE', `"${id}" is not an app id`, 'App ids are lower-case letters, digits and dashes.', 'path :id');
+  }
+  return id;
+}
+
+export async function listApps(ctx: ApiContext): Promise<{ apps: AppSummary[] }> {
+  if (!existsSync(ctx.home.apps)) return { apps: [] };
+  const apps: AppSummary[] = [];
+  for (const entry of (await readdir(ctx.home.apps, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory()) continue;
+    const state = await readAppState(appPaths(ctx.home, entry.name)).catch(() => undefined);
+    if (state) apps.push(await summary(ctx, state));
+  }
+  return { apps };
+}
+
+export async function appDetail(ctx: ApiContext, id: string): Promise<AppSummary> {
+  return summary(ctx, await requireAppState(ctx.home, checkAppId(id)));
+}
+
+async function summary(ctx: ApiContext, state: AppState): Promise<AppSummary> {
+  let hasService = false;
+  try {
+    const { loadRecipe } = await import('../../recipe/load.js');
+    hasService = (await loadRecipe(state.recipe.file)).recipe.service !== undefined;
+  } catch {
+    // A recipe that moved or broke: the app is still listed, without a service.
+  }
+  const verdict = ctx.verdicts.get(state.id) ?? state.verdict;
+  return {
+    id: state.id,
+    name: state.recipe.name,
+    kind: state.recipe.kind,
+    version: state.recipe.version,
+    lifecycle: state.lifecycle,
+    inputs: state.inputs,
+    ...(verdict ? { verdict } : {}),
+    allowCpu: state.allowCpu === true,
+    service: toServiceStatus(ctx.supervisor.status(state.id)),
+    hasService,
+    steps: Object.entries(state.journal).map(([key, j]) => ({
+      key,
+      kind: j.kind,
+      status: j.status,
+      ...(j.error ? { error: j.error.message } : {}),
+      ...(j.error?.log ? { log: j.error.log } : {}),
+    })),
+  };
+}
+
+/** The planned steps as the job's initial (pending) step list. */
+function pendingSteps(steps: Plan['scripts']['install']): Job['steps'] {
+  return steps.map((s) => ({ key: `${s.script}:${s.key}`, kind: s.kind, title: s.title, status: 'pending' as const }));
+}
+
+function hfToken(ctx: ApiContext): { hfToken?: string } {
+  const token = ctx.settings.hfToken ?? process.env['HF_TOKEN'];
+  return token ? { hfToken: token } : {};
+}
+
+/** POST /apps/:id/install: plan now (plan errors answer at once), run as a job. */
+export async function install(ctx: ApiContext, id: string, body: Record<string, unknown>): Promise<WithStatus> {
+  checkAppId(id);
+  const recipeRef = field.string(body, 'recipe') ?? id;
+  const inputs = field.stringMap(body, 'inputs') ?? {};
+  const allowCpu = field.boolean(body, 'allowCpu');
+  const force = field.boolean(body, 'force');
+  const { findRecipe } = await import('../../recipe/catalog.js');
+  const { planRecipe } = await import('../../recipe/plan.js');
+  const loaded = await findRecipe(recipeRef, ctx.home);
+  if (loaded.recipe.id !== id) {
+    throw new OrchardError('USAGE', `the recipe ${loaded.file} is for "${loaded.recipe.id}", not "${id}"`, {
+      where: 'body.recipe',
+      hint: `POST to /api/v1/apps/${loaded.recipe.id}/install instead.`,
+    });
+  }
+  const plan = await planRecipe(loaded, { profile: await profileFor('host'), inputs, home: ctx.home });
+  const steps = [...plan.scripts.install];
+  const job = ctx.jobs.start(id, 'install', pendingSteps(steps), async (emit, signal) => {
+    const { runInstall } = await import('../../install/installer.js');
+    await runInstall({ home: ctx.home, plan, operation: 'install', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...(force ? { force } : {}), ...hfToken(ctx) });
+  });
+  return new WithStatus(202, { job });
+}
+
+/** POST /apps/:id/update: re-plan from the installed recipe with changed inputs. */
+export async function update(ctx: ApiContext, id: string, body: Record<string, unknown>): Promise<WithStatus> {
+  const state = await requireAppState(ctx.home, checkAppId(id));
+  const inputs = { ...state.inputs, ...(field.stringMap(body, 'inputs') ?? {}) };
+  const allowCpu = field.boolean(body, 'allowCpu');
+  const { loadRecipe } = await import('../../recipe/load.js');
+  const { planRecipe } = await import('../../recipe/plan.js');
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await profileFor(state.profile === 'host' ? 'host' : state.profile), inputs, home: ctx.home });
+  const job = ctx.jobs.start(id, 'update', pendingSteps([...plan.scripts.install, ...plan.scripts.update]), async (emit, signal) => {
+    const { runInstall } = await import('../../install/installer.js');
+    await runInstall({ home: ctx.home, plan, operation: 'update', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...hfToken(ctx) });
+  });
+  return new WithStatus(202, { job });
+}
+
+/** POST /apps/:id/uninstall: stop its service, then remove it (models kept unless purgeModels). */
+export async function uninstall(ctx: ApiContext, id: string, body: Record<string, unknown>): Promise<WithStatus> {
+  await requireAppState(ctx.home, checkAppId(id));
+  const purgeModels = field.boolean(body, 'purgeModels') === true;
+  const job = ctx.jobs.start(id, 'uninstall', [], async (emit) => {
+    await ctx.supervisor.stop(id);
+    const { uninstallApp } = await import('../../install/uninstall.js');
+    const result = await uninstallApp({ home: ctx.home, id, purgeModels, emit });
+    for (const warning of result.warnings) emit({ type: 'log', app: id, stream: 'system', line: warning });
+    ctx.verdicts.delete(id);
+    ctx.metrics.delete(id);
+  });
+  return new WithStatus(202, { job });
+}
+
+export function getJob(ctx: ApiContext, id: string): Job {
+  const job = ctx.jobs.get(id);
+  if (!job) throw new HttpError(404, 'NOT_FOUND', `no job ${id}`, 'Jobs are kept in memory while the server runs; the last 100 finished ones are kept.');
+  return job;
+}

@@ -1,0 +1,94 @@
+import { statfs } from 'node:fs/promises';
+import { messageOf } from '../../core/errors.js';
+import { appPaths } from '../../core/home.js';
+import type { MachineInfo } from '../../hardware/machine-info.js';
+import { readAppState } from '../../install/state-store.js';
+import type { LoadedRecipe } from '../../recipe/load.js';
+import type { Plan } from '../../recipe/plan-types.js';
+import type { ApiContext } from '../api-context.js';
+import type { CatalogEntry, CatalogResponse, FitSummary } from '../api-types.js';
+import { probeMachine } from '../optional-modules.js';
+import { profileFor } from './profiles.js';
+
+const GiB = 1024 ** 3;
+
+/** GET /api/v1/catalog: bundled and user recipes, each with what it needs and whether it fits here. */
+export async function catalog(ctx: ApiContext): Promise<CatalogResponse> {
+  const { scanRecipes } = await import('../../recipe/catalog.js');
+  const { recipes, problems } = await scanRecipes(ctx.home);
+  const machine = await probeMachine().then(
+    (m) => ({ ok: true as const, m }),
+    (err: unknown) => ({ ok: false as const, reason: messageOf(err) }),
+  );
+  const freeDisk = await statfs(ctx.home.root)
+    .then((s) => s.bavail * s.bsize)
+    .catch(() => undefined);
+  const entries: CatalogEntry[] = [];
+  for (const loaded of recipes) entries.push(await entry(ctx, loaded, machine.ok ? machine.m : machine.reason, freeDisk));
+  return { recipes: entries, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) };
+}
+
+async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled' | 'user' }, machine: MachineInfo | string, freeDisk: number | undefined): Promise<CatalogEntry> {
+  const r = loaded.recipe;
+  const plan = typeof machine === 'string' ? undefined : await planForHost(ctx, loaded).catch(() => undefined);
+  const weights = plan?.weights;
+  const downloadBytes = weights && weights.every((w) => typeof w.size === 'number') ? weights.reduce((sum, w) => sum + (w.size ?? 0), 0) : undefined;
+  const state = await readAppState(appPaths(ctx.home, r.id)).catch(() => undefined);
+  const memoryGiB = plan?.requirements.memoryGiB ?? r.requires?.memoryGiB;
+  const diskGiB = plan?.requirements.diskGiB ?? r.requires?.diskGiB;
+  return {
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    kind: r.kind,
+    ...(r.description !== undefined ? { description: r.description } : {}),
+    source: loaded.source,
+    file: loaded.file,
+    accelerators: [...(r.requires?.accelerators ?? [])],
+    platforms: [...(r.requires?.platforms ?? [])],
+    ...(memoryGiB !== undefined ? { memoryGiB } : {}),
+    ...(diskGiB !== undefined ? { diskGiB } : {}),
+    ...(downloadBytes !== undefined ? { downloadBytes } : {}),
+    fit: fitSummary(machine, plan, memoryGiB, diskGiB, freeDisk),
+    ...(state ? { installed: state.lifecycle } : {}),
+  };
+}
+
+async function planForHost(ctx: ApiContext, loaded: LoadedRecipe): Promise<Plan> {
+  const { planRecipe } = await import('../../recipe/plan.js');
+  return planRecipe(loaded, { profile: await profileFor('host'), home: ctx.home });
+}
+
+/**
+ * Fits when the platform and accelerators are supported and the memory and disk it asks for are
+ * there. The precise memory fit of an LLM (weights + KV cache at a context) is `POST /fit`.
+ */
+export function fitSummary(machine: MachineInfo | string, plan: Plan | undefined, memoryGiB: number | undefined, diskGiB: number | undefined, freeDisk: number | undefined): FitSummary {
+  if (typeof machine === 'string') return { verdict: 'unknown', reasons: [`this machine could not be probed: ${machine}`] };
+  if (!plan) return { verdict: 'unknown', reasons: ['the recipe could not be planned for this machine'] };
+  const reasons: string[] = [...plan.blockers];
+  let verdict: FitSummary['verdict'] = plan.blockers.length > 0 ? 'does-not-fit' : 'fits';
+  const memory = machine.memory.totalBytes;
+  if (memoryGiB !== undefined) {
+    const need = memoryGiB * GiB;
+    if (need > memory) {
+      verdict = 'does-not-fit';
+      reasons.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
+    } else if (machine.unifiedMemory && machine.macos && need > machine.macos.gpuWorkingSetBytes) {
+      if (verdict === 'fits') verdict = 'fits-after-raising-limit';
+      reasons.push(`needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until iogpu.wired_limit_mb is raised (see Doctor)`);
+    } else {
+      reasons.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
+    }
+  }
+  if (diskGiB !== undefined && freeDisk !== undefined) {
+    if (diskGiB * GiB > freeDisk) {
+      verdict = 'does-not-fit';
+      reasons.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
+    } else {
+      reasons.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
+    }
+  }
+  return { verdict, reasons };
+}
+

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { OrchardError } from '../../core/errors.js';
+import { findSyntaxProblem, locatePointer } from '../../recipe/pointer-location.js';
+import type { Recipe } from '../../recipe/recipe.types.gen.js';
+import type { ApiContext } from '../api-context.js';
+import type { ValidateResponse } from '../api-types.js';
+import { field } from '../http-io.js';
+
+type Validated = { ok: true; recipe: Recipe; response: ValidateResponse } | { ok: false; response: ValidateResponse };
+
+/** Validate recipe text for the editor: syntax errors and schema/semantic errors, each with its line. */
+export async function validateText(text: string): Promise<Validated> {
+  const syntax = findSyntaxProblem(text);
+  if (syntax) {
+    return { ok: false, response: { ok: false, errors: [{ pointer: '', message: `invalid JSON: ${syntax.message}`, hint: 'Check for a missing comma, quote or bracket near that place.', line: syntax.line, column: syntax.column }] } };
+  }
+  const { validateRecipe } = await import('../../recipe/validate.js');
+  const result = validateRecipe(JSON.parse(text) as unknown);
+  if (result.ok) return { ok: true, recipe: result.recipe, response: { ok: true, errors: [] } };
+  const errors = result.errors.map((issue) => {
+    const at = locatePointer(text, issue.pointer);
+    return { pointer: issue.pointer, message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}), ...(at ? { line: at.line, column: at.column } : {}) };
+  });
+  return { ok: false, response: { ok: false, errors } };
+}
+
+export async function validate(body: Record<string, unknown>): Promise<ValidateResponse> {
+  return (await validateText(field.string(body, 'text', true)!)).response;
+}
+
+/** POST /recipes { text }: validate, then save to ORCHARD_HOME/recipes/<id>/recipe.json. */
+export async function save(ctx: ApiContext, body: Record<string, unknown>): Promise<{ id: string; file: string }> {
+  const text = field.string(body, 'text', true)!;
+  const result = await validateText(text);
+  if (!result.ok) {
+    const first = result.response.errors[0];
+    throw new OrchardError('RECIPE_INVALID', `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ${first?.message ?? ''}`, {
+      where: first ? `${first.pointer || '/'}${first.line !== undefined ? ` (line ${first.line}, column ${first.column})` : ''}` : 'recipe',
+      hint: 'POST /api/v1/recipes/validate lists every problem; fix them and save again.',
+    });
+  }
+  const id = result.recipe.id;
+  // The schema restricts ids to lower-case letters, digits and dashes; check again before making a path of it.
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new OrchardError('RECIPE_INVALID', `"${id}" cannot be a folder name`, { where: '/id' });
+  const file = path.join(ctx.home.userRecipes, id, 'recipe.json');
+  await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`);
+  return { id, file };
+}

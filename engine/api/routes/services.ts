@@ -1,0 +1,129 @@
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { OrchardError, messageOf } from '../../core/errors.js';
+import { appPaths } from '../../core/home.js';
+import { requireAppState } from '../../install/state-store.js';
+import { specFromPlannedService } from '../../supervisor/index.js';
+import type { ApiContext } from '../api-context.js';
+import type { MetricsSample, ServiceStatus } from '../api-types.js';
+import { HttpError } from '../http-errors.js';
+import { BASE_HEADERS } from '../http-io.js';
+import { toServiceStatus } from '../service-status.js';
+import { checkAppId } from './apps.js';
+import { profileFor } from './profiles.js';
+
+/**
+ * POST /apps/:id/start: run the recipe's start script, then launch its service under the
+ * supervisor. Answers at once with the `starting` status (202; readiness comes over the WebSocket),
+ * or with `?wait=ready`, once it is ready (200) or failed (409 with the last log lines).
+ */
+export async function startService(ctx: ApiContext, id: string, wait: boolean): Promise<{ status: number; value: ServiceStatus }> {
+  checkAppId(id);
+  const state = await requireAppState(ctx.home, id);
+  if (state.lifecycle !== 'installed') {
+    throw new OrchardError('SERVICE', `${id} cannot start: its install is ${state.lifecycle}`, { where: `app ${id}`, hint: 'Finish the install first (install again resumes it).' });
+  }
+  const running = ctx.jobs.activeFor(id);
+  if (running) throw new OrchardError('LOCKED', `${id} has a ${running.operation} job running`, { hint: 'Start it when the job has finished.' });
+  const current = ctx.supervisor.status(id);
+  if (current.state === 'starting' || current.state === 'ready' || current.state === 'unhealthy') return { status: 200, value: toServiceStatus(current) };
+
+  const { loadRecipe } = await import('../../recipe/load.js');
+  const { planRecipe } = await import('../../recipe/plan.js');
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await profileFor(state.profile === 'host' ? 'host' : state.profile), inputs: state.inputs, home: ctx.home });
+  if (!plan.service) {
+    throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, { where: `${plan.recipe.file}:/service`, hint: 'Only recipes with a "service" section can be started.' });
+  }
+  const app = appPaths(ctx.home, id);
+  if (plan.scripts.start.length > 0) {
+    const { runStepsOnce } = await import('../../install/run-steps-once.js');
+    await runStepsOnce(plan, plan.scripts.start, ctx.home, (event) => {
+      if (event.type === 'log') ctx.publish({ type: 'log', app: event.app, stream: event.stream, line: event.line, ...(event.step ? { step: event.step } : {}) });
+    });
+  }
+  const { processEnvironment } = await import('../../../sandbox/environment.js');
+  const { envBinDir } = await import('../../../sandbox/python-env.js');
+  const spec = specFromPlannedService(plan.service, {
+    cliPath: ctx.cliPath,
+    logDir: app.logs,
+    baseEnv: processEnvironment(plan.sandboxEnv, { envBinDir: envBinDir(app) }),
+  });
+  await ctx.prepareDiagnosis(id, plan.expectedBackend);
+  ctx.metrics.set(id, []);
+  const started = ctx.supervisor.start(id, spec);
+  if (wait) {
+    try {
+      return { status: 200, value: toServiceStatus(await started) };
+    } catch (err) {
+      throw err instanceof OrchardError ? err : new OrchardError('SERVICE', `${id} failed to start: ${messageOf(err)}`, { where: `app ${id}` });
+    }
+  }
+  // The outcome is published as status messages; a failure is not an unhandled rejection.
+  started.catch(() => undefined);
+  return { status: 202, value: toServiceStatus(ctx.supervisor.status(id)) };
+}
+
+export async function stopService(ctx: ApiContext, id: string): Promise<ServiceStatus> {
+  return toServiceStatus(await ctx.supervisor.stop(checkAppId(id)));
+}
+
+export function serviceLogs(ctx: ApiContext, id: string, tailParam: string | null): { lines: string[] } {
+  const tail = tailParam === null ? 200 : Number(tailParam);
+  if (!Number.isInteger(tail) || tail < 0 || tail > 100_000) throw new HttpError(400, 'USAGE', '"tail" must be a whole number from 0 to 100000', undefined, 'query tail');
+  return { lines: ctx.supervisor.logs(checkAppId(id), tail).map((l) => l.line) };
+}
+
+export function serviceMetrics(ctx: ApiContext, id: string): { samples: MetricsSample[] } {
+  return { samples: ctx.metrics.get(checkAppId(id)) ?? [] };
+}
+
+/** Request headers that stay with Orchard: its token, cookies, and hop-by-hop headers. */
+const DROP_REQUEST = new Set(['authorization', 'cookie', 'host', 'origin', 'referer', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'sec-websocket-protocol']);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'set-cookie']);
+
+/**
+ * ALL /apps/:id/service/<path>: forward to the running service on 127.0.0.1:<port>, streaming both
+ * ways (SSE passes through as it comes). The Orchard token never reaches the service, and no CORS
+ * header the service sends gets through.
+ */
+export async function proxyToService(ctx: ApiContext, id: string, rest: string, req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+  const status = ctx.supervisor.status(checkAppId(id));
+  if (status.port === undefined || (status.state !== 'ready' && status.state !== 'unhealthy')) {
+    throw new OrchardError('SERVICE', `${id} is not running (${status.state})`, { where: `app ${id}`, hint: 'Start it first.' });
+  }
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) if (!DROP_REQUEST.has(name)) headers[name] = value;
+  headers.host = `127.0.0.1:${status.port}`;
+  await new Promise<void>((resolve) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: status.port, method: req.method, path: `/${rest}${search}`, headers }, (answer) => {
+      const out: Record<string, string | string[]> = { ...BASE_HEADERS };
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value === undefined || DROP_RESPONSE.has(name) || name.startsWith('access-control-')) continue;
+        out[name] = value;
+      }
+      res.writeHead(answer.statusCode ?? 502, out);
+      res.flushHeaders();
+      answer.pipe(res);
+      answer.on('end', resolve);
+      answer.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+    });
+    upstream.on('error', (err) => {
+      if (!res.headersSent) {
+        const body = JSON.stringify({ error: { code: 'SERVICE', message: `the service of ${id} did not answer: ${messageOf(err)}`, where: `app ${id}` } });
+        res.writeHead(502, { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+        res.end(body);
+      } else {
+        res.destroy();
+      }
+      resolve();
+    });
+    // The client went away (a cancelled chat stream): cancel upstream so the service frees the work.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+      resolve();
+    });
+    req.pipe(upstream);
+  });
+}

@@ -1,0 +1,194 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { WebSocket } from 'ws';
+import { ApiClient, connectToServer } from '../../api/client.js';
+import type { AppSummary, ServerMessage, ServiceStatus } from '../../api/api-types.js';
+import { OrchardError } from '../../core/errors.js';
+import { appPaths, resolveHome, type OrchardHome } from '../../core/home.js';
+import { readAppState, requireAppState } from '../../install/state-store.js';
+import { action, printJson, printLine } from '../output.js';
+import { launchDetached } from './serve.js';
+
+/**
+ * `orchard start|stop|status|logs`: the services run inside the `orchard serve` process (one
+ * supervisor per machine user and ORCHARD_HOME), so these commands talk to it over its API.
+ */
+export function register(program: Command): void {
+  program
+    .command('start <id>')
+    .description("Start an installed app's service (starts the Orchard server in the background when none runs)")
+    .option('--no-wait', 'return once it is launched, without waiting until it is ready')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (id: string, flags: { wait: boolean; json?: boolean }) => {
+      const home = resolveHome();
+      const client = await serverOrLaunch(home, flags.json === true);
+      const { value } = await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/start${flags.wait ? '?wait=ready' : ''}`, {});
+      if (flags.json) printJson({ ok: true, app: id, service: value });
+      else printLine(describeService(id, value));
+    }));
+
+  program
+    .command('stop <id>')
+    .description("Stop an app's service and its whole process tree")
+    .option('--json', 'print the result as JSON')
+    .action(action(async (id: string, flags: { json?: boolean }) => {
+      const client = await connectToServer(resolveHome());
+      const value: ServiceStatus = client ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value : { state: 'stopped', restarts: 0 };
+      if (flags.json) printJson({ ok: true, app: id, service: value });
+      else printLine(client ? describeService(id, value) : `${id} is not running (no Orchard server runs).`);
+    }));
+
+  program
+    .command('status [id]')
+    .description('Show whether apps run, their port, restarts and the backend verdict')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (id: string | undefined, flags: { json?: boolean }) => {
+      const home = resolveHome();
+      const client = await connectToServer(home);
+      if (id !== undefined) {
+        const app = client ? (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value : await offlineSummary(home, id);
+        if (flags.json) printJson({ ok: true, server: client ? client.baseUrl : null, ...app });
+        else printSummary(app, client !== undefined);
+        return;
+      }
+      const apps = client ? (await client.request<{ apps: AppSummary[] }>('GET', '/apps')).value.apps : await offlineList(home);
+      if (flags.json) {
+        printJson({ ok: true, server: client ? client.baseUrl : null, apps });
+        return;
+      }
+      printLine(client ? `Orchard server: ${client.baseUrl}/` : 'No Orchard server runs (start one with `orchard serve`); no app is running.');
+      if (apps.length === 0) printLine('No apps are installed.');
+      for (const app of apps) printLine(`${app.id.padEnd(24)} ${app.lifecycle.padEnd(12)} ${app.service.state.padEnd(10)} ${verdictText(app)}`);
+    }));
+
+  program
+    .command('logs <id>')
+    .description("Print an app's service output; -f follows it live")
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('-n, --tail <n>', 'how many past lines to print', '200')
+    .action(action(async (id: string, flags: { follow?: boolean; tail: string }) => {
+      const home = resolveHome();
+      const tail = Number(flags.tail);
+      if (!Number.isInteger(tail) || tail < 0) throw new OrchardError('USAGE', `--tail must be a whole number, got "${flags.tail}"`);
+      const client = await connectToServer(home);
+      if (!client) {
+        if (flags.follow) throw new OrchardError('SERVICE', `no Orchard server runs, so ${id} is not running`, { hint: `Start it: orchard start ${id}` });
+        for (const line of await lastRunLog(home, id, tail)) printLine(line);
+        return;
+      }
+      if (flags.follow) {
+        await follow(client, id, tail);
+        return;
+      }
+      const { value } = await client.request<{ lines: string[] }>('GET', `/apps/${encodeURIComponent(id)}/logs?tail=${tail}`);
+      for (const line of value.lines) printLine(line);
+    }));
+}
+
+async function serverOrLaunch(home: OrchardHome, quiet: boolean): Promise<ApiClient> {
+  const existing = await connectToServer(home);
+  if (existing) return existing;
+  const { pid } = await launchDetached(home);
+  if (!quiet) process.stderr.write(`No Orchard server was running: started one in the background (pid ${pid}); \`orchard serve --detach\` prints its URL.\n`);
+  const client = await connectToServer(home);
+  if (!client) throw new OrchardError('SERVICE', 'the Orchard server started but cannot be found', { where: path.join(home.root, 'server.json') });
+  return client;
+}
+
+/** Print the last lines, then every new line of this app, until Ctrl-C. */
+async function follow(client: ApiClient, id: string, tail: number): Promise<void> {
+  const socket = new WebSocket(client.eventsUrl, client.wsProtocols());
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  const buffered: string[] = [];
+  let live = false;
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as ServerMessage;
+    if (message.type !== 'log' || message.app !== id || message.job !== undefined) return;
+    if (live) printLine(message.line);
+    else buffered.push(message.line);
+  });
+  await opened;
+  // Subscribe first, then fetch the past: no line falls between the two (a few may show twice).
+  const { value } = await client.request<{ lines: string[] }>('GET', `/apps/${encodeURIComponent(id)}/logs?tail=${tail}`);
+  for (const line of value.lines) printLine(line);
+  for (const line of buffered.filter((l) => !value.lines.includes(l))) printLine(line);
+  live = true;
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      socket.close();
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    socket.once('close', () => resolve());
+  });
+}
+
+function describeService(id: string, s: ServiceStatus): string {
+  const parts = [`${id}: ${s.state}`];
+  if (s.url) parts.push(`at ${s.url}`);
+  else if (s.port) parts.push(`on port ${s.port}`);
+  if (s.pid) parts.push(`(pid ${s.pid})`);
+  if (s.restarts > 0) parts.push(`${s.restarts} restart(s)`);
+  return [parts.join(' '), ...(s.message ? [s.message] : [])].join('\n');
+}
+
+function verdictText(app: AppSummary): string {
+  if (!app.verdict) return 'backend: unknown';
+  return `backend: ${app.verdict.backend}${app.verdict.fallback !== 'none' ? ` (fallback ${app.verdict.fallback})` : ''}`;
+}
+
+function printSummary(app: AppSummary, serverRuns: boolean): void {
+  printLine(`${app.name} (${app.id}) ${app.version}: ${app.lifecycle}`);
+  printLine(describeService(app.id, app.service) + (serverRuns ? '' : ' (no Orchard server runs)'));
+  printLine(verdictText(app));
+  for (const line of app.verdict?.evidence ?? []) printLine(`  evidence: ${line}`);
+  for (const line of app.verdict?.advice ?? []) printLine(`  fix: ${line}`);
+}
+
+async function offlineSummary(home: OrchardHome, id: string): Promise<AppSummary> {
+  return summaryFromState(await requireAppState(home, id));
+}
+
+async function offlineList(home: OrchardHome): Promise<AppSummary[]> {
+  if (!existsSync(home.apps)) return [];
+  const out: AppSummary[] = [];
+  for (const name of (await readdir(home.apps)).sort()) {
+    const state = await readAppState(appPaths(home, name)).catch(() => undefined);
+    if (state) out.push(summaryFromState(state));
+  }
+  return out;
+}
+
+function summaryFromState(state: Awaited<ReturnType<typeof requireAppState>>): AppSummary {
+  return {
+    id: state.id,
+    name: state.recipe.name,
+    kind: state.recipe.kind,
+    version: state.recipe.version,
+    lifecycle: state.lifecycle,
+    inputs: state.inputs,
+    ...(state.verdict ? { verdict: state.verdict } : {}),
+    allowCpu: state.allowCpu === true,
+    service: { state: 'stopped', restarts: 0 },
+    hasService: false,
+    steps: Object.entries(state.journal).map(([key, j]) => ({ key, kind: j.kind, status: j.status, ...(j.error ? { error: j.error.message } : {}) })),
+  };
+}
+
+/** Without a server: the end of the newest run log on disk. */
+async function lastRunLog(home: OrchardHome, id: string, tail: number): Promise<string[]> {
+  const dir = appPaths(home, id).logs;
+  const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.startsWith('service-') && f.endsWith('.log')) : [];
+  if (files.length === 0) throw new OrchardError('SERVICE', `${id} has no service logs yet`, { where: dir, hint: `Start it: orchard start ${id}` });
+  const withTimes = await Promise.all(files.map(async (f) => ({ f, t: (await stat(path.join(dir, f))).mtimeMs })));
+  const newest = withTimes.sort((a, b) => b.t - a.t)[0]!.f;
+  const lines = (await readFile(path.join(dir, newest), 'utf8')).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(-tail);
+}
