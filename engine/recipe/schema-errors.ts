@@ -31,7 +31,11 @@ export function issuesFromSchemaErrors(errors: readonly ErrorObject[]): RecipeIs
     }
   }
 
-  const issues = [...merged, ...errors.filter((e) => !consumed.has(e)).map(describe)];
+  return dedupeIssues([...merged, ...errors.filter((e) => !consumed.has(e)).map(describe)]);
+}
+
+/** The same problem reported twice (by two union branches, or two checks) is shown once. */
+export function dedupeIssues(issues: readonly RecipeIssue[]): RecipeIssue[] {
   const seen = new Set<string>();
   return issues.filter((issue) => {
     const key = `${issue.pointer}\u0000${issue.message}`;

@@ -4,7 +4,7 @@ import { inputSpecIssues } from './inputs.js';
 import { makeProfile } from './profile.js';
 import type { Condition, Recipe } from './recipe.types.gen.js';
 import { resolveRecipe, SCRIPT_NAMES } from './resolve-recipe.js';
-import { issuesFromSchemaErrors, type RecipeIssue } from './schema-errors.js';
+import { dedupeIssues, issuesFromSchemaErrors, type RecipeIssue } from './schema-errors.js';
 import { schemaValidator } from './schema.js';
 
 export type { RecipeIssue } from './schema-errors.js';
@@ -53,7 +53,7 @@ function semanticIssues(recipe: Recipe): RecipeIssue[] {
     ignoreConditions: true,
   });
   issues.push(...resolved.issues);
-  return dedupe(issues);
+  return dedupeIssues(issues);
 }
 
 function duplicates(ids: readonly (string | undefined)[], base: string, what: string): RecipeIssue[] {
@@ -77,14 +77,4 @@ function allConditions(recipe: Recipe): { cond: Condition; pointer: string }[] {
   recipe.requires?.variants?.forEach((v, i) => found.push({ cond: v.when, pointer: `/requires/variants/${i}/when` }));
   recipe.verify?.expect.forEach((e, i) => e.when && found.push({ cond: e.when, pointer: `/verify/expect/${i}/when` }));
   return found;
-}
-
-function dedupe(issues: RecipeIssue[]): RecipeIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.pointer}\u0000${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
