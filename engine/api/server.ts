@@ -41,6 +41,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   port: number;
+  /** The address it is bound to (always 127.0.0.1). */
+  address: string;
   /** http://127.0.0.1:<port>/ (without the token). */
   url: string;
   context: ApiContext;
@@ -141,6 +143,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   return {
     port: ctx.port,
+    address: address.address,
     url: `http://${BIND_ADDRESS}:${ctx.port}/`,
     context: ctx,
     close: () =>
