@@ -6,6 +6,8 @@ import { register as recipe } from './recipe.js';
 import { register as serve } from './serve.js';
 import { register as serviceControl } from './service-control.js';
 import { register as shell } from './shell.js';
+import { register as service } from './service.js';
+import { register as fit } from './fit.js';
 import { register as uninstall } from './uninstall.js';
 
 /**
@@ -14,4 +16,4 @@ import { register as uninstall } from './uninstall.js';
  */
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [list, recipe, plan, install, uninstall, shell, serve, serviceControl];
+export const commands: Register[] = [list, recipe, plan, install, uninstall, shell, serve, serviceControl, service, fit];

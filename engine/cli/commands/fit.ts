@@ -1,0 +1,72 @@
+import { existsSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { OrchardError } from '../../core/errors.js';
+import { resolveHome } from '../../core/home.js';
+import { isUrl } from '../../fit/byte-source.js';
+import { fitModelOnMachine, gib, type FitReport } from '../../fit/fit-verdict.js';
+import { readModelShape } from '../../fit/model-headers.js';
+import { checkRecipeFit } from '../../fit/recipe-fit.js';
+import { probeMachine } from '../../hardware/probe.js';
+import { findRecipe } from '../../recipe/catalog.js';
+import { planRecipe } from '../../recipe/plan.js';
+import type { Accelerator } from '../../recipe/recipe.types.gen.js';
+import { resolveProfile } from '../../recipe/resolve-profile.js';
+import { DEFAULT_CONTEXT } from '../../services/llm/load-llm.js';
+import { action, printJson, printLine } from '../output.js';
+
+const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
+
+export function register(program: Command): void {
+  program
+    .command('fit <model>')
+    .description('Predict whether a GGUF model (file, URL or LLM recipe) fits this machine, reading only its header')
+    .option('--context <n>', 'context size in tokens (default: the recipe\'s, else min(model, 4096))')
+    .option('--parallel <n>', 'parallel sequences, each with its own context', '1')
+    .option('--gpu <backend>', 'auto | metal | cuda | vulkan | cpu', 'auto')
+    .option('--json', 'print the fit report as JSON')
+    .action(
+      action(async (target: string, opts: { context?: string; parallel: string; gpu: string; json?: boolean }) => {
+        const contextSize = opts.context === undefined ? undefined : positive(opts.context, '--context');
+        const parallel = positive(opts.parallel, '--parallel');
+        if (!GPUS.includes(opts.gpu)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}`);
+        const gpu = opts.gpu as Accelerator | 'auto';
+        const machine = await probeMachine();
+        const headers = process.env['HF_TOKEN'] ? { authorization: `Bearer ${process.env['HF_TOKEN']}` } : undefined;
+        let report: FitReport | undefined;
+        if (isUrl(target) || (existsSync(target) && statSync(target).isFile())) {
+          const shape = await readModelShape(target, headers ? { headers } : {});
+          report = fitModelOnMachine(shape, machine, { contextSize: contextSize ?? Math.min(shape.trainContext, DEFAULT_CONTEXT), parallel, gpu });
+        } else {
+          const home = resolveHome();
+          const plan = await planRecipe(await findRecipe(target, home), { profile: await resolveProfile('host'), home });
+          report = await checkRecipeFit(plan, machine, { ...(contextSize ? { contextSize } : {}), ...(headers ? { headers } : {}) });
+          if (!report) throw new OrchardError('USAGE', `recipe "${target}" has no LLM service with a GGUF model to check`, { hint: 'Pass a .gguf file, a GGUF URL or an LLM recipe.' });
+        }
+        if (opts.json) printJson(report);
+        else printLine(formatFit(report));
+      }),
+    );
+}
+
+function positive(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new OrchardError('USAGE', `${name} must be a positive integer, not "${value}"`);
+  return n;
+}
+
+function formatFit(r: FitReport): string {
+  const b = r.bytes;
+  const lines = [
+    `${r.model.name ?? r.model.architecture}: ${(r.model.parameters / 1e9).toFixed(2)} B parameters, ${r.model.bitsPerWeight} bits/weight, ${r.model.layers} layers${r.model.splitCount > 1 ? `, ${r.model.splitCount} files` : ''}`,
+    `context ${r.contextSize} on ${r.budget.accelerator}`,
+    `memory: weights ${gib(b.weights)} + KV cache ${gib(b.kv)} + compute ${gib(b.compute)} + runtime ${gib(b.overhead)} = ${gib(b.total)}`,
+    `budget: RAM ${gib(r.budget.ramBytes)} (${gib(r.budget.reserveBytes)} kept for the OS)` +
+      (r.budget.gpuWorkingSetBytes !== undefined ? `, GPU working set ${gib(r.budget.gpuWorkingSetBytes)}` : '') +
+      (r.budget.vramBytes !== undefined ? `, VRAM ${gib(r.budget.vramBytes)}` : ''),
+    `layers on the GPU: ${r.offload.gpuLayers}/${r.offload.totalLayers}`,
+    `verdict: ${r.verdict}`,
+  ];
+  if (r.raiseLimit) lines.push(`raise the limit: ${r.raiseLimit.command}`, `risk: ${r.raiseLimit.risk}`);
+  for (const a of r.advice) lines.push(`- ${a}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,49 @@
+import type { LlamaContext, LlamaContextSequence } from 'node-llama-cpp';
+import { ApiError } from './api-error.js';
+
+/**
+ * The context's sequences (one per --parallel slot), lent to one request at a time. Waiting
+ * requests queue in arrival order; a request that goes away while waiting leaves the queue.
+ */
+export class SequencePool {
+  private readonly free: LlamaContextSequence[] = [];
+  private readonly waiters: { resolve: (s: LlamaContextSequence) => void; reject: (e: Error) => void }[] = [];
+  readonly size: number;
+
+  constructor(context: LlamaContext, size: number) {
+    for (let i = 0; i < size; i++) this.free.push(context.getSequence());
+    this.size = size;
+  }
+
+  get queueDepth(): number {
+    return this.waiters.length;
+  }
+
+  get active(): number {
+    return this.size - this.free.length;
+  }
+
+  acquire(signal: AbortSignal): Promise<LlamaContextSequence> {
+    const seq = this.free.pop();
+    if (seq) return Promise.resolve(seq);
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.waiters.push(waiter);
+      signal.addEventListener('abort', () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new ApiError(499, 'client closed the request', 'invalid_request_error'));
+      }, { once: true });
+    });
+  }
+
+  release(seq: LlamaContextSequence): void {
+    const next = this.waiters.shift();
+    if (next) next.resolve(seq);
+    else this.free.push(seq);
+  }
+
+  rejectWaiting(reason: Error): void {
+    for (const w of this.waiters.splice(0)) w.reject(reason);
+  }
+}
