@@ -1,0 +1,26 @@
+import { useEffect, useRef } from 'react';
+
+/** A live log that stays pinned to the bottom unless the reader scrolled up to read. */
+export function LogView({ lines, label }: { lines: string[]; label: string }) {
+  const ref = useRef<HTMLPreElement>(null);
+  const pinned = useRef(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+  return (
+    <pre
+      ref={ref}
+      className="log live-log"
+      tabIndex={0}
+      aria-label={label}
+      aria-live="off"
+      onScroll={(event) => {
+        const el = event.currentTarget;
+        pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+      }}
+    >
+      {lines.length === 0 ? 'No output yet.' : lines.join('\n')}
+    </pre>
+  );
+}

@@ -1,0 +1,78 @@
+import type { CatalogResponse } from '../../../engine/api/api-types.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { RecipeCard } from '../components/RecipeCard.js';
+import { useApiQuery } from '../hooks/useApiQuery.js';
+import { useServerEvents } from '../hooks/useServerEvents.js';
+
+export function CatalogPage() {
+  const catalog = useApiQuery<CatalogResponse>('/catalog');
+  // A finished job changes what is installed: refresh the badges.
+  useServerEvents((message) => {
+    if (message.type === 'job' && message.job.state !== 'running') catalog.reload();
+  });
+  const recipes = catalog.data?.recipes ?? [];
+  const bundled = recipes.filter((r) => r.source === 'bundled');
+  const user = recipes.filter((r) => r.source === 'user');
+  return (
+    <>
+      <header className="page-header">
+        <h1>Catalog</h1>
+        <div className="actions">
+          <a className="button secondary" href="#/editor">
+            New recipe
+          </a>
+          <button type="button" className="secondary" onClick={catalog.reload}>
+            Refresh
+          </button>
+        </div>
+      </header>
+      <ErrorBox error={catalog.error} />
+      {catalog.loading && !catalog.data && <p className="muted">Loading the catalog…</p>}
+      {catalog.data && (
+        <>
+          <section aria-labelledby="bundled-title">
+            <h2 id="bundled-title" className="section-title">
+              Bundled apps <span className="count">{bundled.length}</span>
+            </h2>
+            {bundled.length === 0 ? <p className="muted">No bundled recipes found.</p> : <CardGrid entries={bundled} />}
+          </section>
+          <section aria-labelledby="user-title">
+            <h2 id="user-title" className="section-title">
+              Your recipes <span className="count">{user.length}</span>
+            </h2>
+            {user.length === 0 ? (
+              <p className="muted">
+                Recipes you save in the <a href="#/editor">recipe editor</a> appear here.
+              </p>
+            ) : (
+              <CardGrid entries={user} />
+            )}
+          </section>
+          {catalog.data.problems.length > 0 && (
+            <section aria-labelledby="problems-title">
+              <h2 id="problems-title" className="section-title">
+                Recipes that could not be read
+              </h2>
+              {catalog.data.problems.map((problem) => (
+                <div key={problem.file}>
+                  <code>{problem.file}</code>
+                  <ErrorBox error={problem.error} />
+                </div>
+              ))}
+            </section>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+function CardGrid({ entries }: { entries: CatalogResponse['recipes'] }) {
+  return (
+    <div className="card-grid">
+      {entries.map((entry) => (
+        <RecipeCard key={`${entry.source}:${entry.id}`} entry={entry} />
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+import { useEffect, useRef, useState } from 'react';
+import type { Job, PlanResponse } from '../../../engine/api/api-types.js';
+import { api, ApiFailure } from '../api/client.js';
+import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { PlanSummary } from '../components/PlanSummary.js';
+import { ValidationList } from '../components/ValidationList.js';
+import { useDebouncedValidation } from '../hooks/useDebouncedValidation.js';
+import { routeHref } from '../hooks/useHashRoute.js';
+import { STARTER_RECIPE } from '../starter-recipe.js';
+
+const PROFILES = ['host', 'darwin-arm64-metal', 'linux-x64-cuda', 'linux-x64-cpu'] as const;
+
+/**
+ * The recipe editor: validation as you type with each error at its line, a plan preview per
+ * platform profile, save to the user recipes folder, and install from the saved file.
+ */
+export function EditorPage({ recipe }: { recipe?: string }) {
+  const [text, setText] = useState(STARTER_RECIPE);
+  const [loadError, setLoadError] = useState<unknown>();
+  const [saved, setSaved] = useState<{ id: string; file: string; text: string }>();
+  const [profile, setProfile] = useState<(typeof PROFILES)[number]>('host');
+  const [plan, setPlan] = useState<PlanResponse>();
+  const [actionError, setActionError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const editor = useRef<CodeEditorHandle>(null);
+  const validation = useDebouncedValidation(text);
+  const valid = validation.result?.ok === true && !validation.checking;
+  const dirty = saved?.text !== text;
+
+  useEffect(() => {
+    if (!recipe) return;
+    api<{ id: string; file: string; text: string }>('GET', `/recipes/${encodeURIComponent(recipe)}`)
+      .then((loaded) => {
+        setText(loaded.text);
+        setSaved(loaded);
+      })
+      .catch((err: unknown) => setLoadError(err instanceof ApiFailure && err.status === 404 ? new Error(`Cannot open recipe "${recipe}" here: ${err.message}`) : err));
+  }, [recipe]);
+
+  const save = async (): Promise<{ id: string; file: string } | undefined> => {
+    setBusy(true);
+    setActionError(undefined);
+    try {
+      const result = await api<{ id: string; file: string }>('POST', '/recipes', { text });
+      setSaved({ ...result, text });
+      return result;
+    } catch (err) {
+      setActionError(err);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const preview = async (file: string) => {
+    setActionError(undefined);
+    try {
+      setPlan(await api<PlanResponse>('POST', '/plan', { recipe: file, profile }));
+    } catch (err) {
+      setPlan(undefined);
+      setActionError(err);
+    }
+  };
+
+  // Re-plan when the profile changes or a new version is saved.
+  useEffect(() => {
+    if (saved) void preview(saved.file);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [profile, saved?.file, saved?.text]);
+
+  const install = async () => {
+    const target = dirty || !saved ? await save() : saved;
+    if (!target) return;
+    setBusy(true);
+    try {
+      await api<{ job: Job }>('POST', `/apps/${encodeURIComponent(target.id)}/install`, { recipe: target.file });
+      window.location.hash = routeHref({ page: 'app', id: target.id });
+    } catch (err) {
+      setActionError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div
+      className="editor-page"
+      onKeyDown={(e) => {
+        if ((e.ctrlKey || e.metaKey) && e.key === 's') {
+          e.preventDefault();
+          if (valid) void save();
+        }
+      }}
+    >
+      <header className="page-header">
+        <div>
+          <h1>Recipe editor</h1>
+          <p className="muted">
+            {saved ? (
+              <>
+                Saved as <code>{saved.file}</code>
+                {dirty ? ' — unsaved changes' : ''}
+              </>
+            ) : (
+              'Not saved yet. Saving writes it to your recipes folder (ORCHARD_HOME/recipes/<id>/recipe.json).'
+            )}
+          </p>
+        </div>
+        <div className="actions">
+          <button type="button" className="secondary" disabled={!valid || busy} onClick={() => void save()} title="Ctrl+S">
+            Save
+          </button>
+          <button type="button" className="primary" disabled={!valid || busy} onClick={() => void install()}>
+            Save and install…
+          </button>
+        </div>
+      </header>
+      <ErrorBox error={loadError} />
+      <div className="editor-grid">
+        <section className="editor-left" aria-label="Recipe text">
+          <CodeEditor ref={editor} value={text} onChange={setText} label="Recipe JSON" marks={(validation.result?.errors ?? []).flatMap((e) => (e.line !== undefined ? [{ line: e.line, message: e.message }] : []))} />
+          <ErrorBox error={validation.error} />
+          <ValidationList result={validation.result} checking={validation.checking} onJump={(issue) => issue.line !== undefined && editor.current?.goToLine(issue.line, issue.column)} />
+        </section>
+        <section className="editor-right card" aria-labelledby="preview-title">
+          <header className="preview-header">
+            <h2 id="preview-title">Plan preview</h2>
+            <label>
+              Profile{' '}
+              <select value={profile} onChange={(e) => setProfile(e.target.value as (typeof PROFILES)[number])}>
+                {PROFILES.map((p) => (
+                  <option key={p} value={p}>
+                    {p === 'host' ? 'this machine' : p}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="button" className="secondary" disabled={!saved} onClick={() => saved && void preview(saved.file)}>
+              Refresh
+            </button>
+          </header>
+          <ErrorBox error={actionError} />
+          {!saved && <p className="muted">Save the recipe to preview its plan for each platform.</p>}
+          {saved && dirty && <p className="muted">The preview shows the last saved version.</p>}
+          {plan && <PlanSummary plan={plan} />}
+        </section>
+      </div>
+    </div>
+  );
+}
