@@ -94,9 +94,9 @@ test('every malformed recipe is rejected by `orchard recipe validate --json` at 
     const result = results.get(file)!;
     let out: ValidateOutput;
     try {
-      out = parseJson<ValidateOutput>(result);
-    } catch (err) {
-      failures.push(`${file}: ${(err as Error).message}`);
+      out = JSON.parse(result.stdout) as ValidateOutput;
+    } catch {
+      failures.push(`${file}: exit ${result.code} and no JSON on stdout; stderr: ${result.stderr.trim().split('\n').slice(0, 6).join(' | ')}`);
       continue;
     }
     const errors = Array.isArray(out.errors) ? out.errors : [];
@@ -109,6 +109,8 @@ test('every malformed recipe is rejected by `orchard recipe validate --json` at 
     // Each fixture holds one mistake: an error anywhere else means the fixture (or the validator) is off.
     const elsewhere = errors.filter((e) => e.pointer !== expected.pointer);
     if (elsewhere.length > 0) problems.push(`errors at other pointers: ${elsewhere.map((e) => e.pointer || '/').join(', ')}`);
+    // Humans read them as `file:pointer: message` lines: a message must fit on its line.
+    if (errors.some((e) => e.message.includes('\n'))) problems.push('a message spans several lines');
     if (problems.length > 0) failures.push(`${file}: ${problems.join('; ')}\n${show(errors)}`);
   }
   assert.deepEqual(await readdir(home), [], 'validation must not change ORCHARD_HOME');
