@@ -1,5 +1,8 @@
 import type { Verdict } from '../diagnose/verdict.js';
 import type { MachineInfo } from '../hardware/machine-info.js';
+import { OrchardError } from '../core/errors.js';
+import type { OrchardHome } from '../core/home.js';
+import type { Backend } from '../recipe/recipe.types.gen.js';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -55,29 +58,40 @@ export async function doctorReport(home: unknown): Promise<unknown> {
   return fn({ home });
 }
 
+/** POST /fit: a GGUF file or URL, or an LLM recipe, against this machine (the `orchard fit` logic). */
 export interface FitRequest {
   recipe?: string;
   model?: string;
   context?: number;
-  home: unknown;
+  home: OrchardHome;
+  hfToken?: string;
 }
 
 export async function fitReport(request: FitRequest): Promise<unknown> {
-  const fn = await load('fit', [
-    ['../fit/fit.js', ['fitForRequest', 'fit', 'predictFit']],
-    ['../fit/index.js', ['fitForRequest', 'fit', 'predictFit']],
-  ]);
-  if (!fn) throw notAvailable('the memory fit check');
-  return fn(request);
+  const machine = await probeMachine();
+  const headers = request.hfToken ? { authorization: `Bearer ${request.hfToken}` } : undefined;
+  if (request.model !== undefined) {
+    const { readModelShape } = await import('../fit/model-headers.js');
+    const { fitModelOnMachine } = await import('../fit/fit-verdict.js');
+    const { DEFAULT_CONTEXT } = await import('../services/llm/load-llm.js');
+    const shape = await readModelShape(request.model, headers ? { headers } : {});
+    return fitModelOnMachine(shape, machine, { contextSize: request.context ?? Math.min(shape.trainContext, DEFAULT_CONTEXT), parallel: 1, gpu: 'auto' });
+  }
+  const { findRecipe } = await import('../recipe/catalog.js');
+  const { planRecipe } = await import('../recipe/plan.js');
+  const { checkRecipeFit } = await import('../fit/recipe-fit.js');
+  const { profileFor } = await import('./routes/profiles.js');
+  const plan = await planRecipe(await findRecipe(request.recipe ?? '', request.home), { profile: await profileFor('host'), home: request.home });
+  const report = await checkRecipeFit(plan, machine, { ...(request.context ? { contextSize: request.context } : {}), ...(headers ? { headers } : {}) });
+  if (!report) {
+    throw new OrchardError('USAGE', `recipe "${request.recipe ?? ''}" has no LLM service with a GGUF model to check`, { where: 'body.recipe', hint: 'Give a .gguf file, a GGUF URL or an LLM recipe.' });
+  }
+  return report;
 }
 
 export async function diagnoseLog(log: string, expect: string | undefined): Promise<Verdict> {
-  const fn = await load('diagnose', [
-    ['../diagnose/diagnose.js', ['diagnoseLog', 'diagnoseText', 'diagnose']],
-    ['../diagnose/index.js', ['diagnoseLog', 'diagnoseText', 'diagnose']],
-  ]);
-  if (!fn) throw notAvailable('the backend diagnoser');
-  return (await fn(log, expect === undefined ? {} : { expect })) as Verdict;
+  const { diagnoseLog: diagnose } = await import('../diagnose/diagnose-log.js');
+  return diagnose(log, expect === undefined ? {} : { expect: checkBackend(expect) });
 }
 
 /** Something lines are pushed into and a verdict comes out of (one per running app). */
@@ -86,19 +100,16 @@ export interface LiveDiagnosis {
   verdict(): Verdict | undefined;
 }
 
-/** A live diagnoser for one app's output, or undefined when the diagnoser has not landed. */
-export async function liveDiagnoser(expect: string | undefined): Promise<LiveDiagnosis | undefined> {
-  const make = await load('live', [
-    ['../diagnose/live.js', ['createLiveDiagnoser', 'liveDiagnoser']],
-    ['../diagnose/index.js', ['createLiveDiagnoser', 'liveDiagnoser']],
-  ]);
-  if (!make) return undefined;
-  const made = (await make(expect === undefined ? {} : { expect })) as Record<string, unknown>;
-  const push = made['push'];
-  const verdict = made['verdict'];
-  if (typeof push !== 'function') return undefined;
-  return {
-    push: (line) => void (push as AnyFunction).call(made, line),
-    verdict: () => (typeof verdict === 'function' ? ((verdict as AnyFunction).call(made) as Verdict | undefined) : (verdict as Verdict | undefined)),
-  };
+/** A live diagnoser for one app's output. */
+export async function liveDiagnoser(expect: string | undefined): Promise<LiveDiagnosis> {
+  const { createLiveDiagnoser } = await import('../diagnose/live.js');
+  return createLiveDiagnoser(expect === undefined ? {} : { expect: checkBackend(expect) });
+}
+
+const BACKENDS: readonly Backend[] = ['metal', 'cuda', 'vulkan', 'rocm', 'cpu', 'unknown'];
+function checkBackend(value: string): Backend {
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    throw new HttpError(400, 'USAGE', `"expect" must be one of ${BACKENDS.join(', ')}, got "${value}"`, undefined, 'body.expect');
+  }
+  return value as Backend;
 }

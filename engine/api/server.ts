@@ -59,6 +59,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const publish = (message: ServerMessage): void => hub.publish(message);
   const diagnosers: ApiContext['diagnosers'] = new Map();
   const verdicts: ApiContext['verdicts'] = new Map();
+  const baselines: ApiContext['verdicts'] = new Map();
 
   const supervisor = new Supervisor({
     ...(o.metricsIntervalMs !== undefined ? { metricsIntervalMs: o.metricsIntervalMs } : {}),
@@ -67,7 +68,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (!diagnoser) return;
       diagnoser.push(line.line);
       const verdict = diagnoser.verdict();
-      if (verdict && JSON.stringify(verdict) !== JSON.stringify(verdicts.get(app))) {
+      // Only a verdict the output changed is news: before that, the install-time proof stands.
+      const previous = verdicts.get(app) ?? baselines.get(app);
+      if (verdict && JSON.stringify(verdict) !== JSON.stringify(previous)) {
         verdicts.set(app, verdict);
         publish({ type: 'verdict', app, verdict });
       }
@@ -105,8 +108,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         log(`live diagnosis is off for ${app}: ${messageOf(err)}`);
         return undefined;
       });
-      if (diagnoser) diagnosers.set(app, diagnoser);
-      else diagnosers.delete(app);
+      diagnosers.delete(app);
+      baselines.delete(app);
+      if (!diagnoser) return;
+      diagnosers.set(app, diagnoser);
+      const initial = diagnoser.verdict();
+      if (initial) baselines.set(app, initial);
     },
   };
   const uiDir = chooseUiDir(o, log);

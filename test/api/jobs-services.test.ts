@@ -87,6 +87,23 @@ test('start and stop a command service through the API; proxy passes SSE and kee
   const metrics = await api<{ samples: { rssBytes: number }[] }>(t, 'GET', '/apps/api-app/metrics');
   assert.ok(metrics.value.samples.length > 0 && metrics.value.samples[0]!.rssBytes > 0);
 
+  // Live diagnosis: the service prints a real llama.cpp log (1 of 35 layers on CUDA); the verdict
+  // changes over the WebSocket and in the app's status.
+  const captured = await readFile(path.join(repoRoot, 'test', 'fixtures', 'logs', 'llm-llama-cpp-cuda-1of35.log'), 'utf8');
+  const replay = await rawRequest(t.port, 'POST', '/api/v1/apps/api-app/service/replay', { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}`, 'content-type': 'text/plain' }, captured);
+  assert.equal(replay.status, 204);
+  const verdict = await events.waitFor((m) => m.type === 'verdict' && m.app === 'api-app' && m.verdict.offload !== undefined, 10_000, 'a live verdict');
+  assert.ok(verdict.type === 'verdict');
+  assert.equal(verdict.verdict.backend, 'cuda');
+  assert.equal(verdict.verdict.fallback, 'partial');
+  assert.deepEqual(verdict.verdict.offload, { layers: 1, total: 35 });
+  const posted = await api<{ backend: string; offload?: { layers: number; total: number } }>(t, 'POST', '/diagnose', { log: captured, expect: 'cuda' });
+  assert.equal(posted.status, 200, posted.raw.body);
+  assert.deepEqual([posted.value.backend, posted.value.offload], ['cuda', { layers: 1, total: 35 }]);
+  assert.equal((await api(t, 'POST', '/diagnose', { log: captured, expect: 'gpu' })).status, 400);
+  const withVerdict = await api<AppSummary>(t, 'GET', '/apps/api-app');
+  assert.deepEqual(withVerdict.value.verdict, verdict.verdict);
+
   const again = await api<ServiceStatus>(t, 'POST', '/apps/api-app/start', {});
   assert.equal(again.value.state, 'ready', 'starting a running app answers its status');
 

@@ -26,7 +26,7 @@ export async function fit(ctx: ApiContext, body: Record<string, unknown>): Promi
   const model = field.string(body, 'model');
   const context = field.number(body, 'context');
   if ((recipe === undefined) === (model === undefined)) throw new HttpError(400, 'USAGE', 'give exactly one of "recipe" or "model"', 'A recipe id or path, or a GGUF file path or URL.', 'body');
-  return fitReport({ ...(recipe !== undefined ? { recipe } : {}), ...(model !== undefined ? { model } : {}), ...(context !== undefined ? { context } : {}), home: ctx.home });
+  return fitReport({ ...(recipe !== undefined ? { recipe } : {}), ...(model !== undefined ? { model } : {}), ...(context !== undefined ? { context } : {}), home: ctx.home, ...(ctx.settings.hfToken ? { hfToken: ctx.settings.hfToken } : {}) });
 }
 
 /** POST /diagnose { log, expect? } → Verdict. */
