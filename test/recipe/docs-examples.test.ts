@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { appPaths, resolveHome } from '../../engine/core/home.js';
+import { planRecipe } from '../../engine/recipe/plan.js';
 import { makeProfile } from '../../engine/recipe/profile.js';
 import { recipeSchema } from '../../engine/recipe/schema.js';
 import { templateVariables } from '../../engine/recipe/template-vars.js';
@@ -94,6 +95,26 @@ test('every complete recipe in the guide passes full validation', async () => {
     if (!result.ok) failures.push(`line ${b.line}:\n${result.errors.map((e) => `  ${e.pointer || '/'}: ${e.message}`).join('\n')}`);
   }
   assert.equal(failures.length, 0, `recipes in docs/recipes.md that do not validate:\n${failures.join('\n')}`);
+});
+
+test('every complete recipe in the guide can be planned for each named profile', async () => {
+  const { blocks } = await guide();
+  const home = resolveHome({ ORCHARD_HOME: path.join(repoRoot, '.no-such-orchard-home') });
+  const profiles = [makeProfile('darwin-arm64', 'metal'), makeProfile('linux-x64', 'cuda'), makeProfile('linux-x64', 'cpu')];
+  const failures: string[] = [];
+  for (const b of blocks.filter((x) => RECIPE.test(x.marker ?? ''))) {
+    const result = validateRecipe(JSON.parse(b.text));
+    if (!result.ok) continue; // reported by the validation test
+    for (const profile of profiles) {
+      try {
+        const plan = await planRecipe({ recipe: result.recipe, file: guideFile, dir: path.dirname(guideFile) }, { profile, home });
+        assert.equal(plan.recipe.id, result.recipe.id);
+      } catch (err) {
+        failures.push(`line ${b.line} on ${profile.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+  assert.deepEqual(failures, []);
 });
 
 test('every fragment in the guide matches the schema definition it names', async () => {
