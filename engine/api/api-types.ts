@@ -18,6 +18,9 @@ import type { Lifecycle } from '../install/app-state.js';
 import type { Plan } from '../recipe/plan-types.js';
 
 export const API_PREFIX = '/api/v1';
+/** The WebSocket subprotocol the server selects; the token rides beside it as `orchard.token.<token>`. */
+export const WS_PROTOCOL = 'orchard.v1';
+export const WS_TOKEN_PREFIX = 'orchard.token.';
 
 /** Every error body: `{ error: { code, message, where?, hint? } }` with a fitting HTTP status. */
 export interface ApiError {
@@ -139,6 +142,7 @@ export interface ValidateResponse {
   ok: boolean;
   errors: { pointer: string; message: string; hint?: string; line?: number; column?: number }[];
 }
+/** GET /api/v1/recipes/:id → { id, file, text }: a catalog recipe's text, for the editor. */
 /** POST /api/v1/recipes { text } → saves to ORCHARD_HOME/recipes/<id>/recipe.json → { id, file } */
 
 /** GET /api/v1/settings → Settings; PUT /api/v1/settings { home?, hfToken?, concurrency? } */

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { WS_PROTOCOL, WS_TOKEN_PREFIX } from './api-types.js';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -11,9 +12,7 @@ import { HttpError } from './http-errors.js';
  * No CORS header is ever sent, so browsers keep other origins out as well.
  */
 export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'] as const;
-/** The WebSocket subprotocol the server selects; the token travels as `orchard.token.<token>`. */
-export const WS_PROTOCOL = 'orchard.v1';
-export const WS_TOKEN_PREFIX = 'orchard.token.';
+export { WS_PROTOCOL, WS_TOKEN_PREFIX };
 
 export function allowedHosts(port: number): Set<string> {
   return new Set(LOOPBACK_HOSTS.map((h) => `${h}:${port}`));

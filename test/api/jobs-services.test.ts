@@ -136,6 +136,10 @@ test('recipes: validate locates errors by line; save writes the user recipe and 
   assert.equal(saved.status, 200, saved.raw.body);
   assert.equal(saved.value.file, path.join(t.server.context.home.userRecipes, 'my-app', 'recipe.json'));
   assert.equal(await readFile(saved.value.file, 'utf8'), valid.endsWith('\n') ? valid : `${valid}\n`);
+  const loaded = await api<{ id: string; file: string; text: string }>(t, 'GET', '/recipes/my-app');
+  assert.equal(loaded.status, 200, loaded.raw.body);
+  assert.deepEqual(loaded.value, { id: 'my-app', file: saved.value.file, text: await readFile(saved.value.file, 'utf8') });
+  assert.equal((await api(t, 'GET', '/recipes/nope-nothing')).status, 404);
   const catalog = await api<CatalogResponse>(t, 'GET', '/catalog');
   const mine = catalog.value.recipes.find((r) => r.id === 'my-app');
   assert.ok(mine, catalog.raw.body);

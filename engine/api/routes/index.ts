@@ -4,7 +4,7 @@ import { readJsonBody } from '../http-io.js';
 import { ANSWERED, WithStatus, type Route } from '../router.js';
 import { appDetail, getJob, install, listApps, uninstall, update } from './apps.js';
 import { catalog } from './catalog.js';
-import { save, validate } from './recipes.js';
+import { readRecipeText, save, validate } from './recipes.js';
 import { proxyToService, serviceLogs, serviceMetrics, startService, stopService } from './services.js';
 import { getSettings, putSettings } from './settings.js';
 import { diagnose, doctor, fit, plan } from './tools.js';
@@ -56,6 +56,7 @@ export const routes: readonly Route<ApiContext>[] = [
   { method: 'POST', path: p('/fit'), handler: async ({ server, req }) => fit(server, await readJsonBody(req)) },
   { method: 'POST', path: p('/diagnose'), handler: async ({ req }) => diagnose(await readJsonBody(req)) },
   { method: 'POST', path: p('/recipes/validate'), handler: async ({ req }) => validate(await readJsonBody(req)) },
+  { method: 'GET', path: p('/recipes/:id'), handler: async ({ server, params }) => readRecipeText(server, params['id']!) },
   { method: 'POST', path: p('/recipes'), handler: async ({ server, req }) => save(server, await readJsonBody(req)) },
   { method: 'GET', path: p('/settings'), handler: async ({ server }) => getSettings(server) },
   { method: 'PUT', path: p('/settings'), handler: async ({ server, req }) => putSettings(server, await readJsonBody(req)) },

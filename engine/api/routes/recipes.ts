@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { OrchardError } from '../../core/errors.js';
@@ -46,4 +47,12 @@ export async function save(ctx: ApiContext, body: Record<string, unknown>): Prom
   const file = path.join(ctx.home.userRecipes, id, 'recipe.json');
   await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`);
   return { id, file };
+}
+
+/** GET /recipes/:id: a catalog recipe's text (user recipes win over bundled ones), for the editor. */
+export async function readRecipeText(ctx: ApiContext, id: string): Promise<{ id: string; file: string; text: string }> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new OrchardError('USAGE', `"${id}" is not a recipe id`, { where: 'path :id' });
+  const { findRecipe } = await import('../../recipe/catalog.js');
+  const loaded = await findRecipe(id, ctx.home);
+  return { id: loaded.recipe.id, file: loaded.file, text: await readFile(loaded.file, 'utf8') };
 }
