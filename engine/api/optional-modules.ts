@@ -44,9 +44,8 @@ function notAvailable(what: string): HttpError {
 }
 
 export async function probeMachine(): Promise<MachineInfo> {
-  const fn = await load('probe', [['../hardware/probe.js', ['probeMachine']]]);
-  if (!fn) throw notAvailable('the hardware probe');
-  return (await fn()) as MachineInfo;
+  const { probeMachine: probe } = await import('../hardware/probe.js');
+  return probe();
 }
 
 export async function doctorReport(home: unknown): Promise<unknown> {
