@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { OrchardError } from '../../core/errors.js';
+import { runDiffusionService } from '../../services/diffusion/run-service.js';
+import type { ServiceMedia } from '../../services/diffusion/sd-args.js';
+import { defaultSdBackend, isSdBackend, SD_BACKENDS } from '../../services/diffusion/sd-backend.js';
+import { action } from '../output.js';
+
+interface DiffusionCliOptions {
+  sdServer: string;
+  diffusionModel: string;
+  highNoiseDiffusionModel?: string;
+  vae?: string;
+  clip_l?: string;
+  t5xxl?: string;
+  clip_vision?: string;
+  backend?: string;
+  port: string;
+  offloadToCpu?: boolean;
+  diffusionFa?: boolean;
+  sdArg: string[];
+  maxQueue: string;
+  readyTimeout: string;
+}
+
+/**
+ * `orchard service image ...` and `orchard service video ...`: the diffusion services over sd.cpp's
+ * sd-server. They hang under the `service` command the llm engineer registers (created here if absent).
+ */
+export function register(program: Command): void {
+  const service =
+    program.commands.find((c) => c.name() === 'service') ?? program.command('service').description('Run a bundled inference service');
+  for (const media of ['image', 'video'] as const) registerMedia(service, media);
+}
+
+function registerMedia(service: Command, media: ServiceMedia): void {
+  service
+    .command(media)
+    .description(
+      media === 'image'
+        ? 'Text-to-image job API on 127.0.0.1 over stable-diffusion.cpp (Flux.1 …)'
+        : 'Text/image-to-video job API on 127.0.0.1 over stable-diffusion.cpp in vid_gen mode (Wan 2.1/2.2)',
+    )
+    .requiredOption('--sd-server <path>', 'the sd-server binary built for this machine')
+    .requiredOption('--diffusion-model <file>', 'the diffusion model (GGUF or safetensors)')
+    .option('--high-noise-diffusion-model <file>', 'Wan 2.2 A14B: the high-noise model')
+    .option('--vae <file>', 'the VAE')
+    .option('--clip_l <file>', 'the CLIP-L text encoder (Flux)')
+    .option('--t5xxl <file>', 'the T5-XXL / UMT5 text encoder')
+    .option('--clip_vision <file>', 'the CLIP vision encoder (Wan image-to-video)')
+    .option('--backend <name>', `${SD_BACKENDS.join(' | ')} (default: metal on macOS, cuda0 elsewhere; never auto)`)
+    .requiredOption('--port <port>', 'the job API port on 127.0.0.1')
+    .option('--offload-to-cpu', 'keep weights in RAM, compute on the GPU (large Wan models)')
+    .option('--diffusion-fa', 'flash attention in the diffusion model')
+    .option('--sd-arg <arg>', 'one more sd-server argument, passed verbatim (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--max-queue <n>', 'jobs that may wait; more get 429', '8')
+    .option('--ready-timeout <seconds>', 'give up if sd-server has not loaded the model by then', '900')
+    .action(
+      action(async (opts: DiffusionCliOptions) => {
+        const backend = opts.backend ?? defaultSdBackend();
+        if (!isSdBackend(backend)) throw new OrchardError('USAGE', `--backend must be one of ${SD_BACKENDS.join(', ')}, not "${backend}"`);
+        const code = await runDiffusionService({
+          media,
+          sdServer: opts.sdServer,
+          port: int(opts.port, '--port', 1, 65535),
+          maxQueue: int(opts.maxQueue, '--max-queue', 1, 1000),
+          readyTimeoutMs: int(opts.readyTimeout, '--ready-timeout', 1, 86_400) * 1000,
+          launch: {
+            backend,
+            models: {
+              diffusionModel: opts.diffusionModel,
+              ...(opts.highNoiseDiffusionModel ? { highNoiseDiffusionModel: opts.highNoiseDiffusionModel } : {}),
+              ...(opts.vae ? { vae: opts.vae } : {}),
+              ...(opts.clip_l ? { clipL: opts.clip_l } : {}),
+              ...(opts.t5xxl ? { t5xxl: opts.t5xxl } : {}),
+              ...(opts.clip_vision ? { clipVision: opts.clip_vision } : {}),
+            },
+            ...(opts.offloadToCpu ? { offloadToCpu: true } : {}),
+            ...(opts.diffusionFa ? { diffusionFa: true } : {}),
+            extraArgs: opts.sdArg,
+          },
+        });
+        process.exit(code);
+      }),
+    );
+}
+
+function int(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new OrchardError('USAGE', `${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  return n;
+}

@@ -1,0 +1,171 @@
+import http from 'node:http';
+import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
+import type { JobKind, JobRequest, JobSnapshot } from './diffusion-engine.js';
+import type { ServiceMedia } from './sd-args.js';
+import type { SdCppEngine } from './sd-cpp-engine.js';
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * Orchard's job API for image and video services, on 127.0.0.1 only:
+ *   GET /health, POST /v1/jobs, GET /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events (SSE),
+ *   POST /v1/jobs/:id/cancel, GET /v1/jobs/:id/result.
+ */
+export function createJobApi(engine: SdCppEngine, media: ServiceMedia): http.Server {
+  return http.createServer((req, res) => {
+    handle(engine, media, req, res).catch((err: unknown) => sendError(res, err));
+  });
+}
+
+async function handle(engine: SdCppEngine, media: ServiceMedia, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const parts = url.pathname.split('/').filter(Boolean);
+  const method = req.method ?? 'GET';
+
+  if (method === 'GET' && url.pathname === '/health') {
+    const health = engine.health();
+    const status = health.status === 'ready' ? 'ok' : health.status;
+    return sendJson(res, health.status === 'ready' ? 200 : 503, { ...health, status, media });
+  }
+  if (parts[0] !== 'v1' || parts[1] !== 'jobs') return sendJson(res, 404, errorBody('USAGE', `no route ${method} ${url.pathname}`));
+
+  if (parts.length === 2 && method === 'POST') {
+    const request = parseJobRequest(await readJson(req), media);
+    try {
+      return sendJson(res, 202, engine.submit(request));
+    } catch (err) {
+      if (isOrchardError(err) && /queue is full/.test(err.message)) return sendJson(res, 429, errorBody(err.code, err.message, err.hint));
+      throw err;
+    }
+  }
+  if (parts.length === 2 && method === 'GET') return sendJson(res, 200, { jobs: engine.jobsList() });
+
+  const id = parts[2] ?? '';
+  const job = engine.job(id);
+  if (!job) return sendJson(res, 404, errorBody('USAGE', `no job ${id}`, 'List jobs with GET /v1/jobs.'));
+
+  if (parts.length === 3 && method === 'GET') return sendJson(res, 200, job);
+  if (parts.length === 4 && parts[3] === 'cancel' && method === 'POST') return sendJson(res, 200, await engine.cancel(id));
+  if (parts.length === 4 && parts[3] === 'events' && method === 'GET') return streamEvents(engine, job, req, res);
+  if (parts.length === 4 && parts[3] === 'result' && method === 'GET') {
+    const result = engine.result(id);
+    if (!result) {
+      return sendJson(res, 409, errorBody('SERVICE', `job ${id} has no result (state: ${job.state})`, job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.'));
+    }
+    res.writeHead(200, {
+      'content-type': result.mimeType,
+      'content-length': String(result.bytes.length),
+      'content-disposition': `inline; filename="${id}.${result.extension}"`,
+    });
+    res.end(result.bytes);
+    return;
+  }
+  return sendJson(res, 404, errorBody('USAGE', `no route ${method} ${url.pathname}`));
+}
+
+/** Server-sent events: the current snapshot first, then every change, until the job ends. */
+function streamEvents(engine: SdCppEngine, job: JobSnapshot, req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const write = (event: string, snapshot: JobSnapshot): void => {
+    res.write(`event: ${event}\ndata: ${JSON.stringify(snapshot)}\n\n`);
+  };
+  write('state', job);
+  if (TERMINAL.has(job.state)) {
+    res.end();
+    return;
+  }
+  const unsubscribe = engine.onEvent((event) => {
+    if (event.job.id !== job.id) return;
+    write(event.type, event.job);
+    if (event.type === 'state' && TERMINAL.has(event.job.state)) {
+      unsubscribe();
+      res.end();
+    }
+  });
+  req.on('close', unsubscribe);
+}
+
+function parseJobRequest(value: unknown, media: ServiceMedia): JobRequest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OrchardError('USAGE', 'the job must be a JSON object');
+  const body = value as Record<string, unknown>;
+  const str = (key: string): string | undefined => {
+    const v = body[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw new OrchardError('USAGE', `"${key}" must be a string`, { where: `/${key}` });
+    return v;
+  };
+  const num = (key: string, min: number, max: number): number | undefined => {
+    const v = body[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      throw new OrchardError('USAGE', `"${key}" must be a number from ${min} to ${max}`, { where: `/${key}` });
+    }
+    return v;
+  };
+  const prompt = str('prompt');
+  if (!prompt || prompt.trim() === '') throw new OrchardError('USAGE', '"prompt" is required', { where: '/prompt' });
+  const initImage = str('init_image') ?? str('initImage');
+  const kinds: JobKind[] = media === 'image' ? ['text-to-image'] : ['text-to-video', 'image-to-video'];
+  const kind = (str('kind') ?? (media === 'image' ? 'text-to-image' : initImage ? 'image-to-video' : 'text-to-video')) as JobKind;
+  if (!kinds.includes(kind)) {
+    throw new OrchardError('USAGE', `this ${media} service does not run "${kind}" jobs`, { where: '/kind', hint: `Use one of: ${kinds.join(', ')}.` });
+  }
+  if (kind === 'image-to-video' && !initImage) throw new OrchardError('USAGE', 'image-to-video needs "init_image" (base64 or a data URL)', { where: '/init_image' });
+  const request: JobRequest = { kind, prompt };
+  const negative = str('negative') ?? str('negative_prompt');
+  if (negative !== undefined) request.negative = negative;
+  const fields: [keyof JobRequest, string, number, number][] = [
+    ['width', 'width', 64, 4096],
+    ['height', 'height', 64, 4096],
+    ['steps', 'steps', 1, 500],
+    ['seed', 'seed', -1, Number.MAX_SAFE_INTEGER],
+    ['cfg', 'cfg', 0, 100],
+    ['frames', 'frames', 1, 1025],
+    ['fps', 'fps', 1, 120],
+  ];
+  for (const [field, key, min, max] of fields) {
+    const v = num(key, min, max);
+    if (v !== undefined) (request as unknown as Record<string, number>)[field] = v;
+  }
+  if (initImage !== undefined) request.initImage = initImage;
+  return request;
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new OrchardError('USAGE', 'the request body is too large');
+    chunks.push(buf);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (err) {
+    throw new OrchardError('USAGE', `the body is not valid JSON: ${messageOf(err)}`);
+  }
+}
+
+function errorBody(code: string, message: string, hint?: string): { error: { code: string; message: string; hint?: string } } {
+  return { error: { code, message, ...(hint ? { hint } : {}) } };
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (isOrchardError(err)) {
+    sendJson(res, err.code === 'USAGE' ? 400 : 500, errorBody(err.code, err.message, err.hint));
+    return;
+  }
+  sendJson(res, 500, errorBody('SERVICE', messageOf(err)));
+}
