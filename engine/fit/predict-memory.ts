@@ -33,8 +33,8 @@ export interface PredictOptions {
   accelerator: Accelerator;
 }
 
-/** Node + node-llama-cpp + ggml CPU backend, measured here (bench/llm prints the current figure). */
-export const SERVICE_BASE_BYTES = 120 * 1024 * 1024;
+/** Node + node-llama-cpp + ggml CPU backend: RSS minus model buffers measured by bench/llm here (88-100 MiB). */
+export const SERVICE_BASE_BYTES = 96 * 1024 * 1024;
 /** Host memory of the GPU runtime itself (driver, kernels), typical figures; Metal's is small. */
 const RUNTIME_BYTES: Record<Accelerator, number> = {
   cpu: 0,
