@@ -12,6 +12,8 @@ import { register as service } from './service.js';
 import { register as serviceDiffusion } from './service-diffusion.js';
 import { register as fit } from './fit.js';
 import { register as uninstall } from './uninstall.js';
+import { register as doctor } from './doctor.js';
+import { register as diagnose } from './diagnose.js';
 
 /**
  * Every subcommand lives in its own file next to this one and exports `register(program)`.
@@ -19,4 +21,4 @@ import { register as uninstall } from './uninstall.js';
  */
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [list, recipe, plan, install, uninstall, shell, serve, serviceControl, service, serviceDiffusion, fit, store, fetch];
+export const commands: Register[] = [list, recipe, plan, install, uninstall, shell, serve, serviceControl, service, serviceDiffusion, fit, store, fetch, doctor, diagnose];
