@@ -1,0 +1,82 @@
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { OrchardError } from '../../core/errors.js';
+import { resolveHome } from '../../core/home.js';
+import { cancelOnSignals } from '../cancel-on-signals.js';
+import { action, printJson, printLine } from '../output.js';
+import { progressPrinter } from '../progress-printer.js';
+import { preflightDiskSpace } from '../../store/disk-space.js';
+import { downloadFile } from '../../store/download.js';
+import { DownloadProgress } from '../../store/download-progress.js';
+import { freeSpaceSource } from '../../store/fetch-to-store.js';
+import { displayUrl } from '../../store/hub-auth.js';
+import { removePartial } from '../../store/partial-state.js';
+
+interface FetchFlags {
+  output: string;
+  sha256?: string;
+  connections?: string;
+  mirror?: string[];
+  json?: boolean;
+}
+
+/**
+ * `orchard fetch <url> -o <file>`: the store's downloader on its own. The partial download lives
+ * beside the output (`<file>.part` + `.part.json`), so running the same command again resumes.
+ */
+export function register(program: Command): void {
+  program
+    .command('fetch <url>')
+    .description('Download a file with parallel, resumable, verified transfers (the downloader of the model store)')
+    .requiredOption('-o, --output <file>', 'where to write the file')
+    .option('--sha256 <hex>', 'expected sha256: the file is only written when it matches')
+    .option('--connections <n>', 'parallel connections when the server supports ranges', '8')
+    .option('--mirror <url...>', 'mirrors tried in order when the URL fails')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (url: string, flags: FetchFlags) => {
+      const connections = Number(flags.connections ?? '8');
+      if (!Number.isInteger(connections) || connections < 1 || connections > 64) {
+        throw new OrchardError('USAGE', `--connections must be a whole number from 1 to 64, got "${flags.connections}"`);
+      }
+      const sha256 = flags.sha256?.toLowerCase();
+      if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new OrchardError('USAGE', '--sha256 must be 64 hexadecimal characters');
+      try {
+        new URL(url);
+      } catch {
+        throw new OrchardError('USAGE', `not a URL: ${url}`);
+      }
+      resolveHome(); // same environment rules as every command
+      const output = path.resolve(flags.output);
+      const part = `${output}.part`;
+      const emit = flags.json ? undefined : progressPrinter();
+      const progress = emit ? new DownloadProgress(emit, { file: path.basename(output), url: displayUrl(url) }) : undefined;
+      const { signal, dispose } = cancelOnSignals();
+      const started = Date.now();
+      try {
+        const result = await downloadFile({
+          urls: [url, ...(flags.mirror ?? [])],
+          partFile: part,
+          expectedSha256: sha256,
+          connections,
+          token: process.env['HF_TOKEN'],
+          signal,
+          ...(progress ? { onProgress: (done: number, total: number | undefined) => progress.update(done, total) } : {}),
+          beforeFirstByte: (missing) => preflightDiskSpace(path.dirname(output), missing, { freeSpace: freeSpaceSource(), what: path.basename(output) }),
+          ...(flags.json ? {} : { log: (line: string) => process.stderr.write(`    ${line}\n`) }),
+        });
+        await rename(result.file, output);
+        await removePartial(part);
+        const seconds = (Date.now() - started) / 1000;
+        const fetched = result.size - result.reusedBytes;
+        progress?.finish(result.size, result.size, fetched / Math.max(seconds, 0.001));
+        if (flags.json) {
+          printJson({ ok: true, file: output, url: result.url, sha256: result.sha256, size: result.size, integrity: result.integrity, reusedBytes: result.reusedBytes, seconds, bytesPerSecond: Math.round(fetched / Math.max(seconds, 0.001)) });
+          return;
+        }
+        printLine(`${output}: ${result.size} bytes, sha256 ${result.sha256}${result.integrity === 'none' ? '' : ' (verified)'}`);
+      } finally {
+        dispose();
+      }
+    }));
+}
