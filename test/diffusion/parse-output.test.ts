@@ -6,7 +6,7 @@ import { parseDeviceListing, preflightVerdict } from '../../engine/services/diff
 import { runtimeVerdict } from '../../engine/services/diffusion/runtime-verdict.js';
 import { normaliseFrames, serverArgs, effectiveRequest, nativeBody } from '../../engine/services/diffusion/sd-args.js';
 import { SdOutputReader, type SdOutputEvent } from '../../engine/services/diffusion/sd-output-reader.js';
-import { LineSplitter } from '../../engine/supervisor/line-splitter.js';
+import { TerminalLines } from '../../engine/services/diffusion/terminal-lines.js';
 import { fixturesDir } from '../helpers/paths.js';
 
 const sdcpp = path.join(fixturesDir, 'sdcpp');
@@ -28,7 +28,7 @@ function asTerminal(text: string): string {
 /** Feed terminal output through the same splitter the service uses, in awkward chunks. */
 function readAll(terminal: string, reader = new SdOutputReader()): SdOutputEvent[] {
   const events: SdOutputEvent[] = [];
-  const splitter = new LineSplitter((line) => events.push(...reader.read(line)));
+  const splitter = new TerminalLines((line) => events.push(...reader.read(line)));
   for (let i = 0; i < terminal.length; i += 7) splitter.push(terminal.slice(i, i + 7));
   splitter.flush();
   return events;
@@ -44,6 +44,18 @@ test('carriage-return step bars in s/it become steps 1..12 of 40 with their spee
   assert.ok(got.every((s) => s.steps === 40 && s.unit === 's/it'));
   assert.equal(got[0]?.speed, 15.66);
   assert.equal(got[11]?.secondsPerStep, 13.52);
+});
+
+test('a bar is read as soon as it is complete, before the next carriage return arrives', () => {
+  const reader = new SdOutputReader();
+  const seen: SdOutputEvent[] = [];
+  const lines = new TerminalLines((line) => seen.push(...reader.read(line)));
+  lines.push('\r  |=>                                                | 1/40 - 15.66s/it\x1b[K');
+  assert.deepEqual(steps(seen).map((s) => s.step), [1]);
+  lines.push('\r  |==>                                               | 2/40 - 14.51s/it');
+  assert.deepEqual(steps(seen).map((s) => s.step), [1], 'half a bar is not read');
+  lines.push('\x1b[K');
+  assert.deepEqual(steps(seen).map((s) => s.step), [1, 2]);
 });
 
 test('it/s bars are converted to seconds per step', () => {

@@ -66,8 +66,9 @@ export async function runDiffusionService(opts: DiffusionServiceOptions): Promis
     return stopping;
   };
   const stopped = new Promise<number>((resolve) => {
+    // process.on, not once: execa's exit hook re-raises the signal when it thinks it is the only listener.
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => void shutdown(signal).then(() => resolve(0)));
+      process.on(signal, () => void shutdown(signal).then(() => resolve(0)));
     }
   });
 

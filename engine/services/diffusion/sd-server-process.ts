@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { OrchardError } from '../../core/errors.js';
-import { LineSplitter } from '../../supervisor/line-splitter.js';
+import { TerminalLines } from './terminal-lines.js';
 
 /** Lines of sd-server output kept to explain a crash (research §5: surface the last 50). */
 export const LOG_TAIL_LINES = 50;
@@ -44,7 +44,7 @@ export class SdServerProcess {
       forceKillAfterDelay: 5000,
     });
     for (const stream of ['stdout', 'stderr'] as const) {
-      const splitter = new LineSplitter((line) => this.line(line, stream));
+      const splitter = new TerminalLines((line) => this.line(line, stream));
       const source = this.child[stream];
       source?.setEncoding('utf8');
       source?.on('data', (chunk: string) => splitter.push(chunk));
