@@ -40,7 +40,7 @@ for (const id of ['comfyui', 'wan2gp']) {
       const probe = path.join(repoRoot, 'engine', 'diagnose', 'probes', 'torch_probe.py');
       const line = execFileSync(python, [probe], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('ORCHARD_PROBE '));
       assert.ok(line, 'the probe printed its report');
-      const report = JSON.parse(line.slice('ORCHARD_PROBE '.length)) as { torch: string | null; error?: string };
+      const report = JSON.parse(line.slice('ORCHARD_PROBE '.length)) as { python: string; torch: string | null; error?: string };
       assert.equal(report.torch, null);
       assert.match(report.error ?? '', /No module named 'torch'/);
       const { torchVerdict } = await import('../../engine/diagnose/probes/python-torch.js');
