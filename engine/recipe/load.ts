@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
+import { findSyntaxProblem } from './pointer-location.js';
 import type { Recipe } from './recipe.types.gen.js';
 import type { RecipeIssue } from './schema-errors.js';
 import { validateRecipe } from './validate.js';
@@ -59,20 +60,19 @@ export async function readRecipeText(fileOrDir: string): Promise<{ file: string;
   }
 }
 
-/** JSON.parse with the syntax error located by line and column. */
+/** JSON.parse, with a syntax error located by line and column (our scanner; Node's message often has no position). */
 export function parseRecipeJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    let where = '';
-    if (position) {
-      const before = text.slice(0, Number(position[1]));
-      const line = before.split('\n').length;
-      const column = before.length - before.lastIndexOf('\n');
-      where = ` at line ${line}, column ${column}`;
-    }
-    throw new RecipeInvalidError(file, [{ pointer: '', message: `invalid JSON${where}: ${message}`, hint: 'Check for a missing comma, quote or bracket near that place.' }]);
+    const problem = findSyntaxProblem(text);
+    const detail = problem ? `line ${problem.line}, column ${problem.column}: ${problem.message}` : oneLine(err instanceof Error ? err.message : String(err));
+    throw new RecipeInvalidError(file, [
+      { pointer: '', message: `invalid JSON at ${detail}`, hint: 'Check for a missing comma, quote or bracket near that place.' },
+    ]);
   }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
 }
