@@ -1,5 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
-import { writeJsonAtomic } from '../core/atomic-write.js';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ByteRange } from './range-set.js';
 
 /**
@@ -48,8 +49,22 @@ export async function readPartialState(partFile: string): Promise<PartialState |
   }
 }
 
+/**
+ * Atomic (temp file + rename, like core/atomic-write) but without fsync: on ext4 (data=ordered)
+ * an fsync here also flushes the part file's dirty data, which stalls the sidecar for seconds
+ * while gigabytes stream in — and a SIGKILL never loses page-cache writes anyway. After a power
+ * loss the sidecar may claim bytes that never reached the disk: the final sha256 check catches it.
+ */
 export async function writePartialState(partFile: string, state: PartialState): Promise<void> {
-  await writeJsonAtomic(sidecarPath(partFile), { ...state, updatedAt: new Date().toISOString() });
+  const file = sidecarPath(partFile);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(tmp, `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() })}\n`);
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 export async function removePartial(partFile: string): Promise<void> {
