@@ -106,3 +106,17 @@ test('429: sd-server full → the job waits and is resubmitted; our own queue fu
     await service.stop();
   }
 });
+
+test("the recipe's flags: --backend cuda means the first CUDA device, and --steps/--width/--height are the app's job defaults", async () => {
+  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda' }, ['--backend', 'cuda', '--steps', '4', '--width', '768', '--height', '512', '--cfg-scale', '1.0']);
+  try {
+    await waitHealthy(service);
+    const { json: job } = await submit(service, { prompt: 'a fox', seed: 1 });
+    const done = await waitJob(service, String(job.id), ['completed']);
+    assert.deepEqual(done.request, { kind: 'text-to-image', prompt: 'a fox', seed: 1, steps: 4, width: 768, height: 512, cfg: 1 });
+    const server = service.launches()[1];
+    assert.equal(server?.argv[server.argv.indexOf('--backend') + 1], 'cuda0');
+  } finally {
+    await service.stop();
+  }
+});

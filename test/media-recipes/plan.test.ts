@@ -129,8 +129,8 @@ test('diffusion services get the model files and an explicit backend per platfor
       assert.equal(argAfter(mac.service!.args, '--t5xxl'), mac.weights.find((w) => w.id === 't5xxl')?.path);
     } else {
       assert.equal(argAfter(mac.service!.args, '--t5xxl'), mac.weights.find((w) => w.id === 'umt5')?.path);
-      assert.ok(mac.service!.args.includes('--sd-arg=--fps') && mac.service!.args.includes('--sd-arg=16'), 'Wan 2.1 is 16 fps');
-      const frames = Number(argAfter(mac.service!.args, '--sd-arg=--video-frames')?.replace('--sd-arg=', ''));
+      assert.equal(argAfter(mac.service!.args, '--fps'), '16', 'Wan 2.1 is 16 fps');
+      const frames = Number(argAfter(mac.service!.args, '--frames'));
       assert.equal((frames - 1) % 4, 0, `${id}: default frame count ${frames} is 4n+1`);
     }
     assert.equal(argAfter(mac.service!.args, '--clip_vision') !== undefined, id === 'wan21-i2v-14b-480p');
@@ -142,14 +142,14 @@ test('quantization inputs pick the file and the memory need; Flux dev is gated',
   assert.match(schnell.q8_0.weights.find((w) => w.id === 'diffusion')!.url, /leejet\/FLUX\.1-schnell-gguf\/resolve\/main\/flux1-schnell-q8_0\.gguf$/);
   assert.match(schnell.q2_k.weights.find((w) => w.id === 'diffusion')!.url, /flux1-schnell-q2_k\.gguf$/);
   assert.ok(schnell.q8_0.requirements.memoryGiB! > schnell.q2_k.requirements.memoryGiB!);
-  assert.equal(argAfter(schnell.q8_0.service!.args, '--sd-arg=--steps'), '--sd-arg=4', 'schnell runs 4 steps');
+  assert.equal(argAfter(schnell.q8_0.service!.args, '--steps'), '4', 'schnell runs 4 steps');
   assert.equal(schnell.q8_0.weights.find((w) => w.id === 'vae')!.auth, undefined);
 
   const dev = await plan('flux1-dev', 'linux-x64-cuda');
   const vae = dev.weights.find((w) => w.id === 'vae')!;
   assert.equal(vae.auth, 'huggingface');
   assert.equal(vae.gatedPage, 'https://huggingface.co/black-forest-labs/FLUX.1-dev');
-  assert.equal(argAfter(dev.service!.args, '--sd-arg=--steps'), '--sd-arg=20');
+  assert.equal(argAfter(dev.service!.args, '--steps'), '20');
 
   const wan = { q8: await plan('wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q8_0' }), q3: await plan('wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q3_K_S' }) };
   assert.match(wan.q8.weights.find((w) => w.id === 'diffusion')!.url, /city96\/Wan2\.1-T2V-14B-gguf\/resolve\/main\/wan2\.1-t2v-14b-Q8_0\.gguf$/);

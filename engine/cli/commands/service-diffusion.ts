@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { runDiffusionService } from '../../services/diffusion/run-service.js';
 import type { ServiceMedia } from '../../services/diffusion/sd-args.js';
-import { defaultSdBackend, isSdBackend, SD_BACKENDS } from '../../services/diffusion/sd-backend.js';
+import { defaultSdBackend, SD_BACKENDS, toSdBackend } from '../../services/diffusion/sd-backend.js';
 import { action } from '../output.js';
 
 interface DiffusionCliOptions {
@@ -20,6 +20,12 @@ interface DiffusionCliOptions {
   sdArg: string[];
   maxQueue: string;
   readyTimeout: string;
+  width?: string;
+  height?: string;
+  steps?: string;
+  cfgScale?: string;
+  frames?: string;
+  fps?: string;
 }
 
 /**
@@ -47,17 +53,31 @@ function registerMedia(service: Command, media: ServiceMedia): void {
     .option('--clip_l <file>', 'the CLIP-L text encoder (Flux)')
     .option('--t5xxl <file>', 'the T5-XXL / UMT5 text encoder')
     .option('--clip_vision <file>', 'the CLIP vision encoder (Wan image-to-video)')
-    .option('--backend <name>', `${SD_BACKENDS.join(' | ')} (default: metal on macOS, cuda0 elsewhere; never auto)`)
+    .option('--backend <name>', `${SD_BACKENDS.join(' | ')}, or cuda / vulkan for their first device (default: metal on macOS, cuda0 elsewhere; never auto)`)
     .requiredOption('--port <port>', 'the job API port on 127.0.0.1')
     .option('--offload-to-cpu', 'keep weights in RAM, compute on the GPU (large Wan models)')
     .option('--diffusion-fa', 'flash attention in the diffusion model')
     .option('--sd-arg <arg>', 'one more sd-server argument, passed verbatim (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .option('--max-queue <n>', 'jobs that may wait; more get 429', '8')
     .option('--ready-timeout <seconds>', 'give up if sd-server has not loaded the model by then', '900')
+    .option('--width <px>', "the app's default width for jobs that do not say")
+    .option('--height <px>', "the app's default height")
+    .option('--steps <n>', "the app's default sampling steps (Flux schnell: 4)")
+    .option('--cfg-scale <x>', "the app's default guidance scale")
+    .option('--frames <n>', "video: the app's default frame count (normalised to 4n+1)")
+    .option('--fps <n>', "video: the app's default frame rate (Wan 2.1: 16)")
     .action(
       action(async (opts: DiffusionCliOptions) => {
-        const backend = opts.backend ?? defaultSdBackend();
-        if (!isSdBackend(backend)) throw new OrchardError('USAGE', `--backend must be one of ${SD_BACKENDS.join(', ')}, not "${backend}"`);
+        const backend = opts.backend === undefined ? defaultSdBackend() : toSdBackend(opts.backend);
+        if (!backend) throw new OrchardError('USAGE', `--backend must be one of ${SD_BACKENDS.join(', ')} (or cuda, vulkan), not "${opts.backend}"`);
+        const jobDefaults = {
+          ...(opts.width !== undefined ? { width: int(opts.width, '--width', 64, 4096) } : {}),
+          ...(opts.height !== undefined ? { height: int(opts.height, '--height', 64, 4096) } : {}),
+          ...(opts.steps !== undefined ? { steps: int(opts.steps, '--steps', 1, 500) } : {}),
+          ...(opts.cfgScale !== undefined ? { cfg: number(opts.cfgScale, '--cfg-scale', 0, 100) } : {}),
+          ...(opts.frames !== undefined ? { frames: int(opts.frames, '--frames', 1, 1025) } : {}),
+          ...(opts.fps !== undefined ? { fps: int(opts.fps, '--fps', 1, 120) } : {}),
+        };
         const code = await runDiffusionService({
           media,
           sdServer: opts.sdServer,
@@ -77,6 +97,7 @@ function registerMedia(service: Command, media: ServiceMedia): void {
             ...(opts.offloadToCpu ? { offloadToCpu: true } : {}),
             ...(opts.diffusionFa ? { diffusionFa: true } : {}),
             extraArgs: opts.sdArg,
+            jobDefaults,
           },
         });
         process.exit(code);
@@ -87,5 +108,11 @@ function registerMedia(service: Command, media: ServiceMedia): void {
 function int(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new OrchardError('USAGE', `${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+function number(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new OrchardError('USAGE', `${name} must be a number from ${min} to ${max}, not "${value}"`);
   return n;
 }

@@ -22,6 +22,17 @@ export interface ServerLaunch {
   diffusionFa?: boolean;
   /** Passed through verbatim after ours (argv items, never a shell string). */
   extraArgs?: string[];
+  /** The app's own defaults for jobs that leave a field out (Flux schnell: 4 steps; Wan 2.1: 16 fps). */
+  jobDefaults?: Partial<JobDefaults>;
+}
+
+export interface JobDefaults {
+  width: number;
+  height: number;
+  steps: number;
+  cfg: number;
+  frames: number;
+  fps: number;
 }
 
 /**
@@ -56,27 +67,27 @@ export function normaliseFrames(requested: number): number {
 export const VIDEO_DEFAULTS = { width: 832, height: 480, frames: 33, fps: 16, steps: 20, cfg: 6 } as const;
 export const IMAGE_DEFAULTS = { width: 1024, height: 1024, steps: 20, cfg: 1 } as const;
 
-/** Apply defaults and normalisation: what the job will actually run with. */
-export function effectiveRequest(request: JobRequest): JobRequest {
+/** Apply defaults (the request's, else the app's, else ours) and normalisation: what the job will actually run with. */
+export function effectiveRequest(request: JobRequest, app: Partial<JobDefaults> = {}): JobRequest {
   if (request.kind === 'text-to-image') {
     return {
       ...request,
-      width: request.width ?? IMAGE_DEFAULTS.width,
-      height: request.height ?? IMAGE_DEFAULTS.height,
-      steps: request.steps ?? IMAGE_DEFAULTS.steps,
-      cfg: request.cfg ?? IMAGE_DEFAULTS.cfg,
+      width: request.width ?? app.width ?? IMAGE_DEFAULTS.width,
+      height: request.height ?? app.height ?? IMAGE_DEFAULTS.height,
+      steps: request.steps ?? app.steps ?? IMAGE_DEFAULTS.steps,
+      cfg: request.cfg ?? app.cfg ?? IMAGE_DEFAULTS.cfg,
       seed: request.seed ?? -1,
     };
   }
   return {
     ...request,
-    width: request.width ?? VIDEO_DEFAULTS.width,
-    height: request.height ?? VIDEO_DEFAULTS.height,
-    steps: request.steps ?? VIDEO_DEFAULTS.steps,
-    cfg: request.cfg ?? VIDEO_DEFAULTS.cfg,
+    width: request.width ?? app.width ?? VIDEO_DEFAULTS.width,
+    height: request.height ?? app.height ?? VIDEO_DEFAULTS.height,
+    steps: request.steps ?? app.steps ?? VIDEO_DEFAULTS.steps,
+    cfg: request.cfg ?? app.cfg ?? VIDEO_DEFAULTS.cfg,
     seed: request.seed ?? -1,
-    frames: normaliseFrames(request.frames ?? VIDEO_DEFAULTS.frames),
-    fps: request.fps ?? VIDEO_DEFAULTS.fps,
+    frames: normaliseFrames(request.frames ?? app.frames ?? VIDEO_DEFAULTS.frames),
+    fps: request.fps ?? app.fps ?? VIDEO_DEFAULTS.fps,
   };
 }
 

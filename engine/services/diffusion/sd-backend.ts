@@ -8,6 +8,16 @@ export function isSdBackend(value: string): value is SdBackend {
   return (SD_BACKENDS as readonly string[]).includes(value);
 }
 
+/**
+ * Accept the accelerator names recipes use ({{accelerator}}: cuda, vulkan) as the first device of
+ * that kind, as sd.cpp itself resolves them; anything else must already be an sd.cpp name.
+ */
+export function toSdBackend(value: string): SdBackend | undefined {
+  const alias: Record<string, SdBackend> = { cuda: 'cuda0', vulkan: 'vulkan0' };
+  const name = alias[value] ?? value;
+  return isSdBackend(name) ? name : undefined;
+}
+
 /** What this platform is expected to run on when the user did not say. */
 export function defaultSdBackend(platform: NodeJS.Platform = process.platform): SdBackend {
   return platform === 'darwin' ? 'metal' : 'cuda0';

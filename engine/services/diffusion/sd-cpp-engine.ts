@@ -95,7 +95,7 @@ export class SdCppEngine implements DiffusionEngine {
     if (this.pending.length >= (this.opts.maxQueue ?? 8)) {
       throw new OrchardError('SERVICE', `the job queue is full (${this.pending.length} waiting)`, { hint: 'Wait for a job to finish, then submit again.' });
     }
-    const effective = effectiveRequest(request);
+    const effective = effectiveRequest(request, this.opts.launch.jobDefaults);
     const snapshot: JobSnapshot = {
       id: randomUUID(),
       kind: effective.kind,
