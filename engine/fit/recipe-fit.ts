@@ -1,7 +1,7 @@
 import { OrchardError } from '../core/errors.js';
 import type { MachineInfo } from '../hardware/machine-info.js';
 import type { Plan, ResolvedWeight } from '../recipe/plan-types.js';
-import { DEFAULT_CONTEXT } from '../services/llm/load-llm.js';
+import { DEFAULT_CONTEXT } from '../services/llm/defaults.js';
 import { fitModelOnMachine, gib, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';
 

@@ -11,7 +11,7 @@ import { findRecipe } from '../../recipe/catalog.js';
 import { planRecipe } from '../../recipe/plan.js';
 import type { Accelerator } from '../../recipe/recipe.types.gen.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
-import { DEFAULT_CONTEXT } from '../../services/llm/load-llm.js';
+import { DEFAULT_CONTEXT } from '../../services/llm/defaults.js';
 import { action, printJson, printLine } from '../output.js';
 
 const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];

@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import type { GpuChoice } from '../../services/llm/load-llm.js';
-import { runLlmServiceProcess } from '../../services/llm/run-service.js';
 import { action } from '../output.js';
 
 const GPUS: GpuChoice[] = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
 
 /**
  * `orchard service <type> ...`: Orchard's bundled inference services, each a standalone process
- * that the supervisor starts with `--port {{port}}` (DESIGN §6). `image` and `video` register
- * their own subcommands here when they land.
+ * that the supervisor starts with `--port {{port}}` (DESIGN §6). `image` and `video` add their
+ * subcommands in service-diffusion.ts.
  */
 export function register(program: Command): void {
-  const service = program.command('service').description('Run a bundled inference service (llm; image and video to come)');
+  const service = program.command('service').description('Run a bundled inference service (llm, image, video)');
   registerLlm(service);
 }
 
@@ -33,6 +32,8 @@ function registerLlm(service: Command): void {
         if (!GPUS.includes(opts.gpu as GpuChoice)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}, not "${opts.gpu}"`);
         const port = int(opts.port, '--port', 1, 65535);
         try {
+          // Loaded here, not at the top: node-llama-cpp costs every other command half a second.
+          const { runLlmServiceProcess } = await import('../../services/llm/run-service.js');
           await runLlmServiceProcess({
             model: opts.model,
             port,

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { getLlama, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { OrchardError, messageOf } from '../../core/errors.js';
+import { DEFAULT_CONTEXT } from './defaults.js';
 import { readModelHeaders } from '../../fit/model-headers.js';
 import { modelShape, type ModelShape } from '../../fit/model-shape.js';
 
@@ -30,7 +31,7 @@ export interface LoadedLlm {
 }
 
 /** Default context when none is given: the model's own, capped, so a 128k model does not reserve 128k of KV. */
-export const DEFAULT_CONTEXT = 4096;
+export { DEFAULT_CONTEXT };
 
 /**
  * Load a model the careful way: the header is read and checked by our bounded reader first (a
