@@ -5,7 +5,8 @@ import type { Supervisor } from '../supervisor/index.js';
 import type { MetricsSample, ServerMessage } from './api-types.js';
 import type { EventHub } from './event-hub.js';
 import type { JobManager } from './job-manager.js';
-import type { LiveDiagnosis } from './optional-modules.js';
+import type { LiveDiagnoser } from '../diagnose/live.js';
+import type { Backend } from '../recipe/recipe.types.gen.js';
 
 /** Samples kept per app for GET /metrics (about five minutes at one a second). */
 export const METRICS_KEPT = 300;
@@ -25,9 +26,9 @@ export interface ApiContext {
   cliPath: string;
   metrics: Map<string, MetricsSample[]>;
   verdicts: Map<string, Verdict>;
-  diagnosers: Map<string, LiveDiagnosis>;
+  diagnosers: Map<string, LiveDiagnoser>;
   publish(message: ServerMessage): void;
   /** Set up the live diagnoser of an app before its service starts (expected backend from the plan). */
-  prepareDiagnosis(app: string, expect: string | undefined): Promise<void>;
+  prepareDiagnosis(app: string, expect: Backend | undefined): Promise<void>;
   log(line: string): void;
 }

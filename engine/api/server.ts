@@ -16,7 +16,7 @@ import { EventHub } from './event-hub.js';
 import { errorBody, HttpError, sendError } from './http-errors.js';
 import { sendJson } from './http-io.js';
 import { JobManager } from './job-manager.js';
-import { liveDiagnoser } from './optional-modules.js';
+import { createLiveDiagnoser } from '../diagnose/live.js';
 import { ANSWERED, findRoute, WithStatus } from './router.js';
 import { EVENTS_PATH, routes } from './routes/index.js';
 import { checkRequest } from './security.js';
@@ -104,13 +104,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     log,
     async prepareDiagnosis(app, expect) {
       verdicts.delete(app);
-      const diagnoser = await liveDiagnoser(expect).catch((err: unknown) => {
-        log(`live diagnosis is off for ${app}: ${messageOf(err)}`);
-        return undefined;
-      });
+      const diagnoser = createLiveDiagnoser(expect === undefined ? {} : { expect });
       diagnosers.delete(app);
       baselines.delete(app);
-      if (!diagnoser) return;
       diagnosers.set(app, diagnoser);
       const initial = diagnoser.verdict();
       if (initial) baselines.set(app, initial);

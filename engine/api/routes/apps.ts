@@ -11,7 +11,12 @@ import { HttpError } from '../http-errors.js';
 import { field } from '../http-io.js';
 import { WithStatus } from '../router.js';
 import { toServiceStatus } from '../service-status.js';
-import { profileFor } from './profiles.js';
+import { resolveProfile } from '../../recipe/resolve-profile.js';
+import { runInstall } from '../../install/installer.js';
+import { uninstallApp } from '../../install/uninstall.js';
+import { findRecipe } from '../../recipe/catalog.js';
+import { loadRecipe } from '../../recipe/load.js';
+import { planRecipe } from '../../recipe/plan.js';
 
 /** App ids name folders under ORCHARD_HOME/apps: the recipe schema's id rule, nothing else. */
 export function checkAppId(id: string): string {
@@ -39,7 +44,6 @@ export async function appDetail(ctx: ApiContext, id: string): Promise<AppSummary
 async function summary(ctx: ApiContext, state: AppState): Promise<AppSummary> {
   let hasService = false;
   try {
-    const { loadRecipe } = await import('../../recipe/load.js');
     hasService = (await loadRecipe(state.recipe.file)).recipe.service !== undefined;
   } catch {
     // A recipe that moved or broke: the app is still listed, without a service.
@@ -83,8 +87,6 @@ export async function install(ctx: ApiContext, id: string, body: Record<string, 
   const inputs = field.stringMap(body, 'inputs') ?? {};
   const allowCpu = field.boolean(body, 'allowCpu');
   const force = field.boolean(body, 'force');
-  const { findRecipe } = await import('../../recipe/catalog.js');
-  const { planRecipe } = await import('../../recipe/plan.js');
   const loaded = await findRecipe(recipeRef, ctx.home);
   if (loaded.recipe.id !== id) {
     throw new OrchardError('USAGE', `the recipe ${loaded.file} is for "${loaded.recipe.id}", not "${id}"`, {
@@ -92,10 +94,9 @@ export async function install(ctx: ApiContext, id: string, body: Record<string, 
       hint: `POST to /api/v1/apps/${loaded.recipe.id}/install instead.`,
     });
   }
-  const plan = await planRecipe(loaded, { profile: await profileFor('host'), inputs, home: ctx.home });
+  const plan = await planRecipe(loaded, { profile: await resolveProfile('host'), inputs, home: ctx.home });
   const steps = [...plan.scripts.install];
   const job = ctx.jobs.start(id, 'install', pendingSteps(steps), async (emit, signal) => {
-    const { runInstall } = await import('../../install/installer.js');
     await runInstall({ home: ctx.home, plan, operation: 'install', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...(force ? { force } : {}), ...hfToken(ctx) });
   });
   return new WithStatus(202, { job });
@@ -106,11 +107,8 @@ export async function update(ctx: ApiContext, id: string, body: Record<string, u
   const state = await requireAppState(ctx.home, checkAppId(id));
   const inputs = { ...state.inputs, ...(field.stringMap(body, 'inputs') ?? {}) };
   const allowCpu = field.boolean(body, 'allowCpu');
-  const { loadRecipe } = await import('../../recipe/load.js');
-  const { planRecipe } = await import('../../recipe/plan.js');
-  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await profileFor(state.profile === 'host' ? 'host' : state.profile), inputs, home: ctx.home });
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs, home: ctx.home });
   const job = ctx.jobs.start(id, 'update', pendingSteps([...plan.scripts.install, ...plan.scripts.update]), async (emit, signal) => {
-    const { runInstall } = await import('../../install/installer.js');
     await runInstall({ home: ctx.home, plan, operation: 'update', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...hfToken(ctx) });
   });
   return new WithStatus(202, { job });
@@ -122,7 +120,6 @@ export async function uninstall(ctx: ApiContext, id: string, body: Record<string
   const purgeModels = field.boolean(body, 'purgeModels') === true;
   const job = ctx.jobs.start(id, 'uninstall', [], async (emit) => {
     await ctx.supervisor.stop(id);
-    const { uninstallApp } = await import('../../install/uninstall.js');
     const result = await uninstallApp({ home: ctx.home, id, purgeModels, emit });
     for (const warning of result.warnings) emit({ type: 'log', app: id, stream: 'system', line: warning });
     ctx.verdicts.delete(id);

@@ -7,14 +7,15 @@ import type { LoadedRecipe } from '../../recipe/load.js';
 import type { Plan } from '../../recipe/plan-types.js';
 import type { ApiContext } from '../api-context.js';
 import type { CatalogEntry, CatalogResponse, FitSummary } from '../api-types.js';
-import { probeMachine } from '../optional-modules.js';
-import { profileFor } from './profiles.js';
+import { probeMachine } from '../../hardware/probe.js';
+import { resolveProfile } from '../../recipe/resolve-profile.js';
+import { scanRecipes } from '../../recipe/catalog.js';
+import { planRecipe } from '../../recipe/plan.js';
 
 const GiB = 1024 ** 3;
 
 /** GET /api/v1/catalog: bundled and user recipes, each with what it needs and whether it fits here. */
 export async function catalog(ctx: ApiContext): Promise<CatalogResponse> {
-  const { scanRecipes } = await import('../../recipe/catalog.js');
   const { recipes, problems } = await scanRecipes(ctx.home);
   const machine = await probeMachine().then(
     (m) => ({ ok: true as const, m }),
@@ -55,8 +56,7 @@ async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled'
 }
 
 async function planForHost(ctx: ApiContext, loaded: LoadedRecipe): Promise<Plan> {
-  const { planRecipe } = await import('../../recipe/plan.js');
-  return planRecipe(loaded, { profile: await profileFor('host'), home: ctx.home });
+  return planRecipe(loaded, { profile: await resolveProfile('host'), home: ctx.home });
 }
 
 /**

@@ -7,6 +7,8 @@ import type { Recipe } from '../../recipe/recipe.types.gen.js';
 import type { ApiContext } from '../api-context.js';
 import type { ValidateResponse } from '../api-types.js';
 import { field } from '../http-io.js';
+import { findRecipe } from '../../recipe/catalog.js';
+import { validateRecipe } from '../../recipe/validate.js';
 
 type Validated = { ok: true; recipe: Recipe; response: ValidateResponse } | { ok: false; response: ValidateResponse };
 
@@ -16,7 +18,6 @@ export async function validateText(text: string): Promise<Validated> {
   if (syntax) {
     return { ok: false, response: { ok: false, errors: [{ pointer: '', message: `invalid JSON: ${syntax.message}`, hint: 'Check for a missing comma, quote or bracket near that place.', line: syntax.line, column: syntax.column }] } };
   }
-  const { validateRecipe } = await import('../../recipe/validate.js');
   const result = validateRecipe(JSON.parse(text) as unknown);
   if (result.ok) return { ok: true, recipe: result.recipe, response: { ok: true, errors: [] } };
   const errors = result.errors.map((issue) => {
@@ -52,7 +53,6 @@ export async function save(ctx: ApiContext, body: Record<string, unknown>): Prom
 /** GET /recipes/:id: a catalog recipe's text (user recipes win over bundled ones), for the editor. */
 export async function readRecipeText(ctx: ApiContext, id: string): Promise<{ id: string; file: string; text: string }> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new OrchardError('USAGE', `"${id}" is not a recipe id`, { where: 'path :id' });
-  const { findRecipe } = await import('../../recipe/catalog.js');
   const loaded = await findRecipe(id, ctx.home);
   return { id: loaded.recipe.id, file: loaded.file, text: await readFile(loaded.file, 'utf8') };
 }

@@ -9,7 +9,12 @@ import { HttpError } from '../http-errors.js';
 import { BASE_HEADERS } from '../http-io.js';
 import { toServiceStatus } from '../service-status.js';
 import { checkAppId } from './apps.js';
-import { profileFor } from './profiles.js';
+import { resolveProfile } from '../../recipe/resolve-profile.js';
+import { processEnvironment } from '../../../sandbox/environment.js';
+import { envBinDir } from '../../../sandbox/python-env.js';
+import { runStepsOnce } from '../../install/run-steps-once.js';
+import { loadRecipe } from '../../recipe/load.js';
+import { planRecipe } from '../../recipe/plan.js';
 
 /**
  * POST /apps/:id/start: run the recipe's start script, then launch its service under the
@@ -26,22 +31,16 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   if (running) throw new OrchardError('LOCKED', `${id} has a ${running.operation} job running`, { hint: 'Start it when the job has finished.' });
   const current = ctx.supervisor.status(id);
   if (current.state === 'starting' || current.state === 'ready' || current.state === 'unhealthy') return { status: 200, value: toServiceStatus(current) };
-
-  const { loadRecipe } = await import('../../recipe/load.js');
-  const { planRecipe } = await import('../../recipe/plan.js');
-  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await profileFor(state.profile === 'host' ? 'host' : state.profile), inputs: state.inputs, home: ctx.home });
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs: state.inputs, home: ctx.home });
   if (!plan.service) {
     throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, { where: `${plan.recipe.file}:/service`, hint: 'Only recipes with a "service" section can be started.' });
   }
   const app = appPaths(ctx.home, id);
   if (plan.scripts.start.length > 0) {
-    const { runStepsOnce } = await import('../../install/run-steps-once.js');
     await runStepsOnce(plan, plan.scripts.start, ctx.home, (event) => {
       if (event.type === 'log') ctx.publish({ type: 'log', app: event.app, stream: event.stream, line: event.line, ...(event.step ? { step: event.step } : {}) });
     });
   }
-  const { processEnvironment } = await import('../../../sandbox/environment.js');
-  const { envBinDir } = await import('../../../sandbox/python-env.js');
   const spec = specFromPlannedService(plan.service, {
     cliPath: ctx.cliPath,
     logDir: app.logs,

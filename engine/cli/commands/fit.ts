@@ -1,17 +1,11 @@
-import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
-import { isUrl } from '../../fit/byte-source.js';
-import { fitModelOnMachine, gib, type FitReport } from '../../fit/fit-verdict.js';
-import { readModelShape } from '../../fit/model-headers.js';
-import { checkRecipeFit } from '../../fit/recipe-fit.js';
+import { gib, type FitReport } from '../../fit/fit-verdict.js';
+import { fitTarget } from '../../fit/fit-target.js';
 import { probeMachine } from '../../hardware/probe.js';
-import { findRecipe } from '../../recipe/catalog.js';
-import { planRecipe } from '../../recipe/plan.js';
 import type { Accelerator } from '../../recipe/recipe.types.gen.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
-import { DEFAULT_CONTEXT } from '../../services/llm/defaults.js';
 import { action, printJson, printLine } from '../output.js';
 
 const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
@@ -30,18 +24,15 @@ export function register(program: Command): void {
         const parallel = positive(opts.parallel, '--parallel');
         if (!GPUS.includes(opts.gpu)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}`);
         const gpu = opts.gpu as Accelerator | 'auto';
-        const machine = await probeMachine();
-        const headers = process.env['HF_TOKEN'] ? { authorization: `Bearer ${process.env['HF_TOKEN']}` } : undefined;
-        let report: FitReport | undefined;
-        if (isUrl(target) || (existsSync(target) && statSync(target).isFile())) {
-          const shape = await readModelShape(target, headers ? { headers } : {});
-          report = fitModelOnMachine(shape, machine, { contextSize: contextSize ?? Math.min(shape.trainContext, DEFAULT_CONTEXT), parallel, gpu });
-        } else {
-          const home = resolveHome();
-          const plan = await planRecipe(await findRecipe(target, home), { profile: await resolveProfile('host'), home });
-          report = await checkRecipeFit(plan, machine, { ...(contextSize ? { contextSize } : {}), ...(headers ? { headers } : {}) });
-          if (!report) throw new OrchardError('USAGE', `recipe "${target}" has no LLM service with a GGUF model to check`, { hint: 'Pass a .gguf file, a GGUF URL or an LLM recipe.' });
-        }
+        const report = await fitTarget(target, {
+          machine: await probeMachine(),
+          home: resolveHome(),
+          profile: await resolveProfile('host'),
+          ...(contextSize ? { contextSize } : {}),
+          parallel,
+          gpu,
+          ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),
+        });
         if (opts.json) printJson(report);
         else printLine(formatFit(report));
       }),
