@@ -7,6 +7,7 @@ import type { JsonValue } from '../steps/step-executor.js';
 import type { AppState, WeightRef } from './app-state.js';
 import { acquireAppLock } from './app-lock.js';
 import { executeStep } from './execute-step.js';
+import { fitGate } from './fit-gate.js';
 import { newAppState, readAppState, writeAppState } from './state-store.js';
 
 export interface InstallOptions {
@@ -21,7 +22,7 @@ export interface InstallOptions {
   /** Install although the plan has blockers (platform, accelerator, tools). */
   force?: boolean;
   hfToken?: string;
-  /** Called once before the first download (the LLM fit check hooks in here). */
+  /** Called once before the first download; default: the LLM fit gate (refuses what cannot fit unless forced). */
   beforeDownload?: (plan: Plan) => Promise<void>;
 }
 
@@ -56,6 +57,7 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
     const ran: string[] = [];
     const skipped: string[] = [];
     let downloadsChecked = false;
+    const beforeDownload = o.beforeDownload ?? fitGate({ force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
     for (const step of steps) {
       const key = `${step.script}:${step.key}`;
       const previous = state.journal[key];
@@ -64,8 +66,8 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
         skipped.push(key);
         continue;
       }
-      if (step.kind === 'fetch' && !downloadsChecked && o.beforeDownload) {
-        await o.beforeDownload(plan);
+      if (step.kind === 'fetch' && !downloadsChecked) {
+        await beforeDownload(plan);
         downloadsChecked = true;
       }
       o.signal?.throwIfAborted();

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .description('Install an app from a recipe file or id; run it again after an interruption and it resumes')
     .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput, {})
     .option('--allow-cpu', 'accept a CPU backend where the recipe expects a GPU (remembered and shown)')
-    .option('--force', 'install although the plan says this machine does not meet the needs')
+    .option('--force', 'install although this machine does not meet the needs or the model does not fit')
     .option('-v, --verbose', 'show every line the steps print')
     .option('--json', 'print the result as JSON')
     .action(action(async (recipe: string, flags: InstallFlags) => {
