@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { appPaths, type OrchardHome } from '../core/home.js';
 import { detectConfinement } from '../../sandbox/confinement.js';
-import { sandboxVariables } from '../../sandbox/environment.js';
+import { OPT_IN_ONLY_VARIABLES, sandboxVariables } from '../../sandbox/environment.js';
 import { resolveInputs } from './inputs.js';
 import { RecipeInvalidError, type LoadedRecipe } from './load.js';
 import type { Plan } from './plan-types.js';
@@ -30,6 +30,9 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
   const steps = Object.values(resolved.scripts).flat();
   const hosts = [...new Set(steps.flatMap((s) => s.effects.hosts))];
   const warnings = steps.flatMap((s) => s.effects.warnings.map((w) => `${s.script}/${s.key}: ${w}`));
+  for (const [name, value] of Object.entries(resolved.service?.env ?? {})) {
+    if (OPT_IN_ONLY_VARIABLES.includes(name)) warnings.push(`service: opt-in: sets ${name}=${value} (can hide a silent CPU fallback or unsafe weight loading)`);
+  }
   if (!confinement.available) warnings.push(`not confined: ${confinement.note}`);
 
   return {

@@ -68,8 +68,8 @@ export function resolveRecipe(o: ResolveRecipeOptions): ResolvedRecipe {
   const stepContext = { recipe, app, declaredWeights, activeWeights, expectedBackend: expectedBackend ?? 'unknown' };
   const scripts = Object.fromEntries(
     SCRIPT_NAMES.map((name) => {
-      const resolver = name === 'start' ? resolvers.port : resolvers.plain;
-      const steps = (recipe[name] ?? []).flatMap((step, i) => (holds(step.when) ? [resolveStep(step, name, i, resolver, stepContext)] : []));
+      // No script gets {{port}}: start steps run before the supervisor allocates the port.
+      const steps = (recipe[name] ?? []).flatMap((step, i) => (holds(step.when) ? [resolveStep(step, name, i, resolvers.plain, stepContext)] : []));
       return [name, steps];
     }),
   ) as Record<ScriptName, PlannedStep[]>;

@@ -105,9 +105,8 @@ function resolveParams(
     }
     case 'write': {
       const path = r.path(step.path, 'app', `${pointer}/path`);
-      if ((step.content === undefined) === (step.json === undefined)) {
-        r.issue(pointer, 'a write step needs exactly one of "content" and "json"');
-      }
+      if (step.content !== undefined && step.json !== undefined) r.issue(`${pointer}/json`, 'a write step takes "content" or "json", not both');
+      if (step.content === undefined && step.json === undefined) r.issue(pointer, 'a write step needs "content" or "json"');
       const content =
         step.content !== undefined
           ? r.text(step.content, `${pointer}/content`)

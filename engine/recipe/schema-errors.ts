@@ -14,13 +14,22 @@ type SchemaNode = { description?: string; properties?: Record<string, SchemaNode
  * missing keys at where the key belongs, and the noise of union branches collapses into one line.
  */
 export function issuesFromSchemaErrors(errors: readonly ErrorObject[]): RecipeIssue[] {
-  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  // A bad key under `propertyNames` is reported twice (the pattern, then a summary): keep the first.
+  const list = errors.filter((e) => e.keyword !== 'propertyNames');
+  const unions = list.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const consumed = new Set<ErrorObject>(unions);
   const merged: RecipeIssue[] = [];
 
   for (const union of unions) {
-    const prefix = `${union.schemaPath.replace(/\/(anyOf|oneOf)$/, '')}/${union.keyword}/`;
-    const children = errors.filter((e) => e !== union && e.schemaPath.startsWith(prefix));
+    // ajv reports a union's branch errors just before the union's own error. Their schemaPath is
+    // not always under the union's (a branch that is a $ref reports `#/$defs/...`), so take the
+    // contiguous run before it that lies at or below the union's instance.
+    const children: ErrorObject[] = [];
+    for (let i = list.indexOf(union) - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (consumed.has(e) || !(e.instancePath === union.instancePath || e.instancePath.startsWith(`${union.instancePath}/`))) break;
+      children.unshift(e);
+    }
     const deeper = children.filter((e) => e.instancePath.length > union.instancePath.length);
     // A branch that got further (a bad item inside an array) explains more than "wrong type".
     const shallow = children.filter((e) => !deeper.includes(e));
@@ -31,7 +40,7 @@ export function issuesFromSchemaErrors(errors: readonly ErrorObject[]): RecipeIs
     }
   }
 
-  return dedupeIssues([...merged, ...errors.filter((e) => !consumed.has(e)).map(describe)]);
+  return dedupeIssues([...merged, ...list.filter((e) => !consumed.has(e)).map(describe)]);
 }
 
 /** The same problem reported twice (by two union branches, or two checks) is shown once. */
@@ -48,6 +57,13 @@ export function dedupeIssues(issues: readonly RecipeIssue[]): RecipeIssue[] {
 function describe(e: ErrorObject): RecipeIssue {
   const parent = (e.parentSchema ?? {}) as SchemaNode;
   const params = e.params as Record<string, unknown>;
+  if (e.propertyName !== undefined) {
+    return {
+      pointer: `${e.instancePath}/${escape(e.propertyName)}`,
+      message: `"${e.propertyName}" is not an allowed name here${e.keyword === 'pattern' ? ` (${String(params['pattern'])})` : ''}`,
+      hint: 'Names are letters, digits and underscores, not starting with a digit.',
+    };
+  }
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(params['additionalProperty']);

@@ -9,7 +9,7 @@ export interface TemplateVarsInput {
   profile: Profile;
   inputs: Readonly<Record<string, string | number | boolean>>;
   weights: readonly { id: string; path: string }[];
-  /** Only `service` and the `start` script get {{port}}; it stays literal until the supervisor allocates one. */
+  /** Only `service` gets {{port}}; it stays literal until the supervisor allocates one. */
   withPort: boolean;
 }
 

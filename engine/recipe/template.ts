@@ -49,7 +49,7 @@ export function renderTemplate(text: string, vars: TemplateVars, where: string):
 export function unknownVariable(name: string, vars: TemplateVars, where: string): OrchardError {
   const known = [...vars.keys()].filter((k) => !k.startsWith('weights.') && !k.startsWith('inputs.'));
   let hint = `Known variables: ${known.join(', ')}, inputs.<name>, weights.<id>.path.`;
-  if (name === 'port') hint = '{{port}} exists only inside "service" and the "start" script, where a port is allocated.';
+  if (name === 'port') hint = '{{port}} exists only inside "service": the supervisor allocates the port when it starts the service (start steps run before that).';
   else if (name.startsWith('inputs.')) hint = `Declare "${name.slice(7)}" under "inputs", or fix the name.`;
   else if (name.startsWith('weights.')) hint = `Declare a weight with that id under "weights" and use {{weights.<id>.path}}.`;
   return new OrchardError('TEMPLATE', `unknown template variable {{${name}}}`, { where, hint });
