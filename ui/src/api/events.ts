@@ -6,6 +6,7 @@ type ConnectionListener = (connected: boolean) => void;
 
 /**
  * The one WebSocket to /api/v1/events. The token rides as the subprotocol `orchard.token.<token>`
+ * (offered beside `orchard.v1`, which the server selects so the token is never echoed back)
  * (browsers cannot set headers on a WebSocket, and a URL would leak it into logs). Reconnects with
  * a capped backoff so a restarted server is picked up without a reload.
  */
@@ -39,7 +40,7 @@ class EventStream {
 
   private open(): void {
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new WebSocket(`${scheme}://${window.location.host}${API}/events`, [`orchard.token.${apiToken()}`]);
+    const socket = new WebSocket(`${scheme}://${window.location.host}${API}/events`, ['orchard.v1', `orchard.token.${apiToken()}`]);
     this.socket = socket;
     socket.addEventListener('open', () => {
       this.retryMs = 500;

@@ -64,7 +64,7 @@ export function TryIt({ appId }: { appId: string }) {
         <input id="try-it-prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder="Message the model" />
         {busy ? (
           <button type="button" className="secondary" onClick={() => abort.current?.abort()}>
-            Stop
+            Stop reply
           </button>
         ) : (
           <button type="submit" className="primary" disabled={!prompt.trim()}>

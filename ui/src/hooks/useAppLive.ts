@@ -35,10 +35,13 @@ export function useAppLive(id: string): AppLive {
 
   useEffect(() => {
     let live = true;
-    api<AppSummary>('GET', path)
-      .then(async (summary) => {
+    // The list, not /apps/:id: an app that is not installed is an answer here, not a 404.
+    api<{ apps: AppSummary[] }>('GET', '/apps')
+      .then(async ({ apps }) => {
         if (!live) return;
-        setApp(summary);
+        const summary = apps.find((a) => a.id === id);
+        setApp(summary ?? null);
+        if (!summary) return;
         setStatus(summary.service);
         setError(undefined);
         const [logs, samples] = await Promise.all([
@@ -51,8 +54,7 @@ export function useAppLive(id: string): AppLive {
       })
       .catch((err: unknown) => {
         if (!live) return;
-        if (err instanceof ApiFailure && err.status === 404) setApp(null);
-        else setError(err instanceof ApiFailure ? err : new ApiFailure(0, 'UI', String(err)));
+        setError(err instanceof ApiFailure ? err : new ApiFailure(0, 'UI', String(err)));
       });
     return () => {
       live = false;

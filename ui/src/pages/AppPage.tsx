@@ -12,6 +12,7 @@ import { TryIt } from '../components/TryIt.js';
 import { UninstallDialog } from '../components/UninstallDialog.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
 import { useAppLive } from '../hooks/useAppLive.js';
+import { useLlmThroughput } from '../hooks/useLlmThroughput.js';
 import { routeHref } from '../hooks/useHashRoute.js';
 
 type Dialog = 'install' | 'update' | 'uninstall' | undefined;
@@ -26,6 +27,7 @@ export function AppPage({ id }: { id: string }) {
   const jobRunning = job?.state === 'running';
   const installed = app && app.lifecycle === 'installed';
   const running = status && status.state !== 'stopped' && status.state !== 'crashed';
+  const tokensPerSecond = useLlmThroughput(id, app?.kind === 'llm' && status?.state === 'ready');
 
   return (
     <>
@@ -43,9 +45,10 @@ export function AppPage({ id }: { id: string }) {
           </p>
         </div>
         <div className="actions">
-          {(app === null || app?.lifecycle === 'failed') && (
+          {(app === null || (app && app.lifecycle !== 'installed' && !jobRunning)) && (
+            // Any lifecycle but "installed" with no job running means an install stopped half way: resume it.
             <button type="button" className="primary" disabled={jobRunning} onClick={() => setDialog('install')}>
-              {app?.lifecycle === 'failed' ? 'Resume install' : 'Install'}
+              {app ? 'Resume install' : 'Install'}
             </button>
           )}
           {installed && (
@@ -76,7 +79,7 @@ export function AppPage({ id }: { id: string }) {
               <section className="card" aria-labelledby="service-title">
                 <h2 id="service-title">Service</h2>
                 <ServiceControls appId={id} status={status} onStatus={live.setStatus} disabled={jobRunning} />
-                {running && <MetricsPanel samples={live.metrics} />}
+                {running && <MetricsPanel samples={live.metrics} {...(app.kind === 'llm' ? { tokensPerSecond } : {})} />}
               </section>
             )}
             {installed && app.kind === 'llm' && status?.state === 'ready' && <TryIt appId={id} />}
@@ -97,7 +100,7 @@ export function AppPage({ id }: { id: string }) {
                   steps={app.steps.map((s) => ({
                     key: s.key,
                     kind: s.kind,
-                    title: s.key,
+                    title: s.key.replace(/^install:/, ''),
                     status: s.status,
                     ...(s.error ? { message: s.error } : {}),
                     log: s.log ? s.log.split('\n') : (live.stepLogs[s.key] ?? []),

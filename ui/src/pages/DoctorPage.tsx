@@ -20,18 +20,21 @@ interface MachineInfo {
   sources: { name: string; ok: boolean; note?: string }[];
 }
 
-interface Check {
-  name: string;
-  status: 'ok' | 'warn' | 'fail' | 'info';
-  message?: string;
-  hint?: string;
+/** The rest of the doctor report (engine/hardware/doctor-report.ts), read defensively. */
+interface DoctorExtras {
+  budget?: { modelBytes: number; kind: string; explanation: string; wiredLimit?: { command?: string } };
+  disk?: { path: string; freeBytes: number | null };
+  recipes?: { id: string; name: string; ok: boolean; problems: string[] }[];
+  problems?: { problem: string; fix: string }[];
 }
 
 /** The doctor: what this machine is, which accelerators Orchard can use, and what to fix. */
 export function DoctorPage() {
   const report = useApiQuery<Record<string, unknown>>('/doctor');
   const machine = findMachine(report.data);
-  const checks = findChecks(report.data);
+  const extras = (report.data ?? {}) as DoctorExtras;
+  const problems = Array.isArray(extras.problems) ? extras.problems : [];
+  const recipes = Array.isArray(extras.recipes) ? extras.recipes : [];
   return (
     <>
       <header className="page-header">
@@ -44,24 +47,73 @@ export function DoctorPage() {
       </header>
       <ErrorBox error={report.error} />
       {machine && <MachineCard machine={machine} />}
-      {checks.length > 0 && (
-        <section className="card" aria-labelledby="checks-title">
-          <h2 id="checks-title">Checks</h2>
-          <ul className="checks">
-            {checks.map((check, i) => (
-              <li key={i} className={`check ${check.status}`}>
-                <span className={`badge ${toneOf(check.status)}`}>{check.status}</span> <strong>{check.name}</strong>
-                {check.message && <span> — {check.message}</span>}
-                {check.hint && <div className="hint">{check.hint}</div>}
-              </li>
-            ))}
-          </ul>
+      {(extras.budget || extras.disk) && (
+        <section className="card" aria-labelledby="budget-title">
+          <h2 id="budget-title">Room for models</h2>
+          <dl className="facts wide">
+            {extras.budget && (
+              <>
+                <dt>Model memory</dt>
+                <dd>
+                  <strong>{formatBytes(extras.budget.modelBytes)}</strong> — {extras.budget.explanation}
+                </dd>
+              </>
+            )}
+            {extras.disk && (
+              <>
+                <dt>Free disk</dt>
+                <dd>
+                  {extras.disk.freeBytes === null ? 'unknown' : formatBytes(extras.disk.freeBytes)} at <code>{extras.disk.path}</code>
+                </dd>
+              </>
+            )}
+          </dl>
+        </section>
+      )}
+      {report.data && (
+        <section className="card" aria-labelledby="problems-title">
+          <h2 id="problems-title">Problems and fixes</h2>
+          {problems.length === 0 ? (
+            <p className="validation-status ok">✓ Nothing to fix.</p>
+          ) : (
+            <ul className="checks">
+              {problems.map((p, i) => (
+                <li key={i} className="check">
+                  <span className="badge warn">problem</span> {p.problem}
+                  <div className="hint">Fix: {p.fix}</div>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+      {recipes.length > 0 && (
+        <section className="card" aria-labelledby="fit-title">
+          <h2 id="fit-title">Recipes on this machine</h2>
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Recipe</th>
+                <th scope="col">Runs here?</th>
+                <th scope="col">Why not</th>
+              </tr>
+            </thead>
+            <tbody>
+              {recipes.map((r) => (
+                <tr key={r.id}>
+                  <td>{r.name}</td>
+                  <td>{r.ok ? <span className="badge good">yes</span> : <span className="badge bad">no</span>}</td>
+                  <td className="muted">{r.problems.join('; ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </section>
       )}
       {report.data && (
         <section className="card">
-          <details open={!machine && checks.length === 0}>
-            <summary>Full report</summary>
+          <details open={!machine}>
+            <summary>Full report (JSON)</summary>
             <JsonTree value={report.data} />
           </details>
         </section>
@@ -139,33 +191,4 @@ function findMachine(report: Record<string, unknown> | undefined): MachineInfo |
   if (!report) return undefined;
   if (isMachine(report)) return report;
   return Object.values(report).find(isMachine);
-}
-
-function findChecks(report: Record<string, unknown> | undefined): Check[] {
-  const raw = report?.['checks'];
-  if (!Array.isArray(raw)) return [];
-  return raw.flatMap((item): Check[] => {
-    if (typeof item !== 'object' || item === null) return [];
-    const c = item as Record<string, unknown>;
-    const name = str(c['name']) ?? str(c['title']) ?? str(c['id']) ?? 'check';
-    const status = normaliseStatus(c['status'] ?? c['ok'] ?? c['level']);
-    const message = str(c['message']) ?? str(c['detail']) ?? str(c['value']);
-    const hint = str(c['hint']) ?? str(c['fix']) ?? str(c['advice']);
-    return [{ name, status, ...(message ? { message } : {}), ...(hint ? { hint } : {}) }];
-  });
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-function normaliseStatus(v: unknown): Check['status'] {
-  if (v === true || v === 'ok' || v === 'pass') return 'ok';
-  if (v === false || v === 'fail' || v === 'error') return 'fail';
-  if (v === 'warn' || v === 'warning') return 'warn';
-  return 'info';
-}
-
-function toneOf(status: Check['status']): string {
-  return { ok: 'good', warn: 'warn', fail: 'bad', info: 'muted' }[status];
 }

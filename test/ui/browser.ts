@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot } from '../helpers/paths.js';
+
+export const CHROMIUM = process.env['ORCHARD_CHROMIUM'] ?? '/usr/bin/chromium';
+export const screenshotsDir = path.join(repoRoot, 'test-artifacts', 'screenshots');
+
+/** Real headless Chromium (Debian's), offline: no background network, no updates, no sync. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set ORCHARD_CHROMIUM)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A 1280×800 page that records console errors and failed requests (both fail the test at the end). */
+export async function newPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  // Anything that is not the Orchard server is an external request: the UI must make none.
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.hostname !== '127.0.0.1' && url.protocol !== 'data:') problems.push(`external request: ${request.url()}`);
+  });
+  // The event stream must stay up for the whole session: a drop loses progress events.
+  page.on('websocket', (socket) => {
+    const opened = Date.now();
+    socket.on('close', () => {
+      if (!closing.has(page)) problems.push(`the event WebSocket closed after ${Date.now() - opened} ms`);
+    });
+  });
+  return { page, problems };
+}
+
+const closing = new WeakSet<Page>();
+/** Mark the page as closing, so its WebSocket closing is expected. */
+export function expectClose(page: Page): void {
+  closing.add(page);
+}
+
+export async function screenshot(page: Page, name: string, o: { fullPage?: boolean } = {}): Promise<string> {
+  await mkdir(screenshotsDir, { recursive: true });
+  const file = path.join(screenshotsDir, `${name}.png`);
+  await page.screenshot({ path: file, ...(o.fullPage ? { fullPage: true } : {}) });
+  return file;
+}

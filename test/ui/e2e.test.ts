@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { repoRoot, tempDir } from '../helpers/paths.js';
+import { writeTinyGguf } from '../helpers/tiny-gguf.js';
+import { expectClose, launchChromium, newPage, screenshot } from './browser.js';
+import { BROKEN_LINE, BROKEN_RECIPE, e2eRecipeText } from './e2e-recipe.js';
+import { startServe } from './serve-process.js';
+import { startWeightsServer } from './weights-server.js';
+
+const EXTRAS_BYTES = 3_000_000;
+const EXTRAS_RATE = 1_500_000; // about 2 s of visible progress
+
+/**
+ * The whole user story in a real browser against the real `orchard serve`: open with the token,
+ * install a recipe whose weights come from a local server (progress bars, steps), start the LLM
+ * service on a generated model, see the CPU verdict with evidence, stream a reply in "Try it",
+ * stop, find a broken recipe's error at its line in the editor, uninstall keeping the models.
+ */
+test('the web UI drives install, run, chat, editor and uninstall end to end', { timeout: 240_000 }, async (t) => {
+  assert.ok(existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')), 'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)');
+  // Cleanups run last-in first-out: browser, server (it stops the app's service), weights, folder.
+  const cleanups: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));
+  });
+  const home = await tempDir('orchard e2e ');
+  cleanups.push(home.cleanup);
+  const model = path.join(home.dir, 'tiny.gguf');
+  await writeTinyGguf(model, { mode: 'successor', ctx: 256 });
+  const weights = await startWeightsServer([
+    { name: 'tiny.gguf', bytes: await readFile(model) },
+    { name: 'extras.bin', bytes: randomBytes(EXTRAS_BYTES), bytesPerSecond: EXTRAS_RATE },
+  ]);
+  cleanups.push(() => weights.close());
+  const orchardHome = path.join(home.dir, 'Orchard home');
+  const recipeDir = path.join(orchardHome, 'recipes', 'e2e-chat');
+  await mkdir(recipeDir, { recursive: true });
+  await writeFile(path.join(recipeDir, 'recipe.json'), e2eRecipeText(weights));
+
+  const serve = await startServe(orchardHome);
+  cleanups.push(() => serve.stop());
+  const browser = await launchChromium();
+  cleanups.push(() => browser.close());
+  const { page, problems } = await newPage(browser);
+  page.setDefaultTimeout(15_000);
+  // Each step needs the one before: after a failure the rest are skipped, not timed out one by one.
+  let broken: string | undefined;
+  const step = (name: string, fn: () => Promise<void>, o: { independent?: boolean } = {}) =>
+    t.test(name, broken ? { skip: `"${broken}" failed` } : {}, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        if (!o.independent) broken = name;
+        await screenshot(page, 'failure').catch(() => undefined);
+        throw err;
+      }
+    });
+
+  await step('opens with the token and drops it from the address bar', async () => {
+    await page.goto(serve.url);
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    assert.ok(!page.url().includes('token'), `the token is still in the address bar: ${page.url()}`);
+    assert.equal(await page.evaluate(`sessionStorage.getItem('orchard.token')`), serve.token);
+    const card = page.locator('article', { has: page.getByRole('link', { name: 'Tiny chat (end-to-end fixture)' }) });
+    await card.waitFor();
+    await assertText(card, /llm/);
+    await assertText(card, /3\.\d MB/); // both files: 3 MB of extras plus the model
+    await assertText(card, /cpu/);
+    await screenshot(page, 'catalog');
+  });
+
+  await step('the editor marks a broken recipe at its line', async () => {
+    await page.getByRole('link', { name: 'Recipe editor' }).click();
+    const editor = page.getByLabel('Recipe JSON');
+    await editor.fill(BROKEN_RECIPE);
+    await page.locator(`.line-number.has-error[data-line="${BROKEN_LINE}"]`).waitFor({ timeout: 15_000 });
+    const issue = page.locator(`.issues li[data-line="${BROKEN_LINE}"]`).first();
+    await assertText(issue, new RegExp(`Line ${BROKEN_LINE}`));
+    await assertText(issue, /\/kind/);
+    assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled(), true, 'an invalid recipe can be saved');
+    // Jumping to the error puts the caret on that line.
+    await issue.getByRole('button').click();
+    // (a string: the test's tsconfig has no DOM types)
+    const caretLine = await page.evaluate(`(() => { const a = document.activeElement; return a.value.slice(0, a.selectionStart).split('\\n').length; })()`);
+    assert.equal(caretLine, BROKEN_LINE);
+    await screenshot(page, 'editor');
+  }, { independent: true });
+
+  await step('doctor and settings pages render', async () => {
+    await page.getByRole('link', { name: 'Doctor' }).click();
+    await page.getByRole('heading', { name: 'Doctor' }).waitFor();
+    await page.locator('.card, .error-box').first().waitFor();
+    await screenshot(page, 'doctor');
+    assert.equal(await page.locator('.error-box').count(), 0, `the doctor failed: ${await page.locator('.error-box').first().textContent().catch(() => '')}`);
+    await page.getByRole('heading', { name: 'This machine', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByText(orchardHome).waitFor();
+    await page.getByText('not set').waitFor();
+    await screenshot(page, 'settings');
+  }, { independent: true });
+
+  await step('install shows the plan, then progress bars and steps to the end', async () => {
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.getByRole('link', { name: 'Tiny chat (end-to-end fixture)' }).click();
+    await page.getByRole('button', { name: 'Install', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('extras.bin').first().waitFor();
+    await assertText(dialog, /tiny\.gguf/);
+    await assertText(dialog, /127\.0\.0\.1/);
+    await assertText(dialog, /3\.0 MB/);
+    await screenshot(page, 'install-plan');
+    await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+    // Mid-download: a real <progress> for the throttled file, with speed and ETA.
+    // Download events name the weight by id ("extras") or file name; accept either.
+    const bar = page.locator('.download', { hasText: /^extras/ });
+    await bar.waitFor({ timeout: 30_000 });
+    await assertText(bar, /\/s, ETA/);
+    await screenshot(page, 'app-installing');
+    await page.locator('.job[data-job-operation="install"][data-job-state="succeeded"]').waitFor({ timeout: 90_000 });
+    // (attached, not visible: a finished job folds its details away)
+    await page.locator('.download.done', { hasText: /^extras/ }).waitFor({ state: 'attached' });
+    const statuses = await page.locator('.job .step').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}=${e.getAttribute('data-status')}`));
+    assert.ok(statuses.length >= 4, `steps: ${statuses.join(', ')}`);
+    for (const s of statuses) assert.match(s, /=(done|skipped)$/, `a step did not finish: ${statuses.join(', ')}`);
+    assert.ok(weights.requests.some((r) => r.startsWith('GET /extras.bin')), `the weights server saw: ${weights.requests.join('; ')}`);
+  });
+
+  await step('starts the LLM service: ready, CPU badge with evidence, a streamed reply', async () => {
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.locator('.service-state[data-state="ready"]').waitFor({ timeout: 120_000 });
+    const badge = page.locator('.backend-name[data-backend="cpu"]');
+    await badge.waitFor({ timeout: 30_000 });
+    assert.ok((await page.locator('.evidence li').count()) > 0, 'the backend verdict shows no evidence line');
+    const prompt = page.getByLabel('Message');
+    await prompt.fill('Hello');
+    await prompt.press('Enter');
+    const reply = page.locator('.turn[data-role="assistant"] p');
+    // The generated model continues the alphabet after the last letter: "Hello" → "pqrs…".
+    await waitForText(reply, /pqrs/, 60_000);
+    // The stream ends by itself (the model emits end-of-sequence after "z").
+    await page.getByRole('button', { name: 'Send' }).waitFor({ timeout: 30_000 });
+    assert.match((await reply.textContent()) ?? '', /pqrstuvwxyz/);
+    // Throughput comes from the service's own /metrics once a completion has run.
+    await waitForText(page.locator('.sparkline', { hasText: 'Tokens/s' }).locator('figcaption'), /Tokens\/s: \d/, 10_000);
+    await screenshot(page, 'app-running', { fullPage: true });
+  });
+
+  await step('stops the service', async () => {
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('.service-state[data-state="stopped"]').waitFor({ timeout: 30_000 });
+  });
+
+  await step('uninstall keeps the models by default', async () => {
+    await page.goto(`${serve.origin}/#/apps/e2e-chat`);
+    await page.getByRole('button', { name: 'Uninstall' }).click();
+    const dialog = page.getByRole('dialog');
+    assert.equal(await dialog.getByLabel(/Keep them/).isChecked(), true, 'keeping the models is not the default');
+    await dialog.getByRole('button', { name: 'Uninstall' }).click();
+    await page.locator('.job[data-job-operation="uninstall"][data-job-state="succeeded"]').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Install', exact: true }).waitFor({ timeout: 15_000 });
+    const blob = path.join(orchardHome, 'store', 'blobs', 'sha256', weights.sha256('tiny.gguf'));
+    assert.ok(existsSync(blob), `the model left the store: ${blob}`);
+    assert.ok(!existsSync(path.join(orchardHome, 'apps', 'e2e-chat', 'state.json')), 'the app is still installed');
+  });
+
+  expectClose(page);
+  assert.deepEqual(problems, [], 'the page logged errors or made external requests');
+});
+
+/** Poll a locator's text (the page's CSP forbids the eval that waitForFunction(string) needs). */
+async function waitForText(locator: ReturnType<Page['locator']>, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await locator.textContent().catch(() => '')) ?? '';
+    if (pattern.test(text)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`"${text}" never matched ${pattern} within ${timeoutMs} ms`);
+}
+
+async function assertText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
+  const text = (await locator.textContent()) ?? '';
+  assert.match(text, pattern);
+}
