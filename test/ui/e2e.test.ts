@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
-import { expectClose, launchChromium, newPage, screenshot } from './browser.js';
+import { expectClose, launchChromium, newPage, screenshot, screenshotsDir } from './browser.js';
 import { BROKEN_LINE, BROKEN_RECIPE, e2eRecipeText } from './e2e-recipe.js';
 import { startServe } from './serve-process.js';
 import { startWeightsServer } from './weights-server.js';
@@ -28,6 +28,7 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));
   });
+  await rm(path.join(screenshotsDir, 'failure.png'), { force: true });
   const home = await tempDir('orchard e2e ');
   cleanups.push(home.cleanup);
   const model = path.join(home.dir, 'tiny.gguf');
@@ -107,8 +108,17 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
   await step('install shows the plan, then progress bars and steps to the end', async () => {
     await page.getByRole('link', { name: 'Catalog' }).click();
     await page.getByRole('link', { name: 'Tiny chat (end-to-end fixture)' }).click();
-    await page.getByRole('button', { name: 'Install', exact: true }).click();
+    // Keyboard: Enter opens the plan, focus moves into the dialog, Escape closes it and gives focus back.
+    const install = page.getByRole('button', { name: 'Install', exact: true });
+    await install.focus();
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    assert.equal(await dialog.evaluate((d) => d.contains(d.ownerDocument.activeElement)), true, 'focus did not move into the dialog');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await install.evaluate((b) => b === b.ownerDocument.activeElement), true, 'focus did not return to Install');
+    await page.keyboard.press('Enter');
     await dialog.getByText('extras.bin').first().waitFor();
     await assertText(dialog, /tiny\.gguf/);
     await assertText(dialog, /127\.0\.0\.1/);
