@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
 import type { AppPaths } from '../core/home.js';
+import { isProcessAlive } from '../core/process-alive.js';
 
 /**
  * One lifecycle operation per app at a time: two installs of the same app are refused, not
@@ -21,7 +22,7 @@ export async function acquireAppLock(app: AppPaths, operation: string): Promise<
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = await readOwner(app.lockFile);
-      if (owner && isAlive(owner.pid)) {
+      if (owner && isProcessAlive(owner.pid)) {
         throw new OrchardError('LOCKED', `${app.id} is busy: ${owner.operation} is running (pid ${owner.pid}, since ${owner.since})`, {
           where: app.lockFile,
           hint: 'Wait for it to finish, or stop it; a second install of the same app at once is refused.',
@@ -43,11 +44,3 @@ async function readOwner(file: string): Promise<{ pid: number; operation: string
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

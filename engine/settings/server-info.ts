@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic } from '../core/atomic-write.js';
 import type { OrchardHome } from '../core/home.js';
+import { isProcessAlive } from '../core/process-alive.js';
 
 /** ORCHARD_HOME/server.json: where the running `orchard serve` listens, so the CLI can find it. */
 export interface ServerInfo {
@@ -40,11 +41,5 @@ export async function readServerInfo(home: OrchardHome): Promise<ServerInfo | un
 export async function liveServerInfo(home: OrchardHome): Promise<ServerInfo | undefined> {
   const info = await readServerInfo(home);
   if (!info) return undefined;
-  try {
-    process.kill(info.pid, 0);
-    return info;
-  } catch (err) {
-    // EPERM: alive but someone else's; still a server.
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? info : undefined;
-  }
+  return isProcessAlive(info.pid) ? info : undefined;
 }

@@ -1,5 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { OrchardError } from '../core/errors.js';
+import { isProcessAlive } from '../core/process-alive.js';
 
 /**
  * One writer per part file across processes: `<part>.lock` holds the writer's pid. A lock whose
@@ -18,7 +19,7 @@ export async function acquirePartLock(partFile: string): Promise<() => Promise<v
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
         throw new OrchardError('LOCKED', `another Orchard process (pid ${pid}) is downloading this file`, {
           where: partFile,
           hint: 'Wait for it to finish, or stop it; the download resumes from where it is.',
@@ -33,11 +34,3 @@ export async function acquirePartLock(partFile: string): Promise<() => Promise<v
   throw new OrchardError('LOCKED', 'cannot take the download lock', { where: lock, hint: 'Remove the .lock file if no Orchard process is running.' });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -12,6 +12,7 @@ import { field } from '../http-io.js';
 import { WithStatus } from '../router.js';
 import { toServiceStatus } from '../service-status.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
+import { appSummary } from '../app-summary.js';
 import { runInstall } from '../../install/installer.js';
 import { uninstallApp } from '../../install/uninstall.js';
 import { findRecipe } from '../../recipe/catalog.js';
@@ -48,26 +49,8 @@ async function summary(ctx: ApiContext, state: AppState): Promise<AppSummary> {
   } catch {
     // A recipe that moved or broke: the app is still listed, without a service.
   }
-  const verdict = ctx.verdicts.get(state.id) ?? state.verdict;
-  return {
-    id: state.id,
-    name: state.recipe.name,
-    kind: state.recipe.kind,
-    version: state.recipe.version,
-    lifecycle: state.lifecycle,
-    inputs: state.inputs,
-    ...(verdict ? { verdict } : {}),
-    allowCpu: state.allowCpu === true,
-    service: toServiceStatus(ctx.supervisor.status(state.id)),
-    hasService,
-    steps: Object.entries(state.journal).map(([key, j]) => ({
-      key,
-      kind: j.kind,
-      status: j.status,
-      ...(j.error ? { error: j.error.message } : {}),
-      ...(j.error?.log ? { log: j.error.log } : {}),
-    })),
-  };
+  const live = ctx.verdicts.get(state.id);
+  return appSummary(state, { service: toServiceStatus(ctx.supervisor.status(state.id)), hasService, ...(live ? { verdict: live } : {}) });
 }
 
 /** The planned steps as the job's initial (pending) step list. */

@@ -3,10 +3,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { WebSocket } from 'ws';
+import { appSummary } from '../../api/app-summary.js';
 import { ApiClient, connectToServer } from '../../api/client.js';
 import type { AppSummary, ServerMessage, ServiceStatus } from '../../api/api-types.js';
 import { OrchardError } from '../../core/errors.js';
 import { appPaths, resolveHome, type OrchardHome } from '../../core/home.js';
+import type { AppState } from '../../install/app-state.js';
 import { readAppState, requireAppState } from '../../install/state-store.js';
 import { action, printJson, printLine } from '../output.js';
 import { launchDetached } from './serve.js';
@@ -165,20 +167,9 @@ async function offlineList(home: OrchardHome): Promise<AppSummary[]> {
   return out;
 }
 
-function summaryFromState(state: Awaited<ReturnType<typeof requireAppState>>): AppSummary {
-  return {
-    id: state.id,
-    name: state.recipe.name,
-    kind: state.recipe.kind,
-    version: state.recipe.version,
-    lifecycle: state.lifecycle,
-    inputs: state.inputs,
-    ...(state.verdict ? { verdict: state.verdict } : {}),
-    allowCpu: state.allowCpu === true,
-    service: { state: 'stopped', restarts: 0 },
-    hasService: false,
-    steps: Object.entries(state.journal).map(([key, j]) => ({ key, kind: j.kind, status: j.status, ...(j.error ? { error: j.error.message } : {}) })),
-  };
+/** Without a server nothing runs: the state alone. */
+function summaryFromState(state: AppState): AppSummary {
+  return appSummary(state, { service: { state: 'stopped', restarts: 0 }, hasService: false });
 }
 
 /** Without a server: the end of the newest run log on disk. */
