@@ -11,6 +11,11 @@ export function useServerEvents(handler: (message: ServerMessage) => void): void
 
 export function useEventsConnected(): boolean {
   const [connected, setConnected] = useState(events.connected);
-  useEffect(() => events.onConnection(setConnected), []);
+  useEffect(() => {
+    const unsubscribe = events.onConnection(setConnected);
+    // The socket may have opened between the first render and this effect.
+    setConnected(events.connected);
+    return unsubscribe;
+  }, []);
   return connected;
 }
