@@ -38,8 +38,14 @@ const VOCAB = 260;
 const SPACE_TOKEN = 259;
 const ALIGN = 32;
 
+/**
+ * Each turn ends with the end-of-sequence token, as in real templates (Llama 2, Mistral, Zephyr end
+ * a turn with </s>; Llama 3 with <|eot_id|>). An earlier version ended turns with a plain "\n": the
+ * chat wrapper then stops on "\n", and a JSON-schema grammar that allows a newline after "{" was cut
+ * there (the reply was just "{").
+ */
 export const TINY_CHAT_TEMPLATE =
-  "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
+  "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}</s>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
 
 type Kv = [key: string, type: number, value: unknown, elementType?: number];
 

@@ -9,25 +9,29 @@ export interface RunningService {
   url: string;
   child: ChildProcess;
   output: () => string;
+  /** Resolves when the process has exited: its code, or the signal that killed it. */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop: () => Promise<number | null>;
 }
 
-let nextPort = 19000 + (process.pid % 2000);
-
-/** Start the real service process on loopback and wait for its start-up line. */
+/**
+ * Start the real service process on loopback and wait for its start-up line. It binds port 0 (the
+ * system picks a free port) and the ready line names the URL, so concurrent test files never collide.
+ */
 export async function startService(model: string, extra: string[] = [], timeoutMs = 30_000): Promise<RunningService> {
-  const port = nextPort++;
-  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', String(port), '--threads', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = exit.then((e) => e.code);
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const check = () => {
-      if (out.includes('orchard llm ready')) {
+      const ready = /orchard llm ready: .* url=(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (ready) {
         clearTimeout(timer);
-        resolve();
+        resolve(ready[1]!);
       }
     };
     child.stdout!.on('data', check);
@@ -37,9 +41,10 @@ export async function startService(model: string, extra: string[] = [], timeoutM
     });
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     child,
     output: () => out,
+    exit,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
@@ -50,7 +55,7 @@ export async function startService(model: string, extra: string[] = [], timeoutM
 /** Run the service expecting it to fail; returns exit code, output and how long it took. */
 export async function runFailingService(model: string, extra: string[], timeoutMs: number): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', String(nextPort++), '--threads', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -20,7 +20,7 @@ function registerLlm(service: Command): void {
     .command('llm')
     .description('OpenAI-compatible LLM server on 127.0.0.1 (node-llama-cpp)')
     .requiredOption('--model <gguf>', 'the GGUF file (first part of a split model), or a folder holding one model')
-    .requiredOption('--port <port>', 'TCP port on 127.0.0.1')
+    .requiredOption('--port <port>', 'TCP port on 127.0.0.1 (0: any free port, named in the ready line)')
     .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
     .option('--gpu <backend>', 'auto | metal | cuda | vulkan | cpu; anything but auto fails if that backend is not the one loaded', 'auto')
     .option('--context <n>', 'context size per sequence (default: min(model, 4096))')
@@ -30,7 +30,7 @@ function registerLlm(service: Command): void {
     .action(
       action(async (opts: { model: string; port: string; host: string; gpu: string; context?: string; parallel: string; threads?: string; loadTimeout: string }) => {
         if (!GPUS.includes(opts.gpu as GpuChoice)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}, not "${opts.gpu}"`);
-        const port = int(opts.port, '--port', 1, 65535);
+        const port = int(opts.port, '--port', 0, 65535);
         try {
           // Loaded here, not at the top: node-llama-cpp costs every other command half a second.
           const { runLlmServiceProcess } = await import('../../services/llm/run-service.js');

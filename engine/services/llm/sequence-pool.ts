@@ -8,6 +8,7 @@ import { ApiError } from './api-error.js';
 export class SequencePool {
   private readonly free: LlamaContextSequence[] = [];
   private readonly waiters: { resolve: (s: LlamaContextSequence) => void; reject: (e: Error) => void }[] = [];
+  private idleWaiters: (() => void)[] = [];
   readonly size: number;
 
   constructor(context: LlamaContext, size: number) {
@@ -41,6 +42,13 @@ export class SequencePool {
     const next = this.waiters.shift();
     if (next) next.resolve(seq);
     else this.free.push(seq);
+    if (this.free.length === this.size) for (const idle of this.idleWaiters.splice(0)) idle();
+  }
+
+  /** Resolves once every sequence is back (shutdown waits for this before freeing the model). */
+  whenIdle(): Promise<void> {
+    if (this.free.length === this.size) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   rejectWaiting(reason: Error): void {
