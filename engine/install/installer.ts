@@ -58,21 +58,30 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
     const skipped: string[] = [];
     let downloadsChecked = false;
     const beforeDownload = o.beforeDownload ?? fitGate({ force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
-    for (const step of steps) {
-      const key = `${step.script}:${step.key}`;
-      const previous = state.journal[key];
-      if (step.script !== 'update' && previous?.status === 'done' && previous.hash === step.hash) {
-        emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'skipped', message: 'already done' });
-        skipped.push(key);
-        continue;
+    try {
+      for (const step of steps) {
+        const key = `${step.script}:${step.key}`;
+        const previous = state.journal[key];
+        if (step.script !== 'update' && previous?.status === 'done' && previous.hash === step.hash) {
+          emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'skipped', message: 'already done' });
+          skipped.push(key);
+          continue;
+        }
+        if (step.kind === 'fetch' && !downloadsChecked) {
+          await beforeDownload(plan);
+          downloadsChecked = true;
+        }
+        o.signal?.throwIfAborted();
+        await runStep(step, key, state, app, o, emit, previous?.outputs);
+        ran.push(key);
       }
-      if (step.kind === 'fetch' && !downloadsChecked) {
-        await beforeDownload(plan);
-        downloadsChecked = true;
+    } catch (err) {
+      // Whatever stopped the install (a step, the fit gate, a cancel) leaves it marked failed, to resume.
+      if (state.lifecycle !== 'failed') {
+        state.lifecycle = 'failed';
+        await writeAppState(app, state);
       }
-      o.signal?.throwIfAborted();
-      await runStep(step, key, state, app, o, emit, previous?.outputs);
-      ran.push(key);
+      throw err;
     }
     state.lifecycle = 'installed';
     await writeAppState(app, state);

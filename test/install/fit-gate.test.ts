@@ -50,6 +50,8 @@ test('an LLM that cannot fit is refused before any weight byte is downloaded; --
   const blobs = path.join(home, 'store', 'blobs', 'sha256');
   assert.ok(!existsSync(blobs) || (await readdir(blobs)).length === 0, 'nothing entered the store');
   assert.ok(server.requests.every((r) => /bytes=\d+-\d+$/.test(r)), `only header ranges were read: ${server.requests.join(', ')}`);
+  const state = JSON.parse(await readFile(path.join(home, 'apps', 'tiny-llm', 'state.json'), 'utf8')) as { lifecycle: string };
+  assert.equal(state.lifecycle, 'failed', 'a refused install is marked failed, not left installing');
 
   const forced = await runCli(['install', recipeDir, '--input', 'context=400000000', '--force', '--json'], { home });
   assert.equal(forced.code, 0, forced.stderr);
