@@ -42,7 +42,7 @@ test('every bundled LLM recipe validates and plans for darwin-arm64-metal and li
   }
 });
 
-test('the 405B recipe declares one weight per part, side by side, and the service loads the first', async () => {
+test('the 405B recipe declares one weight per part for both quants, side by side, and the service loads the first', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const loaded = await loadRecipe(path.join(repoRoot, 'recipes', 'llama-3-1-405b-instruct', 'recipe.json'));
@@ -51,6 +51,15 @@ test('the 405B recipe declares one weight per part, side by side, and the servic
     assert.equal(new Set(plan.weights.map((w) => path.dirname(w.path))).size, 1);
     assert.match(modelWeight(plan)!.file, /-00001-of-00005\.gguf$/);
     assert.ok(plan.weights.every((w) => w.auth === 'huggingface' && w.gatedPage));
+    // Q4_K_M: six parts from another repository, linked side by side under models/Q4_K_M/.
+    const q4 = await planRecipe(loaded, { profile: makeProfile('linux-x64', 'cuda'), home: resolveHome({ ORCHARD_HOME: dir }), inputs: { quant: 'Q4_K_M' } });
+    assert.deepEqual(q4.blockers, []);
+    assert.deepEqual(q4.weights.map((w) => path.basename(w.path)), [1, 2, 3, 4, 5, 6].map((n) => `Meta-Llama-3.1-405B-Instruct-Q4_K_M-0000${n}-of-00006.gguf`));
+    assert.equal(new Set(q4.weights.map((w) => path.dirname(w.path))).size, 1);
+    assert.match(path.dirname(q4.weights[0]!.path), /Q4_K_M$/);
+    assert.match(modelWeight(q4)!.file, /Q4_K_M-00001-of-00006\.gguf$/);
+    assert.equal(q4.scripts.install.filter((s) => s.kind === 'link').length, 6);
+    assert.ok(q4.service?.args.some((a) => a.endsWith('Q4_K_M')));
   } finally {
     await cleanup();
   }
