@@ -12,6 +12,13 @@ import type { Backend } from '../recipe/recipe.types.gen.js';
 export const METRICS_KEPT = 300;
 
 /** Everything a route handler may use: the one supervisor, the jobs, the event hub, settings. */
+export interface ServiceThroughput {
+  /** Where to read it: an LLM's GET /metrics, or an image/video service's GET /v1/jobs. */
+  kind: 'llm' | 'media';
+  tokensPerSecond?: number;
+  stepsPerSecond?: number;
+}
+
 export interface ApiContext {
   home: OrchardHome;
   /** The port the server listens on (known once it listens). */
@@ -25,6 +32,10 @@ export interface ApiContext {
   /** The compiled CLI entry: bundled services run `node <cliPath> service <type>`. */
   cliPath: string;
   metrics: Map<string, MetricsSample[]>;
+  /** Apps whose running service has its own web UI (the recipe's `service.ui`): only they get a `url`. */
+  uiApps: Set<string>;
+  /** Throughput of each running service (tokens/s or steps/s), merged into its metrics samples. */
+  throughput: Map<string, ServiceThroughput>;
   verdicts: Map<string, Verdict>;
   diagnosers: Map<string, LiveDiagnoser>;
   publish(message: ServerMessage): void;

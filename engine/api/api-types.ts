@@ -16,6 +16,16 @@ import type { DownloadEvent, LogEvent, StepEvent } from '../core/events.js';
 import type { Verdict } from '../diagnose/verdict.js';
 import type { Lifecycle } from '../install/app-state.js';
 import type { Plan } from '../recipe/plan-types.js';
+import type { Service } from '../recipe/recipe.types.gen.js';
+
+/** GET /api/v1/doctor answers this (engine/hardware/doctor-report.ts). */
+export type { DoctorReport } from '../hardware/doctor-report.js';
+/**
+ * Image and video services (engine/services/diffusion): a job as `GET /v1/jobs/:id` and its SSE
+ * events (`event: state|progress`, `data: <snapshot>`) show it, and the body `POST /v1/jobs` takes
+ * (through the service proxy below).
+ */
+export type { JobRequest as MediaJobRequest, JobSnapshot as MediaJob, StepProgress as MediaStepProgress } from '../services/diffusion/diffusion-engine.js';
 
 export const API_PREFIX = '/api/v1';
 /** The WebSocket subprotocol the server selects; the token rides beside it as `orchard.token.<token>`. */
@@ -33,7 +43,7 @@ export interface ServiceStatus {
   state: ServiceState;
   pid?: number;
   port?: number;
-  /** http://127.0.0.1:<port><ui> for apps with their own web UI. */
+  /** http://127.0.0.1:<port><ui>, only for apps whose recipe's service has a `ui` (their own web UI: "Open"). */
   url?: string;
   startedAt?: string;
   restarts: number;
@@ -81,13 +91,20 @@ export interface AppSummary {
   allowCpu: boolean;
   service: ServiceStatus;
   hasService: boolean;
+  /** The recipe's service type (llm, image, video or command): which "Try it" panel fits. */
+  serviceType?: Service['type'];
   /** Steps of the install journal in plan order, for the step list. */
   steps: { key: string; kind: string; status: 'running' | 'done' | 'failed'; error?: string; log?: string }[];
 }
 
-/** POST /api/v1/plan  body: { recipe: id-or-path, profile?: string, inputs?: Record<string,string> } → Plan */
+/**
+ * POST /api/v1/plan  body: { recipe: id-or-path, profile?, inputs? } → Plan
+ * or { text: recipe JSON, profile?, inputs? }: unsaved editor text, validated, then planned as if saved
+ * in ORCHARD_HOME/recipes/<id>/ (its `{{recipe.dir}}`); an invalid text answers 400 RECIPE_INVALID.
+ */
 export interface PlanRequest {
-  recipe: string;
+  recipe?: string;
+  text?: string;
   profile?: string;
   inputs?: Record<string, string>;
 }
@@ -113,7 +130,10 @@ export interface Job {
   startedAt: string;
   finishedAt?: string;
   steps: { key: string; kind: string; title: string; status: StepEvent['status']; elapsedMs?: number; message?: string }[];
+  /** Keyed by the download event's `file`, which is the weight id. */
   downloads: Record<string, Omit<DownloadEvent, 'type'>>;
+  /** The plan's weights: id → file name (as the app sees it under models/), to label downloads. */
+  weightFiles?: Record<string, string>;
   error?: ApiError['error'];
 }
 
@@ -125,7 +145,9 @@ export interface MetricsSample {
   cpuPercent: number;
   rssBytes: number;
   gpuPercent?: number;
+  /** LLM services: the speed of the latest completion, from the service's GET /metrics. */
   tokensPerSecond?: number;
+  /** Image/video services: sampling speed of the running job, from the service's GET /v1/jobs. */
   stepsPerSecond?: number;
 }
 
@@ -134,7 +156,7 @@ export interface MetricsSample {
  * (streams SSE through), so the UI's "Try it" panels need no CORS on services.
  */
 
-/** GET /api/v1/doctor → the doctor report (engine/hardware). POST /api/v1/fit { recipe | model, context? } → fit JSON (DESIGN §7). */
+/** GET /api/v1/doctor → DoctorReport. POST /api/v1/fit { recipe | model, context? } → fit JSON (DESIGN §7). */
 /** POST /api/v1/diagnose { log: string, expect?: string } → Verdict */
 
 /** POST /api/v1/recipes/validate { text } → errors located by line for the editor. */

@@ -3,7 +3,7 @@ import type { AppState } from '../install/app-state.js';
 import type { AppSummary, ServiceStatus } from './api-types.js';
 
 /** An installed app as the API and `orchard status` show it: its state plus what is running now. */
-export function appSummary(state: AppState, now: { service: ServiceStatus; hasService: boolean; verdict?: Verdict }): AppSummary {
+export function appSummary(state: AppState, now: { service: ServiceStatus; hasService: boolean; serviceType?: AppSummary['serviceType']; verdict?: Verdict }): AppSummary {
   const verdict = now.verdict ?? state.verdict;
   return {
     id: state.id,
@@ -16,6 +16,7 @@ export function appSummary(state: AppState, now: { service: ServiceStatus; hasSe
     allowCpu: state.allowCpu === true,
     service: now.service,
     hasService: now.hasService,
+    ...(now.serviceType !== undefined ? { serviceType: now.serviceType } : {}),
     steps: Object.entries(state.journal).map(([key, j]) => ({
       key,
       kind: j.kind,

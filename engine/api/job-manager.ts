@@ -35,10 +35,10 @@ export class JobManager {
   }
 
   /**
-   * Start a job at once; it runs in the background. `steps` are the planned steps (shown pending).
-   * Throws LOCKED when the app already has a job running.
+   * Start a job at once; it runs in the background. `steps` are the planned steps (shown pending),
+   * `weightFiles` the plan's weight id → file name. Throws LOCKED when the app already has a job running.
    */
-  start(app: string, operation: JobOperation, steps: Job['steps'], run: JobRunner): Job {
+  start(app: string, operation: JobOperation, steps: Job['steps'], weightFiles: Record<string, string>, run: JobRunner): Job {
     const busy = this.activeByApp.get(app);
     if (busy) {
       const other = this.jobs.get(busy);
@@ -47,7 +47,7 @@ export class JobManager {
         hint: 'Wait for it to finish (GET /api/v1/jobs/<id>), then try again.',
       });
     }
-    const job: Job = { id: randomUUID(), app, operation, state: 'running', startedAt: new Date().toISOString(), steps: steps.map((s) => ({ ...s })), downloads: {} };
+    const job: Job = { id: randomUUID(), app, operation, state: 'running', startedAt: new Date().toISOString(), steps: steps.map((s) => ({ ...s })), downloads: {}, ...(Object.keys(weightFiles).length > 0 ? { weightFiles: { ...weightFiles } } : {}) };
     this.jobs.set(job.id, job);
     this.activeByApp.set(app, job.id);
     const controller = new AbortController();

@@ -9,8 +9,8 @@ import { isInside, type OrchardHome } from '../core/home.js';
 import { repoRoot } from '../core/repo-root.js';
 import { removeServerInfo, writeServerInfo } from '../settings/server-info.js';
 import { ensureSettings } from '../settings/settings.js';
-import { Supervisor } from '../supervisor/index.js';
-import { METRICS_KEPT, type ApiContext } from './api-context.js';
+import { Supervisor, type AppMetrics } from '../supervisor/index.js';
+import { METRICS_KEPT, type ApiContext, type ServiceThroughput } from './api-context.js';
 import { API_PREFIX, type ServerMessage } from './api-types.js';
 import { EventHub } from './event-hub.js';
 import { errorBody, HttpError, sendError } from './http-errors.js';
@@ -21,6 +21,7 @@ import { ANSWERED, findRoute, WithStatus } from './router.js';
 import { EVENTS_PATH, routes } from './routes/index.js';
 import { checkRequest } from './security.js';
 import { toMetricsSample, toServiceStatus } from './service-status.js';
+import { readThroughput } from './service-throughput.js';
 import { serveUi } from './static-ui.js';
 
 export interface ServerOptions {
@@ -77,16 +78,37 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   });
   const metrics: ApiContext['metrics'] = new Map();
-  supervisor.on('status', (s) => publish({ type: 'status', app: s.app, status: toServiceStatus(s) }));
+  const uiApps: ApiContext['uiApps'] = new Set();
+  const throughput: ApiContext['throughput'] = new Map();
+  supervisor.on('status', (s) => publish({ type: 'status', app: s.app, status: toServiceStatus(s, { hasUi: uiApps.has(s.app) }) }));
   supervisor.on('log', (l) => publish({ type: 'log', app: l.app, stream: l.stream, line: l.line }));
+  const reading = new Set<string>();
   supervisor.on('metrics', (m) => {
-    const sample = toMetricsSample(m);
+    // The service's own speed rides on the supervisor's sample: read it now (bounded in time), one
+    // read per app at a time; a slow service's sample goes out with the last known speed.
+    const known = throughput.get(m.app);
+    const status = supervisor.status(m.app);
+    if (!known || status.state !== 'ready' || status.port === undefined || reading.has(m.app)) {
+      record(m, known);
+      return;
+    }
+    reading.add(m.app);
+    void readThroughput(status.port, known.kind)
+      .then((read) => {
+        const current = throughput.get(m.app);
+        if (read && current) throughput.set(m.app, { kind: current.kind, ...read });
+        record(m, throughput.get(m.app));
+      })
+      .finally(() => reading.delete(m.app));
+  });
+  const record = (m: AppMetrics, speed: ServiceThroughput | undefined): void => {
+    const sample = toMetricsSample(m, speed);
     const kept = metrics.get(m.app) ?? [];
     kept.push(sample);
     if (kept.length > METRICS_KEPT) kept.splice(0, kept.length - METRICS_KEPT);
     metrics.set(m.app, kept);
     publish({ type: 'metrics', app: m.app, sample });
-  });
+  };
 
   const ctx: ApiContext = {
     home: o.home,
@@ -98,6 +120,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     hub,
     cliPath: o.cliPath ?? fileURLToPath(new URL('../cli/main.js', import.meta.url)),
     metrics,
+    uiApps,
+    throughput,
     verdicts,
     diagnosers,
     publish,

@@ -25,7 +25,7 @@ const TYPES: Record<string, string> = {
 /** The UI may talk to its own server only, and never be framed. */
 const UI_HEADERS = {
   ...BASE_HEADERS,
-  'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 };
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Orchard</title>

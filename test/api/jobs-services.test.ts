@@ -66,6 +66,9 @@ test('start and stop a command service through the API; proxy passes SSE and kee
   assert.equal(started.status, 200, started.raw.body);
   assert.equal(started.value.state, 'ready');
   assert.ok(started.value.port && started.value.pid);
+  // The recipe has "ui": "/", so the status carries the URL "Open" links to (apps without one get none).
+  assert.equal(started.value.url, `http://127.0.0.1:${started.value.port}/`);
+  assert.equal((await api<AppSummary>(t, 'GET', '/apps/api-app')).value.serviceType, 'command');
   await events.waitFor((m) => m.type === 'status' && m.app === 'api-app' && m.status.state === 'ready', 5000, 'a ready status message');
   await events.waitFor((m) => m.type === 'log' && m.app === 'api-app' && m.line.includes('api-app listening'), 5000, 'the service log line');
 
@@ -154,6 +157,20 @@ test('recipes: validate locates errors by line; save writes the user recipe and 
   assert.equal(missing.status, 404);
   assert.equal(missing.value.error.code, 'RECIPE_NOT_FOUND');
   assert.equal((await api(t, 'POST', '/plan', {})).status, 400);
+
+  // Unsaved editor text plans in memory, as if saved under ORCHARD_HOME/recipes/<id>/; nothing is written.
+  const draft = valid.replace('"id": "my-app"', '"id": "draft-app"');
+  const drafted = await api<{ recipe: { id: string; dir: string; file: string }; service?: { command?: string[] } }>(t, 'POST', '/plan', { text: draft, profile: 'linux-x64-cpu' });
+  assert.equal(drafted.status, 200, drafted.raw.body);
+  const draftDir = path.join(t.server.context.home.userRecipes, 'draft-app');
+  assert.deepEqual(drafted.value.recipe, { ...drafted.value.recipe, id: 'draft-app', dir: draftDir, file: path.join(draftDir, 'recipe.json') });
+  assert.ok(drafted.value.service?.command?.includes(path.join(draftDir, 'server.mjs')), `{{recipe.dir}} is the folder Save would write: ${JSON.stringify(drafted.value.service)}`);
+  assert.equal(existsSync(draftDir), false, 'planning unsaved text wrote a file');
+  const badDraft = await api<{ error: { code: string; where?: string } }>(t, 'POST', '/plan', { text: text.replace('"id": "my-app"', '"id": "draft-app"') });
+  assert.equal(badDraft.status, 400, badDraft.raw.body);
+  assert.equal(badDraft.value.error.code, 'RECIPE_INVALID');
+  assert.match(badDraft.value.error.where ?? '', /colour.*line \d+/);
+  assert.equal((await api(t, 'POST', '/plan', { text: draft, recipe: 'my-app' })).status, 400, 'recipe and text together are ambiguous');
 });
 
 test('settings keep the Hugging Face token in orchard.json (0600) and never answer it back', async () => {

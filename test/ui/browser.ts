@@ -27,7 +27,8 @@ export async function newPage(browser: Browser): Promise<{ page: Page; problems:
   // Anything that is not the Orchard server is an external request: the UI must make none.
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (url.hostname !== '127.0.0.1' && url.protocol !== 'data:') problems.push(`external request: ${request.url()}`);
+    // blob: URLs are the page's own in-memory objects (fetched results shown as <img>/<video>).
+    if (url.hostname !== '127.0.0.1' && url.protocol !== 'data:' && url.protocol !== 'blob:') problems.push(`external request: ${request.url()}`);
   });
   // The event stream must stay up for the whole session: a drop loses progress events.
   page.on('websocket', (socket) => {

@@ -128,14 +128,14 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     await screenshot(page, 'install-plan');
     await dialog.getByRole('button', { name: 'Install', exact: true }).click();
     // Mid-download: a real <progress> for the throttled file, with speed and ETA.
-    // Download events name the weight by id ("extras") or file name; accept either.
-    const bar = page.locator('.download', { hasText: /^extras/ });
+    // Download events name the weight by id ("extras"); the bar shows the plan's file name for it.
+    const bar = page.locator('.download', { hasText: /^extras\.bin/ });
     await bar.waitFor({ timeout: 30_000 });
     await assertText(bar, /\/s, ETA/);
     await screenshot(page, 'app-installing');
     await page.locator('.job[data-job-operation="install"][data-job-state="succeeded"]').waitFor({ timeout: 90_000 });
     // (attached, not visible: a finished job folds its details away)
-    await page.locator('.download.done', { hasText: /^extras/ }).waitFor({ state: 'attached' });
+    await page.locator('.download.done[data-weight="extras"][data-file="extras.bin"]').waitFor({ state: 'attached' });
     const statuses = await page.locator('.job .step').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}=${e.getAttribute('data-status')}`));
     assert.ok(statuses.length >= 4, `steps: ${statuses.join(', ')}`);
     for (const s of statuses) assert.match(s, /=(done|skipped)$/, `a step did not finish: ${statuses.join(', ')}`);
@@ -157,7 +157,9 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     // The stream ends by itself (the model emits end-of-sequence after "z").
     await page.getByRole('button', { name: 'Send' }).waitFor({ timeout: 30_000 });
     assert.match((await reply.textContent()) ?? '', /pqrstuvwxyz/);
-    // Throughput comes from the service's own /metrics once a completion has run.
+    // The LLM service has no web UI of its own (no `service.ui`): no "Open".
+    assert.equal(await page.getByRole('link', { name: /Open/ }).count(), 0, 'an app without its own web UI shows "Open"');
+    // Throughput: the API reads the service's own /metrics with each sample, once a completion has run.
     await waitForText(page.locator('.sparkline', { hasText: 'Tokens/s' }).locator('figcaption'), /Tokens\/s: \d/, 10_000);
     await screenshot(page, 'app-running', { fullPage: true });
   });

@@ -10,7 +10,8 @@ import type { AppSummary, Job } from '../api-types.js';
 import { HttpError } from '../http-errors.js';
 import { field } from '../http-io.js';
 import { WithStatus } from '../router.js';
-import { toServiceStatus } from '../service-status.js';
+import type { Service } from '../../recipe/recipe.types.gen.js';
+import { statusOf } from '../service-status.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { appSummary } from '../app-summary.js';
 import { runInstall } from '../../install/installer.js';
@@ -43,19 +44,29 @@ export async function appDetail(ctx: ApiContext, id: string): Promise<AppSummary
 }
 
 async function summary(ctx: ApiContext, state: AppState): Promise<AppSummary> {
-  let hasService = false;
+  let serviceType: Service['type'] | undefined;
   try {
-    hasService = (await loadRecipe(state.recipe.file)).recipe.service !== undefined;
+    serviceType = (await loadRecipe(state.recipe.file)).recipe.service?.type;
   } catch {
     // A recipe that moved or broke: the app is still listed, without a service.
   }
   const live = ctx.verdicts.get(state.id);
-  return appSummary(state, { service: toServiceStatus(ctx.supervisor.status(state.id)), hasService, ...(live ? { verdict: live } : {}) });
+  return appSummary(state, {
+    service: statusOf(ctx, ctx.supervisor.status(state.id)),
+    hasService: serviceType !== undefined,
+    ...(serviceType !== undefined ? { serviceType } : {}),
+    ...(live ? { verdict: live } : {}),
+  });
 }
 
 /** The planned steps as the job's initial (pending) step list. */
 function pendingSteps(steps: Plan['scripts']['install']): Job['steps'] {
   return steps.map((s) => ({ key: `${s.script}:${s.key}`, kind: s.kind, title: s.title, status: 'pending' as const }));
+}
+
+/** Download events name a weight by id; the UI labels its bar with the file name. */
+function weightFiles(plan: Plan): Record<string, string> {
+  return Object.fromEntries(plan.weights.map((w) => [w.id, w.file]));
 }
 
 function hfToken(ctx: ApiContext): { hfToken?: string } {
@@ -79,7 +90,7 @@ export async function install(ctx: ApiContext, id: string, body: Record<string, 
   }
   const plan = await planRecipe(loaded, { profile: await resolveProfile('host'), inputs, home: ctx.home });
   const steps = [...plan.scripts.install];
-  const job = ctx.jobs.start(id, 'install', pendingSteps(steps), async (emit, signal) => {
+  const job = ctx.jobs.start(id, 'install', pendingSteps(steps), weightFiles(plan), async (emit, signal) => {
     await runInstall({ home: ctx.home, plan, operation: 'install', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...(force ? { force } : {}), ...hfToken(ctx) });
   });
   return new WithStatus(202, { job });
@@ -91,7 +102,7 @@ export async function update(ctx: ApiContext, id: string, body: Record<string, u
   const inputs = { ...state.inputs, ...(field.stringMap(body, 'inputs') ?? {}) };
   const allowCpu = field.boolean(body, 'allowCpu');
   const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs, home: ctx.home });
-  const job = ctx.jobs.start(id, 'update', pendingSteps([...plan.scripts.install, ...plan.scripts.update]), async (emit, signal) => {
+  const job = ctx.jobs.start(id, 'update', pendingSteps([...plan.scripts.install, ...plan.scripts.update]), weightFiles(plan), async (emit, signal) => {
     await runInstall({ home: ctx.home, plan, operation: 'update', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...hfToken(ctx) });
   });
   return new WithStatus(202, { job });
@@ -101,7 +112,7 @@ export async function update(ctx: ApiContext, id: string, body: Record<string, u
 export async function uninstall(ctx: ApiContext, id: string, body: Record<string, unknown>): Promise<WithStatus> {
   await requireAppState(ctx.home, checkAppId(id));
   const purgeModels = field.boolean(body, 'purgeModels') === true;
-  const job = ctx.jobs.start(id, 'uninstall', [], async (emit) => {
+  const job = ctx.jobs.start(id, 'uninstall', [], {}, async (emit) => {
     await ctx.supervisor.stop(id);
     const result = await uninstallApp({ home: ctx.home, id, purgeModels, emit });
     for (const warning of result.warnings) emit({ type: 'log', app: id, stream: 'system', line: warning });

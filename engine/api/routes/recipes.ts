@@ -31,18 +31,22 @@ export async function validate(body: Record<string, unknown>): Promise<ValidateR
   return (await validateText(field.string(body, 'text', true)!)).response;
 }
 
+/** The recipe in `text`, or RECIPE_INVALID naming the first problem (where: pointer and line). */
+export async function requireValidText(text: string, hint: string): Promise<Recipe> {
+  const result = await validateText(text);
+  if (result.ok) return result.recipe;
+  const first = result.response.errors[0];
+  throw new OrchardError('RECIPE_INVALID', `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ${first?.message ?? ''}`, {
+    where: first ? `${first.pointer || '/'}${first.line !== undefined ? ` (line ${first.line}, column ${first.column})` : ''}` : 'recipe',
+    hint,
+  });
+}
+
 /** POST /recipes { text }: validate, then save to ORCHARD_HOME/recipes/<id>/recipe.json. */
 export async function save(ctx: ApiContext, body: Record<string, unknown>): Promise<{ id: string; file: string }> {
   const text = field.string(body, 'text', true)!;
-  const result = await validateText(text);
-  if (!result.ok) {
-    const first = result.response.errors[0];
-    throw new OrchardError('RECIPE_INVALID', `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ${first?.message ?? ''}`, {
-      where: first ? `${first.pointer || '/'}${first.line !== undefined ? ` (line ${first.line}, column ${first.column})` : ''}` : 'recipe',
-      hint: 'POST /api/v1/recipes/validate lists every problem; fix them and save again.',
-    });
-  }
-  const id = result.recipe.id;
+  const recipe = await requireValidText(text, 'POST /api/v1/recipes/validate lists every problem; fix them and save again.');
+  const id = recipe.id;
   // The schema restricts ids to lower-case letters, digits and dashes; check again before making a path of it.
   if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new OrchardError('RECIPE_INVALID', `"${id}" cannot be a folder name`, { where: '/id' });
   const file = path.join(ctx.home.userRecipes, id, 'recipe.json');

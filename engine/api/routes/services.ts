@@ -7,7 +7,8 @@ import type { ApiContext } from '../api-context.js';
 import type { MetricsSample, ServiceStatus } from '../api-types.js';
 import { HttpError } from '../http-errors.js';
 import { BASE_HEADERS } from '../http-io.js';
-import { toServiceStatus } from '../service-status.js';
+import { statusOf } from '../service-status.js';
+import { throughputKind } from '../service-throughput.js';
 import { checkAppId } from './apps.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { processEnvironment } from '../../../sandbox/environment.js';
@@ -30,7 +31,7 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   const running = ctx.jobs.activeFor(id);
   if (running) throw new OrchardError('LOCKED', `${id} has a ${running.operation} job running`, { hint: 'Start it when the job has finished.' });
   const current = ctx.supervisor.status(id);
-  if (current.state === 'starting' || current.state === 'ready' || current.state === 'unhealthy') return { status: 200, value: toServiceStatus(current) };
+  if (current.state === 'starting' || current.state === 'ready' || current.state === 'unhealthy') return { status: 200, value: statusOf(ctx, current) };
   const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs: state.inputs, home: ctx.home });
   if (!plan.service) {
     throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, { where: `${plan.recipe.file}:/service`, hint: 'Only recipes with a "service" section can be started.' });
@@ -48,21 +49,26 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   });
   await ctx.prepareDiagnosis(id, plan.expectedBackend);
   ctx.metrics.set(id, []);
+  if (plan.service.ui !== undefined) ctx.uiApps.add(id);
+  else ctx.uiApps.delete(id);
+  const speed = throughputKind(plan.service.type);
+  if (speed) ctx.throughput.set(id, { kind: speed });
+  else ctx.throughput.delete(id);
   const started = ctx.supervisor.start(id, spec);
   if (wait) {
     try {
-      return { status: 200, value: toServiceStatus(await started) };
+      return { status: 200, value: statusOf(ctx, await started) };
     } catch (err) {
       throw err instanceof OrchardError ? err : new OrchardError('SERVICE', `${id} failed to start: ${messageOf(err)}`, { where: `app ${id}` });
     }
   }
   // The outcome is published as status messages; a failure is not an unhandled rejection.
   started.catch(() => undefined);
-  return { status: 202, value: toServiceStatus(ctx.supervisor.status(id)) };
+  return { status: 202, value: statusOf(ctx, ctx.supervisor.status(id)) };
 }
 
 export async function stopService(ctx: ApiContext, id: string): Promise<ServiceStatus> {
-  return toServiceStatus(await ctx.supervisor.stop(checkAppId(id)));
+  return statusOf(ctx, await ctx.supervisor.stop(checkAppId(id)));
 }
 
 export function serviceLogs(ctx: ApiContext, id: string, tailParam: string | null): { lines: string[] } {

@@ -1,4 +1,7 @@
+import path from 'node:path';
+import type { LoadedRecipe } from '../../recipe/load.js';
 import type { Plan } from '../../recipe/plan-types.js';
+import { requireValidText } from './recipes.js';
 import type { Verdict } from '../../diagnose/verdict.js';
 import type { ApiContext } from '../api-context.js';
 import { diagnoseLog } from '../../diagnose/diagnose-log.js';
@@ -14,12 +17,27 @@ import { field } from '../http-io.js';
 import { findRecipe } from '../../recipe/catalog.js';
 import { planRecipe } from '../../recipe/plan.js';
 
-/** POST /plan { recipe, profile?, inputs? } → the Plan. */
+/**
+ * POST /plan { recipe | text, profile?, inputs? } → the Plan. `text` is unsaved editor text: it is
+ * validated, then planned in memory as if saved at ORCHARD_HOME/recipes/<id>/recipe.json (so
+ * `{{recipe.dir}}` is the folder Save would write to). Nothing is written.
+ */
 export async function plan(ctx: ApiContext, body: Record<string, unknown>): Promise<Plan> {
-  const recipe = field.string(body, 'recipe', true)!;
+  const recipe = field.string(body, 'recipe');
+  const text = field.string(body, 'text');
+  if ((recipe === undefined) === (text === undefined)) throw new HttpError(400, 'USAGE', 'give exactly one of "recipe" or "text"', 'A recipe id or path, or the recipe JSON text to plan before saving.', 'body');
   const profile = field.string(body, 'profile') ?? 'host';
   const inputs = field.stringMap(body, 'inputs') ?? {};
-  return planRecipe(await findRecipe(recipe, ctx.home), { profile: await resolveProfile(profile), inputs, home: ctx.home });
+  const loaded = text !== undefined ? await recipeFromText(ctx, text) : await findRecipe(recipe!, ctx.home);
+  return planRecipe(loaded, { profile: await resolveProfile(profile), inputs, home: ctx.home });
+}
+
+async function recipeFromText(ctx: ApiContext, text: string): Promise<LoadedRecipe> {
+  const recipe = await requireValidText(text, 'Fix the problems the editor lists, then preview again.');
+  // The schema's id rule, checked again before making a path of it (as Save does).
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(recipe.id)) throw new HttpError(400, 'RECIPE_INVALID', `"${recipe.id}" cannot be a folder name`, undefined, '/id');
+  const dir = path.join(ctx.home.userRecipes, recipe.id);
+  return { recipe, file: path.join(dir, 'recipe.json'), dir };
 }
 
 export async function doctor(ctx: ApiContext): Promise<DoctorReport> {

@@ -20,7 +20,7 @@ export function JobProgress({ job, stepLogs }: { job: Job; stepLogs: Record<stri
         {downloads.length > 0 && (
           <div className="downloads" aria-label="Downloads">
             {downloads.map((d) => (
-              <DownloadBar key={d.file} download={d} />
+              <DownloadBar key={d.file} download={d} fileName={job.weightFiles?.[d.file]} />
             ))}
           </div>
         )}

@@ -1,5 +1,9 @@
 import { useEffect, useRef } from 'react';
 
+/** Terminal control sequences (colours, sd.cpp's ESC[K after each progress bar): meaningless in a page. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_SEQUENCE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
 /** A live log that stays pinned to the bottom unless the reader scrolled up to read. */
 export function LogView({ lines, label }: { lines: string[]; label: string }) {
   const ref = useRef<HTMLPreElement>(null);
@@ -20,7 +24,7 @@ export function LogView({ lines, label }: { lines: string[]; label: string }) {
         pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
       }}
     >
-      {lines.length === 0 ? 'No output yet.' : lines.join('\n')}
+      {lines.length === 0 ? 'No output yet.' : lines.join('\n').replace(CONTROL_SEQUENCE, '')}
     </pre>
   );
 }

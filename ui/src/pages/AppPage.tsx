@@ -9,10 +9,10 @@ import { MetricsPanel } from '../components/MetricsPanel.js';
 import { ServiceControls } from '../components/ServiceControls.js';
 import { StepList } from '../components/StepList.js';
 import { TryIt } from '../components/TryIt.js';
+import { TryMedia } from '../components/TryMedia.js';
 import { UninstallDialog } from '../components/UninstallDialog.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
 import { useAppLive } from '../hooks/useAppLive.js';
-import { useLlmThroughput } from '../hooks/useLlmThroughput.js';
 import { routeHref } from '../hooks/useHashRoute.js';
 
 type Dialog = 'install' | 'update' | 'uninstall' | undefined;
@@ -27,7 +27,8 @@ export function AppPage({ id }: { id: string }) {
   const jobRunning = job?.state === 'running';
   const installed = app && app.lifecycle === 'installed';
   const running = status && status.state !== 'stopped' && status.state !== 'crashed';
-  const tokensPerSecond = useLlmThroughput(id, app?.kind === 'llm' && status?.state === 'ready');
+  const ready = installed && status?.state === 'ready';
+  const serviceType = app?.serviceType;
 
   return (
     <>
@@ -79,10 +80,11 @@ export function AppPage({ id }: { id: string }) {
               <section className="card" aria-labelledby="service-title">
                 <h2 id="service-title">Service</h2>
                 <ServiceControls appId={id} status={status} onStatus={live.setStatus} disabled={jobRunning} />
-                {running && <MetricsPanel samples={live.metrics} {...(app.kind === 'llm' ? { tokensPerSecond } : {})} />}
+                {running && <MetricsPanel samples={live.metrics} {...(serviceType ? { serviceType } : {})} />}
               </section>
             )}
-            {installed && app.kind === 'llm' && status?.state === 'ready' && <TryIt appId={id} />}
+            {ready && serviceType === 'llm' && <TryIt appId={id} />}
+            {ready && (serviceType === 'image' || serviceType === 'video') && <TryMedia appId={id} media={serviceType} inputs={app.inputs} />}
             <section className="card" aria-labelledby="logs-title">
               <h2 id="logs-title">Live log</h2>
               <LogView lines={live.serviceLog} label={`${name} log`} />

@@ -1,40 +1,18 @@
+import type { DoctorReport } from '../../../engine/api/api-types.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { JsonTree } from '../components/JsonTree.js';
 import { formatBytes } from '../format.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
 
-/**
- * The part of the doctor report this page draws as a card. Written here, not imported: the UI
- * knows the engine only through engine/api/api-types.ts, and the doctor report is not in it.
- */
-interface MachineInfo {
-  os: string;
-  arch: string;
-  model?: string;
-  cpu: { brand: string; cores: number };
-  memory: { totalBytes: number; availableBytes?: number };
-  unifiedMemory: boolean;
-  gpus: { name: string; vramBytes?: number; api?: string }[];
-  accelerators: string[];
-  macos?: { wiredLimitMb?: number; gpuWorkingSetBytes: number };
-  sources: { name: string; ok: boolean; note?: string }[];
-}
-
-/** The rest of the doctor report (engine/hardware/doctor-report.ts), read defensively. */
-interface DoctorExtras {
-  budget?: { modelBytes: number; kind: string; explanation: string; wiredLimit?: { command?: string } };
-  disk?: { path: string; freeBytes: number | null };
-  recipes?: { id: string; name: string; ok: boolean; problems: string[] }[];
-  problems?: { problem: string; fix: string }[];
-}
+type MachineInfo = DoctorReport['machine'];
 
 /** The doctor: what this machine is, which accelerators Orchard can use, and what to fix. */
 export function DoctorPage() {
-  const report = useApiQuery<Record<string, unknown>>('/doctor');
-  const machine = findMachine(report.data);
-  const extras = (report.data ?? {}) as DoctorExtras;
-  const problems = Array.isArray(extras.problems) ? extras.problems : [];
-  const recipes = Array.isArray(extras.recipes) ? extras.recipes : [];
+  const report = useApiQuery<DoctorReport>('/doctor');
+  const data = report.data;
+  const machine = data?.machine;
+  const problems = data?.problems ?? [];
+  const recipes = data?.recipes ?? [];
   return (
     <>
       <header className="page-header">
@@ -47,26 +25,18 @@ export function DoctorPage() {
       </header>
       <ErrorBox error={report.error} />
       {machine && <MachineCard machine={machine} />}
-      {(extras.budget || extras.disk) && (
+      {data && (
         <section className="card" aria-labelledby="budget-title">
           <h2 id="budget-title">Room for models</h2>
           <dl className="facts wide">
-            {extras.budget && (
-              <>
-                <dt>Model memory</dt>
-                <dd>
-                  <strong>{formatBytes(extras.budget.modelBytes)}</strong> — {extras.budget.explanation}
-                </dd>
-              </>
-            )}
-            {extras.disk && (
-              <>
-                <dt>Free disk</dt>
-                <dd>
-                  {extras.disk.freeBytes === null ? 'unknown' : formatBytes(extras.disk.freeBytes)} at <code>{extras.disk.path}</code>
-                </dd>
-              </>
-            )}
+            <dt>Model memory</dt>
+            <dd>
+              <strong>{formatBytes(data.budget.modelBytes)}</strong> — {data.budget.explanation}
+            </dd>
+            <dt>Free disk</dt>
+            <dd>
+              {data.disk.freeBytes === null ? 'unknown' : formatBytes(data.disk.freeBytes)} at <code>{data.disk.path}</code>
+            </dd>
           </dl>
         </section>
       )}
@@ -179,16 +149,4 @@ function MachineCard({ machine }: { machine: MachineInfo }) {
       )}
     </section>
   );
-}
-
-function isMachine(value: unknown): value is MachineInfo {
-  const v = value as Partial<MachineInfo> | undefined;
-  return typeof v === 'object' && v !== null && typeof v.os === 'string' && typeof v.cpu === 'object' && Array.isArray(v.accelerators) && Array.isArray(v.gpus);
-}
-
-/** The doctor report may be the MachineInfo itself or hold it under a key. */
-function findMachine(report: Record<string, unknown> | undefined): MachineInfo | undefined {
-  if (!report) return undefined;
-  if (isMachine(report)) return report;
-  return Object.values(report).find(isMachine);
 }

@@ -21,6 +21,9 @@ export function EditorPage({ recipe }: { recipe?: string }) {
   const [saved, setSaved] = useState<{ id: string; file: string; text: string }>();
   const [profile, setProfile] = useState<(typeof PROFILES)[number]>('host');
   const [plan, setPlan] = useState<PlanResponse>();
+  const [plannedText, setPlannedText] = useState<string>();
+  const [previewError, setPreviewError] = useState<unknown>();
+  const [previewing, setPreviewing] = useState(false);
   const [actionError, setActionError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const editor = useRef<CodeEditorHandle>(null);
@@ -53,21 +56,32 @@ export function EditorPage({ recipe }: { recipe?: string }) {
     }
   };
 
-  const preview = async (file: string) => {
-    setActionError(undefined);
+  // The preview plans the text as it is now (saved or not), once it validates; a newer request
+  // supersedes an older one, so a slow answer never replaces a fresher plan.
+  const previewRun = useRef(0);
+  const preview = async () => {
+    const run = ++previewRun.current;
+    setPreviewError(undefined);
+    setPreviewing(true);
     try {
-      setPlan(await api<PlanResponse>('POST', '/plan', { recipe: file, profile }));
+      // Unchanged from its file: plan the file (a bundled recipe's {{recipe.dir}} is its own folder).
+      const next = await api<PlanResponse>('POST', '/plan', saved && !dirty ? { recipe: saved.file, profile } : { text, profile });
+      if (run === previewRun.current) {
+        setPlan(next);
+        setPlannedText(text);
+      }
     } catch (err) {
-      setPlan(undefined);
-      setActionError(err);
+      if (run === previewRun.current) setPreviewError(err);
+    } finally {
+      if (run === previewRun.current) setPreviewing(false);
     }
   };
 
-  // Re-plan when the profile changes or a new version is saved.
+  // Re-plan when the profile changes or the text becomes valid in a new version.
   useEffect(() => {
-    if (saved) void preview(saved.file);
+    if (valid) void preview();
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [profile, saved?.file, saved?.text]);
+  }, [profile, valid, validation.result]);
 
   const install = async () => {
     const target = dirty || !saved ? await save() : saved;
@@ -136,13 +150,15 @@ export function EditorPage({ recipe }: { recipe?: string }) {
                 ))}
               </select>
             </label>
-            <button type="button" className="secondary" disabled={!saved} onClick={() => saved && void preview(saved.file)}>
-              Refresh
+            <button type="button" className="secondary" disabled={!valid || previewing} onClick={() => void preview()}>
+              {previewing ? 'Planning…' : 'Refresh'}
             </button>
           </header>
           <ErrorBox error={actionError} />
-          {!saved && <p className="muted">Save the recipe to preview its plan for each platform.</p>}
-          {saved && dirty && <p className="muted">The preview shows the last saved version.</p>}
+          <ErrorBox error={previewError} />
+          {!plan && !valid && <p className="muted">The preview appears once the recipe is valid; it does not need to be saved.</p>}
+          {plan && plannedText !== text && <p className="muted preview-stale">The preview shows the last valid version of the text.</p>}
+          {plan && plannedText === text && <p className="muted">{dirty ? 'Planned from the unsaved text, as if saved to your recipes folder.' : 'Planned from the saved file.'}</p>}
           {plan && <PlanSummary plan={plan} />}
         </section>
       </div>

@@ -1,0 +1,74 @@
+import { request } from 'node:http';
+import type { ServiceThroughput } from './api-context.js';
+
+/** How long one throughput read may take; the metrics sample goes out without it after that. */
+const READ_TIMEOUT_MS = 800;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type ThroughputKind = ServiceThroughput['kind'];
+
+/** Which bundled service speaks which throughput endpoint; recipe commands have none we know. */
+export function throughputKind(serviceType: string): ThroughputKind | undefined {
+  if (serviceType === 'llm') return 'llm';
+  if (serviceType === 'image' || serviceType === 'video') return 'media';
+  return undefined;
+}
+
+/**
+ * Read a running service's speed on 127.0.0.1:<port>, so the UI never polls services itself:
+ * - llm: GET /metrics → `tokensPerSecond.last` (the latest completion; kept until the next one).
+ * - media: GET /v1/jobs → the running job's sampling speed (1 / seconds per step); none when idle.
+ * Returns undefined when the service does not answer in time or answers something else.
+ */
+export async function readThroughput(port: number, kind: ThroughputKind): Promise<Omit<ServiceThroughput, 'kind'> | undefined> {
+  const body = await getJson(port, kind === 'llm' ? '/metrics' : '/v1/jobs');
+  if (body === undefined) return undefined;
+  return kind === 'llm' ? llmThroughput(body) : mediaThroughput(body);
+}
+
+export function llmThroughput(body: unknown): Omit<ServiceThroughput, 'kind'> {
+  const last = (body as { tokensPerSecond?: { last?: unknown } } | null)?.tokensPerSecond?.last;
+  return typeof last === 'number' && Number.isFinite(last) ? { tokensPerSecond: last } : {};
+}
+
+export function mediaThroughput(body: unknown): Omit<ServiceThroughput, 'kind'> {
+  const jobs = (body as { jobs?: unknown } | null)?.jobs;
+  if (!Array.isArray(jobs)) return {};
+  for (const job of jobs as { state?: unknown; phase?: unknown; progress?: { secondsPerStep?: unknown } }[]) {
+    const seconds = job.progress?.secondsPerStep;
+    // Only sampling steps: sd.cpp reuses its bar for VAE tiles while decoding.
+    if (job.state === 'running' && job.phase === 'sampling' && typeof seconds === 'number' && seconds > 0) return { stepsPerSecond: Math.round((1 / seconds) * 1000) / 1000 };
+  }
+  return {};
+}
+
+function getJson(port: number, path: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: READ_TIMEOUT_MS }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve(undefined);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) req.destroy();
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+      res.on('close', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { fixturesDir, repoRoot, tempDir } from '../helpers/paths.js';
+import { expectClose, launchChromium, newPage, screenshot, screenshotsDir } from './browser.js';
+import { mediaRecipe, type MediaFixture } from './e2e-media-recipe.js';
+import { startServe } from './serve-process.js';
+
+const standIn = path.join(fixturesDir, 'sdcpp', 'sd-server');
+
+/**
+ * Image and video "Try it" in a real browser against the real `orchard serve`: each fixture app is
+ * installed and started through the UI, runs Orchard's diffusion service over the sd-server
+ * stand-in (real sd.cpp output, replayed slowly so progress is visible), and the panel shows the
+ * job's steps moving, speed and ETA, then the result; a second job is cancelled half way.
+ */
+test('image and video apps: Try it submits, shows live steps, cancels, and shows the result', { timeout: 240_000 }, async (t) => {
+  assert.ok(existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')), 'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)');
+  const cleanups: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));
+  });
+  await rm(path.join(screenshotsDir, 'failure-media.png'), { force: true });
+  const home = await tempDir('orchard e2e media ');
+  cleanups.push(home.cleanup);
+  const orchardHome = path.join(home.dir, 'Orchard home');
+  // Vulkan transcript: 12 sampling bars of 40 steps at 13–15 s/it (sd.cpp issue #851), one line per 300 ms.
+  const image = mediaRecipe('image', standIn, { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '300' });
+  // Video transcript: Wan 2.1 bars 1/8…4/8, then a WebM (a stub container no browser can decode).
+  const video = mediaRecipe('video', standIn, { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'video', SDCPP_STANDIN_LINE_MS: '600' });
+  for (const fixture of [image, video]) {
+    await mkdir(path.join(orchardHome, 'recipes', fixture.id), { recursive: true });
+    await writeFile(path.join(orchardHome, 'recipes', fixture.id, 'recipe.json'), fixture.text);
+  }
+
+  const serve = await startServe(orchardHome);
+  cleanups.push(() => serve.stop());
+  const browser = await launchChromium();
+  cleanups.push(() => browser.close());
+  const { page, problems } = await newPage(browser);
+  page.setDefaultTimeout(15_000);
+  let broken: string | undefined;
+  const step = (name: string, fn: () => Promise<void>) =>
+    t.test(name, broken ? { skip: `"${broken}" failed` } : {}, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        broken = name;
+        await screenshot(page, 'failure-media', { fullPage: true }).catch(() => undefined);
+        throw err;
+      }
+    });
+
+  await step('opens with the token; both fixtures are in the catalog', async () => {
+    await page.goto(serve.url);
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    await page.getByRole('link', { name: image.name }).waitFor();
+    await page.getByRole('link', { name: video.name }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+  });
+
+  await step('image: install and start through the UI', async () => {
+    await installAndStart(page, serve.origin, image);
+    // No `service.ui` in the recipe: no "Open" (the service's job API is not a web page).
+    assert.equal(await page.getByRole('link', { name: /Open/ }).count(), 0, 'an app without its own web UI shows "Open"');
+  });
+
+  await step('image: Try it shows the steps moving with speed and ETA, then the PNG', async () => {
+    const panel = page.locator('.try-media[data-media="image"]');
+    await panel.waitFor();
+    // The recipe's defaults (inputs width/height/steps) fill the form.
+    assert.equal(await panel.getByLabel('Size').inputValue(), '512x512');
+    assert.equal(await panel.getByLabel('Steps').inputValue(), '40');
+    await panel.getByLabel('Seed').fill('42');
+    await panel.getByLabel('Prompt').fill('a red apple on a wooden table');
+    await panel.getByRole('button', { name: 'Generate image' }).click();
+    const seen = await watchSteps(page, panel, 30_000);
+    assert.ok(seen.steps.size >= 3, `progress did not move: saw steps ${[...seen.steps].join(', ')}`);
+    assert.ok(seen.texts.some((s) => /\/40 · 1\d\.\d+ s\/it · ETA \d/.test(s)), `no speed and ETA: ${seen.texts.join(' | ')}`);
+    assert.ok(seen.phases.has('sampling'), `phases: ${[...seen.phases].join(', ')}`);
+    const img = panel.locator('.media-result img');
+    await img.waitFor({ timeout: 30_000 });
+    // A decoded PNG (the stand-in's 1×1 pixel), fetched with the token as a blob: URL.
+    const natural = await img.evaluate((el) => [(el as unknown as { naturalWidth: number }).naturalWidth, (el as unknown as { src: string }).src]);
+    assert.equal(natural[0], 1, 'the PNG did not decode');
+    assert.match(String(natural[1]), /^blob:/);
+    await assertText(panel.locator('.media-job'), /Finished/);
+    await assertText(panel.locator('.media-result figcaption'), /Download PNG/);
+    await assertText(panel.locator('.media-result figcaption'), /seed 42/);
+    // Steps/s comes from the API's metrics samples (it reads the service's running job), not the page.
+    await waitForText(page.locator('.sparkline', { hasText: 'Steps/s' }).locator('figcaption'), /Steps\/s: 0\.0[67]/, 10_000);
+    await screenshot(page, 'try-image', { fullPage: true });
+  });
+
+  await step('image: a second job is cancelled half way', async () => {
+    const panel = page.locator('.try-media[data-media="image"]');
+    await panel.getByRole('button', { name: 'Generate image' }).click();
+    await panel.locator('.media-job[data-state="running"] .media-step').waitFor({ timeout: 30_000 });
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    await panel.locator('.media-job[data-state="cancelled"]').waitFor({ timeout: 30_000 });
+    assert.equal(await panel.locator('.media-result').count(), 0, 'a cancelled job shows a result');
+    // sd.cpp cannot interrupt a generation: the service says it restarted sd-server to stop it.
+    await assertText(panel.locator('.media-notes'), /restarted/);
+    await page.getByRole('button', { name: 'Generate image' }).waitFor();
+    await stopService(page);
+  });
+
+  await step('video: install, start, Try it with frames; the WebM is offered for download', async () => {
+    await installAndStart(page, serve.origin, video);
+    const panel = page.locator('.try-media[data-media="video"]');
+    await panel.waitFor();
+    assert.equal(await panel.getByLabel('Size').inputValue(), '832x480');
+    await panel.getByLabel('Frames').fill('18');
+    await panel.getByLabel('Prompt').fill('a paper boat drifting on a calm lake');
+    await panel.getByRole('button', { name: 'Generate video' }).click();
+    const seen = await watchSteps(page, panel, 30_000);
+    assert.ok(seen.steps.size >= 2, `progress did not move: saw steps ${[...seen.steps].join(', ')}`);
+    await panel.locator('.media-result').waitFor({ timeout: 30_000 });
+    assert.equal(await panel.locator('.media-result').getAttribute('data-mime'), 'video/webm');
+    // 18 frames are normalised to 4n+1 = 17, and the job says so.
+    await assertText(panel.locator('.media-notes'), /normalised to 17/);
+    await assertText(panel.locator('.media-result figcaption'), /17 frames at 16 fps/);
+    // The stand-in's WebM is only a header: Chromium tries the <video>, fails, and the panel falls
+    // back to the download with an explanation (what a real AVI gets at once).
+    await panel.locator('.media-unplayable').waitFor({ timeout: 10_000 });
+    await assertText(panel.locator('.media-result figcaption'), /Download WEBM/);
+    await screenshot(page, 'try-video', { fullPage: true });
+    await stopService(page);
+  });
+
+  expectClose(page);
+  assert.deepEqual(problems, [], 'the page logged errors or made external requests');
+});
+
+async function installAndStart(page: Page, origin: string, fixture: MediaFixture): Promise<void> {
+  await page.goto(`${origin}/#/apps/${fixture.id}`);
+  await page.getByRole('button', { name: 'Install', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+  await page.locator('.job[data-job-operation="install"][data-job-state="succeeded"]').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Start' }).click();
+  await page.locator('.service-state[data-state="ready"]').waitFor({ timeout: 60_000 });
+}
+
+async function stopService(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.locator('.service-state[data-state="stopped"]').waitFor({ timeout: 30_000 });
+}
+
+/** Sample the job's step line until a result or an end state shows: which steps, texts and phases passed by. */
+async function watchSteps(page: Page, panel: ReturnType<Page['locator']>, timeoutMs: number): Promise<{ steps: Set<string>; texts: string[]; phases: Set<string> }> {
+  const steps = new Set<string>();
+  const texts: string[] = [];
+  const phases = new Set<string>();
+  let shot = false;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const job = panel.locator('.media-job');
+    if ((await job.count()) > 0) {
+      const state = (await job.getAttribute('data-state').catch(() => null)) ?? '';
+      const phase = await job.getAttribute('data-phase').catch(() => null);
+      if (phase) phases.add(phase);
+      const line = panel.locator('.media-step');
+      if ((await line.count()) > 0) {
+        const value = await line.getAttribute('data-step').catch(() => null);
+        const text = (await line.textContent().catch(() => '')) ?? '';
+        if (value) steps.add(value);
+        if (text && texts.at(-1) !== text) texts.push(text);
+        if (!shot && steps.size === 2 && state === 'running') {
+          shot = true;
+          await screenshot(page, `try-${(await panel.getAttribute('data-media')) ?? 'media'}-running`, { fullPage: true });
+        }
+      }
+      if (state === 'completed' || state === 'failed' || state === 'cancelled') return { steps, texts, phases };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { steps, texts, phases };
+}
+
+async function waitForText(locator: ReturnType<Page['locator']>, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await locator.textContent().catch(() => '')) ?? '';
+    if (pattern.test(text)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`"${text}" never matched ${pattern} within ${timeoutMs} ms`);
+}
+
+async function assertText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
+  const text = (await locator.textContent()) ?? '';
+  assert.match(text, pattern);
+}
