@@ -91,6 +91,11 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     const caretLine = await page.evaluate(`(() => { const a = document.activeElement; return a.value.slice(0, a.selectionStart).split('\\n').length; })()`);
     assert.equal(caretLine, BROKEN_LINE);
     await screenshot(page, 'editor');
+    // Fixed but not saved: the plan preview plans the text itself.
+    await editor.fill(BROKEN_RECIPE.replace('"chatbot"', '"tool"'));
+    await page.getByText('Planned from the unsaved text').waitFor({ timeout: 15_000 });
+    await assertText(page.locator('.plan-summary'), /x\.txt/);
+    await screenshot(page, 'editor-plan');
   }, { independent: true });
 
   await step('doctor and settings pages render', async () => {
