@@ -10,6 +10,8 @@ import { mediaRecipe, type MediaFixture } from './e2e-media-recipe.js';
 import { startServe } from './serve-process.js';
 
 const standIn = path.join(fixturesDir, 'sdcpp', 'sd-server');
+/** A 1×1 PNG, as a start image for image-to-video. */
+const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 /**
  * Image and video "Try it" in a real browser against the real `orchard serve`: each fixture app is
@@ -114,6 +116,8 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     await panel.waitFor();
     assert.equal(await panel.getByLabel('Size').inputValue(), '832x480');
     await panel.getByLabel('Frames').fill('18');
+    // A start image makes it an image-to-video job (Wan I2V); the file is read in the page, sent as base64.
+    await panel.getByLabel('Start image').setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer: Buffer.from(PNG_1x1, 'base64') });
     await panel.getByLabel('Prompt').fill('a paper boat drifting on a calm lake');
     await panel.getByRole('button', { name: 'Generate video' }).click();
     const seen = await watchSteps(page, panel, 30_000);
@@ -122,7 +126,7 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     assert.equal(await panel.locator('.media-result').getAttribute('data-mime'), 'video/webm');
     // 18 frames are normalised to 4n+1 = 17, and the job says so.
     await assertText(panel.locator('.media-notes'), /normalised to 17/);
-    await assertText(panel.locator('.media-result figcaption'), /17 frames at 16 fps/);
+    await assertText(panel.locator('.media-result figcaption'), /image-to-video · 832 × 480 · 17 frames at 16 fps/);
     // The stand-in's WebM is only a header: Chromium tries the <video>, fails, and the panel falls
     // back to the download with an explanation (what a real AVI gets at once).
     await panel.locator('.media-unplayable').waitFor({ timeout: 10_000 });

@@ -41,6 +41,7 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
   const [steps, setSteps] = useState(numberInput(inputs, 'steps'));
   const [seed, setSeed] = useState('');
   const [frames, setFrames] = useState(numberInput(inputs, 'frames'));
+  const [startImage, setStartImage] = useState<{ name: string; dataUrl: string }>();
   const [job, setJob] = useState<MediaJob>();
   const [result, setResult] = useState<Result>();
   const [error, setError] = useState<unknown>();
@@ -69,6 +70,8 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
         ...(steps ? { steps: Number(steps) } : {}),
         ...(seed ? { seed: Number(seed) } : {}),
         ...(media === 'video' && frames ? { frames: Number(frames) } : {}),
+        // Raw base64: what sd.cpp's init_image takes, whatever the service does with data URLs.
+        ...(media === 'video' && startImage ? { kind: 'image-to-video' as const, initImage: startImage.dataUrl.replace(/^data:[^,]*;base64,/, '') } : {}),
       });
       setJob(submitted);
       const final = await followMediaJob(appId, submitted.id, setJob, controller.signal);
@@ -137,6 +140,20 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
             <label>
               Frames
               <input type="number" min={1} max={1025} value={frames} placeholder="default" onChange={(e) => setFrames(e.target.value)} title="Wan needs 4n+1 frames; other counts are rounded" />
+            </label>
+          )}
+          {media === 'video' && (
+            <label title="Image-to-video apps (Wan I2V) animate this picture; leave empty for text-to-video">
+              Start image
+              <input
+                type="file"
+                accept="image/png,image/jpeg,image/webp"
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  if (!file) return setStartImage(undefined);
+                  void readDataUrl(file).then((dataUrl) => setStartImage({ name: file.name, dataUrl }), setError);
+                }}
+              />
             </label>
           )}
         </div>
@@ -226,7 +243,8 @@ function ResultView({ result, media, job }: { result: Result; media: Media; job:
           Download {result.name.split('.').pop()?.toUpperCase()} ({formatBytes(result.bytes)})
         </a>
         <span className="muted">
-          {job?.request.width && job.request.height ? ` ${job.request.width} × ${job.request.height}` : ''}
+          {job ? ` ${job.kind}` : ''}
+          {job?.request.width && job.request.height ? ` · ${job.request.width} × ${job.request.height}` : ''}
           {job?.result?.frameCount ? ` · ${job.result.frameCount} frames` : ''}
           {job?.result?.fps ? ` at ${job.result.fps} fps` : ''}
           {seed !== undefined && seed >= 0 ? ` · seed ${seed}` : ''}
@@ -234,6 +252,15 @@ function ResultView({ result, media, job }: { result: Result; media: Media; job:
       </figcaption>
     </figure>
   );
+}
+
+function readDataUrl(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error(`cannot read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
 }
 
 function sizeOf(inputs: Inputs): string | undefined {
