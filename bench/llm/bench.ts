@@ -6,7 +6,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getLlama, LlamaCompletion } from 'node-llama-cpp';
+import { getLlama, LlamaCompletion, type LlamaContextSequence } from 'node-llama-cpp';
 import { readModelShape } from '../../engine/fit/model-headers.js';
 import { predictMemory } from '../../engine/fit/predict-memory.js';
 import { writeTinyGguf } from '../../test/helpers/tiny-gguf.js';
@@ -14,77 +14,49 @@ import { writeTinyGguf } from '../../test/helpers/tiny-gguf.js';
 const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine', 'services', 'llm', 'main.js');
 const PROMPT = 'Once upon a time';
 const PARAMS = { maxTokens: 200, temperature: 0.8, seed: 42 };
-const RUNS = 5;
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
+type Run = { tps: number; ttft: number; tokens: number };
 const dir = await mkdtemp(path.join(os.tmpdir(), 'orchard llm bench '));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
   const small = path.join(dir, 'tiny.gguf');
   await writeTinyGguf(small, { mode: 'random', seed: 3, ctx: 2048, embd: 256, layers: 4, heads: 8, f16: true });
-  const large = path.join(dir, 'large.gguf');
-  const t0 = Date.now();
-  const written = await writeTinyGguf(large, { mode: 'random', seed: 4, ctx: 2048, embd: 768, layers: 12, heads: 12, ff: 2048, f16: true });
-  console.log(`generated large model: ${(written.bytes / 1e6).toFixed(0)} MB, ${(written.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  // In process.
+  // In process and through the HTTP API (a real service process), run after run in alternation, so
+  // that load from other processes on a shared machine drifts over both sides alike.
   const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 1 });
   if (llama.buildType !== 'prebuilt') throw new Error('not the prebuilt binary');
   const model = await llama.loadModel({ modelPath: small });
   const context = await model.createContext({ contextSize: 2048, threads: 1 });
-  const inproc: { tps: number; ttft: number; tokens: number }[] = [];
   const seq = context.getSequence();
-  for (let i = 0; i < RUNS; i++) {
-    await seq.clearHistory(); // as the service does for each request
-    const completion = new LlamaCompletion({ contextSequence: seq });
-    let first: number | undefined;
-    let tokens = 0;
-    const start = performance.now();
-    await completion.generateCompletion(PROMPT, { ...PARAMS, onToken: (t) => { first ??= performance.now(); tokens += t.length; } });
-    const end = performance.now();
-    inproc.push({ ttft: first! - start, tps: ((tokens - 1) * 1000) / (end - first!), tokens });
-    completion.dispose({ disposeSequence: false });
-  }
-  await llama.dispose();
-
-  // Through the HTTP API (a real service process).
   const svc = await startService(small);
-  const http: { tps: number; ttft: number; tokens: number }[] = [];
+  const inproc: Run[] = [];
+  const http: Run[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    const res = await fetch(`${svc.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: PROMPT, max_tokens: PARAMS.maxTokens, temperature: PARAMS.temperature, seed: PARAMS.seed, stream: true, stream_options: { include_usage: true } }) });
-    let first: number | undefined;
-    let last = 0;
-    let tokens = 0;
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let at: number;
-      while ((at = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, at);
-        buffer = buffer.slice(at + 2);
-        if (!event.startsWith('data: {')) continue;
-        const data = JSON.parse(event.slice(6)) as { choices: { text: string }[]; usage?: { completion_tokens: number } };
-        if (data.usage) tokens = data.usage.completion_tokens;
-        else if (data.choices[0]?.text) {
-          first ??= performance.now();
-          last = performance.now();
-        }
-      }
-    }
-    http.push({ ttft: first! - start, tps: ((tokens - 1) * 1000) / (last - first!), tokens });
+    inproc.push(await inProcessRun(seq));
+    http.push(await httpRun(svc.url));
   }
   await svc.stop();
+  await llama.dispose();
 
   const ip = { tps: median(inproc.map((r) => r.tps)), ttft: median(inproc.map((r) => r.ttft)) };
   const hp = { tps: median(http.map((r) => r.tps)), ttft: median(http.map((r) => r.ttft)) };
   console.log(`tokens per run: in-process ${inproc.map((r) => r.tokens).join(',')}; http ${http.map((r) => r.tokens).join(',')}`);
   console.log(`in-process: ${ip.tps.toFixed(1)} tok/s, TTFT ${ip.ttft.toFixed(2)} ms (median of ${RUNS})`);
   console.log(`HTTP API  : ${hp.tps.toFixed(1)} tok/s, TTFT ${hp.ttft.toFixed(2)} ms (median of ${RUNS})`);
+  console.log(`per run (in-process | http): tok/s ${inproc.map((r) => r.tps.toFixed(0)).join(',')} | ${http.map((r) => r.tps.toFixed(0)).join(',')}; TTFT ms ${inproc.map((r) => r.ttft.toFixed(1)).join(',')} | ${http.map((r) => r.ttft.toFixed(1)).join(',')}`);
   console.log(`ratio tok/s HTTP/in-process: ${(hp.tps / ip.tps).toFixed(3)} (target >= 0.97); TTFT overhead: ${(hp.ttft - ip.ttft).toFixed(2)} ms (target <= 5 ms)`);
 
   // Memory: predicted total vs the service process's RSS after load and one generation.
-  for (const [name, file] of [['tiny', small], ['large', large]] as const) {
+  // BENCH_MEMORY=0 skips this part (it writes a 171 MB model) when only the throughput is of interest.
+  const large = path.join(dir, 'large.gguf');
+  if (process.env['BENCH_MEMORY'] !== '0') {
+    const t0 = Date.now();
+    const written = await writeTinyGguf(large, { mode: 'random', seed: 4, ctx: 2048, embd: 768, layers: 12, heads: 12, ff: 2048, f16: true });
+    console.log(`generated large model: ${(written.bytes / 1e6).toFixed(0)} MB, ${(written.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  for (const [name, file] of process.env['BENCH_MEMORY'] === '0' ? [] : ([['tiny', small], ['large', large]] as const)) {
     const shape = await readModelShape(file);
     const predicted = predictMemory(shape, { contextSize: 2048, accelerator: 'cpu' });
     const s = await startService(file);
@@ -102,25 +74,66 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
+async function inProcessRun(seq: LlamaContextSequence): Promise<Run> {
+  await seq.clearHistory(); // the service does this for every request too
+  const completion = new LlamaCompletion({ contextSequence: seq });
+  let first: number | undefined;
+  let tokens = 0;
+  const start = performance.now();
+  await completion.generateCompletion(PROMPT, { ...PARAMS, onToken: (t) => { first ??= performance.now(); tokens += t.length; } });
+  const end = performance.now();
+  completion.dispose({ disposeSequence: false });
+  return { ttft: first! - start, tps: ((tokens - 1) * 1000) / (end - first!), tokens };
+}
+
+/** One streamed completion; TTFT is request start to the first text event parsed by the client. */
+async function httpRun(url: string): Promise<Run> {
+  const start = performance.now();
+  const res = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: PROMPT, max_tokens: PARAMS.maxTokens, temperature: PARAMS.temperature, seed: PARAMS.seed, stream: true, stream_options: { include_usage: true } }) });
+  let first: number | undefined;
+  let last = 0;
+  let tokens = 0;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let at: number;
+    while ((at = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      if (!event.startsWith('data: {')) continue;
+      const data = JSON.parse(event.slice(6)) as { choices: { text: string }[]; usage?: { completion_tokens: number } };
+      if (data.usage) tokens = data.usage.completion_tokens;
+      else if (data.choices[0]?.text) {
+        first ??= performance.now();
+        last = performance.now();
+      }
+    }
+  }
+  return { ttft: first! - start, tps: ((tokens - 1) * 1000) / (last - first!), tokens };
+}
+
 function mb(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 async function startService(model: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const port = 19500 + Math.floor(Math.random() * 400);
-  const child = spawn(process.execPath, [entry, 'service', 'llm', '--model', model, '--port', String(port), '--threads', '1', '--context', '2048'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
+  const child = spawn(process.execPath, [entry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', '--context', '2048'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('service did not start')), 60_000);
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('orchard llm ready')) {
+      out += d.toString();
+      const ready = / url=(http:\/\/\S+)/.exec(out);
+      if (ready) {
         clearTimeout(timer);
-        resolve();
+        resolve(ready[1]!);
       }
     });
     child.once('exit', (code) => reject(new Error(`service exited ${code}`)));
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     pid: child.pid!,
     stop: () => new Promise<void>((resolve) => {
       child.once('exit', () => resolve());

@@ -38,6 +38,23 @@ test('a fixed seed gives the same sampled text; another seed differs', async () 
   assert.notEqual(a.text, c.text);
 });
 
+test('a long stream (coalesced socket writes) joins to exactly the non-streamed text, events in order', async () => {
+  const body = { prompt: 'Once', temperature: 0.9, max_tokens: 300, seed: 77 };
+  const whole = await complete(body);
+  const res = await fetch(`${service.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }) });
+  const raw = await res.text();
+  const events = raw.split('\n\n').filter((e) => e.length > 0);
+  assert.ok(events.every((e) => e.startsWith('data: ')), raw.slice(0, 200));
+  assert.equal(events.at(-1), 'data: [DONE]');
+  const parsed = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as { choices: { text: string; finish_reason: string | null }[]; usage?: { completion_tokens: number } });
+  const usage = parsed.at(-1)!.usage;
+  const chunks = parsed.slice(0, -1);
+  assert.equal(chunks.map((c) => c.choices[0]!.text).join(''), whole.text);
+  assert.deepEqual(chunks.map((c) => c.choices[0]!.finish_reason).slice(0, -1), Array(chunks.length - 1).fill(null));
+  assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, whole.finish);
+  assert.ok(usage && usage.completion_tokens > 50 && chunks.length > 20, `${chunks.length} chunks, usage ${JSON.stringify(usage)}`);
+});
+
 test('a client that disconnects mid-stream cancels generation and frees the only sequence', async () => {
   const controller = new AbortController();
   const res = await fetch(`${service.url}/v1/completions`, {

@@ -3,6 +3,7 @@ import { LlamaChat, LlamaCompletion, type ChatHistoryItem, type LlamaContextSequ
 import { ApiError, badRequest, sendJson } from './api-error.js';
 import type { ServiceState } from './service-state.js';
 import { asBody, responseFormat, samplingParams, type Body, type SamplingParams } from './request-params.js';
+import { SseWriter } from './sse-writer.js';
 
 type FinishReason = 'stop' | 'length';
 
@@ -13,12 +14,19 @@ interface Outcome {
   completionTokens: number;
 }
 
+/** What a run returns; the prompt is tokenized for the usage count only after generation, off the TTFT path. */
+interface RunResult {
+  text: string;
+  finish: FinishReason;
+  promptTokens: () => number;
+}
+
 /** What differs between /v1/chat/completions and /v1/completions. */
 interface Flavour {
   object: 'chat.completion' | 'text_completion';
   idPrefix: string;
   /** Runs the model on a borrowed sequence, calling onText for each piece of text. */
-  run(seq: LlamaContextSequence, p: SamplingParams, grammar: LlamaGrammar | undefined, signal: AbortSignal, onText: (t: string) => void, onTokens: (n: number) => void): Promise<Omit<Outcome, 'completionTokens'>>;
+  run(seq: LlamaContextSequence, p: SamplingParams, grammar: LlamaGrammar | undefined, signal: AbortSignal, onText: (t: string) => void, onTokens: (n: number) => void): Promise<RunResult>;
   chunk(text: string | undefined, finish: FinishReason | null, first: boolean): unknown;
   final(o: Outcome): unknown;
 }
@@ -32,12 +40,13 @@ export async function handleChat(state: ServiceState, req: IncomingMessage, res:
     async run(seq, p, grammar, signal, onText, onTokens) {
       const chat = new LlamaChat({ contextSequence: seq, autoDisposeSequence: false });
       try {
-        const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(state.llm.model.tokenizer).length;
         const r = await chat.generateResponse(history, {
           ...options(p, grammar, signal),
           onTextChunk: onText,
           onToken: (t: Token[]) => onTokens(t.length),
         });
+        const wrapper = chat.chatWrapper; // called after chat.dispose() below
+        const promptTokens = () => wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(state.llm.model.tokenizer).length;
         return { text: r.response, finish: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop', promptTokens };
       } finally {
         chat.dispose({ disposeSequence: false });
@@ -62,8 +71,8 @@ export async function handleCompletion(state: ServiceState, req: IncomingMessage
     async run(seq, p, grammar, signal, onText, onTokens) {
       const completion = new LlamaCompletion({ contextSequence: seq });
       try {
-        const promptTokens = state.llm.model.tokenize(text).length;
         const r = await completion.generateCompletionWithMeta(text, { ...options(p, grammar, signal), onTextChunk: onText, onToken: (t: Token[]) => onTokens(t.length) });
+        const promptTokens = () => state.llm.model.tokenize(text).length;
         return { text: r.response, finish: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop', promptTokens };
       } finally {
         completion.dispose({ disposeSequence: false });
@@ -142,15 +151,15 @@ async function generate(state: ServiceState, res: ServerResponse, body: Body, f:
   let completionTokens = 0;
   let sentFirst = false;
   const envelope = (choices: unknown[], extra: object = {}) => ({ id, object: f.object === 'chat.completion' ? 'chat.completion.chunk' : 'text_completion', created, model: state.modelId, system_fingerprint: state.fingerprint, choices, ...extra });
-  const write = (value: unknown) => {
-    if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(value)}\n\n`);
-  };
+  const sse = p.stream ? new SseWriter(res) : undefined;
+  // A token's event differs from the next only in its text: serialise the envelope once, with a
+  // marker where the text goes, and per token stringify just the text (same bytes as before).
+  const textEvent = sse ? eventTemplate(envelope([f.chunk(TEXT_MARK, null, false)])) : undefined;
   if (p.stream) {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
   }
   try {
-    await seq.clearHistory();
     const outcome = await f.run(
       seq,
       p,
@@ -158,8 +167,8 @@ async function generate(state: ServiceState, res: ServerResponse, body: Body, f:
       abort.signal,
       (text) => {
         firstTokenAt ??= performance.now();
-        if (p.stream && text.length > 0) {
-          write(envelope([f.chunk(text, null, !sentFirst)]));
+        if (sse && text.length > 0) {
+          sse.event(sentFirst ? textEvent!(text) : JSON.stringify(envelope([f.chunk(text, null, true)])));
           sentFirst = true;
         }
       },
@@ -169,27 +178,44 @@ async function generate(state: ServiceState, res: ServerResponse, body: Body, f:
       },
     );
     const done = performance.now();
-    state.metrics.generation({ promptTokens: outcome.promptTokens, completionTokens, ttftMs: firstTokenAt === undefined ? undefined : firstTokenAt - started, decodeMs: firstTokenAt === undefined ? 0 : done - firstTokenAt });
+    const promptTokens = outcome.promptTokens();
+    state.metrics.generation({ promptTokens, completionTokens, ttftMs: firstTokenAt === undefined ? undefined : firstTokenAt - started, decodeMs: firstTokenAt === undefined ? 0 : done - firstTokenAt });
     if (abort.signal.aborted) {
       state.metrics.cancelled++;
       return;
     }
-    const usage = { prompt_tokens: outcome.promptTokens, completion_tokens: completionTokens, total_tokens: outcome.promptTokens + completionTokens };
-    if (p.stream) {
-      if (!sentFirst && f.object === 'chat.completion') write(envelope([f.chunk('', null, true)]));
-      write(envelope([f.chunk(undefined, outcome.finish, false)]));
-      if (p.includeUsage) write(envelope([], { usage }));
-      res.end('data: [DONE]\n\n');
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    if (sse) {
+      const last: unknown[] = [];
+      if (!sentFirst && f.object === 'chat.completion') last.push(envelope([f.chunk('', null, true)]));
+      last.push(envelope([f.chunk(undefined, outcome.finish, false)]));
+      if (p.includeUsage) last.push(envelope([], { usage }));
+      sse.end([...last.map((v) => JSON.stringify(v)), '[DONE]']);
     } else {
-      sendJson(res, 200, { id, object: f.object, created, model: state.modelId, system_fingerprint: state.fingerprint, choices: [f.final({ ...outcome, completionTokens })], usage });
+      sendJson(res, 200, { id, object: f.object, created, model: state.modelId, system_fingerprint: state.fingerprint, choices: [f.final({ text: outcome.text, finish: outcome.finish, promptTokens, completionTokens })], usage });
     }
   } catch (err) {
     if (abort.signal.aborted) {
       state.metrics.cancelled++;
       return;
     }
+    sse?.flush(); // what was generated goes out before the error event
     throw err instanceof ApiError ? err : new ApiError(500, `generation failed: ${(err as Error).message}`, 'server_error');
   } finally {
     state.pool.release(seq);
   }
+}
+
+/** Stands in for a token's text while an event is serialised once; JSON.stringify leaves it as is. */
+const TEXT_MARK = 'orchard-text-5b0e1c';
+
+/** The serialised event with the marker cut out: text → the event's JSON, byte for byte as JSON.stringify would give it. */
+function eventTemplate(value: unknown): (text: string) => string {
+  const json = JSON.stringify(value);
+  const mark = JSON.stringify(TEXT_MARK);
+  const at = json.indexOf(mark);
+  if (at < 0 || json.indexOf(mark, at + 1) >= 0) throw new Error('event template: the text marker must occur exactly once');
+  const before = json.slice(0, at);
+  const after = json.slice(at + mark.length);
+  return (text) => before + JSON.stringify(text) + after;
 }

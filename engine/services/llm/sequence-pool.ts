@@ -4,11 +4,15 @@ import { ApiError } from './api-error.js';
 /**
  * The context's sequences (one per --parallel slot), lent to one request at a time. Waiting
  * requests queue in arrival order; a request that goes away while waiting leaves the queue.
+ * A returned sequence is cleared before it is lent again, at return time rather than at the start
+ * of the next request, so the next request's time to first token does not include it.
  */
 export class SequencePool {
   private readonly free: LlamaContextSequence[] = [];
   private readonly waiters: { resolve: (s: LlamaContextSequence) => void; reject: (e: Error) => void }[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** Returned, being cleared: neither free nor generating. */
+  private clearing = 0;
   readonly size: number;
 
   constructor(context: LlamaContext, size: number) {
@@ -20,8 +24,9 @@ export class SequencePool {
     return this.waiters.length;
   }
 
+  /** Sequences generating for a request. */
   get active(): number {
-    return this.size - this.free.length;
+    return this.size - this.free.length - this.clearing;
   }
 
   acquire(signal: AbortSignal): Promise<LlamaContextSequence> {
@@ -39,10 +44,18 @@ export class SequencePool {
   }
 
   release(seq: LlamaContextSequence): void {
-    const next = this.waiters.shift();
-    if (next) next.resolve(seq);
-    else this.free.push(seq);
-    if (this.free.length === this.size) for (const idle of this.idleWaiters.splice(0)) idle();
+    this.clearing++;
+    // A failed clear leaves tokens the next generation erases itself (it keeps only a matching prefix).
+    void seq
+      .clearHistory()
+      .catch(() => undefined)
+      .then(() => {
+        this.clearing--;
+        const next = this.waiters.shift();
+        if (next) next.resolve(seq);
+        else this.free.push(seq);
+        if (this.free.length === this.size) for (const idle of this.idleWaiters.splice(0)) idle();
+      });
   }
 
   /** Resolves once every sequence is back (shutdown waits for this before freeing the model). */
