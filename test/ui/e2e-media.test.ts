@@ -95,6 +95,12 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     // Steps/s comes from the API's metrics samples (it reads the service's running job), not the page.
     await waitForText(page.locator('.sparkline', { hasText: 'Steps/s' }).locator('figcaption'), /Steps\/s: 0\.0[67]/, 10_000);
     await screenshot(page, 'try-image', { fullPage: true });
+    // Leaving the page and coming back finds the latest job (a long render is not lost from view).
+    await page.getByRole('link', { name: 'Catalog' }).first().click();
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    await page.getByRole('link', { name: image.name }).click();
+    await panel.locator('.media-result img').waitFor({ timeout: 15_000 });
+    await assertText(panel.locator('.media-job'), /Finished/);
   });
 
   await step('image: a second job is cancelled half way', async () => {

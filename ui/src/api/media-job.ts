@@ -16,6 +16,11 @@ export function submitMediaJob(appId: string, request: Omit<MediaJobRequest, 'ki
   return api<MediaJob>('POST', servicePath(appId, '/v1/jobs'), request);
 }
 
+/** The service's jobs, oldest first (it keeps them while it runs). */
+export async function listMediaJobs(appId: string, signal?: AbortSignal): Promise<MediaJob[]> {
+  return (await api<{ jobs: MediaJob[] }>('GET', servicePath(appId, '/v1/jobs'), undefined, signal)).jobs;
+}
+
 export function cancelMediaJob(appId: string, id: string): Promise<MediaJob> {
   return api<MediaJob>('POST', servicePath(appId, `/v1/jobs/${encodeURIComponent(id)}/cancel`), {});
 }

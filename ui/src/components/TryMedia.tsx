@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { MediaJob } from '../../../engine/api/api-types.js';
-import { cancelMediaJob, fetchMediaResult, followMediaJob, isFinished, submitMediaJob } from '../api/media-job.js';
+import { cancelMediaJob, fetchMediaResult, followMediaJob, isFinished, listMediaJobs, submitMediaJob } from '../api/media-job.js';
 import { formatBytes, formatSeconds } from '../format.js';
 import { ErrorBox } from './ErrorBox.js';
 
@@ -49,9 +49,37 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
   const follow = useRef<AbortController>(undefined);
   const busy = job !== undefined && !isFinished(job);
 
-  // Stop following and free the result's blob when the panel goes away.
+  // Stop following when the panel goes away, and free each result's blob when it is replaced.
   useEffect(() => () => follow.current?.abort(), []);
   useEffect(() => () => (result ? URL.revokeObjectURL(result.url) : undefined), [result]);
+
+  /** Follow a job to its end and fetch its file (also for a job found running when the page opens). */
+  const track = async (started: MediaJob, controller: AbortController) => {
+    setJob(started);
+    const final = isFinished(started) ? started : await followMediaJob(appId, started.id, setJob, controller.signal);
+    setJob(final);
+    if (final.state === 'completed') {
+      const file = await fetchMediaResult(appId, final.id, controller.signal);
+      setResult({ ...file, name: `${appId}-${final.id}.${final.result?.extension ?? extensionOf(file.mimeType)}` });
+    }
+  };
+
+  // A render can take many minutes: coming back to the page picks up the latest job where it is.
+  useEffect(() => {
+    const controller = new AbortController();
+    follow.current = controller;
+    listMediaJobs(appId, controller.signal)
+      .then((jobs) => {
+        const latest = jobs.at(-1);
+        if (latest && !controller.signal.aborted) return track(latest, controller);
+        return undefined;
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof DOMException && err.name === 'AbortError') && !controller.signal.aborted) setError(err);
+      });
+    return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [appId]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -73,13 +101,7 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
         // Raw base64: what sd.cpp's init_image takes, whatever the service does with data URLs.
         ...(media === 'video' && startImage ? { kind: 'image-to-video' as const, initImage: startImage.dataUrl.replace(/^data:[^,]*;base64,/, '') } : {}),
       });
-      setJob(submitted);
-      const final = await followMediaJob(appId, submitted.id, setJob, controller.signal);
-      setJob(final);
-      if (final.state === 'completed') {
-        const file = await fetchMediaResult(appId, final.id, controller.signal);
-        setResult({ ...file, name: `${appId}-${final.id}.${final.result?.extension ?? extensionOf(file.mimeType)}` });
-      }
+      await track(submitted, controller);
     } catch (err) {
       if (!(err instanceof DOMException && err.name === 'AbortError')) setError(err);
     }
