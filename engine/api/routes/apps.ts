@@ -118,6 +118,8 @@ export async function uninstall(ctx: ApiContext, id: string, body: Record<string
     for (const warning of result.warnings) emit({ type: 'log', app: id, stream: 'system', line: warning });
     ctx.verdicts.delete(id);
     ctx.metrics.delete(id);
+    ctx.throughput.delete(id);
+    ctx.uiApps.delete(id);
   });
   return new WithStatus(202, { job });
 }
