@@ -22,6 +22,7 @@ import { EVENTS_PATH, routes } from './routes/index.js';
 import { checkRequest } from './security.js';
 import { toMetricsSample, toServiceStatus } from './service-status.js';
 import { readThroughput } from './service-throughput.js';
+import { readServiceVerdict } from './service-verdict.js';
 import { serveUi } from './static-ui.js';
 
 export interface ServerOptions {
@@ -71,6 +72,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const verdict = diagnoser.verdict();
       // Only a verdict the output changed is news: before that, the install-time proof stands.
       const previous = verdicts.get(app) ?? baselines.get(app);
+      // A log that does not say (unknown) never replaces a verdict that does.
+      if (verdict?.backend === 'unknown' && previous && previous.backend !== 'unknown') return;
       if (verdict && JSON.stringify(verdict) !== JSON.stringify(previous)) {
         verdicts.set(app, verdict);
         publish({ type: 'verdict', app, verdict });
@@ -93,11 +96,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return;
     }
     reading.add(m.app);
-    void readThroughput(status.port, known.kind)
-      .then((read) => {
+    const port = status.port;
+    void readThroughput(port, known.kind)
+      .then(async (read) => {
         const current = throughput.get(m.app);
         if (read && current) throughput.set(m.app, { kind: current.kind, ...read });
         record(m, throughput.get(m.app));
+        // Image/video services prove their device themselves: that beats a log that does not say.
+        const live = verdicts.get(m.app);
+        if (known.kind === 'media' && (!live || live.backend === 'unknown')) {
+          const verdict = await readServiceVerdict(port);
+          if (verdict && JSON.stringify(verdict) !== JSON.stringify(verdicts.get(m.app))) {
+            verdicts.set(m.app, verdict);
+            publish({ type: 'verdict', app: m.app, verdict });
+          }
+        }
       })
       .finally(() => reading.delete(m.app));
   });

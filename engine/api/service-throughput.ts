@@ -1,9 +1,5 @@
-import { request } from 'node:http';
 import type { ServiceThroughput } from './api-context.js';
-
-/** How long one throughput read may take; the metrics sample goes out without it after that. */
-const READ_TIMEOUT_MS = 800;
-const MAX_BODY_BYTES = 1024 * 1024;
+import { getServiceJson as getJson } from './service-json.js';
 
 export type ThroughputKind = ServiceThroughput['kind'];
 
@@ -40,35 +36,4 @@ export function mediaThroughput(body: unknown): Omit<ServiceThroughput, 'kind'> 
     if (job.state === 'running' && job.phase === 'sampling' && typeof seconds === 'number' && seconds > 0) return { stepsPerSecond: Math.round((1 / seconds) * 1000) / 1000 };
   }
   return {};
-}
-
-function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: READ_TIMEOUT_MS }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        resolve(undefined);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) req.destroy();
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-        } catch {
-          resolve(undefined);
-        }
-      });
-      res.on('error', () => resolve(undefined));
-      res.on('close', () => resolve(undefined));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
 }

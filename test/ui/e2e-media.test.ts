@@ -92,6 +92,8 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     await assertText(panel.locator('.media-job'), /Finished/);
     await assertText(panel.locator('.media-result figcaption'), /Download PNG/);
     await assertText(panel.locator('.media-result figcaption'), /seed 42/);
+    // The service proved its device itself (--list-devices preflight): the badge shows it, not "not checked".
+    await waitForText(page.locator('section[aria-label="Backend verdict"]'), /CUDA/i, 10_000);
     // Steps/s comes from the API's metrics samples (it reads the service's running job), not the page.
     await waitForText(page.locator('.sparkline', { hasText: 'Steps/s' }).locator('figcaption'), /Steps\/s: 0\.0[67]/, 10_000);
     await screenshot(page, 'try-image', { fullPage: true });

@@ -107,7 +107,9 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     if ((await doctorErrors.count()) > 0) assert.fail(`the doctor failed: ${await doctorErrors.first().textContent()}`);
     await page.getByRole('heading', { name: 'This machine', exact: true }).waitFor();
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByText(orchardHome).waitFor();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    // The home folder appears twice on the page (the card and the doctor's disk line may linger): check the card.
+    await page.locator('code.path', { hasText: orchardHome }).waitFor();
     await page.getByText('not set').waitFor();
     await screenshot(page, 'settings');
   }, { independent: true });
