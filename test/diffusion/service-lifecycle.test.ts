@@ -82,6 +82,11 @@ test('video job: frames normalised to 4n+1, 16 fps, WebM kept and the job says f
     // An image service job kind is refused by the video service.
     assert.equal((await submit(service, { prompt: 'x', kind: 'text-to-image' })).status, 400);
     assert.equal((await submit(service, { prompt: 'x', kind: 'image-to-video' })).status, 400, 'image-to-video needs init_image');
+    // A browser's data URL is accepted; sd.cpp gets the raw base64 without the prefix.
+    const raw = Buffer.from('not really a png').toString('base64');
+    const i2v = await submit(service, { prompt: 'x', kind: 'image-to-video', init_image: `data:image/png;base64,${raw}` });
+    assert.equal(i2v.status, 202);
+    assert.equal((i2v.json.request as { initImage: string }).initImage, `(${raw.length} base64 chars)`);
   } finally {
     await service.stop();
   }

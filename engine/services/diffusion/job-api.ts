@@ -128,7 +128,8 @@ function parseJobRequest(value: unknown, media: ServiceMedia): JobRequest {
     const v = num(key, min, max);
     if (v !== undefined) (request as unknown as Record<string, number>)[field] = v;
   }
-  if (initImage !== undefined) request.initImage = initImage;
+  // sd.cpp takes raw base64: a data URL (what a browser's FileReader gives) loses its prefix here.
+  if (initImage !== undefined) request.initImage = initImage.replace(/^data:[^;,]*;base64,/, '');
   return request;
 }
 
