@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,4 +52,21 @@ export async function screenshot(page: Page, name: string, o: { fullPage?: boole
   const file = path.join(screenshotsDir, `${name}.png`);
   await page.screenshot({ path: file, ...(o.fullPage ? { fullPage: true } : {}) });
   return file;
+}
+
+/** Poll a locator's text (the page's CSP forbids the eval that waitForFunction(string) needs). */
+export async function waitForText(locator: ReturnType<Page['locator']>, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await locator.textContent().catch(() => '')) ?? '';
+    if (pattern.test(text)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`"${text}" never matched ${pattern} within ${timeoutMs} ms`);
+}
+
+export async function assertText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
+  const text = (await locator.textContent()) ?? '';
+  assert.match(text, pattern);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fixturesDir, repoRoot, tempDir } from '../helpers/paths.js';
-import { expectClose, launchChromium, newPage, screenshot, screenshotsDir } from './browser.js';
+import { expectClose, launchChromium, newPage, screenshot, screenshotsDir, waitForText, assertText } from './browser.js';
 import { mediaRecipe, type MediaFixture } from './e2e-media-recipe.js';
 import { startServe } from './serve-process.js';
 
@@ -191,20 +191,4 @@ async function watchSteps(page: Page, panel: ReturnType<Page['locator']>, timeou
     await new Promise((r) => setTimeout(r, 100));
   }
   return { steps, texts, phases };
-}
-
-async function waitForText(locator: ReturnType<Page['locator']>, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = (await locator.textContent().catch(() => '')) ?? '';
-    if (pattern.test(text)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`"${text}" never matched ${pattern} within ${timeoutMs} ms`);
-}
-
-async function assertText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
-  const text = (await locator.textContent()) ?? '';
-  assert.match(text, pattern);
 }

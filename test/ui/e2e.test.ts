@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
-import { expectClose, launchChromium, newPage, screenshot, screenshotsDir } from './browser.js';
+import { expectClose, launchChromium, newPage, screenshot, screenshotsDir, waitForText, assertText } from './browser.js';
 import { BROKEN_LINE, BROKEN_RECIPE, e2eRecipeText } from './e2e-recipe.js';
 import { startServe } from './serve-process.js';
 import { startWeightsServer } from './weights-server.js';
@@ -192,20 +192,3 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
   expectClose(page);
   assert.deepEqual(problems, [], 'the page logged errors or made external requests');
 });
-
-/** Poll a locator's text (the page's CSP forbids the eval that waitForFunction(string) needs). */
-async function waitForText(locator: ReturnType<Page['locator']>, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = (await locator.textContent().catch(() => '')) ?? '';
-    if (pattern.test(text)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`"${text}" never matched ${pattern} within ${timeoutMs} ms`);
-}
-
-async function assertText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
-  const text = (await locator.textContent()) ?? '';
-  assert.match(text, pattern);
-}

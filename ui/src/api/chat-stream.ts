@@ -1,4 +1,5 @@
 import { API, authHeaders, readJson } from './client.js';
+import { sseData } from './sse.js';
 
 /**
  * Stream an OpenAI-style chat completion through the API's service proxy
@@ -20,36 +21,22 @@ export async function streamChat(
     await readJson(response);
     throw new Error(`the service answered HTTP ${response.status} without a body`);
   }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    // SSE events end with a blank line; keep the unfinished tail for the next chunk.
-    const events = buffer.split(/\r?\n\r?\n/);
-    buffer = events.pop() ?? '';
-    for (const event of events) {
-      if (handleEvent(event, onDelta) === 'done') return;
-    }
+  for await (const data of sseData(response.body)) {
+    if (handleData(data, onDelta) === 'done') return;
   }
-  if (buffer.trim()) handleEvent(buffer, onDelta);
 }
 
-function handleEvent(event: string, onDelta: (text: string) => void): 'done' | 'more' {
-  for (const line of event.split(/\r?\n/)) {
-    if (!line.startsWith('data:')) continue;
-    const data = line.slice(5).trim();
-    if (data === '[DONE]') return 'done';
-    try {
-      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null } }[]; error?: { message?: string } };
-      if (chunk.error?.message) throw new Error(chunk.error.message);
-      const text = chunk.choices?.[0]?.delta?.content;
-      if (text) onDelta(text);
-    } catch (err) {
-      if (err instanceof SyntaxError) continue;
-      throw err;
-    }
+/** One OpenAI stream chunk: a token delta, an error, or the final [DONE]. */
+function handleData(data: string, onDelta: (text: string) => void): 'done' | 'more' {
+  if (data.trim() === '[DONE]') return 'done';
+  let chunk: { choices?: { delta?: { content?: string | null } }[]; error?: { message?: string } };
+  try {
+    chunk = JSON.parse(data) as typeof chunk;
+  } catch {
+    return 'more';
   }
+  if (chunk.error?.message) throw new Error(chunk.error.message);
+  const text = chunk.choices?.[0]?.delta?.content;
+  if (text) onDelta(text);
   return 'more';
 }

@@ -1,5 +1,6 @@
 import type { MediaJob, MediaJobRequest } from '../../../engine/api/api-types.js';
 import { API, api, authHeaders, readJson } from './client.js';
+import { sseData } from './sse.js';
 
 const TERMINAL: ReadonlySet<MediaJob['state']> = new Set(['completed', 'failed', 'cancelled']);
 /** How often to re-open a dropped event stream before giving up (the service may restart sd-server). */
@@ -41,21 +42,11 @@ export async function followMediaJob(appId: string, id: string, onJob: (job: Med
       await readJson(response);
       throw new Error(`the job's event stream answered HTTP ${response.status} without a body`);
     }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      // Events end with a blank line; keep the unfinished tail for the next chunk.
-      const events = buffer.split(/\r?\n\r?\n/);
-      buffer = events.pop() ?? '';
-      for (const event of events) {
-        const job = parseEvent(event);
-        if (!job) continue;
-        last = job;
-        onJob(job);
-      }
+    for await (const data of sseData(response.body)) {
+      const job = parseJob(data);
+      if (!job) continue;
+      last = job;
+      onJob(job);
     }
     if (last && isFinished(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -63,13 +54,7 @@ export async function followMediaJob(appId: string, id: string, onJob: (job: Med
   throw new Error('the job\'s event stream kept closing before the job ended');
 }
 
-function parseEvent(event: string): MediaJob | undefined {
-  const data = event
-    .split(/\r?\n/)
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5).trimStart())
-    .join('\n');
-  if (!data) return undefined;
+function parseJob(data: string): MediaJob | undefined {
   try {
     return JSON.parse(data) as MediaJob;
   } catch {
