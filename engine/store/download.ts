@@ -7,7 +7,8 @@ import { headerText, networkMessage, openUrl, requestHeaders, type OpenedRespons
 import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
 import { InOrderHasher } from './in-order-hasher.js';
 import { acquirePartLock } from './part-lock.js';
-import { readPartialState, removePartial, sameRemoteVersion, writePartialState, type PartialState } from './partial-state.js';
+import { Persister } from './part-persister.js';
+import { readPartialState, removePartial, sameRemoteVersion, type PartialState } from './partial-state.js';
 import { RangeSet } from './range-set.js';
 import { authError, probeRemote, type RemoteFile } from './remote-probe.js';
 
@@ -59,7 +60,6 @@ export interface DownloadResult {
 // SIGKILL loses about 0.1 s of transfer (what was in memory or not yet recorded), never more.
 const FLUSH_BYTES = 1 * 2 ** 20;
 const FLUSH_AGE_MS = 50;
-const PERSIST_EVERY_MS = 50;
 const MIN_STEAL = 4 * 2 ** 20;
 const MAX_RESTARTS = 3;
 
@@ -235,49 +235,6 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     await fh.close();
     if (!keep) await removePartial(o.partFile);
     else if (o.signal?.aborted) await persister.flush().catch(() => undefined);
-  }
-}
-
-/** Writes the sidecar at most every PERSIST_EVERY_MS: a SIGKILL loses only what arrived since. */
-class Persister {
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> | undefined;
-  private dirty = false;
-  private stopped = false;
-
-  constructor(
-    private readonly partFile: string,
-    private readonly state: PartialState,
-    private readonly done: RangeSet,
-    private readonly hasher: InOrderHasher,
-  ) {}
-
-  markDirty(): void {
-    this.dirty = true;
-    if (this.timer || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush().catch(() => undefined);
-    }, PERSIST_EVERY_MS);
-  }
-
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
-    this.dirty = false;
-    this.state.done = this.done.toJSON();
-    this.state.hashedThrough = this.hasher.hashed;
-    this.writing = writePartialState(this.partFile, this.state).finally(() => {
-      this.writing = undefined;
-    });
-    await this.writing;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.dirty) await this.flush();
-    while (this.writing) await this.writing;
   }
 }
 
