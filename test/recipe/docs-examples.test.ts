@@ -84,13 +84,8 @@ test('every complete recipe in the guide passes full validation', async () => {
   const { blocks } = await guide();
   const failures: string[] = [];
   for (const b of blocks.filter((x) => RECIPE.test(x.marker ?? ''))) {
-    let value: unknown;
-    try {
-      value = JSON.parse(b.text);
-    } catch (err) {
-      failures.push(`line ${b.line}: not JSON: ${(err as Error).message}`);
-      continue;
-    }
+    const value = parseBlock(b, failures);
+    if (value === NOT_JSON) continue;
     const result = validateRecipe(value);
     if (!result.ok) failures.push(`line ${b.line}:\n${result.errors.map((e) => `  ${e.pointer || '/'}: ${e.message}`).join('\n')}`);
   }
@@ -124,13 +119,8 @@ test('every fragment in the guide matches the schema definition it names', async
   for (const b of blocks) {
     const ref = FRAGMENT.exec(b.marker ?? '')?.[1];
     if (!ref) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(b.text);
-    } catch (err) {
-      failures.push(`line ${b.line}: not JSON: ${(err as Error).message}`);
-      continue;
-    }
+    const value = parseBlock(b, failures);
+    if (value === NOT_JSON) continue;
     let validate;
     try {
       validate = validatorFor(ref);
@@ -203,4 +193,15 @@ function engineVariableNames(): Set<string> {
   return new Set(
     [...vars.keys()].map((k) => (k.startsWith('inputs.') ? 'inputs.<name>' : k.startsWith('weights.') ? 'weights.<id>.path' : k)),
   );
+}
+
+const NOT_JSON = Symbol('not JSON');
+/** A block's JSON, or NOT_JSON after recording why it does not parse. */
+function parseBlock(b: { line: number; text: string }, failures: string[]): unknown {
+  try {
+    return JSON.parse(b.text) as unknown;
+  } catch (err) {
+    failures.push(`line ${b.line}: not JSON: ${(err as Error).message}`);
+    return NOT_JSON;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '../helpers/paths.js';
@@ -69,4 +69,18 @@ export async function waitForText(locator: ReturnType<Page['locator']>, pattern:
 export async function assertText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
   const text = (await locator.textContent()) ?? '';
   assert.match(text, pattern);
+}
+
+/**
+ * The start of every browser test: the UI must be built, an old failure screenshot is removed, and
+ * cleanups run last-in first-out after the test (browser, server, servers, folders).
+ */
+export async function e2eSetup(t: { after: (fn: () => Promise<void>) => void }, failureScreenshot: string): Promise<(() => Promise<void>)[]> {
+  assert.ok(existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')), 'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)');
+  const cleanups: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));
+  });
+  await rm(path.join(screenshotsDir, failureScreenshot), { force: true });
+  return cleanups;
 }

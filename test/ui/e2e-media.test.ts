@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { fixturesDir, repoRoot, tempDir } from '../helpers/paths.js';
-import { expectClose, launchChromium, newPage, screenshot, screenshotsDir, waitForText, assertText } from './browser.js';
+import { fixturesDir, tempDir } from '../helpers/paths.js';
+import { expectClose, launchChromium, newPage, screenshot, waitForText, assertText, e2eSetup } from './browser.js';
 import { mediaRecipe, type MediaFixture } from './e2e-media-recipe.js';
 import { startServe } from './serve-process.js';
 
@@ -20,12 +19,7 @@ const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9
  * job's steps moving, speed and ETA, then the result; a second job is cancelled half way.
  */
 test('image and video apps: Try it submits, shows live steps, cancels, and shows the result', { timeout: 240_000 }, async (t) => {
-  assert.ok(existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')), 'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)');
-  const cleanups: (() => Promise<void>)[] = [];
-  t.after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));
-  });
-  await rm(path.join(screenshotsDir, 'failure-media.png'), { force: true });
+  const cleanups = await e2eSetup(t, 'failure-media.png');
   const home = await tempDir('orchard e2e media ');
   cleanups.push(home.cleanup);
   const orchardHome = path.join(home.dir, 'Orchard home');

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { repoRoot, tempDir } from '../helpers/paths.js';
+import { tempDir } from '../helpers/paths.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
-import { expectClose, launchChromium, newPage, screenshot, screenshotsDir, waitForText, assertText } from './browser.js';
+import { expectClose, launchChromium, newPage, screenshot, waitForText, assertText, e2eSetup } from './browser.js';
 import { BROKEN_LINE, BROKEN_RECIPE, e2eRecipeText } from './e2e-recipe.js';
 import { startServe } from './serve-process.js';
 import { startWeightsServer } from './weights-server.js';
@@ -22,13 +22,7 @@ const EXTRAS_RATE = 1_500_000; // about 2 s of visible progress
  * stop, find a broken recipe's error at its line in the editor, uninstall keeping the models.
  */
 test('the web UI drives install, run, chat, editor and uninstall end to end', { timeout: 240_000 }, async (t) => {
-  assert.ok(existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')), 'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)');
-  // Cleanups run last-in first-out: browser, server (it stops the app's service), weights, folder.
-  const cleanups: (() => Promise<void>)[] = [];
-  t.after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));
-  });
-  await rm(path.join(screenshotsDir, 'failure.png'), { force: true });
+  const cleanups = await e2eSetup(t, 'failure.png');
   const home = await tempDir('orchard e2e ');
   cleanups.push(home.cleanup);
   const model = path.join(home.dir, 'tiny.gguf');
