@@ -33,8 +33,12 @@ export interface PredictOptions {
   accelerator: Accelerator;
 }
 
-/** Node + node-llama-cpp + ggml CPU backend: RSS minus model buffers measured by bench/llm here (88-100 MiB). */
-export const SERVICE_BASE_BYTES = 96 * 1024 * 1024;
+/**
+ * Node + node-llama-cpp + ggml CPU backend, once it has run a model: the service's RSS after a
+ * prompt longer than one micro-batch, minus weights, KV cache and llama.cpp's reported compute
+ * buffer, measured by bench/llm on linux-x64 (105–111 MiB; about 98 of it before any model loads).
+ */
+export const SERVICE_BASE_BYTES = 108 * 1024 * 1024;
 /** Host memory of the GPU runtime itself (driver, kernels), typical figures; Metal's is small. */
 const RUNTIME_BYTES: Record<Accelerator, number> = {
   cpu: 0,

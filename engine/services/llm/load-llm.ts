@@ -28,6 +28,8 @@ export interface LoadedLlm {
   devices: string[];
   contextSize: number;
   threads: number | undefined;
+  /** The process's RSS with the runtime and backends loaded but no model yet (what `fit` calls overhead). */
+  rssBeforeModel: number;
 }
 
 /** Default context when none is given: the model's own, capped, so a 128k model does not reserve 128k of KV. */
@@ -74,6 +76,7 @@ export async function loadLlm(o: LoadOptions): Promise<LoadedLlm> {
     });
   }
   const devices = await llama.getGpuDeviceNames().catch(() => [] as string[]);
+  const rssBeforeModel = process.memoryUsage().rss;
 
   const model = await withTimeout(
     llama.loadModel({ modelPath, gpuLayers: o.gpu === 'cpu' ? 0 : o.gpu === 'auto' ? 'auto' : 'max' }),
@@ -89,7 +92,7 @@ export async function loadLlm(o: LoadOptions): Promise<LoadedLlm> {
     .catch((err: unknown) => {
       throw new OrchardError('MODEL', `cannot create a context of ${contextSize} tokens × ${o.parallel} sequences: ${messageOf(err)}`, { where: modelPath, hint: 'Lower --context or --parallel (run `orchard fit` to see what fits).' });
     });
-  return { llama, model, context, modelPath, shape, backend, devices, contextSize, threads: o.threads };
+  return { llama, model, context, modelPath, shape, backend, devices, contextSize, threads: o.threads, rssBeforeModel };
 }
 
 /** A file, or a folder holding one model (a single .gguf, or the first part of a split one). */

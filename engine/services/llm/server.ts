@@ -71,6 +71,7 @@ export function health(state: ServiceState) {
     parallel: state.parallel,
     memory: {
       rssBytes: process.memoryUsage().rss,
+      rssBeforeModelBytes: llm.rssBeforeModel,
       model: llm.model.size,
       library: { modelRam: llm.model.fileInsights.modelSize, contextStateBytes: llm.context.stateSize },
     },
