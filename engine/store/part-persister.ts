@@ -3,7 +3,7 @@ import { writePartialState, type PartialState } from './partial-state.js';
 import type { RangeSet } from './range-set.js';
 
 /** How often, at most, the sidecar of a download in progress is rewritten. */
-const PERSIST_EVERY_MS = 50;
+const PERSIST_EVERY_MS = 20;
 
 /** Writes the sidecar at most every PERSIST_EVERY_MS: a SIGKILL loses only what arrived since. */
 export class Persister {
