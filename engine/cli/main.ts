@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { reportError } from './output.js';
 
 const program = new Command();
@@ -11,7 +11,7 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of commands) register(program);
+for (const register of await commandsFor(process.argv)) register(program);
 
 try {
   await program.parseAsync(process.argv);
