@@ -31,6 +31,9 @@ export function useAppLive(id: string): AppLive {
   const [status, setStatus] = useState<ServiceStatus>();
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  // The answer to the POST that started a job can arrive after the WebSocket already said the job
+  // ended (a fast uninstall): the older "running" snapshot must not hide the end.
+  const adoptJob = useCallback((next: Job) => setJob((current) => (current && current.id === next.id && current.state !== 'running' && next.state === 'running' ? current : next)), []);
   const path = `/apps/${encodeURIComponent(id)}`;
 
   useEffect(() => {
@@ -102,7 +105,7 @@ export function useAppLive(id: string): AppLive {
     }
   });
 
-  return { app, error, job, setJob, serviceLog, stepLogs, metrics, status, setStatus, reload };
+  return { app, error, job, setJob: adoptJob, serviceLog, stepLogs, metrics, status, setStatus, reload };
 }
 
 function capped(lines: string[]): string[] {
