@@ -3,8 +3,9 @@ import type { ServerResponse } from 'node:http';
 /**
  * Writes go out at most this often; events that arrive in between are queued and sent together.
  *
- * Why: a socket write per token (a writev, 35–60 µs on this shared VM, plus waking the client) cost
- * the tiny benchmark model, which makes a token every ~1 ms, 9–15% of its tokens/s on two cores. A
+ * Why: a socket write per token (a writev, ~11 µs of main-thread time in a profile, plus waking the
+ * client) sits next to the token loop of the tiny benchmark model, which makes a token every ~1 ms;
+ * grouping cuts those writes 4–8× (bench/llm could not separate the gain from this VM's noise). A
  * model this product is for (8B–405B: 10–100 tokens/s) makes a token every 10 ms or more, so each
  * of its tokens still goes out alone and at once; only faster streams are grouped, by at most this
  * delay, which nobody reading the text can see.
