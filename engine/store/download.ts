@@ -10,6 +10,7 @@ import { acquirePartLock } from './part-lock.js';
 import { Persister } from './part-persister.js';
 import { readPartialState, removePartial, sameRemoteVersion, type PartialState } from './partial-state.js';
 import { RangeSet } from './range-set.js';
+import { SerialWriter } from './serial-writer.js';
 import { authError, probeRemote, type RemoteFile } from './remote-probe.js';
 
 /**
@@ -208,13 +209,14 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     hashedThrough: 0,
     updatedAt: '',
   };
-  const hasher = new InOrderHasher(fh, done);
+  const hasher = new InOrderHasher(o.partFile, done);
   const persister = new Persister(o.partFile, state, done, hasher);
   try {
     await persister.flush(); // the validators are on disk before the first byte is
     hasher.kick();
-    if (canRange) await parallelRanges(url, remote, size, fh, done, hasher, persister, o);
-    else await singleStream(url, remote, fh, done, hasher, o);
+    const writer = new SerialWriter(fh);
+    if (canRange) await parallelRanges(url, remote, size, writer, done, hasher, persister, o);
+    else await singleStream(url, remote, fh, writer, done, hasher, o);
     const total = done.total();
     if (size !== undefined && total !== size) throw new TransientError(`only ${total} of ${size} bytes arrived`);
     await persister.stop();
@@ -234,6 +236,7 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     return { file: o.partFile, sha256: actual, size: total, url, integrity, reusedBytes };
   } finally {
     await persister.stop();
+    await hasher.close();
     await fh.close();
     if (!keep) await removePartial(o.partFile);
     else if (o.signal?.aborted) await persister.flush().catch(() => undefined);
@@ -250,7 +253,7 @@ async function parallelRanges(
   url: string,
   remote: RemoteFile,
   size: number,
-  fh: FileHandle,
+  writer: SerialWriter,
   done: RangeSet,
   hasher: InOrderHasher,
   persister: Persister,
@@ -308,7 +311,7 @@ async function parallelRanges(
       res.close();
       throw err;
     }
-    await pump(res, seg, fh, done, hasher, o, () => {
+    await pump(res, seg, writer, done, hasher, o, () => {
       persister.markDirty();
       o.onProgress?.(done.total(), size);
     });
@@ -393,13 +396,9 @@ function checkRangeResponse(res: OpenedResponse, at: string, seg: Segment, size:
  * batch in `done` only after it is written. A stall (no byte for stallMs) ends the response with a
  * TransientError; bytes received before any error are kept.
  */
-async function pump(res: OpenedResponse, seg: Segment, fh: FileHandle, done: RangeSet, hasher: InOrderHasher, o: DownloadOptions, onWritten: () => void): Promise<void> {
+async function pump(res: OpenedResponse, seg: Segment, writer: SerialWriter, done: RangeSet, hasher: InOrderHasher, o: DownloadOptions, onWritten: () => void): Promise<void> {
   const stallMs = o.stallMs ?? 30_000;
-  let watchdog: NodeJS.Timeout | undefined;
-  const arm = () => {
-    if (watchdog) clearTimeout(watchdog);
-    watchdog = setTimeout(() => res.close(new TransientError(`stalled: no data for ${Math.round(stallMs / 1000)} s`)), stallMs);
-  };
+  const watchdog = setTimeout(() => res.close(new TransientError(`stalled: no data for ${Math.round(stallMs / 1000)} s`)), stallMs);
   let batch: Buffer[] = [];
   let batchStart = seg.pos;
   let batchAt = 0;
@@ -410,21 +409,16 @@ async function pump(res: OpenedResponse, seg: Segment, fh: FileHandle, done: Ran
     const length = seg.received - start;
     batch = [];
     batchStart = seg.received;
-    let written = 0;
-    while (written < length) {
-      const { bytesWritten } = await fh.writev(written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)], start + written);
-      written += bytesWritten;
-    }
+    await writer.write(chunks, start);
     done.add(start, start + length);
     seg.pos = start + length;
-    hasher.offer(start, chunks);
+    hasher.kick();
     onWritten();
   };
   let failure: unknown;
-  arm();
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      arm();
+      watchdog.refresh();
       const room = seg.end - seg.received;
       if (room <= 0) break;
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
@@ -437,7 +431,7 @@ async function pump(res: OpenedResponse, seg: Segment, fh: FileHandle, done: Ran
   } catch (err) {
     failure = err;
   } finally {
-    if (watchdog) clearTimeout(watchdog);
+    clearTimeout(watchdog);
     res.close();
   }
   // Keep what arrived before any failure: it is valid data of this range.
@@ -453,7 +447,7 @@ async function pump(res: OpenedResponse, seg: Segment, fh: FileHandle, done: Ran
  * No Range support (or unknown size): one stream from byte 0, hashed while it is written. A retry
  * has to start again from 0 because the server cannot skip the bytes already held.
  */
-async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, done: RangeSet, hasher: InOrderHasher, o: DownloadOptions): Promise<void> {
+async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, writer: SerialWriter, done: RangeSet, hasher: InOrderHasher, o: DownloadOptions): Promise<void> {
   const auth = { token: o.token, hubHosts: o.hubHosts ?? DEFAULT_HUB_HOSTS };
   const size = remote.validators.size;
   let target = remote.finalUrl;
@@ -471,7 +465,7 @@ async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, don
         if (isTransientStatus(res.status)) throw new TransientError(`HTTP ${res.status} from ${displayUrl(target)}`, res.status);
         throw new HttpStatusError(`HTTP ${res.status} from ${displayUrl(target)}`, res.status);
       }
-      await pump(res, seg, fh, done, hasher, o, () => o.onProgress?.(done.total(), size));
+      await pump(res, seg, writer, done, hasher, o, () => o.onProgress?.(done.total(), size));
       if (size !== undefined && seg.pos < size) throw new TransientError(`truncated response: the connection ended at byte ${seg.pos} of ${size}`);
       return;
     } catch (err) {

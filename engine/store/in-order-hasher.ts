@@ -1,73 +1,81 @@
-import { createHash, type Hash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import type { HashReply, HashRequest } from './hash-worker.js';
 import type { RangeSet } from './range-set.js';
 
-const READ_BACK = 4 * 2 ** 20;
-
 /**
- * sha256 of a file that is written out of order: bytes that arrive exactly at the hashed frontier
- * are hashed straight from memory (a single stream is hashed while writing); the rest are read
- * back from the part file (still in the page cache) as soon as the contiguous prefix grows, so
- * only the tail is left to hash when the last byte lands. Node cannot export a sha256 mid-state,
- * so after a restart the prefix already on disk is hashed again from disk (local, fast).
+ * sha256 of a file that is written out of order, computed while it downloads: whenever the
+ * contiguous prefix on disk grows, a worker thread reads it back (still in the page cache) and
+ * hashes it, so only the tail is left to hash when the last byte lands. Node cannot export a
+ * sha256 mid-state, so after a restart the prefix already on disk is hashed again (local, fast).
  */
 export class InOrderHasher {
-  private hash: Hash = createHash('sha256');
-  private catching: Promise<void> | undefined;
-  private failure: unknown;
+  private readonly worker: Worker;
+  private posted = 0;
+  private failure: Error | undefined;
+  private waiting: { kind: HashReply['kind']; resolve: (m: HashReply) => void; reject: (err: Error) => void } | undefined;
+  /** Bytes hashed so far, as last reported by the worker. */
   hashed = 0;
 
-  constructor(private readonly fh: FileHandle, private readonly done: RangeSet) {}
-
-  /** Bytes just written at `start` (already recorded in `done`). */
-  offer(start: number, chunks: readonly Buffer[]): void {
-    if (!this.catching && start === this.hashed) {
-      for (const c of chunks) this.hash.update(c);
-      this.hashed += chunks.reduce((n, c) => n + c.length, 0);
-    }
-    this.kick();
+  constructor(file: string, private readonly done: RangeSet) {
+    this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { file } });
+    this.worker.unref();
+    this.worker.on('message', (m: HashReply) => {
+      if (m.kind === 'hashed') this.hashed = Math.max(this.hashed, m.hashed);
+      if (m.kind === 'error') this.fail(new Error(m.message));
+      if (this.waiting?.kind === m.kind) {
+        const { resolve } = this.waiting;
+        this.waiting = undefined;
+        resolve(m);
+      }
+    });
+    this.worker.on('error', (err) => this.fail(err));
   }
 
-  /** Start reading back whatever prefix is on disk but not hashed yet. */
+  /** Bytes were just written and recorded in `done`: hash whatever prefix that completed. */
   kick(): void {
-    if (this.catching || this.failure !== undefined || this.done.prefixEnd() <= this.hashed) return;
-    this.catching = this.catchUp()
-      .catch((err: unknown) => {
-        this.failure = err;
-      })
-      .finally(() => {
-        this.catching = undefined;
-        this.kick();
-      });
+    const through = this.done.prefixEnd();
+    if (through <= this.posted || this.failure) return;
+    this.posted = through;
+    this.post({ kind: 'extend', through });
   }
 
-  private async catchUp(): Promise<void> {
-    const buf = Buffer.allocUnsafe(READ_BACK);
-    while (this.hashed < this.done.prefixEnd()) {
-      const want = Math.min(READ_BACK, this.done.prefixEnd() - this.hashed);
-      const { bytesRead } = await this.fh.read(buf, 0, want, this.hashed);
-      if (bytesRead <= 0) throw new Error(`the part file is shorter than its recorded ranges (at byte ${this.hashed})`);
-      this.hash.update(buf.subarray(0, bytesRead));
-      this.hashed += bytesRead;
-    }
-  }
-
-  /** Forget everything hashed (the part file is being started again from byte 0). */
+  /** Forget everything hashed (the part file is about to be started again from byte 0). */
   async reset(): Promise<void> {
-    while (this.catching) await this.catching;
-    this.hash = createHash('sha256');
-    this.hashed = 0;
+    await this.ask({ kind: 'reset' }, 'reset');
     this.failure = undefined;
+    this.posted = 0;
+    this.hashed = 0;
   }
 
   /** Hash whatever remains and return the hex digest. Call once, after the last write. */
   async finish(): Promise<string> {
-    for (;;) {
-      if (this.catching) await this.catching;
-      if (this.failure !== undefined) throw this.failure;
-      if (this.hashed >= this.done.prefixEnd()) break;
-      this.kick();
-    }
-    return this.hash.digest('hex');
+    const reply = await this.ask({ kind: 'finish', through: this.done.prefixEnd() }, 'digest');
+    if (reply.kind !== 'digest') throw new Error('the hash worker answered out of turn');
+    this.hashed = this.done.prefixEnd();
+    return reply.hex;
+  }
+
+  /** Stop the worker (always called, also after a failure). */
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private post(m: HashRequest): void {
+    this.worker.postMessage(m);
+  }
+
+  private ask(m: HashRequest, answer: HashReply['kind']): Promise<HashReply> {
+    if (this.failure && m.kind !== 'reset') return Promise.reject(this.failure);
+    return new Promise<HashReply>((resolve, reject) => {
+      this.waiting = { kind: answer, resolve, reject };
+      this.post(m);
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(err);
   }
 }

@@ -1,0 +1,54 @@
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/**
+ * The thread behind InOrderHasher: reads the part file back (from the page cache) and hashes it up
+ * to the contiguous prefix it is told about. Off the main thread, sha256 (about 0.6 s per GiB here)
+ * no longer competes with receiving the bytes.
+ */
+export type HashRequest = { kind: 'extend'; through: number } | { kind: 'reset' } | { kind: 'finish'; through: number };
+export type HashReply = { kind: 'hashed'; hashed: number } | { kind: 'reset' } | { kind: 'digest'; hex: string } | { kind: 'error'; message: string };
+
+const READ_BACK = 4 * 2 ** 20;
+
+if (parentPort) {
+  const port = parentPort;
+  const fd = openSync((workerData as { file: string }).file, 'r');
+  const buf = Buffer.allocUnsafeSlow(READ_BACK);
+  let hash: Hash = createHash('sha256');
+  let hashed = 0;
+  let failed = false;
+
+  const hashThrough = (through: number): void => {
+    while (hashed < through) {
+      const bytesRead = readSync(fd, buf, 0, Math.min(READ_BACK, through - hashed), hashed);
+      if (bytesRead <= 0) throw new Error(`the part file is shorter than its recorded ranges (at byte ${hashed})`);
+      hash.update(buf.subarray(0, bytesRead));
+      hashed += bytesRead;
+    }
+  };
+  const reply = (m: HashReply): void => port.postMessage(m);
+
+  port.on('message', (m: HashRequest) => {
+    if (m.kind === 'reset') {
+      hash = createHash('sha256');
+      hashed = 0;
+      failed = false;
+      reply({ kind: 'reset' });
+      return;
+    }
+    if (failed) return;
+    try {
+      hashThrough(m.through);
+      if (m.kind === 'finish') {
+        closeSync(fd);
+        reply({ kind: 'digest', hex: hash.digest('hex') });
+        port.close();
+      } else reply({ kind: 'hashed', hashed });
+    } catch (err) {
+      failed = true;
+      reply({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readFile, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { InOrderHasher } from '../../engine/store/in-order-hasher.js';
+import { RangeSet } from '../../engine/store/range-set.js';
+import { SerialWriter } from '../../engine/store/serial-writer.js';
+import { tempDir } from '../helpers/paths.js';
+
+const MiB = 2 ** 20;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let root: string;
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  ({ dir: root, cleanup } = await tempDir('orchard write-and-hash '));
+});
+after(async () => cleanup());
+
+/** 1 MiB pieces of `data` in a scrambled order, each split into 64 KiB chunks like socket reads. */
+function scrambledPieces(data: Buffer): { start: number; chunks: Buffer[] }[] {
+  const pieces: { start: number; chunks: Buffer[] }[] = [];
+  for (let start = 0; start < data.length; start += MiB) {
+    const piece = data.subarray(start, Math.min(data.length, start + MiB));
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < piece.length; at += 65536) chunks.push(piece.subarray(at, at + 65536));
+    pieces.push({ start, chunks });
+  }
+  // Deterministic shuffle: every odd piece first, then the even ones backwards.
+  return [...pieces.filter((_, i) => i % 2 === 1), ...pieces.filter((_, i) => i % 2 === 0).reverse()];
+}
+
+test('concurrent writes through the serial writer land byte for byte, never two at once', async () => {
+  const data = randomBytes(9 * MiB + 777);
+  const file = path.join(root, 'serial.part');
+  const fh = await open(file, 'w+');
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const realWritev = fh.writev.bind(fh);
+  // Observe the real writes: how many are running at the same moment.
+  fh.writev = (async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      return await realWritev(buffers, position);
+    } finally {
+      inFlight--;
+    }
+  }) as typeof fh.writev;
+  try {
+    const writer = new SerialWriter(fh);
+    await Promise.all(scrambledPieces(data).map((p) => writer.write(p.chunks, p.start)));
+  } finally {
+    await fh.close();
+  }
+  assert.equal(maxInFlight, 1, 'one write at a time');
+  assert.ok((await readFile(file)).equals(data));
+});
+
+test('the hasher follows the contiguous prefix of out-of-order writes and gives the whole-file sha256', async () => {
+  const data = randomBytes(7 * MiB + 4321);
+  const file = path.join(root, 'hashed.part');
+  const fh = await open(file, 'w+');
+  const done = new RangeSet();
+  const hasher = new InOrderHasher(file, done);
+  try {
+    for (const p of scrambledPieces(data)) {
+      const length = p.chunks.reduce((n, c) => n + c.length, 0);
+      await fh.writev(p.chunks, p.start);
+      done.add(p.start, p.start + length);
+      hasher.kick();
+    }
+    assert.equal(await hasher.finish(), sha(data));
+    assert.equal(hasher.hashed, data.length);
+  } finally {
+    await hasher.close();
+    await fh.close();
+  }
+});
+
+test('after a reset the hasher starts again from byte 0 (a server without Range restarted the file)', async () => {
+  const first = randomBytes(3 * MiB);
+  const second = randomBytes(2 * MiB + 5);
+  const file = path.join(root, 'restarted.part');
+  const fh = await open(file, 'w+');
+  const done = new RangeSet();
+  const hasher = new InOrderHasher(file, done);
+  try {
+    await fh.write(first, 0, first.length, 0);
+    done.add(0, first.length);
+    hasher.kick();
+    await hasher.reset();
+    done.clear();
+    await fh.truncate(0);
+    await fh.write(second, 0, second.length, 0);
+    done.add(0, second.length);
+    hasher.kick();
+    assert.equal(await hasher.finish(), sha(second));
+  } finally {
+    await hasher.close();
+    await fh.close();
+  }
+});
+
+test('a part file shorter than its recorded ranges is an error, not a wrong hash', async () => {
+  const data = randomBytes(2 * MiB);
+  const file = path.join(root, 'short.part');
+  const fh = await open(file, 'w+');
+  await fh.write(data, 0, data.length, 0);
+  await fh.close();
+  await truncate(file, MiB);
+  const done = new RangeSet();
+  done.add(0, data.length);
+  const hasher = new InOrderHasher(file, done);
+  try {
+    await assert.rejects(hasher.finish(), /shorter than its recorded ranges \(at byte 1048576\)/);
+  } finally {
+    await hasher.close();
+  }
+});
