@@ -2,6 +2,8 @@ import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
+import { BatchPool } from './batch-pool.js';
+import { pumpBody, type BodySink, type Segment } from './body-pump.js';
 import { ExpiredTargetError, HttpStatusError, RemoteChangedError, TransientError, isTransientStatus } from './download-errors.js';
 import { headerText, networkMessage, openUrl, requestHeaders, type OpenedResponse } from './http-client.js';
 import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
@@ -57,10 +59,8 @@ export interface DownloadResult {
   reusedBytes: number;
 }
 
-// A batch is written once it holds 1 MiB or is 20 ms old; the sidecar follows within 20 ms, so a
-// SIGKILL loses about 40 ms of transfer (what was in memory or not yet recorded), never more.
-const FLUSH_BYTES = 1 * 2 ** 20;
-const FLUSH_AGE_MS = 20;
+// Socket chunks are gathered into batches of this size before each positional write.
+const BATCH_BYTES = 1 * 2 ** 20;
 // An idle connection takes over the second half of a busy one's segment only when that half is at
 // least this big: the busy connection's bytes already in flight past the split are wasted.
 const MIN_STEAL = 8 * 2 ** 20;
@@ -164,13 +164,6 @@ function checkAgainstPins(remote: RemoteFile, o: DownloadOptions): void {
   }
 }
 
-interface Segment {
-  pos: number;
-  /** Bytes received into memory (≥ pos): a steal never splits below this. */
-  received: number;
-  end: number;
-}
-
 async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Promise<DownloadResult> {
   const expectedSha = (o.expectedSha256 ?? remote.hubSha256)?.toLowerCase();
   const integrity: Integrity = o.expectedSha256 ? 'pinned' : remote.hubSha256 ? 'hub' : 'none';
@@ -214,9 +207,20 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
   try {
     await persister.flush(); // the validators are on disk before the first byte is
     hasher.kick();
-    const writer = new SerialWriter(fh);
-    if (canRange) await parallelRanges(url, remote, size, writer, done, hasher, persister, o);
-    else await singleStream(url, remote, fh, writer, done, hasher, o);
+    const sink: BodySink = {
+      writer: new SerialWriter(fh),
+      pool: new BatchPool(BATCH_BYTES),
+      done,
+      hasher,
+      onWritten: () => {
+        persister.markDirty();
+        o.onProgress?.(done.total(), size);
+      },
+      stallMs: o.stallMs ?? 30_000,
+      signal: o.signal,
+    };
+    if (canRange) await parallelRanges(url, remote, size, sink, o);
+    else await singleStream(url, remote, fh, sink, o);
     const total = done.total();
     if (size !== undefined && total !== size) throw new TransientError(`only ${total} of ${size} bytes arrived`);
     await persister.stop();
@@ -253,12 +257,10 @@ async function parallelRanges(
   url: string,
   remote: RemoteFile,
   size: number,
-  writer: SerialWriter,
-  done: RangeSet,
-  hasher: InOrderHasher,
-  persister: Persister,
+  sink: BodySink,
   o: DownloadOptions,
 ): Promise<void> {
+  const done = sink.done;
   const connections = Math.max(1, Math.min(64, o.connections ?? 8));
   const segSize = connections === 1 ? size : segmentSize(size, connections);
   const pending: Segment[] = [];
@@ -311,10 +313,7 @@ async function parallelRanges(
       res.close();
       throw err;
     }
-    await pump(res, seg, writer, done, hasher, o, () => {
-      persister.markDirty();
-      o.onProgress?.(done.total(), size);
-    });
+    await pumpBody(res, seg, sink);
   };
 
   const runSegment = async (seg: Segment): Promise<void> => {
@@ -392,62 +391,10 @@ function checkRangeResponse(res: OpenedResponse, at: string, seg: Segment, size:
 }
 
 /**
- * Copy a response body into the part file at seg.pos, in batches of about 1 MiB, recording each
- * batch in `done` only after it is written. A stall (no byte for stallMs) ends the response with a
- * TransientError; bytes received before any error are kept.
- */
-async function pump(res: OpenedResponse, seg: Segment, writer: SerialWriter, done: RangeSet, hasher: InOrderHasher, o: DownloadOptions, onWritten: () => void): Promise<void> {
-  const stallMs = o.stallMs ?? 30_000;
-  const watchdog = setTimeout(() => res.close(new TransientError(`stalled: no data for ${Math.round(stallMs / 1000)} s`)), stallMs);
-  let batch: Buffer[] = [];
-  let batchStart = seg.pos;
-  let batchAt = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const chunks = batch;
-    const start = batchStart;
-    const length = seg.received - start;
-    batch = [];
-    batchStart = seg.received;
-    await writer.write(chunks, start);
-    done.add(start, start + length);
-    seg.pos = start + length;
-    hasher.kick();
-    onWritten();
-  };
-  let failure: unknown;
-  try {
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      watchdog.refresh();
-      const room = seg.end - seg.received;
-      if (room <= 0) break;
-      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (batch.length === 0) batchAt = Date.now();
-      batch.push(piece);
-      seg.received += piece.length;
-      if (seg.received - batchStart >= FLUSH_BYTES || Date.now() - batchAt >= FLUSH_AGE_MS) await flush();
-      if (seg.received >= seg.end) break;
-    }
-  } catch (err) {
-    failure = err;
-  } finally {
-    clearTimeout(watchdog);
-    res.close();
-  }
-  // Keep what arrived before any failure: it is valid data of this range.
-  await flush();
-  if (failure !== undefined) {
-    if (failure instanceof TransientError || failure instanceof RemoteChangedError) throw failure;
-    if (o.signal?.aborted) throw failure;
-    throw new TransientError(networkMessage(failure));
-  }
-}
-
-/**
  * No Range support (or unknown size): one stream from byte 0, hashed while it is written. A retry
  * has to start again from 0 because the server cannot skip the bytes already held.
  */
-async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, writer: SerialWriter, done: RangeSet, hasher: InOrderHasher, o: DownloadOptions): Promise<void> {
+async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, sink: BodySink, o: DownloadOptions): Promise<void> {
   const auth = { token: o.token, hubHosts: o.hubHosts ?? DEFAULT_HUB_HOSTS };
   const size = remote.validators.size;
   let target = remote.finalUrl;
@@ -465,7 +412,7 @@ async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, wri
         if (isTransientStatus(res.status)) throw new TransientError(`HTTP ${res.status} from ${displayUrl(target)}`, res.status);
         throw new HttpStatusError(`HTTP ${res.status} from ${displayUrl(target)}`, res.status);
       }
-      await pump(res, seg, writer, done, hasher, o, () => o.onProgress?.(done.total(), size));
+      await pumpBody(res, seg, sink);
       if (size !== undefined && seg.pos < size) throw new TransientError(`truncated response: the connection ended at byte ${seg.pos} of ${size}`);
       return;
     } catch (err) {
@@ -478,10 +425,10 @@ async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, wri
         });
       }
       // Start over: without Range the bytes already written cannot be continued.
-      if (done.total() > 0) {
+      if (sink.done.total() > 0) {
         o.log?.(`${err.message}; the server cannot resume (no Range support): starting again from byte 0`);
-        done.clear();
-        await hasher.reset();
+        sink.done.clear();
+        await sink.hasher.reset();
         await fh.truncate(0);
       }
       const pause = backoffMs(failures, o);
