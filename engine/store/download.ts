@@ -2,7 +2,6 @@ import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
-import { BatchPool } from './batch-pool.js';
 import { pumpBody, type BodySink, type Segment } from './body-pump.js';
 import { ExpiredTargetError, HttpStatusError, RemoteChangedError, TransientError, isTransientStatus } from './download-errors.js';
 import { headerText, networkMessage, openUrl, requestHeaders, type OpenedResponse } from './http-client.js';
@@ -59,8 +58,6 @@ export interface DownloadResult {
   reusedBytes: number;
 }
 
-// Socket chunks are gathered into batches of this size before each positional write.
-const BATCH_BYTES = 1 * 2 ** 20;
 // An idle connection takes over the second half of a busy one's segment only when that half is at
 // least this big: the busy connection's bytes already in flight past the split are wasted.
 const MIN_STEAL = 8 * 2 ** 20;
@@ -209,7 +206,6 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     hasher.kick();
     const sink: BodySink = {
       writer: new SerialWriter(fh),
-      pool: new BatchPool(BATCH_BYTES),
       done,
       hasher,
       onWritten: () => {
