@@ -209,7 +209,8 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
       done,
       hasher,
       onWritten: () => {
-        persister.markDirty();
+        // Only ranged downloads resume from the sidecar; a single stream restarts from byte 0.
+        if (canRange) persister.markDirty();
         o.onProgress?.(done.total(), size);
       },
       stallMs: o.stallMs ?? 30_000,
