@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, truncate } from 'node:fs/promises';
+import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { InOrderHasher } from '../../engine/store/in-order-hasher.js';
@@ -29,6 +29,20 @@ function scrambledPieces(data: Buffer): { start: number; chunks: Buffer[] }[] {
   }
   // Deterministic shuffle: every odd piece first, then the even ones backwards.
   return [...pieces.filter((_, i) => i % 2 === 1), ...pieces.filter((_, i) => i % 2 === 0).reverse()];
+}
+
+/** A new part file with its ranges and a hasher on it, all closed afterwards. */
+async function withHasher(name: string, fn: (fh: FileHandle, done: RangeSet, hasher: InOrderHasher) => Promise<void>): Promise<void> {
+  const file = path.join(root, name);
+  const fh = await open(file, 'w+');
+  const done = new RangeSet();
+  const hasher = new InOrderHasher(file, done);
+  try {
+    await fn(fh, done, hasher);
+  } finally {
+    await hasher.close();
+    await fh.close();
+  }
 }
 
 test('concurrent writes through the serial writer land byte for byte, never two at once', async () => {
@@ -60,11 +74,7 @@ test('concurrent writes through the serial writer land byte for byte, never two 
 
 test('the hasher follows the contiguous prefix of out-of-order writes and gives the whole-file sha256', async () => {
   const data = randomBytes(7 * MiB + 4321);
-  const file = path.join(root, 'hashed.part');
-  const fh = await open(file, 'w+');
-  const done = new RangeSet();
-  const hasher = new InOrderHasher(file, done);
-  try {
+  await withHasher('hashed.part', async (fh, done, hasher) => {
     for (const p of scrambledPieces(data)) {
       const length = p.chunks.reduce((n, c) => n + c.length, 0);
       await fh.writev(p.chunks, p.start);
@@ -73,20 +83,13 @@ test('the hasher follows the contiguous prefix of out-of-order writes and gives 
     }
     assert.equal(await hasher.finish(), sha(data));
     assert.equal(hasher.hashed, data.length);
-  } finally {
-    await hasher.close();
-    await fh.close();
-  }
+  });
 });
 
 test('after a reset the hasher starts again from byte 0 (a server without Range restarted the file)', async () => {
   const first = randomBytes(3 * MiB);
   const second = randomBytes(2 * MiB + 5);
-  const file = path.join(root, 'restarted.part');
-  const fh = await open(file, 'w+');
-  const done = new RangeSet();
-  const hasher = new InOrderHasher(file, done);
-  try {
+  await withHasher('restarted.part', async (fh, done, hasher) => {
     await fh.write(first, 0, first.length, 0);
     done.add(0, first.length);
     hasher.kick();
@@ -97,10 +100,7 @@ test('after a reset the hasher starts again from byte 0 (a server without Range 
     done.add(0, second.length);
     hasher.kick();
     assert.equal(await hasher.finish(), sha(second));
-  } finally {
-    await hasher.close();
-    await fh.close();
-  }
+  });
 });
 
 test('a part file shorter than its recorded ranges is an error, not a wrong hash', async () => {
