@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectionPacer } from './connection-pacer.js';
 
 /**
  * A loopback HTTP file server for the downloader's tests and benchmark: Range and If-Range like a
@@ -102,7 +103,7 @@ export interface LoopbackServerOptions {
   host?: string;
   /** Honour Range / If-Range (default true). */
   ranges?: boolean;
-  /** Bytes per second per response (default unlimited). */
+  /** Bytes per second per connection, shared by the responses on it (default unlimited). */
   ratePerConnection?: number;
   /** Called for each request (0-based count) before the file is served. */
   hook?: (req: IncomingMessage, n: number) => HookAnswer | undefined;
@@ -112,6 +113,7 @@ export class LoopbackServer {
   readonly files = new Map<string, ServedFile>();
   readonly requests: RecordedRequest[] = [];
   bytesServed = 0;
+  private readonly pacers = new WeakMap<Socket, ConnectionPacer>();
   private server: http.Server | undefined;
   private base = '';
 
@@ -187,7 +189,8 @@ export class LoopbackServer {
     const limit = answer && 'truncateAfter' in answer ? answer.truncateAfter : answer && 'stallAfter' in answer ? answer.stallAfter : Infinity;
     const stall = answer !== undefined && 'stallAfter' in answer;
     const rate = this.o.ratePerConnection;
-    const t0 = Date.now();
+    let pacer = rate ? this.pacers.get(req.socket) : undefined;
+    if (rate && !pacer) this.pacers.set(req.socket, (pacer = new ConnectionPacer(rate)));
     let sent = 0;
     let closed = false;
     res.once('close', () => {
@@ -200,6 +203,8 @@ export class LoopbackServer {
       const chunk = big.subarray(off, off + pieceSize);
       if (closed) return;
       const piece = sent + chunk.length > limit ? chunk.subarray(0, limit - sent) : chunk;
+      await pacer?.take(piece.length);
+      if (closed) return;
       if (piece.length > 0) {
         this.bytesServed += piece.length;
         sent += piece.length;
@@ -214,10 +219,6 @@ export class LoopbackServer {
         await sleep(20);
         res.destroy(); // a truncated body: the connection just ends
         return;
-      }
-      if (rate) {
-        const ahead = (sent / rate) * 1000 - (Date.now() - t0);
-        if (ahead > 1) await sleep(ahead);
       }
      }
     }
