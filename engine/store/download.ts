@@ -8,6 +8,7 @@ import { headerText, networkMessage, openUrl, requestHeaders, type OpenedRespons
 import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
 import { InOrderHasher } from './in-order-hasher.js';
 import { acquirePartLock } from './part-lock.js';
+import { PiecePlanner } from './piece-planner.js';
 import { Persister } from './part-persister.js';
 import { readPartialState, removePartial, sameRemoteVersion, type PartialState } from './partial-state.js';
 import { RangeSet } from './range-set.js';
@@ -244,12 +245,6 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
   }
 }
 
-function segmentSize(size: number, connections: number): number {
-  // Several segments per connection so fast connections take more; never tiny, never huge.
-  const target = Math.ceil(size / (connections * 4));
-  return Math.min(64 * 2 ** 20, Math.max(2 ** 20, target));
-}
-
 async function parallelRanges(
   url: string,
   remote: RemoteFile,
@@ -257,13 +252,8 @@ async function parallelRanges(
   sink: BodySink,
   o: DownloadOptions,
 ): Promise<void> {
-  const done = sink.done;
   const connections = Math.max(1, Math.min(64, o.connections ?? 8));
-  const segSize = connections === 1 ? size : segmentSize(size, connections);
-  const pending: Segment[] = [];
-  for (const [s, e] of done.missing(size)) {
-    for (let at = s; at < e; at += segSize) pending.push({ pos: at, received: at, end: Math.min(e, at + segSize) });
-  }
+  const pieces = new PiecePlanner(sink.done.missing(size), connections);
   const active = new Set<Segment>();
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
@@ -345,7 +335,7 @@ async function parallelRanges(
   let firstError: unknown;
   const worker = async (): Promise<void> => {
     while (firstError === undefined) {
-      const seg = pending.shift() ?? steal();
+      const seg = pieces.next() ?? steal();
       if (!seg) return;
       active.add(seg);
       try {
@@ -359,7 +349,7 @@ async function parallelRanges(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(connections, Math.max(1, pending.length)) }, worker));
+  await Promise.all(Array.from({ length: connections }, worker));
   if (firstError !== undefined) throw firstError;
   if (o.signal?.aborted) throw cancelled(url);
 }
