@@ -205,8 +205,9 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
   try {
     await persister.flush(); // the validators are on disk before the first byte is
     hasher.kick();
+    const writer = new SerialWriter(fh);
     const sink: BodySink = {
-      writer: new SerialWriter(fh),
+      writer,
       done,
       hasher,
       onWritten: () => {
@@ -223,8 +224,8 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     if (size !== undefined && total !== size) throw new TransientError(`only ${total} of ${size} bytes arrived`);
     await persister.stop();
     await fh.truncate(total);
-    // The fsync (a worker thread waiting on the disk) overlaps the hash of the tail (this thread).
-    const [actual] = await Promise.all([hasher.finish(), fh.sync()]);
+    // The fsync (short: the writer kept the disk in step) overlaps the hash of the tail.
+    const [actual] = await Promise.all([hasher.finish(), writer.sync()]);
     if (expectedSha && actual !== expectedSha) {
       keep = false;
       throw new OrchardError('INTEGRITY', `sha256 mismatch for ${displayUrl(url)}: expected ${expectedSha}, got ${actual}`, {

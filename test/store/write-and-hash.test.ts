@@ -72,6 +72,59 @@ test('concurrent writes through the serial writer land byte for byte, never two 
   assert.ok((await readFile(file)).equals(data));
 });
 
+test('the writer keeps the disk in step in the background, and sync() waits for everything', async () => {
+  const data = randomBytes(9 * MiB + 3);
+  const file = path.join(root, 'synced.part');
+  const fh = await open(file, 'w+');
+  const events: string[] = [];
+  let syncing = false;
+  const realDatasync = fh.datasync.bind(fh);
+  const realSync = fh.sync.bind(fh);
+  // A slow disk: each background fdatasync takes 30 ms.
+  fh.datasync = async () => {
+    syncing = true;
+    events.push('datasync');
+    await new Promise((r) => setTimeout(r, 30));
+    await realDatasync();
+    syncing = false;
+    events.push('datasync done');
+  };
+  fh.sync = async () => {
+    events.push('sync');
+    await realSync();
+  };
+  const realWritev = fh.writev.bind(fh);
+  fh.writev = (async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
+    events.push(syncing ? 'write during datasync' : 'write');
+    return realWritev(buffers, position);
+  }) as typeof fh.writev;
+  try {
+    const writer = new SerialWriter(fh, 2 * MiB);
+    for (let at = 0; at < data.length; at += MiB) await writer.write([data.subarray(at, at + MiB)], at);
+    await writer.sync();
+  } finally {
+    await fh.close();
+  }
+  assert.ok(events.includes('datasync'), 'a background datasync after 2 MiB');
+  assert.ok(events.includes('write during datasync'), 'writes go on while the disk catches up');
+  assert.equal(events[events.length - 1], 'sync', 'the final fsync comes last');
+  assert.ok(events.lastIndexOf('datasync done') < events.indexOf('sync'), 'sync() waits for the background datasync');
+  assert.ok((await readFile(file)).equals(data));
+});
+
+test('a failed background datasync is reported by sync()', async () => {
+  const file = path.join(root, 'sync-fails.part');
+  const fh = await open(file, 'w+');
+  fh.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  try {
+    const writer = new SerialWriter(fh, MiB);
+    await writer.write([randomBytes(MiB)], 0);
+    await assert.rejects(writer.sync(), /EIO/);
+  } finally {
+    await fh.close();
+  }
+});
+
 test('the hasher follows the contiguous prefix of out-of-order writes and gives the whole-file sha256', async () => {
   const data = randomBytes(7 * MiB + 4321);
   await withHasher('hashed.part', async (fh, done, hasher) => {
