@@ -8,9 +8,9 @@ import { headerText, networkMessage, openUrl, requestHeaders, type OpenedRespons
 import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
 import { InOrderHasher } from './in-order-hasher.js';
 import { acquirePartLock } from './part-lock.js';
-import { PiecePlanner } from './piece-planner.js';
 import { Persister } from './part-persister.js';
 import { readPartialState, removePartial, sameRemoteVersion, type PartialState } from './partial-state.js';
+import { PiecePlanner } from './piece-planner.js';
 import { RangeSet } from './range-set.js';
 import { SerialWriter } from './serial-writer.js';
 import { authError, probeRemote, type RemoteFile } from './remote-probe.js';

@@ -43,14 +43,14 @@ export class SerialWriter {
 
   private startSync(): void {
     this.unsynced = 0;
-    this.syncing = this.fh.datasync().then(
-      () => undefined,
-      (err: unknown) => {
+    this.syncing = this.fh
+      .datasync()
+      .catch((err: unknown) => {
         this.syncError ??= err;
-      },
-    ).finally(() => {
-      this.syncing = undefined;
-    });
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
   }
 }
 
