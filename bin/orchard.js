@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
+// The node flags above are engine/cli/node-flags.ts (why there); a test keeps the two the same.
 // Thin launcher: the CLI is compiled to dist/ by `npm run build` (run automatically by `npm install`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The repository (or packaged app) root: dist-main/ sits beside dist/ and ui/. */
 export const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliEntry = path.join(appRoot, 'dist', 'engine', 'cli', 'main.js');
+const nodeFlagsModule = path.join(appRoot, 'dist', 'engine', 'cli', 'node-flags.js');
 const URL_PATTERN = /http:\/\/127\.0\.0\.1:(\d+)\/#token=([0-9A-Za-z_-]+)/;
 
 export interface RunningEngine {
@@ -21,12 +22,14 @@ export interface RunningEngine {
  * separate Node is needed) and read the URL with the token it prints. The child is the same
  * server a terminal user runs; the shell adds nothing to the engine.
  */
-export function startEngine(opts: { home?: string; hfToken?: string; timeoutMs?: number }): Promise<RunningEngine> {
-  if (!existsSync(cliEntry)) return Promise.reject(new Error(`the engine is not built (${cliEntry} is missing): run npm run build`));
+export async function startEngine(opts: { home?: string; hfToken?: string; timeoutMs?: number }): Promise<RunningEngine> {
+  if (!existsSync(cliEntry)) throw new Error(`the engine is not built (${cliEntry} is missing): run npm run build`);
+  // The engine's own node flags, from the engine build (this shell is compiled separately).
+  const { ENGINE_NODE_FLAGS } = (await import(pathToFileURL(nodeFlagsModule).href)) as { ENGINE_NODE_FLAGS: readonly string[] };
   const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
   if (opts.home) env['ORCHARD_HOME'] = opts.home;
   if (opts.hfToken) env['HF_TOKEN'] = opts.hfToken;
-  const child = spawn(process.execPath, [cliEntry, 'serve', '--no-open', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, cliEntry, 'serve', '--no-open', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     let errors = '';

@@ -21,9 +21,10 @@ if (needed.some((file) => !existsSync(file))) {
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 }
 
+const { ENGINE_NODE_FLAGS } = await import(new URL('../dist/engine/cli/node-flags.js', import.meta.url).href);
 const child = electron
   ? spawn(electron, [shellMain, ...args], { cwd: root, stdio: 'inherit', env: withoutRunAsNode(process.env) })
-  : spawn(process.execPath, [cli, 'serve', ...args], { cwd: root, stdio: 'inherit' });
+  : spawn(process.execPath, [...ENGINE_NODE_FLAGS, cli, 'serve', ...args], { cwd: root, stdio: 'inherit' });
 if (!electron) console.log('(Electron is not installed here, so Orchard runs in your browser: open the URL below.)');
 
 // Ctrl-C reaches the child through the terminal; a SIGTERM sent to us is passed on.

@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ENGINE_NODE_FLAGS } from '../../engine/cli/node-flags.js';
 import { generatedContent, LoopbackServer, sha256OfContent } from './loopback-server.js';
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -140,7 +141,7 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
   await clean();
   for (let round = 0; round < rounds; round++) {
     if (tools.includes('orchard')) {
-      await check(await timed('orchard fetch', [process.execPath, cliEntry, 'fetch', url, '-o', out, '--sha256', sha, '--connections', String(connections), '--json'], { env: { ...process.env, ORCHARD_HOME: path.join(work, 'home') } }));
+      await check(await timed('orchard fetch', [process.execPath, ...ENGINE_NODE_FLAGS, cliEntry, 'fetch', url, '-o', out, '--sha256', sha, '--connections', String(connections), '--json'], { env: { ...process.env, ORCHARD_HOME: path.join(work, 'home') } }));
     }
     if (have('aria2c') && tools.includes('aria2c')) {
       const r = await timed('aria2c -x8 -s8', [...aria, url]);
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     console.log('\nresume after SIGKILL at 50 %:');
     const out = path.join(work, 'resume.bin');
     const env = { ...process.env, ORCHARD_HOME: path.join(work, 'home') };
-    const argv = [process.execPath, cliEntry, 'fetch', ranged.url('/model.bin'), '-o', out, '--sha256', sha, '--connections', String(connections), '--json'];
+    const argv = [process.execPath, ...ENGINE_NODE_FLAGS, cliEntry, 'fetch', ranged.url('/model.bin'), '-o', out, '--sha256', sha, '--connections', String(connections), '--json'];
     const before = ranged.bytesServed;
     const first = await timed('orchard (killed)', argv, { env, killWhen: () => ranged.bytesServed - before >= size / 2 });
     const servedFirst = ranged.bytesServed - before;
