@@ -23,7 +23,9 @@ export interface RunningEngine {
  * server a terminal user runs; the shell adds nothing to the engine.
  */
 export async function startEngine(opts: { home?: string; hfToken?: string; timeoutMs?: number }): Promise<RunningEngine> {
-  if (!existsSync(cliEntry)) throw new Error(`the engine is not built (${cliEntry} is missing): run npm run build`);
+  for (const file of [cliEntry, nodeFlagsModule]) {
+    if (!existsSync(file)) throw new Error(`the engine is not built (${file} is missing): run npm run build`);
+  }
   // The engine's own node flags, from the engine build (this shell is compiled separately).
   const { ENGINE_NODE_FLAGS } = (await import(pathToFileURL(nodeFlagsModule).href)) as { ENGINE_NODE_FLAGS: readonly string[] };
   const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };

@@ -6,22 +6,23 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(root, 'dist', 'engine', 'cli', 'main.js');
+const nodeFlags = path.join(root, 'dist', 'engine', 'cli', 'node-flags.js');
 const shellMain = path.join(root, 'dist-main', 'main.js');
 const uiIndex = path.join(root, 'ui', 'dist', 'index.html');
 const args = process.argv.slice(2);
 
 const electron = electronBinary();
-const needed = [cli, uiIndex, ...(electron ? [shellMain] : [])];
+const needed = [cli, nodeFlags, uiIndex, ...(electron ? [shellMain] : [])];
 if (needed.some((file) => !existsSync(file))) {
   console.log('Building Orchard (first start)…');
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 }
 
-const { ENGINE_NODE_FLAGS } = await import(new URL('../dist/engine/cli/node-flags.js', import.meta.url).href);
+const { ENGINE_NODE_FLAGS } = await import(pathToFileURL(nodeFlags).href);
 const child = electron
   ? spawn(electron, [shellMain, ...args], { cwd: root, stdio: 'inherit', env: withoutRunAsNode(process.env) })
   : spawn(process.execPath, [...ENGINE_NODE_FLAGS, cli, 'serve', ...args], { cwd: root, stdio: 'inherit' });
