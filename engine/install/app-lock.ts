@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
-import type { AppPaths } from '../core/home.js';
+import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
 import { isProcessAlive } from '../core/process-alive.js';
 
 /**
@@ -32,6 +32,25 @@ export async function acquireAppLock(app: AppPaths, operation: string): Promise<
     }
   }
   throw new OrchardError('LOCKED', `could not take the lock of ${app.id}`, { where: app.lockFile, hint: 'Try again.' });
+}
+
+/** An app's lifecycle operation that is running now (its lock's owner is alive). */
+export interface HeldAppLock {
+  app: string;
+  pid: number;
+  operation: string;
+  since: string;
+}
+
+/** Every app lock held by a live process, in app order (stale locks of dead processes are not). */
+export async function heldAppLocks(home: OrchardHome): Promise<HeldAppLock[]> {
+  const apps = await readdir(home.apps).catch(() => [] as string[]);
+  const held: HeldAppLock[] = [];
+  for (const app of apps.sort()) {
+    const owner = await readOwner(appPaths(home, app).lockFile);
+    if (owner && isProcessAlive(owner.pid)) held.push({ app, ...owner });
+  }
+  return held;
 }
 
 async function readOwner(file: string): Promise<{ pid: number; operation: string; since: string } | undefined> {

@@ -16,6 +16,7 @@ export interface ExecuteStepOptions {
   signal?: AbortSignal;
   previousOutputs?: Record<string, JsonValue>;
   options: StepContext['options'];
+  recordWeight?: StepContext['recordWeight'];
 }
 
 /**
@@ -39,6 +40,7 @@ export async function executeStep(step: PlannedStep, o: ExecuteStepOptions): Pro
     signal,
     ...(o.previousOutputs ? { previousOutputs: o.previousOutputs } : {}),
     options: o.options,
+    ...(o.recordWeight ? { recordWeight: o.recordWeight } : {}),
   };
   try {
     const outcome = await executorFor(step)(step, ctx);

@@ -125,6 +125,7 @@ async function runStep(
       ...(o.signal ? { signal: o.signal } : {}),
       ...(previousOutputs ? { previousOutputs } : {}),
       options: { allowCpu: state.allowCpu === true, ...(o.hfToken ? { hfToken: o.hfToken } : {}) },
+      recordWeight: weightRecorder(app, state),
     });
     absorbOutputs(state, outcome.outputs);
     state.journal[key] = { ...state.journal[key]!, status: 'done', finishedAt: new Date().toISOString(), ...(outcome.outputs ? { outputs: outcome.outputs } : {}) };
@@ -143,6 +144,16 @@ async function runStep(
     emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'failed', elapsedMs: Date.now() - startedAt, message });
     throw err;
   }
+}
+
+/** Writes each weight into the state as the fetch step reports it, one state write at a time. */
+function weightRecorder(app: AppPaths, state: AppState): (id: string, ref: { [key: string]: JsonValue }) => Promise<void> {
+  let writes = Promise.resolve();
+  return (id, ref) => {
+    state.weights[id] = ref as unknown as WeightRef;
+    writes = writes.then(() => writeAppState(app, state));
+    return writes;
+  };
 }
 
 /** Fetch records the blobs the app now references; verify records the backend verdict. */

@@ -51,6 +51,15 @@ export async function uninstallApp(o: UninstallOptions): Promise<UninstallResult
   } finally {
     await release().catch(() => undefined);
   }
-  const purged = o.purgeModels ? await purgeUnreferencedBlobs(o.home) : [];
+  let purged: { sha256: string; size: number }[] = [];
+  if (o.purgeModels) {
+    try {
+      purged = await purgeUnreferencedBlobs(o.home);
+    } catch (err) {
+      // The app is gone already; only the purge waits (another app's install is running).
+      if (!isOrchardError(err) || err.code !== 'LOCKED') throw err;
+      warnings.push(`${err.message}. ${err.hint ?? ''}`.trim());
+    }
+  }
   return { removed: app.root, uninstallSteps, purged, warnings };
 }

@@ -2,7 +2,8 @@ import { OrchardError } from '../core/errors.js';
 import { findBlob } from '../store/blob-store.js';
 import { preflightDiskSpace } from '../store/disk-space.js';
 import { fetchToStore, freeSpaceSource } from '../store/fetch-to-store.js';
-import type { JsonValue, StepExecutor } from './step-executor.js';
+import type { ResolvedWeight } from '../recipe/plan-types.js';
+import type { JsonValue, StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 
 /**
@@ -23,34 +24,66 @@ export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
   await preflightDiskSpace(ctx.home.store, missing, { freeSpace: freeSpaceSource(), what: `the weights of ${ctx.app.id}` });
 
   const token = ctx.options.hfToken ?? process.env['HF_TOKEN'];
-  const outputs: Record<string, JsonValue> = {};
-  const results = await Promise.all(
+  // One weight failing stops the others (their bytes stay on disk for the resume) and the step
+  // fails only once all have stopped: nothing keeps downloading, or writing the state, after it.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  let firstError: unknown;
+  const settled = await Promise.allSettled(
     step.params.weights.map(async (w, i) => {
-      const blob = known[i];
-      if (blob) {
-        ctx.log.line(`${w.id}: already in the store (${blob.sha256})`);
-        return { w, sha256: blob.sha256, size: blob.size, url: w.url, integrity: w.sha256 ? 'pinned' : 'stored' };
+      try {
+        const blob = known[i];
+        if (blob) {
+          ctx.log.line(`${w.id}: already in the store (${blob.sha256})`);
+          return await recorded(ctx, { w, sha256: blob.sha256, size: blob.size, url: w.url, integrity: w.sha256 ? 'pinned' : 'stored' });
+        }
+        const stored = await fetchToStore({
+          home: ctx.home,
+          weight: w,
+          token,
+          signal,
+          emit: ctx.emit,
+          app: ctx.app.id,
+          log: (line) => ctx.log.line(line),
+        });
+        return await recorded(ctx, { w, sha256: stored.sha256, size: stored.size, url: stored.url, integrity: stored.integrity });
+      } catch (err) {
+        if (!stop.signal.aborted) {
+          firstError = err;
+          stop.abort();
+        }
+        throw err;
       }
-      const stored = await fetchToStore({
-        home: ctx.home,
-        weight: w,
-        token,
-        signal: ctx.signal,
-        emit: ctx.emit,
-        app: ctx.app.id,
-        log: (line) => ctx.log.line(line),
-      });
-      return { w, sha256: stored.sha256, size: stored.size, url: stored.url, integrity: stored.integrity };
     }),
-  ).catch((err: unknown) => {
-    if (err instanceof OrchardError) throw err;
-    throw new OrchardError('DOWNLOAD', `download failed: ${err instanceof Error ? err.message : String(err)}`, { where, cause: err });
-  });
-  for (const r of results) {
-    outputs[r.w.id] = { sha256: r.sha256, size: r.size, url: r.url, path: r.w.path, integrity: r.integrity, pinned: r.w.pinned };
+  );
+  if (firstError !== undefined) {
+    if (firstError instanceof OrchardError) throw firstError;
+    throw new OrchardError('DOWNLOAD', `download failed: ${firstError instanceof Error ? firstError.message : String(firstError)}`, { where, cause: firstError });
   }
+  const results = settled.map((r) => (r as PromiseFulfilledResult<FetchedWeight>).value);
+  const outputs: Record<string, JsonValue> = {};
+  for (const r of results) outputs[r.w.id] = weightOutput(r);
   return { outputs: { weights: outputs } };
 };
+
+interface FetchedWeight {
+  w: ResolvedWeight;
+  sha256: string;
+  size: number;
+  url: string;
+  integrity: string;
+}
+
+/** What the app's state keeps about a weight (the reference that protects its blob from gc). */
+function weightOutput(r: FetchedWeight): { [key: string]: JsonValue } {
+  return { sha256: r.sha256, size: r.size, url: r.url, path: r.w.path, integrity: r.integrity, pinned: r.w.pinned };
+}
+
+/** The weight is referenced in the app's state before the step goes on to the next one. */
+async function recorded(ctx: StepContext, r: FetchedWeight): Promise<FetchedWeight> {
+  await ctx.recordWeight?.(r.w.id, weightOutput(r));
+  return r;
+}
 
 function previousWeights(outputs: Record<string, JsonValue> | undefined): Record<string, string> {
   const weights = outputs?.['weights'];

@@ -24,6 +24,12 @@ export interface StepContext {
   previousOutputs?: Record<string, JsonValue>;
   /** Settings the user gave for this run (e.g. --allow-cpu). */
   options: { allowCpu?: boolean; hfToken?: string };
+  /**
+   * Record at once, in the app's state, that the app uses this weight (the fetch step calls it
+   * for each weight as soon as its blob is in the store). Without it a model downloaded before a
+   * later one fails would have no reference, and `store gc` would delete it.
+   */
+  recordWeight?: (id: string, ref: { [key: string]: JsonValue }) => Promise<void>;
 }
 
 export interface StepOutcome {

@@ -1,5 +1,7 @@
 import { rm } from 'node:fs/promises';
+import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
+import { heldAppLocks } from '../install/app-lock.js';
 import { listBlobs, sha256OfFile, type BlobInfo } from './blob-store.js';
 import { collectReferences, type BlobReference } from './references.js';
 
@@ -24,6 +26,7 @@ export async function purgeUnreferencedBlobs(
   home: OrchardHome,
   o: { excludeApp?: string; dryRun?: boolean } = {},
 ): Promise<{ sha256: string; size: number }[]> {
+  if (!o.dryRun) await refuseWhileAppsAreBusy(home);
   const refs = await collectReferences(home, o.excludeApp ? { excludeApp: o.excludeApp } : {});
   const removed: { sha256: string; size: number }[] = [];
   for (const blob of await listBlobs(home)) {
@@ -32,6 +35,22 @@ export async function purgeUnreferencedBlobs(
     removed.push({ sha256: blob.sha256, size: blob.size });
   }
   return removed;
+}
+
+/**
+ * An install records each model in its app's state as soon as the model is in the store, but
+ * between the two (and while it decides that a model already in the store is the one it needs)
+ * the blob has no reference yet. So nothing is deleted while any app's install, update or
+ * uninstall is running.
+ */
+async function refuseWhileAppsAreBusy(home: OrchardHome): Promise<void> {
+  const busy = await heldAppLocks(home);
+  if (busy.length === 0) return;
+  const list = busy.map((b) => `${b.operation} of ${b.app} (pid ${b.pid})`).join(', ');
+  throw new OrchardError('LOCKED', `no model was removed: ${list} is running, and it may be using a model it has not recorded yet`, {
+    where: home.store,
+    hint: 'Run `orchard store gc` again once it has finished.',
+  });
 }
 
 export interface BlobCheck {

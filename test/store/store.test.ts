@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isOrchardError, type OrchardError } from '../../engine/core/errors.js';
@@ -13,7 +15,9 @@ import { blobPath } from '../../engine/store/blob-store.js';
 import { fetchToStore, setFreeSpaceSource } from '../../engine/store/fetch-to-store.js';
 import { fetchStep } from '../../engine/steps/fetch.js';
 import { linkStep } from '../../engine/steps/link.js';
-import { bufferContent, LoopbackServer } from '../../bench/download/loopback-server.js';
+import { bufferContent, generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
+import { readPartialState } from '../../engine/store/partial-state.js';
+import { RangeSet } from '../../engine/store/range-set.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeTestApp, plannedStep, stepContext, type TestApp } from '../steps/context.js';
@@ -228,5 +232,34 @@ test('a real file in the way of a link is kept and reported; the link step is id
     assert.ok((await readFile(stale)).equals(data));
   } finally {
     await server.stop();
+  }
+});
+
+test('one weight failing stops the step\'s other downloads at once; their bytes stay on disk for the resume', async () => {
+  const big = 64 * MiB;
+  // 8 connections at 2 MiB/s each: the big weight would take 4 s; the other one fails after 500 ms.
+  const slow = await new LoopbackServer({ ratePerConnection: 2 * MiB }).start();
+  const failing = createServer((_req, res) => void setTimeout(() => res.writeHead(404).end('gone'), 500));
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  try {
+    slow.files.set('/big.bin', { content: generatedContent(big, 3), etag: '"big"' });
+    const t = await makeTestApp(path.join(root, 'stop-others'));
+    const lostUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/lost.bin`;
+    const step = plannedStep('fetch', { weights: [weight(t, 'big', slow.url('/big.bin'), undefined, { size: big }), weight(t, 'lost', lostUrl, undefined)] });
+    await assert.rejects(fetchStep(step, await stepContext(t, step.key)), /HTTP 404/);
+    const tmp = path.join(t.home.store, 'tmp');
+    const names = await readdir(tmp);
+    assert.deepEqual(names.filter((n) => n.endsWith('.lock')), [], 'no download still holds its lock once the step has failed');
+    const served = slow.bytesServed;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(slow.bytesServed - served < MiB, `nothing keeps downloading after the step failed (${slow.bytesServed - served} more bytes)`);
+    const part = names.find((n) => n.endsWith('.part'));
+    assert.ok(part, `the big weight's partial download is kept (${names.join(', ')})`);
+    const kept = await readPartialState(path.join(tmp, part));
+    assert.ok(kept && new RangeSet(kept.done).total() > 0 && new RangeSet(kept.done).total() < big, 'with the bytes it had, ready to resume');
+    assert.equal((await readdir(t.home.blobs).catch(() => [])).length, 0);
+  } finally {
+    await slow.stop();
+    await new Promise((resolve) => failing.close(resolve));
   }
 });
