@@ -5,9 +5,17 @@
 
 /** Worth retrying on the same source after a pause: 5xx, 408/429, resets, timeouts, stalls, truncation. */
 export class TransientError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(message: string, readonly status?: number, readonly code?: string) {
     super(message);
     this.name = 'TransientError';
+  }
+}
+
+/** The host name does not exist (DNS said so, not "try again"): no retry, try the next mirror. */
+export class UnknownHostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownHostError';
   }
 }
 

@@ -12,6 +12,7 @@ import { Persister } from './part-persister.js';
 import { readPartialState, removePartial, sameRemoteVersion, type PartialState } from './partial-state.js';
 import { PiecePlanner } from './piece-planner.js';
 import { RangeSet } from './range-set.js';
+import { backoffMs, cancelled, withRetries } from './retry-policy.js';
 import { SerialWriter } from './serial-writer.js';
 import { authError, probeRemote, type RemoteFile } from './remote-probe.js';
 
@@ -86,10 +87,6 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   }
 }
 
-function cancelled(url: string): OrchardError {
-  return new OrchardError('CANCELLED', 'download cancelled', { where: displayUrl(url), hint: 'Run it again: it resumes from the bytes already on disk.' });
-}
-
 /** The error that explains best why no source worked: auth and integrity first, they need the user. */
 function summarize(failures: { url: string; err: unknown }[]): OrchardError {
   const orchard = failures.map((f) => f.err).filter(isOrchardError);
@@ -105,30 +102,15 @@ function summarize(failures: { url: string; err: unknown }[]): OrchardError {
   });
 }
 
-async function withRetries<T>(what: string, url: string, o: DownloadOptions, fn: () => Promise<T>): Promise<T> {
-  for (let failures = 1; ; failures++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (o.signal?.aborted) throw cancelled(url);
-      if (!(err instanceof TransientError) || failures > (o.maxRetries ?? 6)) throw err;
-      const pause = backoffMs(failures, o);
-      o.log?.(`${what} failed (${err.message}); retry ${failures} in ${pause} ms`);
-      await sleep(pause, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
-    }
-  }
-}
-
-function backoffMs(failures: number, o: DownloadOptions): number {
-  const base = o.retryBaseMs ?? 500;
-  return Math.min(15_000, base * 2 ** (failures - 1));
-}
-
 async function downloadFromSource(url: string, o: DownloadOptions): Promise<DownloadResult> {
   const auth = { token: o.token, hubHosts: o.hubHosts ?? DEFAULT_HUB_HOSTS };
   for (let restart = 0; ; restart++) {
-    const remote = await withRetries('probe', url, o, () =>
-      probeRemote(url, { ...auth, ...(o.signal ? { signal: o.signal } : {}), ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) }),
+    const remote = await withRetries(
+      'probe',
+      url,
+      o,
+      () => probeRemote(url, { ...auth, ...(o.signal ? { signal: o.signal } : {}), ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) }),
+      restart === 0,
     );
     checkAgainstPins(remote, o);
     try {

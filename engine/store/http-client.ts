@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import got from 'got';
-import { TransientError } from './download-errors.js';
+import { TransientError, UnknownHostError } from './download-errors.js';
 import { displayUrl, isHubHost } from './hub-auth.js';
 
 /**
@@ -51,7 +51,9 @@ export function openUrl(url: string, headers: Record<string, string>, o: { signa
     stream.once('close', cleanup);
     stream.once('error', (err: Error) => {
       cleanup();
-      reject(new TransientError(`${networkMessage(err)} (${displayUrl(url)})`));
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND') reject(new UnknownHostError(`the host ${new URL(url).hostname} does not exist (DNS: ENOTFOUND)`));
+      else reject(new TransientError(`${networkMessage(err)} (${displayUrl(url)})`, undefined, code));
     });
     stream.once('response', (response: { statusCode: number; headers: IncomingHttpHeaders }) => {
       // Errors after the response are reported by the body iterator instead.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+import { lookup } from 'node:dns/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isOrchardError, type OrchardError } from '../../engine/core/errors.js';
@@ -178,6 +179,37 @@ test('mirrors are tried in order when the primary fails', async () => {
     assert.equal(result.url, s.url('/mirror/x.bin'));
     assert.ok((await readFile(part)).equals(data));
   });
+});
+
+test('a refused port gets two quick retries, an unknown host none, before the next mirror or the error', async () => {
+  const data = randomBytes(MiB);
+  // A port that was just free: nothing listens there.
+  const closed = await new LoopbackServer().start();
+  const refusedUrl = closed.url('/x.bin');
+  await closed.stop();
+  await withServer({}, async (s) => {
+    s.files.set('/x.bin', { content: bufferContent(data), etag: '"x"' });
+    const logs: string[] = [];
+    const part = path.join(root, 'refused', 'x.part');
+    const result = await downloadFile({ urls: [refusedUrl, s.url('/x.bin')], partFile: part, expectedSha256: sha(data), retryBaseMs: 10, log: (l) => logs.push(l) });
+    assert.equal(result.url, s.url('/x.bin'), 'the mirror served it');
+    assert.equal(logs.filter((l) => l.includes('ECONNREFUSED') && / retry \d/.test(l)).length, 2, logs.join('\n'));
+  });
+
+  const refused = await downloadFile({ urls: [refusedUrl], partFile: path.join(root, 'refused', 'y.part'), retryBaseMs: 10 }).catch((e: unknown) => e as OrchardError);
+  assert.ok(isOrchardError(refused) && refused.code === 'DOWNLOAD', String(refused));
+  assert.match(refused.message, /ECONNREFUSED/);
+
+  // RFC 6761: .invalid never resolves. Where DNS itself is missing the answer is "try again"
+  // (EAI_AGAIN), which is rightly retried, so only a real "no such host" is checked.
+  const answer = await lookup('no-such-host.invalid').then(() => 'resolved', (e: NodeJS.ErrnoException) => e.code);
+  if (answer === 'ENOTFOUND') {
+    const logs: string[] = [];
+    const unknown = await downloadFile({ urls: ['http://no-such-host.invalid/x.bin'], partFile: path.join(root, 'refused', 'z.part'), retryBaseMs: 10, log: (l) => logs.push(l) }).catch((e: unknown) => e as OrchardError);
+    assert.ok(isOrchardError(unknown), String(unknown));
+    assert.match(unknown.message, /the host no-such-host\.invalid does not exist/);
+    assert.deepEqual(logs.filter((l) => l.includes('retry')), [], 'no retry for a host that does not exist');
+  }
 });
 
 test('a wrong sha256 is rejected with expected, actual and URL, and the store is unchanged', async () => {
