@@ -34,3 +34,9 @@ export async function acquirePartLock(partFile: string): Promise<() => Promise<v
   throw new OrchardError('LOCKED', 'cannot take the download lock', { where: lock, hint: 'Remove the .lock file if no Orchard process is running.' });
 }
 
+
+/** The live process downloading into this part file now, if any (a dead owner's lock does not count). */
+export async function partLockOwner(partFile: string): Promise<number | undefined> {
+  const pid = Number((await readFile(`${partFile}.lock`, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
+}

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
+import { downloadFile } from '../../engine/store/download.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -131,4 +133,41 @@ test('gc and uninstall --purge-models delete no model while an install is runnin
   const gc = parseJson<{ removed: { sha256: string }[] }>(await runCli(['store', 'gc', '--json'], { home }));
   assert.deepEqual(gc.removed.map((r) => r.sha256), [sha(orphan)]);
   assert.ok(!existsSync(blobFile(home, sha(orphan))));
+});
+
+test('gc reports idle partial downloads and removes them only with --partials; one being written is never touched', async () => {
+  const home = path.join(root, 'home partials');
+  const tmp = path.join(home, 'store', 'tmp');
+  const server = await new LoopbackServer({ ratePerConnection: 2 * 2 ** 20 }).start();
+  try {
+    server.files.set('/big.bin', { content: generatedContent(32 * 2 ** 20, 5), etag: '"p"' });
+    // An interrupted download: cancelled after a moment, its bytes and sidecar stay for the resume.
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 400);
+    const idle = path.join(tmp, 'idle.part');
+    await assert.rejects(downloadFile({ urls: [server.url('/big.bin')], partFile: idle, signal: stop.signal }), /cancelled/);
+    assert.ok(existsSync(idle) && existsSync(`${idle}.json`));
+    // A download in progress in a live process (its lock holds a live pid).
+    const active = path.join(tmp, 'active.part');
+    await writeFile(active, randomBytes(1024));
+    await writeFile(`${active}.lock`, String(process.pid));
+
+    const ls = parseJson<{ partials: { file: string; url?: string; bytesDone: number; activePid?: number }[] }>(await runCli(['store', 'ls', '--json'], { home }));
+    assert.deepEqual(ls.partials.map((p) => [path.basename(p.file), p.activePid]), [['active.part', process.pid], ['idle.part', undefined]]);
+    assert.equal(ls.partials[1]!.url, server.url('/big.bin'));
+    assert.ok(ls.partials[1]!.bytesDone > 0);
+
+    const plain = await runCli(['store', 'gc'], { home });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /1 idle partial download\(s\) hold .*--partials removes them/);
+    assert.ok(existsSync(idle), 'plain gc keeps what an install resumes from');
+
+    const gc = parseJson<{ removedPartials: { file: string }[]; freedBytes: number }>(await runCli(['store', 'gc', '--partials', '--json'], { home }));
+    assert.deepEqual(gc.removedPartials.map((p) => path.basename(p.file)), ['idle.part']);
+    assert.ok(gc.freedBytes > 0);
+    assert.ok(!existsSync(idle) && !existsSync(`${idle}.json`), 'the idle part file and its sidecar are gone');
+    assert.ok(existsSync(active), 'the partial being written is kept');
+  } finally {
+    await server.stop();
+  }
 });

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { resolveHome, type OrchardHome } from '../../core/home.js';
+import { resolveHome } from '../../core/home.js';
 import { formatBytes } from '../../store/disk-space.js';
 import { purgeUnreferencedBlobs, storeReport, verifyBlobs } from '../../store/gc.js';
-import { readPartialState } from '../../store/partial-state.js';
-import { RangeSet } from '../../store/range-set.js';
+import { listPartialDownloads, removeIdlePartials } from '../../store/partials.js';
 import { action, printJson, printLine } from '../output.js';
 
 /** `orchard store ls|verify|gc`: what the shared model store holds, who uses it, and cleanup. */
@@ -19,7 +16,7 @@ export function register(program: Command): void {
     .action(action(async (flags: { json?: boolean }) => {
       const home = resolveHome();
       const blobs = await storeReport(home);
-      const partials = await listPartials(home);
+      const partials = await listPartialDownloads(home);
       if (flags.json) {
         printJson({ ok: true, store: home.store, blobs, partials, totalBytes: blobs.reduce((n, b) => n + b.size, 0) });
         return;
@@ -30,7 +27,10 @@ export function register(program: Command): void {
         const users = b.references.map((r) => `${r.app}:${r.weight}`).join(', ') || 'unused';
         printLine(`  ${b.sha256.slice(0, 16)}…  ${formatBytes(b.size).padStart(10)}  ${users}`);
       }
-      for (const p of partials) printLine(`  partial ${p.file}: ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ''} from ${p.url}`);
+      for (const p of partials) {
+        const state = p.activePid !== undefined ? `downloading now (pid ${p.activePid})` : 'idle';
+        printLine(`  partial ${p.file}: ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ''} from ${p.url ?? 'an unknown source'}, ${state}`);
+      }
       printLine(`total: ${formatBytes(blobs.reduce((n, b) => n + b.size, 0))} in ${blobs.length} blob(s)`);
     }));
 
@@ -52,30 +52,27 @@ export function register(program: Command): void {
 
   store
     .command('gc')
-    .description('Delete blobs that no installed app references')
+    .description('Delete blobs that no installed app references (and, with --partials, idle partial downloads)')
+    .option('--partials', 'also delete partial downloads no running download is writing (their installs then fetch those files from the start)')
     .option('--dry-run', 'only list what would be deleted')
     .option('--json', 'print as JSON')
-    .action(action(async (flags: { json?: boolean; dryRun?: boolean }) => {
+    .action(action(async (flags: { json?: boolean; dryRun?: boolean; partials?: boolean }) => {
       const home = resolveHome();
-      const removed = await purgeUnreferencedBlobs(home, flags.dryRun ? { dryRun: true } : {});
-      const bytes = removed.reduce((n, b) => n + b.size, 0);
+      const dryRun = flags.dryRun === true;
+      const removed = await purgeUnreferencedBlobs(home, { dryRun });
+      const removedPartials = flags.partials ? await removeIdlePartials(home, { dryRun }) : [];
+      const idle = flags.partials ? [] : (await listPartialDownloads(home)).filter((p) => p.activePid === undefined);
+      const bytes = removed.reduce((n, b) => n + b.size, 0) + removedPartials.reduce((n, p) => n + p.diskBytes, 0);
       if (flags.json) {
-        printJson({ ok: true, dryRun: flags.dryRun === true, removed, freedBytes: bytes });
+        printJson({ ok: true, dryRun, removed, removedPartials, idlePartials: idle, freedBytes: bytes });
         return;
       }
-      for (const b of removed) printLine(`  ${flags.dryRun ? 'would remove' : 'removed'} ${b.sha256} (${formatBytes(b.size)})`);
-      printLine(`${flags.dryRun ? 'would free' : 'freed'} ${formatBytes(bytes)} (${removed.length} unused blob(s))`);
+      const verb = dryRun ? 'would remove' : 'removed';
+      for (const b of removed) printLine(`  ${verb} ${b.sha256} (${formatBytes(b.size)})`);
+      for (const p of removedPartials) printLine(`  ${verb} partial ${p.file} (${formatBytes(p.diskBytes)})`);
+      printLine(`${dryRun ? 'would free' : 'freed'} ${formatBytes(bytes)} (${removed.length} unused blob(s)${flags.partials ? `, ${removedPartials.length} partial download(s)` : ''})`);
+      if (idle.length > 0) {
+        printLine(`${idle.length} idle partial download(s) hold ${formatBytes(idle.reduce((n, p) => n + p.diskBytes, 0))}; an install resumes from them. --partials removes them.`);
+      }
     }));
-}
-
-async function listPartials(home: OrchardHome): Promise<{ file: string; url: string; bytesDone: number; bytesTotal?: number }[]> {
-  const names = await readdir(home.storeTmp).catch(() => [] as string[]);
-  const out: { file: string; url: string; bytesDone: number; bytesTotal?: number }[] = [];
-  for (const name of names.filter((n) => n.endsWith('.part'))) {
-    const file = path.join(home.storeTmp, name);
-    const state = await readPartialState(file);
-    if (!state) continue;
-    out.push({ file, url: state.sourceUrl, bytesDone: new RangeSet(state.done).total(), ...(state.validators.size !== undefined ? { bytesTotal: state.validators.size } : {}) });
-  }
-  return out;
 }
