@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../helpers/paths.js';
 import { isAlive, startService, submit, waitFor, waitHealthy, waitJob } from './service-helpers.js';
@@ -9,7 +11,8 @@ before(async () => ({ dir, cleanup } = await tempDir('orchard diffusion ')));
 after(() => cleanup());
 
 test('image job: queued → running → completed, SSE step progress, PNG result, explicit backend in argv, SIGTERM stops sd-server', async () => {
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '40' });
+  const outputs = path.join(dir, 'my renders');
+  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '40' }, ['--backend', 'cuda0', '--outputs', outputs]);
   try {
     const health = await waitHealthy(service);
     assert.equal(health.status, 'ok');
@@ -42,6 +45,11 @@ test('image job: queued → running → completed, SSE step progress, PNG result
     assert.equal(result.headers.get('content-type'), 'image/png');
     const png = Buffer.from(await result.arrayBuffer());
     assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    // The render is a file in --outputs (it outlives the service), and the API serves that file.
+    const saved = (done.result as { file?: string }).file;
+    assert.ok(saved && path.dirname(saved) === outputs && new RegExp(`^\\d{8}T\\d{6}Z-text-to-image-${String(job.id)}\\.png$`).test(path.basename(saved)), String(saved));
+    assert.ok((await readFile(saved)).equals(png));
+    assert.match(service.output(), /results are saved in .*my renders/);
 
     const launches = service.launches();
     assert.deepEqual(launches[0]?.argv, ['--list-devices'], 'preflight first');
@@ -61,7 +69,9 @@ test('image job: queued → running → completed, SSE step progress, PNG result
 });
 
 test('video job: frames normalised to 4n+1, 16 fps, WebM kept and the job says ffmpeg is missing', async () => {
-  const service = await startService(dir, 'video', { SDCPP_STANDIN_DEVICES: 'cuda' });
+  // Run as an installed app: the sandbox's ORCHARD_APP_ROOT makes <app>/outputs the default.
+  const appRoot = path.join(dir, 'apps', 'wan');
+  const service = await startService(dir, 'video', { SDCPP_STANDIN_DEVICES: 'cuda', ORCHARD_APP_ROOT: appRoot });
   try {
     await waitHealthy(service);
     assert.deepEqual(service.launches()[1]?.argv.slice(0, 2), ['-M', 'vid_gen']);
@@ -75,10 +85,19 @@ test('video job: frames normalised to 4n+1, 16 fps, WebM kept and the job says f
     const notes = done.notes as string[];
     assert.ok(notes.some((n) => /frames 34 normalised to 33/.test(n)));
     assert.ok(notes.some((n) => /ffmpeg is not on PATH.*WEBM.*video\/webm/.test(n)), notes.join(' | '));
-    assert.deepEqual(done.result, { mimeType: 'video/webm', extension: 'webm', bytes: 9, fps: 16, frameCount: 33 });
+    const file = (done.result as { file?: string }).file;
+    assert.ok(file && path.dirname(file) === path.join(appRoot, 'outputs') && file.endsWith(`-text-to-video-${String(job.id)}.webm`), String(file));
+    assert.deepEqual(done.result, { mimeType: 'video/webm', extension: 'webm', bytes: 9, file, fps: 16, frameCount: 33 });
     const result = await fetch(service.url(`/v1/jobs/${String(job.id)}/result`));
     assert.equal(result.headers.get('content-type'), 'video/webm');
-    assert.deepEqual([...Buffer.from(await result.arrayBuffer()).subarray(0, 4)], [0x1a, 0x45, 0xdf, 0xa3]);
+    const webm = Buffer.from(await result.arrayBuffer());
+    assert.deepEqual([...webm.subarray(0, 4)], [0x1a, 0x45, 0xdf, 0xa3]);
+    assert.ok((await readFile(file)).equals(webm));
+    // A result file the user deleted is a clear 410, not a crash.
+    await rm(file);
+    const gone = await fetch(service.url(`/v1/jobs/${String(job.id)}/result`));
+    assert.equal(gone.status, 410);
+    assert.match(((await gone.json()) as { error: { message: string } }).error.message, /no longer exists/);
     // An image service job kind is refused by the video service.
     assert.equal((await submit(service, { prompt: 'x', kind: 'text-to-image' })).status, 400);
     assert.equal((await submit(service, { prompt: 'x', kind: 'image-to-video' })).status, 400, 'image-to-video needs init_image');

@@ -86,6 +86,8 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     await assertText(panel.locator('.media-job'), /Finished/);
     await assertText(panel.locator('.media-result figcaption'), /Download PNG/);
     await assertText(panel.locator('.media-result figcaption'), /seed 42/);
+    // Run as an app, the service saves the render in the app's outputs/ folder, and says where.
+    await assertText(panel.locator('.media-result .media-saved'), /Saved as .*\/apps\/[^/]+\/outputs\/\d{8}T\d{6}Z-text-to-image-.*\.png/);
     // The service proved its device itself (--list-devices preflight): the badge shows it, not "not checked".
     await waitForText(page.locator('section[aria-label="Backend verdict"]'), /CUDA/i, 10_000);
     // Steps/s comes from the API's metrics samples (it reads the service's running job), not the page.

@@ -40,7 +40,10 @@ export interface JobResult {
   mimeType: string;
   /** File extension without the dot (png, webm, webp, avi, mp4). */
   extension: string;
-  bytes: Buffer;
+  /** Where the result was saved; when it was not (no outputs folder, or saving failed), `bytes` holds it. */
+  file?: string;
+  bytes?: Buffer;
+  size: number;
   fps?: number;
   frameCount?: number;
 }
@@ -63,7 +66,7 @@ export interface JobSnapshot {
   error?: { message: string; logTail?: string[]; signal?: string; exitCode?: number };
   /** Things the user should know about the result (e.g. "ffmpeg not on PATH: kept WebM"). */
   notes: string[];
-  result?: { mimeType: string; extension: string; bytes: number; fps?: number; frameCount?: number };
+  result?: { mimeType: string; extension: string; bytes: number; file?: string; fps?: number; frameCount?: number };
 }
 
 export type JobEvent =

@@ -1,4 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
 import type { JobKind, JobRequest, JobSnapshot } from './diffusion-engine.js';
 import type { ServiceMedia } from './sd-args.js';
@@ -53,12 +56,17 @@ async function handle(engine: SdCppEngine, media: ServiceMedia, req: http.Incomi
     if (!result) {
       return sendJson(res, 409, errorBody('SERVICE', `job ${id} has no result (state: ${job.state})`, job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.'));
     }
-    res.writeHead(200, {
-      'content-type': result.mimeType,
-      'content-length': String(result.bytes.length),
-      'content-disposition': `inline; filename="${id}.${result.extension}"`,
-    });
-    res.end(result.bytes);
+    const headers = (size: number) => ({ 'content-type': result.mimeType, 'content-length': String(size), 'content-disposition': `inline; filename="${id}.${result.extension}"` });
+    if (result.bytes) {
+      res.writeHead(200, headers(result.bytes.length));
+      res.end(result.bytes);
+      return;
+    }
+    const file = result.file ?? '';
+    const size = await stat(file).then((s) => s.size, () => undefined);
+    if (size === undefined) return sendJson(res, 410, errorBody('SERVICE', `the result of job ${id} was saved as ${file}, which no longer exists`, 'It was moved or deleted; run the job again.'));
+    res.writeHead(200, headers(size));
+    await pipeline(createReadStream(file), res).catch(() => res.destroy());
     return;
   }
   return sendJson(res, 404, errorBody('USAGE', `no route ${method} ${url.pathname}`));

@@ -15,6 +15,8 @@ export interface DiffusionServiceOptions {
   maxQueue?: number;
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where finished results are saved (outputsDir() decides the default). */
+  outputDir?: string;
 }
 
 const TAG = '[orchard-diffusion]';
@@ -36,7 +38,9 @@ export async function runDiffusionService(opts: DiffusionServiceOptions): Promis
     onNotice: say,
     ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
     ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+    ...(opts.outputDir ? { outputDir: opts.outputDir } : {}),
   });
+  say(opts.outputDir ? `results are saved in ${opts.outputDir}` : 'results are kept in memory only (no --outputs, and not run as an app)');
 
   const verdict = await engine.preflight();
   say(`preflight verdict: ${JSON.stringify(verdict)}`);

@@ -12,6 +12,7 @@ import type {
   JobSnapshot,
 } from './diffusion-engine.js';
 import { convertToMp4, findFfmpeg } from './ffmpeg.js';
+import { saveResult } from './result-files.js';
 import { listDevices, preflightVerdict } from './list-devices.js';
 import { runtimeVerdict } from './runtime-verdict.js';
 import { effectiveRequest, nativeBody, serverArgs, type ServerLaunch } from './sd-args.js';
@@ -33,6 +34,8 @@ export interface SdCppEngineOptions {
   onNotice?: (text: string) => void;
   maxQueue?: number;
   readyTimeoutMs?: number;
+  /** Save each finished result here (see result-files.ts); without it results live in memory only. */
+  outputDir?: string;
 }
 
 interface JobRecord {
@@ -377,32 +380,42 @@ export class SdCppEngine implements DiffusionEngine {
 
   private async takeResult(record: JobRecord, sd: SdJob): Promise<void> {
     const job = record.snapshot;
+    let media: Omit<JobResult, 'size' | 'file' | 'bytes'> & { bytes: Buffer };
     if (job.kind === 'text-to-image') {
       const b64 = sd.result?.images?.[0]?.b64_json;
       if (!b64) throw new Error('the completed job has no image');
-      record.result = { mimeType: 'image/png', extension: 'png', bytes: Buffer.from(b64, 'base64') };
+      media = { mimeType: 'image/png', extension: 'png', bytes: Buffer.from(b64, 'base64') };
     } else {
       const b64 = sd.result?.b64_json;
       if (!b64) throw new Error('the completed job has no video');
       const extension = sd.result?.output_format ?? 'webm';
       const mimeType = sd.result?.mime_type ?? 'video/webm';
-      const media = { mimeType, extension, bytes: Buffer.from(b64, 'base64'), ...(sd.result?.fps !== undefined ? { fps: sd.result.fps } : {}), ...(sd.result?.frame_count !== undefined ? { frameCount: sd.result.frame_count } : {}) };
+      const raw = { mimeType, extension, bytes: Buffer.from(b64, 'base64'), ...(sd.result?.fps !== undefined ? { fps: sd.result.fps } : {}), ...(sd.result?.frame_count !== undefined ? { frameCount: sd.result.frame_count } : {}) };
       const ffmpeg = await findFfmpeg(this.env);
       if (!ffmpeg) {
         job.notes.push(`ffmpeg is not on PATH: the result is the ${extension.toUpperCase()} container sd.cpp produced (${mimeType}), not MP4.`);
-        record.result = media;
+        media = raw;
       } else {
         try {
-          record.result = { ...media, mimeType: 'video/mp4', extension: 'mp4', bytes: await convertToMp4(ffmpeg, media.bytes, extension) };
+          media = { ...raw, mimeType: 'video/mp4', extension: 'mp4', bytes: await convertToMp4(ffmpeg, raw.bytes, extension) };
           job.notes.push(`converted from ${extension.toUpperCase()} to MP4 with ${ffmpeg}`);
         } catch (err) {
           job.notes.push(`ffmpeg could not convert the ${extension.toUpperCase()} to MP4 (${messageOf(err).split('\n')[0] ?? ''}); kept ${mimeType}.`);
-          record.result = media;
+          media = raw;
         }
       }
     }
-    const r = record.result;
-    job.result = { mimeType: r.mimeType, extension: r.extension, bytes: r.bytes.length, ...(r.fps !== undefined ? { fps: r.fps } : {}), ...(r.frameCount !== undefined ? { frameCount: r.frameCount } : {}) };
+    const { bytes, ...meta } = media;
+    let file: string | undefined;
+    if (this.opts.outputDir) {
+      try {
+        file = await saveResult(this.opts.outputDir, { id: job.id, kind: job.kind, finishedAt: new Date() }, media);
+      } catch (err) {
+        job.notes.push(`could not save the result in ${this.opts.outputDir} (${messageOf(err)}); it is kept in memory only, until the service stops.`);
+      }
+    }
+    record.result = { ...meta, size: bytes.length, ...(file ? { file } : { bytes }) };
+    job.result = { ...meta, bytes: bytes.length, ...(file ? { file } : {}) };
   }
 
   private finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled', error?: JobSnapshot['error']): void {

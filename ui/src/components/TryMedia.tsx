@@ -271,6 +271,11 @@ function ResultView({ result, media, job }: { result: Result; media: Media; job:
           {job?.result?.fps ? ` at ${job.result.fps} fps` : ''}
           {seed !== undefined && seed >= 0 ? ` · seed ${seed}` : ''}
         </span>
+        {job?.result?.file && (
+          <span className="muted media-saved">
+            Saved as <code>{job.result.file}</code>
+          </span>
+        )}
       </figcaption>
     </figure>
   );
