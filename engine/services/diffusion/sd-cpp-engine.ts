@@ -11,8 +11,7 @@ import type {
   JobResult,
   JobSnapshot,
 } from './diffusion-engine.js';
-import { convertToMp4, findFfmpeg } from './ffmpeg.js';
-import { saveResult } from './result-files.js';
+import { takeResult, type SdResult } from './take-result.js';
 import { listDevices, preflightVerdict } from './list-devices.js';
 import { runtimeVerdict } from './runtime-verdict.js';
 import { effectiveRequest, nativeBody, serverArgs, type ServerLaunch } from './sd-args.js';
@@ -50,7 +49,7 @@ interface JobRecord {
 /** sd-server's job JSON, as much of it as we read. */
 interface SdJob {
   status?: string;
-  result?: { images?: { b64_json?: string }[]; b64_json?: string; mime_type?: string; output_format?: string; fps?: number; frame_count?: number } | null;
+  result?: SdResult | null;
   error?: { code?: string; message?: string } | null;
 }
 
@@ -380,42 +379,9 @@ export class SdCppEngine implements DiffusionEngine {
 
   private async takeResult(record: JobRecord, sd: SdJob): Promise<void> {
     const job = record.snapshot;
-    let media: Omit<JobResult, 'size' | 'file' | 'bytes'> & { bytes: Buffer };
-    if (job.kind === 'text-to-image') {
-      const b64 = sd.result?.images?.[0]?.b64_json;
-      if (!b64) throw new Error('the completed job has no image');
-      media = { mimeType: 'image/png', extension: 'png', bytes: Buffer.from(b64, 'base64') };
-    } else {
-      const b64 = sd.result?.b64_json;
-      if (!b64) throw new Error('the completed job has no video');
-      const extension = sd.result?.output_format ?? 'webm';
-      const mimeType = sd.result?.mime_type ?? 'video/webm';
-      const raw = { mimeType, extension, bytes: Buffer.from(b64, 'base64'), ...(sd.result?.fps !== undefined ? { fps: sd.result.fps } : {}), ...(sd.result?.frame_count !== undefined ? { frameCount: sd.result.frame_count } : {}) };
-      const ffmpeg = await findFfmpeg(this.env);
-      if (!ffmpeg) {
-        job.notes.push(`ffmpeg is not on PATH: the result is the ${extension.toUpperCase()} container sd.cpp produced (${mimeType}), not MP4.`);
-        media = raw;
-      } else {
-        try {
-          media = { ...raw, mimeType: 'video/mp4', extension: 'mp4', bytes: await convertToMp4(ffmpeg, raw.bytes, extension) };
-          job.notes.push(`converted from ${extension.toUpperCase()} to MP4 with ${ffmpeg}`);
-        } catch (err) {
-          job.notes.push(`ffmpeg could not convert the ${extension.toUpperCase()} to MP4 (${messageOf(err).split('\n')[0] ?? ''}); kept ${mimeType}.`);
-          media = raw;
-        }
-      }
-    }
-    const { bytes, ...meta } = media;
-    let file: string | undefined;
-    if (this.opts.outputDir) {
-      try {
-        file = await saveResult(this.opts.outputDir, { id: job.id, kind: job.kind, finishedAt: new Date() }, media);
-      } catch (err) {
-        job.notes.push(`could not save the result in ${this.opts.outputDir} (${messageOf(err)}); it is kept in memory only, until the service stops.`);
-      }
-    }
-    record.result = { ...meta, size: bytes.length, ...(file ? { file } : { bytes }) };
-    job.result = { ...meta, bytes: bytes.length, ...(file ? { file } : {}) };
+    const { stored, summary } = await takeResult(job, sd.result ?? undefined, { env: this.env, ...(this.opts.outputDir ? { outputDir: this.opts.outputDir } : {}) });
+    record.result = stored;
+    job.result = summary;
   }
 
   private finish(record: JobRecord, state: 'completed' | 'failed' | 'cancelled', error?: JobSnapshot['error']): void {
