@@ -40,6 +40,8 @@ export interface AppPaths {
   cache: string;
   tmp: string;
   logs: string;
+  /** What the app made (the image/video services save renders here); kept when the app is uninstalled. */
+  outputs: string;
   stateFile: string;
   lockFile: string;
 }
@@ -56,6 +58,7 @@ export function appPaths(home: OrchardHome, id: string): AppPaths {
     cache: path.join(root, 'cache'),
     tmp: path.join(root, 'tmp'),
     logs: path.join(root, 'logs'),
+    outputs: path.join(root, 'outputs'),
     stateFile: path.join(root, 'state.json'),
     lockFile: path.join(root, '.lock'),
   };

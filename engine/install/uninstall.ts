@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { isOrchardError } from '../core/errors.js';
+import { fileStamp } from '../core/file-stamp.js';
 import { ignoreEvents, type Emit } from '../core/events.js';
-import { appPaths, type OrchardHome } from '../core/home.js';
+import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
 import { loadRecipe } from '../recipe/load.js';
 import { planRecipe } from '../recipe/plan.js';
 import { resolveProfile } from '../recipe/resolve-profile.js';
@@ -24,6 +26,8 @@ export interface UninstallResult {
   uninstallSteps: string[];
   purged: { sha256: string; size: number }[];
   warnings: string[];
+  /** Where the app's outputs/ (its renders) were moved, when it had any. */
+  keptOutputs?: string;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function uninstallApp(o: UninstallOptions): Promise<UninstallResult
   const release = await acquireAppLock(app, 'uninstall');
   const warnings: string[] = [];
   let uninstallSteps: string[] = [];
+  let keptOutputs: string | undefined;
   try {
     if (existsSync(state.recipe.file)) {
       try {
@@ -47,6 +52,7 @@ export async function uninstallApp(o: UninstallOptions): Promise<UninstallResult
         warnings.push(`the recipe's uninstall steps did not run: ${err.message}`);
       }
     }
+    keptOutputs = await keepOutputs(o.home, app);
     await rm(app.root, { recursive: true, force: true });
   } finally {
     await release().catch(() => undefined);
@@ -61,5 +67,21 @@ export async function uninstallApp(o: UninstallOptions): Promise<UninstallResult
       warnings.push(`${err.message}. ${err.hint ?? ''}`.trim());
     }
   }
-  return { removed: app.root, uninstallSteps, purged, warnings };
+  return { removed: app.root, uninstallSteps, purged, warnings, ...(keptOutputs ? { keptOutputs } : {}) };
+}
+
+/**
+ * The app's renders are the user's work, not the app: before the app folder goes, a non-empty
+ * outputs/ moves to ORCHARD_HOME/outputs/<id> (same filesystem, so a rename), or <id>-<time> when
+ * an earlier uninstall left one there.
+ */
+async function keepOutputs(home: OrchardHome, app: AppPaths): Promise<string | undefined> {
+  const entries = await readdir(app.outputs).catch(() => [] as string[]);
+  if (entries.length === 0) return undefined;
+  const parent = path.join(home.root, 'outputs');
+  await mkdir(parent, { recursive: true });
+  let target = path.join(parent, app.id);
+  if (existsSync(target)) target = `${target}-${fileStamp()}`;
+  await rename(app.outputs, target);
+  return target;
 }

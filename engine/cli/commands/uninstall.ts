@@ -22,6 +22,7 @@ export function register(program: Command): void {
         return;
       }
       printLine(`removed ${result.removed}`);
+      if (result.keptOutputs) printLine(`  what the app made was kept: ${result.keptOutputs}`);
       for (const w of result.warnings) printLine(`  ! ${w}`);
       if (flags.purgeModels) printLine(`purged ${result.purged.length} unused model blob(s)`);
       else printLine('models in the shared store were kept (orchard store gc, or uninstall --purge-models, removes unused ones)');

@@ -22,7 +22,7 @@ export function UninstallDialog({ appId, name, onStarted, onClose }: { appId: st
   };
   return (
     <Modal title={`Uninstall ${name}?`} onClose={onClose}>
-      <p>This removes the app's folder, environment and logs.</p>
+      <p>This removes the app's folder, environment and logs. What the app made (its outputs/ folder) is kept: it moves to outputs/ in Orchard's folder.</p>
       <fieldset className="radio-group">
         <legend>Downloaded models</legend>
         <label>
