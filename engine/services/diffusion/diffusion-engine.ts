@@ -43,7 +43,6 @@ export interface JobResult {
   /** Where the result was saved; when it was not (no outputs folder, or saving failed), `bytes` holds it. */
   file?: string;
   bytes?: Buffer;
-  size: number;
   fps?: number;
   frameCount?: number;
 }

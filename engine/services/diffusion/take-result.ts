@@ -35,12 +35,12 @@ export async function takeResult(
     }
   }
   return {
-    stored: { ...meta, size: bytes.length, ...(file ? { file } : { bytes }) },
+    stored: { ...meta, ...(file ? { file } : { bytes }) },
     summary: { ...meta, bytes: bytes.length, ...(file ? { file } : {}) },
   };
 }
 
-type Media = Omit<JobResult, 'size' | 'file' | 'bytes'> & { bytes: Buffer };
+type Media = Omit<JobResult, 'file' | 'bytes'> & { bytes: Buffer };
 
 function image(sd: SdResult | undefined): Media {
   const b64 = sd?.images?.[0]?.b64_json;
