@@ -156,13 +156,9 @@ function weightRecorder(app: AppPaths, state: AppState): (id: string, ref: { [ke
   };
 }
 
-/** Fetch records the blobs the app now references; verify records the backend verdict. */
+/** Verify records the backend verdict. (Fetch records its weights itself, one by one, through recordWeight.) */
 function absorbOutputs(state: AppState, outputs: Record<string, JsonValue> | undefined): void {
   if (!outputs) return;
-  const weights = outputs['weights'];
-  if (weights && typeof weights === 'object' && !Array.isArray(weights)) {
-    for (const [id, ref] of Object.entries(weights)) state.weights[id] = ref as unknown as WeightRef;
-  }
   const verdict = outputs['verdict'];
   if (verdict && typeof verdict === 'object' && !Array.isArray(verdict)) state.verdict = verdict as unknown as AppState['verdict'] & object;
 }

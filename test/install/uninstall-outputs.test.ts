@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -13,15 +14,10 @@ before(async () => {
 });
 after(async () => cleanup());
 
-/** An installed app as its state file describes it, with whatever files it made in outputs/. */
+/** An installed app with whatever files it made in outputs/. */
 async function installedApp(home: string, id: string, outputs: Record<string, string>): Promise<string> {
-  const appRoot = path.join(home, 'apps', id);
+  const appRoot = await writeInstalledState(home, id, { kind: 'video' });
   await mkdir(path.join(appRoot, 'outputs'), { recursive: true });
-  const now = new Date().toISOString();
-  await writeFile(
-    path.join(appRoot, 'state.json'),
-    JSON.stringify({ schema: 1, id, recipe: { id, name: id, version: '1', kind: 'video', file: path.join(root, 'gone.json') }, lifecycle: 'installed', profile: 'linux-x64-cpu', inputs: {}, journal: {}, weights: {}, createdAt: now, updatedAt: now }),
-  );
   for (const [name, text] of Object.entries(outputs)) await writeFile(path.join(appRoot, 'outputs', name), text);
   return appRoot;
 }

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
 import { downloadFile } from '../../engine/store/download.js';
+import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -114,13 +115,7 @@ test('gc and uninstall --purge-models delete no model while an install is runnin
   assert.deepEqual(dry.removed.map((r) => r.sha256), [sha(orphan)], 'a dry run still says what gc would remove');
 
   // Uninstalling another app still removes it; only the purge waits, and says so.
-  const oldApp = path.join(home, 'apps', 'old-app');
-  await mkdir(oldApp, { recursive: true });
-  const now = new Date().toISOString();
-  await writeFile(
-    path.join(oldApp, 'state.json'),
-    JSON.stringify({ schema: 1, id: 'old-app', recipe: { id: 'old-app', name: 'old-app', version: '1', kind: 'tool', file: path.join(root, 'gone.json') }, lifecycle: 'installed', profile: 'linux-x64-cpu', inputs: {}, journal: {}, weights: {}, createdAt: now, updatedAt: now }),
-  );
+  const oldApp = await writeInstalledState(home, 'old-app');
   const un = parseJson<{ purged: unknown[]; warnings: string[] }>(await runCli(['uninstall', 'old-app', '--purge-models', '--json'], { home }));
   assert.ok(!existsSync(oldApp), 'the app itself is removed');
   assert.deepEqual(un.purged, []);

@@ -7,8 +7,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isOrchardError, type OrchardError } from '../../engine/core/errors.js';
-import { writeJsonAtomic } from '../../engine/core/atomic-write.js';
-import type { AppState } from '../../engine/install/app-state.js';
 import { uninstallApp } from '../../engine/install/uninstall.js';
 import type { ResolvedWeight } from '../../engine/recipe/plan-types.js';
 import { blobPath } from '../../engine/store/blob-store.js';
@@ -18,6 +16,7 @@ import { linkStep } from '../../engine/steps/link.js';
 import { bufferContent, generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
 import { readPartialState } from '../../engine/store/partial-state.js';
 import { RangeSet } from '../../engine/store/range-set.js';
+import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeTestApp, plannedStep, stepContext, type TestApp } from '../steps/context.js';
@@ -45,22 +44,9 @@ function weight(t: TestApp, id: string, url: string, data: Buffer | undefined, e
   };
 }
 
-/** What the installer does with a fetch step's outputs (engine/install/installer.ts absorbOutputs). */
+/** What the installer records for a fetch step's weights (engine/install/installer.ts weightRecorder). */
 async function recordState(t: TestApp, weights: Record<string, unknown>): Promise<void> {
-  const now = new Date().toISOString();
-  const state: AppState = {
-    schema: 1,
-    id: t.app.id,
-    recipe: { id: t.app.id, name: t.app.id, version: '1', kind: 'tool', file: path.join(root, 'no-such-recipe.json') },
-    lifecycle: 'installed',
-    profile: 'linux-x64-cpu',
-    inputs: {},
-    journal: {},
-    weights: weights as AppState['weights'],
-    createdAt: now,
-    updatedAt: now,
-  };
-  await writeJsonAtomic(t.app.stateFile, state);
+  await writeInstalledState(t.home.root, t.app.id, { weights });
 }
 
 test('the token goes to the hub host only, never to the redirect target on another host; the hub LFS hash is verified', async () => {
