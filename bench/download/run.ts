@@ -6,11 +6,12 @@
  * Run (no npm needed):
  *   node scripts/build.mjs --out .build/bench --engine-only --allow-type-errors
  *   node .build/bench/bench/download/run.js [--size-gib 4] [--rate-mib 64] [--no-range-size-gib 1]
- *     [--connections 8] [--rounds 2] [--tools orchard,aria2c,aria2c-verify,curl]
+ *     [--connections 8] [--rounds 3] [--tools orchard,aria2c,aria2c-verify,curl]
  * or, after a full `node scripts/build.mjs`: node dist/bench/download/run.js
  * Needs aria2c (`apt-get install -y aria2`) and curl; a missing tool is reported and skipped.
  * Prints wall times, the ratios, Orchard's peak RSS (VmHWM from /proc) and the fraction re-fetched
- * by a resume after a kill at 50 %. Orchard's time covers its whole job: download, sha256 over the
+ * by a resume after a kill at 50 %, and for each run the CPU seconds the tool and the server used
+ * (on a 2-core machine the two share the cores, so a tool's CPU cost shows in its time). Orchard's time covers its whole job: download, sha256 over the
  * file, fsync. aria2c is timed three ways so the ratio is read against the same work: as is (no
  * hash, no fsync), plus an fsync of its file, and with `--checksum=sha-256` (it hashes the file
  * after downloading it).
@@ -40,6 +41,8 @@ function arg(name: string, fallback: number): number {
 interface RunResult {
   tool: string;
   seconds: number;
+  /** CPU seconds (user + system, all threads) of the tool, and of the loopback server meanwhile. */
+  cpu?: { tool: number; server: number };
   peakRssMiB?: number;
   ok: boolean;
   note?: string;
@@ -58,9 +61,23 @@ async function peakRss(pid: number): Promise<number | undefined> {
   }
 }
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU seconds of this process's children that have exited and been reaped (cutime + cstime of
+ * /proc/self/stat). The server runs in this process, on the same two cores as the tool it serves:
+ * what the tool spends, the server cannot, so the times are read against both.
+ */
+function reapedChildrenCpu(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
 /** Run a command to the end (or until `killWhen` says so), timing it and sampling its peak RSS. */
 async function timed(tool: string, argv: string[], o: { killWhen?: () => boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult & { killed: boolean }> {
   const started = process.hrtime.bigint();
+  const cpuBefore = { children: reapedChildrenCpu(), self: process.cpuUsage() };
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: o.env ?? process.env });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
@@ -84,7 +101,9 @@ async function timed(tool: string, argv: string[], o: { killWhen?: () => boolean
   }
   const code = await exited;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { tool, seconds, ...(peak !== undefined ? { peakRssMiB: peak } : {}), ok: code === 0, killed, ...(code !== 0 && !killed ? { note: stderr.trim().split('\n').slice(-2).join(' ') } : {}) };
+  const self = process.cpuUsage(cpuBefore.self);
+  const cpu = { tool: reapedChildrenCpu() - cpuBefore.children, server: (self.user + self.system) / 1e6 };
+  return { tool, seconds, cpu, ...(peak !== undefined ? { peakRssMiB: peak } : {}), ok: code === 0, killed, ...(code !== 0 && !killed ? { note: stderr.trim().split('\n').slice(-2).join(' ') } : {}) };
 }
 
 /** The tools compared; `--tools` picks some (default all). */
@@ -108,8 +127,9 @@ function fsyncSeconds(file: string): number {
 }
 
 /**
- * Each tool downloads the same file `rounds` times, tools alternating (orchard, aria2c, …, orchard,
- * aria2c, …) so a slow spell of the shared machine hits all alike; the best round of each counts.
+ * Each tool downloads the same file `rounds` times, tools alternating (orchard, aria2c, …, then
+ * aria2c, …, orchard) so a slow spell of the shared machine hits all alike; the best round of each
+ * counts.
  * Every run starts with no dirty pages of an earlier run waiting for write-back (an untimed
  * `sync`): Orchard fsyncs its file before it reports success, aria2c and curl do not, so without
  * this the next tool would pay for their write-back.
@@ -130,7 +150,8 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
         r.note = `wrong size ${s?.size}`;
       }
     }
-    console.log(`  ${label.padEnd(9)} ${r.tool.padEnd(24)} ${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}  (${((size / MiB) / r.seconds).toFixed(0)} MiB/s)`);
+    const cpu = r.cpu ? `  CPU ${r.cpu.tool.toFixed(1)} s, server ${r.cpu.server.toFixed(1)} s` : '';
+    console.log(`  ${label.padEnd(9)} ${r.tool.padEnd(26)} ${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}  (${((size / MiB) / r.seconds).toFixed(0)} MiB/s)${cpu}`);
     const prev = best.get(r.tool);
     if (r.ok && (!prev || !prev.ok || r.seconds < prev.seconds)) best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
     else if (!prev) best.set(r.tool, r);
@@ -138,18 +159,23 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
     if (!keepFile) await clean();
   };
   const aria = ['aria2c', '-x8', '-s8', '-d', work, '-o', 'out.bin', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none', '--console-log-level=error', '--summary-interval=0', '--download-result=hide'];
-  await clean();
-  for (let round = 0; round < rounds; round++) {
-    if (tools.includes('orchard')) {
-      await check(await timed('orchard fetch', [process.execPath, ...ENGINE_NODE_FLAGS, cliEntry, 'fetch', url, '-o', out, '--sha256', sha, '--connections', String(connections), '--json'], { env: { ...process.env, ORCHARD_HOME: path.join(work, 'home') } }));
-    }
-    if (have('aria2c') && tools.includes('aria2c')) {
+  const runs: (() => Promise<void>)[] = [];
+  if (tools.includes('orchard')) {
+    runs.push(async () => check(await timed('orchard fetch', [process.execPath, ...ENGINE_NODE_FLAGS, cliEntry, 'fetch', url, '-o', out, '--sha256', sha, '--connections', String(connections), '--json'], { env: { ...process.env, ORCHARD_HOME: path.join(work, 'home') } })));
+  }
+  if (have('aria2c') && tools.includes('aria2c')) {
+    runs.push(async () => {
       const r = await timed('aria2c -x8 -s8', [...aria, url]);
       // The same run made durable as Orchard's is: aria2c's time plus an fsync of its file.
       await check(r, true);
       await check({ ...r, tool: 'aria2c -x8 -s8 + fsync', seconds: r.seconds + (r.ok ? fsyncSeconds(out) : 0) });
-    }
-    if (have('aria2c') && tools.includes('aria2c-verify')) await check(await timed('aria2c -x8 -s8 --checksum', [...aria, `--checksum=sha-256=${sha}`, url]));
+    });
+  }
+  if (have('aria2c') && tools.includes('aria2c-verify')) runs.push(async () => check(await timed('aria2c -x8 -s8 --checksum', [...aria, `--checksum=sha-256=${sha}`, url])));
+  await clean();
+  for (let round = 0; round < rounds; round++) {
+    // Each round starts with the next tool: the first run after start-up is often the slowest.
+    for (let i = 0; i < runs.length; i++) await runs[(round + i) % runs.length]!();
     // curl has one rate-limited connection: slow, and its time does not vary, so one round.
     if (have('curl') && tools.includes('curl') && round === 0) await check(await timed('curl', ['curl', '-sS', '-o', out, url]));
   }
@@ -181,7 +207,7 @@ async function main(): Promise<void> {
   const noRangeSize = Math.round(arg('no-range-size-gib', 1) * GiB);
   const rate = Math.round(arg('rate-mib', 64) * MiB);
   const connections = arg('connections', 8);
-  const rounds = arg('rounds', 2);
+  const rounds = arg('rounds', 3);
   const tools = toolsArg();
   if (!existsSync(cliEntry)) throw new Error(`build first: ${cliEntry} is missing (node scripts/build.mjs)`);
   if (!have('aria2c')) console.log('aria2c is missing: apt-get install -y aria2 (it will be skipped)');
