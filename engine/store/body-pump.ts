@@ -34,6 +34,10 @@ const FLUSH_AGE_MS = 20;
  * batch in `done` only after it is written. A stall (no byte for stallMs) ends the response with a
  * TransientError; bytes received before any error are kept.
  *
+ * The body is read in flowing mode ('data' events, paused while a batch is written), not with
+ * `for await`: the async iterator's promise per 64 KiB chunk cost 0.4–0.5 s of main-thread CPU and
+ * about 0.3 s of GC per 4 GiB, and the download took ~5% longer (6 alternating runs of each here).
+ *
  * Tried and not kept: copying chunks into pooled buffers and reading on while three batches per
  * connection wait for the writer. It was no faster at 2 GiB, about 1 s slower at 4 GiB, and took
  * 10 MiB more memory. Nor copying each chunk into one reused 1 MiB buffer per piece: with the
@@ -57,25 +61,52 @@ export async function pumpBody(res: OpenedResponse, seg: Segment, sink: BodySink
     sink.hasher.kick();
     sink.onWritten();
   };
-  let failure: unknown;
-  try {
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+  let writing: Promise<void> | undefined;
+  const failure = await new Promise<unknown>((resolve) => {
+    const body = res.body;
+    let settled = false;
+    let flushing = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      resolve(err);
+    };
+    // After a chunk, or after a batch is written: finish the range, or write a full or old batch.
+    const next = () => {
+      if (seg.received >= seg.end) return settle();
+      if (batch.length === 0 || (seg.received - batchStart < FLUSH_BYTES && Date.now() - batchAt < FLUSH_AGE_MS)) return;
+      flushing = true;
+      body.pause();
+      writing = flush();
+      writing.then(
+        () => {
+          flushing = false;
+          if (settled) return;
+          body.resume();
+          next();
+        },
+        settle,
+      );
+    };
+    body.on('data', (chunk: Buffer) => {
       watchdog.refresh();
       const room = seg.end - seg.received;
-      if (room <= 0) break;
-      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (room <= 0 || settled) return;
       if (batch.length === 0) batchAt = Date.now();
-      batch.push(piece);
-      seg.received += piece.length;
-      if (seg.received - batchStart >= FLUSH_BYTES || Date.now() - batchAt >= FLUSH_AGE_MS) await flush();
-      if (seg.received >= seg.end) break;
-    }
-  } catch (err) {
-    failure = err;
-  } finally {
-    clearTimeout(watchdog);
-    res.close();
-  }
+      batch.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      seg.received += Math.min(chunk.length, room);
+      if (!flushing) next();
+    });
+    body.once('end', () => settle());
+    body.once('error', settle);
+    // A body cut short without an error: what arrived is kept, the caller sees the range unfinished.
+    body.once('close', () => settle());
+  });
+  clearTimeout(watchdog);
+  res.close();
+  // An error can end the body while a batch is being written: that write finishes first (its own
+  // failure, if any, is `failure` already), so seg.pos has caught up with seg.received on return.
+  await writing?.catch(() => undefined);
   // Keep what arrived before any failure: it is valid data of this range.
   await flush();
   if (failure !== undefined) {
