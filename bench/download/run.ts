@@ -11,10 +11,10 @@
  * Needs aria2c (`apt-get install -y aria2`) and curl; a missing tool is reported and skipped.
  * Prints wall times, the ratios, Orchard's peak RSS (VmHWM from /proc) and the fraction re-fetched
  * by a resume after a kill at 50 %, and for each run the CPU seconds the tool and the server used
- * (on a 2-core machine the two share the cores, so a tool's CPU cost shows in its time). Orchard's time covers its whole job: download, sha256 over the
- * file, fsync. aria2c is timed three ways so the ratio is read against the same work: as is (no
- * hash, no fsync), plus an fsync of its file, and with `--checksum=sha-256` (it hashes the file
- * after downloading it).
+ * (on a 2-core machine the two share the cores, so a tool's CPU cost shows in its time).
+ * Orchard's time covers its whole job: download, sha256 over the file, fsync. aria2c is timed
+ * three ways so the ratio is read against the same work: as is (no hash, no fsync), plus an fsync
+ * of its file, and with `--checksum=sha-256` (it hashes the file after downloading it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ function arg(name: string, fallback: number): number {
 interface RunResult {
   tool: string;
   seconds: number;
-  /** CPU seconds (user + system, all threads) of the tool, and of the loopback server meanwhile. */
+  /** CPU seconds (user + system, all threads) of the tool, and meanwhile of this process (the loopback server, and the sampling of the tool's RSS). */
   cpu?: { tool: number; server: number };
   peakRssMiB?: number;
   ok: boolean;

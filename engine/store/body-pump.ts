@@ -36,7 +36,7 @@ const FLUSH_AGE_MS = 20;
  *
  * The body is read in flowing mode ('data' events, paused while a batch is written), not with
  * `for await`: the async iterator's promise per 64 KiB chunk cost 0.4–0.5 s of main-thread CPU and
- * about 0.3 s of GC per 4 GiB, and the download took ~5% longer (6 alternating runs of each here).
+ * about 0.3 s of GC per 4 GiB, and the download took 7% longer on average (6 alternating runs each).
  *
  * Tried and not kept: copying chunks into pooled buffers and reading on while three batches per
  * connection wait for the writer. It was no faster at 2 GiB, about 1 s slower at 4 GiB, and took
