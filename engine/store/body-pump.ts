@@ -92,9 +92,10 @@ export async function pumpBody(res: OpenedResponse, seg: Segment, sink: BodySink
       watchdog.refresh();
       const room = seg.end - seg.received;
       if (room <= 0 || settled) return;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       if (batch.length === 0) batchAt = Date.now();
-      batch.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-      seg.received += Math.min(chunk.length, room);
+      batch.push(piece);
+      seg.received += piece.length;
       if (!flushing) next();
     });
     body.once('end', () => settle());
