@@ -6,7 +6,8 @@ import PQueue from 'p-queue';
  * background). Without it the page cache holds gigabytes of dirty data when the last byte lands,
  * and the fsync that must precede the move into the store then waits for all of it: 0.6–0.7 s for
  * 2 GiB here, time aria2c (which never syncs) does not spend. Synced along the way, the final
- * fsync waits for the last few hundred MiB at most.
+ * fsync waits for the last few hundred MiB at most. Clean pages are also the ones the hasher can
+ * drop from the page cache once hashed (page-cache-drop.ts).
  */
 export const SYNC_EVERY_BYTES = 256 * 2 ** 20;
 
