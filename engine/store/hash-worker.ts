@@ -33,7 +33,7 @@ if (parentPort) {
       if (bytesRead <= 0) throw new Error(`the part file is shorter than its recorded ranges (at byte ${hashed})`);
       hash.update(buf.subarray(0, bytesRead));
       hashed += bytesRead;
-      // From byte 0 each time: pages still dirty at the last call are clean by now.
+      // From byte 0 each time: pages that were still dirty at an earlier call go once written back.
       if (drop && hashed - droppedAt >= DROP_EVERY) {
         droppedAt = hashed;
         drop(hashed);

@@ -32,16 +32,20 @@ export async function cacheDropper(file: string): Promise<CacheDropper | undefin
   name.copy(memory, PATH_AT);
   let working = true;
   // Open, advise, close each time: one open descriptor fewer to leak if the worker is stopped.
+  // Never throws: a failure only turns the dropper off, the download goes on.
   return (through) => {
     if (!working || through <= 0) return;
-    const opened = calls.path_open(PREOPEN_FD, 0, PATH_AT, name.length, 0, RIGHT_FD_ADVISE, 0n, 0, FD_AT);
-    if (opened !== 0) {
+    try {
+      if (calls.path_open(PREOPEN_FD, 0, PATH_AT, name.length, 0, RIGHT_FD_ADVISE, 0n, 0, FD_AT) !== 0) {
+        working = false;
+        return;
+      }
+      const fd = memory.readUInt32LE(FD_AT);
+      if (calls.fd_advise(fd, 0n, BigInt(through), ADVICE_DONTNEED) !== 0) working = false;
+      calls.fd_close(fd);
+    } catch {
       working = false;
-      return;
     }
-    const fd = memory.readUInt32LE(FD_AT);
-    if (calls.fd_advise(fd, 0n, BigInt(through), ADVICE_DONTNEED) !== 0) working = false;
-    calls.fd_close(fd);
   };
 }
 
