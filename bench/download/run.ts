@@ -153,7 +153,7 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
     const cpu = r.cpu ? `  CPU ${r.cpu.tool.toFixed(1)} s, server ${r.cpu.server.toFixed(1)} s` : '';
     console.log(`  ${label.padEnd(9)} ${r.tool.padEnd(26)} ${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}  (${((size / MiB) / r.seconds).toFixed(0)} MiB/s)${cpu}`);
     const prev = best.get(r.tool);
-    if (r.ok && (!prev || !prev.ok || r.seconds < prev.seconds)) best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
+    if (r.ok && (!prev?.ok || r.seconds < prev.seconds)) best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
     else if (!prev) best.set(r.tool, r);
     else if (r.peakRssMiB !== undefined) prev.peakRssMiB = Math.max(prev.peakRssMiB ?? 0, r.peakRssMiB);
     if (!keepFile) await clean();

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { isOrchardError, messageOf } from '../core/errors.js';
+import { isOrchardError } from '../core/errors.js';
 import { isInside, type OrchardHome } from '../core/home.js';
 import { repoRoot } from '../core/repo-root.js';
 import { removeServerInfo, writeServerInfo } from '../settings/server-info.js';

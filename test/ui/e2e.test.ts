@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/paths.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
 import { expectClose, launchChromium, newPage, screenshot, waitForText, assertText, e2eSetup } from './browser.js';

@@ -6,6 +6,7 @@ import { OrchardError } from '../../core/errors.js';
 import { parseRecipeJson, readRecipeText, RecipeInvalidError } from '../../recipe/load.js';
 import { starterRecipe } from '../../recipe/starter.js';
 import { validateRecipe } from '../../recipe/validate.js';
+import type { RecipeIssue } from '../../recipe/schema-errors.js';
 import { action, printJson, printLine } from '../output.js';
 
 export function register(program: Command): void {
@@ -18,7 +19,7 @@ export function register(program: Command): void {
     .action(
       action(async (file: string, opts: { json?: boolean }) => {
         const { file: resolved, text } = await readRecipeText(file);
-        let errors;
+        let errors: RecipeIssue[];
         try {
           const result = validateRecipe(parseRecipeJson(text, resolved));
           errors = result.ok ? [] : result.errors;

@@ -44,7 +44,7 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: s
 
 export async function readJson<T>(response: Response): Promise<T> {
   const text = await response.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown ;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {

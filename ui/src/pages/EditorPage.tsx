@@ -78,9 +78,9 @@ export function EditorPage({ recipe }: { recipe?: string }) {
   };
 
   // Re-plan when the profile changes or the text becomes valid in a new version.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: these three decide when to re-plan; preview reads the rest.
   useEffect(() => {
     if (valid) void preview();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [profile, valid, validation.result]);
 
   const install = async () => {
