@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError } from './http-errors.js';
+import { HttpError } from './http-error.js';
 
 /** Headers on every answer: no caching of API data, no MIME sniffing, no framing by other sites. */
 export const BASE_HEADERS: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { isOrchardError, OrchardError } from '../core/errors.js';
+import { isOrchardError, OrchardError } from './errors.js';
 
 /**
  * How every command reports: `--json` prints one JSON document on stdout; otherwise human text.

@@ -1,9 +1,12 @@
-/** Terminal emphasis, only when a human is looking (a TTY and no NO_COLOR). */
-const enabled = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
-const wrap = (code: string) => (text: string) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
+import { styleText } from 'node:util';
 
-export const red = wrap('31');
-export const green = wrap('32');
-export const yellow = wrap('33');
-export const dim = wrap('2');
-export const bold = wrap('1');
+/** Terminal emphasis, only when a human is looking (a TTY and no NO_COLOR). Node 20's styleText does not check either. */
+const enabled = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
+type Format = Parameters<typeof styleText>[0];
+const wrap = (format: Format) => (text: string) => (enabled ? styleText(format, text) : text);
+
+export const red = wrap('red');
+export const green = wrap('green');
+export const yellow = wrap('yellow');
+export const dim = wrap('dim');
+export const bold = wrap('bold');

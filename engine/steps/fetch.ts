@@ -1,7 +1,5 @@
 import { OrchardError } from '../core/errors.js';
-import { findBlob } from '../store/blob-store.js';
-import { preflightDiskSpace } from '../store/disk-space.js';
-import { fetchToStore, freeSpaceSource } from '../store/fetch-to-store.js';
+import { fetchToStore, findBlob, freeSpaceSource, preflightDiskSpace } from '../store/index.js';
 import type { ResolvedWeight } from '../recipe/plan-types.js';
 import type { JsonValue, StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';

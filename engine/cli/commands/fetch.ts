@@ -6,12 +6,7 @@ import { resolveHome } from '../../core/home.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
-import { preflightDiskSpace } from '../../store/disk-space.js';
-import { downloadFile } from '../../store/download.js';
-import { DownloadProgress } from '../../store/download-progress.js';
-import { freeSpaceSource } from '../../store/fetch-to-store.js';
-import { displayUrl } from '../../store/hub-auth.js';
-import { removePartial } from '../../store/partial-state.js';
+import { displayUrl, DownloadProgress, downloadFile, freeSpaceSource, preflightDiskSpace, removePartial } from '../../store/index.js';
 
 interface FetchFlags {
   output: string;

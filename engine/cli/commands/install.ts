@@ -10,7 +10,7 @@ import { collectInput } from '../inputs-option.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
-import { red } from '../style.js';
+import { red } from '../../core/style.js';
 
 interface InstallFlags {
   input: Record<string, string>;

@@ -1,21 +1,15 @@
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
-import type { GpuChoice } from '../../services/llm/load-llm.js';
-import { action } from '../output.js';
+import { action } from '../../core/output.js';
+import type { GpuChoice } from './load-llm.js';
 
 const GPUS: GpuChoice[] = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
 
 /**
- * `orchard service <type> ...`: Orchard's bundled inference services, each a standalone process
- * that the supervisor starts with `--port {{port}}` (DESIGN §6). `image` and `video` add their
- * subcommands in service-diffusion.ts.
+ * The LLM service's command line, `service llm ...`: its entry point. The CLI's `orchard service`
+ * dispatches here (engine/cli/commands/service.ts), and so does the standalone entry (main.ts).
  */
-export function register(program: Command): void {
-  const service = program.command('service').description('Run a bundled inference service (llm, image, video)');
-  registerLlm(service);
-}
-
-function registerLlm(service: Command): void {
+export function registerLlmService(service: Command): void {
   service
     .command('llm')
     .description('OpenAI-compatible LLM server on 127.0.0.1 (node-llama-cpp)')
@@ -33,7 +27,7 @@ function registerLlm(service: Command): void {
         const port = int(opts.port, '--port', 0, 65535);
         try {
           // Loaded here, not at the top: node-llama-cpp costs every other command half a second.
-          const { runLlmServiceProcess } = await import('../../services/llm/run-service.js');
+          const { runLlmServiceProcess } = await import('./run-service.js');
           await runLlmServiceProcess({
             model: opts.model,
             port,
@@ -46,7 +40,7 @@ function registerLlm(service: Command): void {
           });
         } catch (err) {
           // A failed load may leave native work running (a hung reader): report, then leave for sure.
-          const { reportError } = await import('../output.js');
+          const { reportError } = await import('../../core/output.js');
           reportError(err);
           process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
         }

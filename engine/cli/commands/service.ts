@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { registerDiffusionServices } from '../../services/diffusion/command.js';
+import { registerLlmService } from '../../services/llm/command.js';
+
+/**
+ * `orchard service <type> ...`: Orchard's bundled inference services, each a standalone process
+ * that the supervisor starts with `--port {{port}}` (DESIGN §6). Each service owns its command
+ * line (engine/services/<name>/command.ts); the CLI only dispatches to it.
+ */
+export function register(program: Command): void {
+  const service = program.command('service').description('Run a bundled inference service (llm, image, video)');
+  registerLlmService(service);
+  registerDiffusionServices(service);
+}
