@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './http-error.js';
+import { checkBody } from './request-validation.js';
 
 /** Headers on every answer: no caching of API data, no MIME sniffing, no framing by other sites. */
 export const BASE_HEADERS: Record<string, string> = {
@@ -42,6 +43,7 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HttpError(400, 'BAD_JSON', 'the request body must be a JSON object');
   }
+  checkBody(req, value as Record<string, unknown>);
   return value as Record<string, unknown>;
 }
 
