@@ -11,7 +11,7 @@
 // The rules:
 //  1. Layers: a file may import only from its own unit and the units LAYERS allows it (below).
 //  2. ui/ reaches the engine only over HTTP: it may import types (`import type`) from the API
-//     contract (CONTRACT) and nothing else of the engine; main/ imports nothing of the engine (it
+//     contract (CONTRACT) and nothing else of the engine (shared/ is not the engine: pure helpers); main/ imports nothing of the engine (it
 //     starts the engine as a process).
 //  3. No import cycles between files (type-only imports count: a cycle of types is still a tangle).
 //  4. A folder with an index.ts is a package: from outside it, import its index.ts, not its files.
@@ -25,6 +25,8 @@ import { fileURLToPath } from 'node:url';
  * ui, main. A new folder under engine/ must be added here, at its place in the order.
  */
 export const LAYERS = {
+  // shared/: pure modules with no imports, for the engine and the UI alike (formatBytes).
+  shared: [],
   core: [],
   schema: [],
   sandbox: [],
@@ -46,7 +48,7 @@ export const LAYERS = {
   main: [],
 };
 /** Units at the bottom that every engine unit may import. */
-const BASE = ['core', 'schema'];
+const BASE = ['core', 'schema', 'shared'];
 /** The only engine files ui/ may import, and only with `import type`: the HTTP API's contract. */
 export const CONTRACT = ['engine/api/api-types.ts', 'engine/api/contract.ts'];
 /**
@@ -55,7 +57,7 @@ export const CONTRACT = ['engine/api/api-types.ts', 'engine/api/contract.ts'];
  */
 const SERVICE_ENTRIES = /^engine\/services\/[^/]+\/(index|command|main)\.ts$/;
 
-const SOURCE_DIRS = ['engine', 'sandbox', 'ui/src', 'main'];
+const SOURCE_DIRS = ['engine', 'sandbox', 'shared', 'ui/src', 'main'];
 const SOURCE_EXT = /\.(ts|tsx|cts|mts)$/;
 
 /** The unit a repo-relative path belongs to, or undefined for files outside the product. */
@@ -67,7 +69,7 @@ export function unitOf(rel) {
     if (parts[1] === 'services' && parts.length > 3) return `services/${parts[2]}`;
     return parts[1];
   }
-  if (parts[0] === 'sandbox' || parts[0] === 'ui' || parts[0] === 'main') return parts[0];
+  if (['sandbox', 'shared', 'ui', 'main'].includes(parts[0])) return parts[0];
   return undefined;
 }
 
@@ -155,7 +157,7 @@ export function checkLayers(root) {
       }
       // 2. ui and main
       if (fromUnit === 'ui' || fromUnit === 'main') {
-        if (toUnit === fromUnit) continue;
+        if (toUnit === fromUnit || (fromUnit === 'ui' && toUnit === 'shared')) continue;
         if (fromUnit === 'ui' && CONTRACT.includes(to) && typeOnly) continue;
         problems.push(
           fromUnit === 'ui'
@@ -172,6 +174,10 @@ export function checkLayers(root) {
       const allowed = allowedFor(fromUnit);
       if (allowed === undefined) {
         problems.push(`${where}: unknown layer "${fromUnit}": add it to LAYERS in scripts/check-layers.mjs (and to DESIGN §2)`);
+        continue;
+      }
+      if (fromUnit === 'shared' && toUnit !== 'shared') {
+        problems.push(`${where}: shared/ holds pure modules that import nothing of the product`);
         continue;
       }
       if (toUnit !== fromUnit && !BASE.includes(toUnit)) {
