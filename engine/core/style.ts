@@ -1,7 +1,8 @@
 import { styleText } from 'node:util';
+import { envSetting } from './env-settings.js';
 
 /** Terminal emphasis, only when a human is looking (a TTY and no NO_COLOR). Node 20's styleText does not check either. */
-const enabled = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
+const enabled = process.stdout.isTTY === true && envSetting('NO_COLOR') === undefined;
 type Format = Parameters<typeof styleText>[0];
 const wrap = (format: Format) => (text: string) => (enabled ? styleText(format, text) : text);
 

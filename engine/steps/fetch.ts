@@ -3,6 +3,7 @@ import { fetchToStore, findBlob, freeSpaceSource, preflightDiskSpace } from '../
 import type { ResolvedWeight } from '../recipe/plan-types.js';
 import type { JsonValue, StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
+import { envSetting } from '../core/env-settings.js';
 
 /**
  * Download the step's weights into the shared store (verified, resumable) and report the blobs
@@ -21,7 +22,7 @@ export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
   const missing = step.params.weights.reduce((sum, w, i) => sum + (known[i] ? 0 : (w.size ?? 0)), 0);
   await preflightDiskSpace(ctx.home.store, missing, { freeSpace: freeSpaceSource(), what: `the weights of ${ctx.app.id}` });
 
-  const token = ctx.options.hfToken ?? process.env['HF_TOKEN'];
+  const token = ctx.options.hfToken ?? envSetting('HF_TOKEN');
   // One weight failing stops the others (their bytes stay on disk for the resume) and the step
   // fails only once all have stopped: nothing keeps downloading, or writing the state, after it.
   const stop = new AbortController();

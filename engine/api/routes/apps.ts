@@ -20,6 +20,7 @@ import { findRecipe } from '../../recipe/catalog.js';
 import { loadRecipe } from '../../recipe/load.js';
 import { isAppId } from '../../recipe/schema.js';
 import { planRecipe } from '../../recipe/plan.js';
+import { envSetting } from '../../core/env-settings.js';
 
 /** App ids name folders under ORCHARD_HOME/apps: the recipe schema's id rule, nothing else. */
 export function checkAppId(id: string): string {
@@ -71,7 +72,7 @@ function weightFiles(plan: Plan): Record<string, string> {
 }
 
 function hfToken(ctx: ApiContext): { hfToken?: string } {
-  const token = ctx.settings.hfToken ?? process.env['HF_TOKEN'];
+  const token = ctx.settings.hfToken ?? envSetting('HF_TOKEN');
   return token ? { hfToken: token } : {};
 }
 

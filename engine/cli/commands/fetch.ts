@@ -7,6 +7,7 @@ import { cancelOnSignals } from '../cancel-on-signals.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
 import { displayUrl, DownloadProgress, downloadFile, freeSpaceSource, preflightDiskSpace, removePartial } from '../../store/index.js';
+import { envSetting } from '../../core/env-settings.js';
 
 interface FetchFlags {
   output: string;
@@ -54,7 +55,7 @@ export function register(program: Command): void {
           partFile: part,
           expectedSha256: sha256,
           connections,
-          token: process.env['HF_TOKEN'],
+          token: envSetting('HF_TOKEN'),
           signal,
           ...(progress ? { onProgress: (done: number, total: number | undefined) => progress.update(done, total) } : {}),
           beforeFirstByte: (missing) => preflightDiskSpace(path.dirname(output), missing, { freeSpace: freeSpaceSource(), what: path.basename(output) }),
