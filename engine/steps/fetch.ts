@@ -1,5 +1,6 @@
 import { OrchardError } from '../core/errors.js';
-import { fetchToStore, findBlob, freeSpaceSource, preflightDiskSpace } from '../store/index.js';
+import { fetchToStore, freeSpaceSource } from '../store/download/index.js';
+import { findBlob, preflightDiskSpace } from '../store/index.js';
 import type { ResolvedWeight } from '../recipe/plan-types.js';
 import type { JsonValue, StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';

@@ -6,7 +6,8 @@ import { resolveHome } from '../../core/home.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
-import { displayUrl, DownloadProgress, downloadFile, freeSpaceSource, preflightDiskSpace, removePartial } from '../../store/index.js';
+import { displayUrl, DownloadProgress, downloadFile, freeSpaceSource, removePartial } from '../../store/download/index.js';
+import { preflightDiskSpace } from '../../store/index.js';
 import { envSetting } from '../../core/env-settings.js';
 
 interface FetchFlags {

@@ -1,7 +1,7 @@
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
+import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
 import { pumpBody, type BodySink, type Segment } from './body-pump.js';
 import { ExpiredTargetError, HttpStatusError, RemoteChangedError, TransientError, isTransientStatus } from './download-errors.js';
 import { headerText, openUrl, requestHeaders, type OpenedResponse } from './http-client.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchardError } from '../core/errors.js';
+import { OrchardError } from '../../core/errors.js';
 import { TransientError } from './download-errors.js';
 import { displayUrl } from './hub-auth.js';
 
