@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
 import { messageOf } from '../engine/core/errors.js';
 import { findOnPath } from './find-on-path.js';
+import { envSetting } from '../engine/core/env-settings.js';
 
 export type ConfinementMechanism = 'bwrap' | 'sandbox-exec' | 'none';
 export interface Confinement {
@@ -22,7 +23,7 @@ export function detectConfinement(): Promise<Confinement> {
 }
 
 async function probe(): Promise<Confinement> {
-  if (process.env['ORCHARD_NO_CONFINEMENT'] === '1') {
+  if (envSetting('ORCHARD_NO_CONFINEMENT') === '1') {
     return { available: false, mechanism: 'none', note: 'confinement is turned off (ORCHARD_NO_CONFINEMENT=1), so run steps are not confined' };
   }
   if (process.platform === 'linux') {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../engine/core/atomic-write.js';
-import type { EnvParams } from '../engine/recipe/plan-types.js';
+import type { EnvParams } from './env-params.js';
 
 /**
  * A node "environment" is a prefix folder: `npm i -g` installs into <dir>/lib/node_modules with

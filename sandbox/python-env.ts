@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { OrchardError, messageOf } from '../engine/core/errors.js';
 import { writeJsonAtomic } from '../engine/core/atomic-write.js';
-import type { EnvParams } from '../engine/recipe/plan-types.js';
+import type { EnvParams } from './env-params.js';
 import { findOnPath } from './find-on-path.js';
 
 /** Where an app environment keeps its executables (venv and node prefix alike). */

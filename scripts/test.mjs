@@ -1,5 +1,6 @@
 // `npm test`: build (which typechecks every part), check the recipe types have not drifted from the
-// schema, then run node's test runner over the compiled tests.
+// schema, lint, check the formatting and the dependency rules (DESIGN §2), then run node's test
+// runner over the compiled tests. Lint, format and layers run on the full run only (no targets).
 // `node scripts/test.mjs [--out DIR] [--engine-only] [--allow-type-errors] [test/dir-or-file.test.ts ...]`
 // runs a subset against a private build folder (used while developing in parallel).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,6 +22,21 @@ const out = outIndex >= 0 ? buildFlags[outIndex + 1] : 'dist';
 
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), ...buildFlags], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, [path.join(root, 'scripts', 'gen-recipe-types.mjs'), '--check'], { cwd: root, stdio: 'inherit' });
+if (targets.length === 0) {
+  const biome = path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+  const checks = [
+    ['lint (npm run lint; npm run lint:fix fixes most)', [biome, 'lint', '.']],
+    ['format (npm run format)', [biome, 'format', '.']],
+    ['dependency rules (scripts/check-layers.mjs)', [path.join(root, 'scripts', 'check-layers.mjs')]],
+  ];
+  for (const [what, argv] of checks) {
+    const r = spawnSync(process.execPath, argv, { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`npm test: ${what} failed`);
+      process.exit(r.status ?? 1);
+    }
+  }
+}
 // Node 20's runner, given a folder, runs every .js in it (helpers too): list *.test.js ourselves.
 const testFiles = (p) =>
   statSync(p).isDirectory()

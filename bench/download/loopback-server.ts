@@ -190,7 +190,10 @@ export class LoopbackServer {
     const stall = answer !== undefined && 'stallAfter' in answer;
     const rate = this.o.ratePerConnection;
     let pacer = rate ? this.pacers.get(req.socket) : undefined;
-    if (rate && !pacer) this.pacers.set(req.socket, (pacer = new ConnectionPacer(rate)));
+    if (rate && !pacer) {
+      pacer = new ConnectionPacer(rate);
+      this.pacers.set(req.socket, pacer);
+    }
     let sent = 0;
     let closed = false;
     res.once('close', () => {

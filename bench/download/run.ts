@@ -41,7 +41,10 @@ function arg(name: string, fallback: number): number {
 interface RunResult {
   tool: string;
   seconds: number;
-  /** CPU seconds (user + system, all threads) of the tool, and meanwhile of this process (the loopback server, and the sampling of the tool's RSS). */
+  /**
+   * CPU seconds (user + system, all threads) of the tool, and meanwhile of this process (the
+   * loopback server, and the sampling of the tool's RSS).
+   */
   cpu?: { tool: number; server: number };
   peakRssMiB?: number;
   ok: boolean;
@@ -151,9 +154,12 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
       }
     }
     const cpu = r.cpu ? `  CPU ${r.cpu.tool.toFixed(1)} s, server ${r.cpu.server.toFixed(1)} s` : '';
-    console.log(`  ${label.padEnd(9)} ${r.tool.padEnd(26)} ${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}  (${((size / MiB) / r.seconds).toFixed(0)} MiB/s)${cpu}`);
+    console.log(`  ${label.padEnd(9)} ${r.tool.padEnd(26)} ` +
+`${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}` +
+`${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}` +
+`  (${((size / MiB) / r.seconds).toFixed(0)} MiB/s)${cpu}`);
     const prev = best.get(r.tool);
-    if (r.ok && (!prev || !prev.ok || r.seconds < prev.seconds)) best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
+    if (r.ok && (!prev?.ok || r.seconds < prev.seconds)) best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
     else if (!prev) best.set(r.tool, r);
     else if (r.peakRssMiB !== undefined) prev.peakRssMiB = Math.max(prev.peakRssMiB ?? 0, r.peakRssMiB);
     if (!keepFile) await clean();
@@ -244,15 +250,19 @@ async function main(): Promise<void> {
     // (socket buffers, unflushed batches) when it died.
     const sidecar = JSON.parse(await readFile(`${out}.part.json`, 'utf8').catch(() => '{"done":[]}')) as { done: [number, number][] };
     const recorded = sidecar.done.reduce((n, [a, b]) => n + (b - a), 0);
-    console.log(`  at the kill: ${(servedFirst / MiB).toFixed(0)} MiB sent by the server, ${(recorded / MiB).toFixed(0)} MiB recorded in the sidecar: ${((servedFirst - recorded) / MiB).toFixed(0)} MiB in flight`);
-    console.log(`  (the kernel's TCP buffers alone can hold ${(socketBufferBytes(connections) / MiB).toFixed(0)} MiB: ${connections} × (receive + send maximum) on loopback)`);
+    console.log(`  at the kill: ${(servedFirst / MiB).toFixed(0)} MiB sent by the server, ` +
+`${(recorded / MiB).toFixed(0)} MiB recorded in the sidecar: ${((servedFirst - recorded) / MiB).toFixed(0)} MiB in flight`);
+    console.log(`  (the kernel's TCP buffers alone can hold ${(socketBufferBytes(connections) / MiB).toFixed(0)} MiB: ${connections} × ` +
+`(receive + send maximum) on loopback)`);
     t = Date.now();
     const second = await timed('orchard (resume)', argv, { env });
     const servedTotal = ranged.bytesServed - before;
     const refetched = (servedTotal - size) / size;
     const ok = second.ok && (await stat(out).catch(() => undefined))?.size === size;
-    console.log(`  killed after ${first.seconds.toFixed(2)} s with ${(servedFirst / MiB).toFixed(0)} MiB served; resume took ${second.seconds.toFixed(2)} s, ${ok ? 'verified' : 'FAILED'}`);
-    console.log(`  bytes served in total: ${(servedTotal / size).toFixed(4)}× the file → re-fetched ${((servedTotal - size) / MiB).toFixed(0)} MiB, ${(refetched * 100).toFixed(2)} % of the file`);
+    console.log(`  killed after ${first.seconds.toFixed(2)} s with ${(servedFirst / MiB).toFixed(0)} MiB served; ` +
+`resume took ${second.seconds.toFixed(2)} s, ${ok ? 'verified' : 'FAILED'}`);
+    console.log(`  bytes served in total: ${(servedTotal / size).toFixed(4)}× the file → ` +
+`re-fetched ${((servedTotal - size) / MiB).toFixed(0)} MiB, ${(refetched * 100).toFixed(2)} % of the file`);
     for (const f of [out, `${out}.part`, `${out}.part.json`]) await rm(f, { force: true });
 
     const orchard = r1.find((r) => r.tool.startsWith('orchard'));

@@ -14,7 +14,10 @@ import { writeTinyGguf } from '../../test/helpers/tiny-gguf.js';
 
 const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine', 'services', 'llm', 'main.js');
 const PROMPT = 'Once upon a time';
-/** Longer than one 512-token micro-batch (the tiny models tokenize byte by byte), so the compute buffers are used in full, as a real prompt uses them. */
+/**
+ * Longer than one 512-token micro-batch (the tiny models tokenize byte by byte), so the compute
+ * buffers are used in full, as a real prompt uses them.
+ */
 const LONG_PROMPT = 'The quick brown fox jumps over the lazy dog. '.repeat(14);
 const PARAMS = { maxTokens: 800, temperature: 0.8, seed: 42 };
 /**
@@ -35,7 +38,8 @@ try {
   const large = path.join(dir, 'large.gguf');
   const t0 = Date.now();
   const written = await writeTinyGguf(large, { mode: 'random', seed: 4, ctx: 2048, embd: 768, layers: 12, heads: 12, ff: 2048, f16: true });
-  console.log(`generated large model: ${(written.bytes / 1e6).toFixed(0)} MB, ${(written.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`generated large model: ${(written.bytes / 1e6).toFixed(0)} MB, ` +
+`${(written.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // The tiny model makes a token every ~2 ms, so it shows the service's per-token overhead at its
   // worst; the large one (~9 ms a token here; it ends its text after 137 tokens) is closer to what
@@ -58,12 +62,15 @@ try {
     const err = ((predicted.total - rss) / rss) * 100;
     const modelPart = predicted.weights + predicted.kv + predicted.compute;
     console.log(
-      `${name}: predicted total ${mb(predicted.total)} (weights ${mb(predicted.weights)} + kv ${mb(predicted.kv)} + compute ${mb(predicted.compute)} + overhead ${mb(predicted.overhead)}); ` +
+      `${name}: predicted total ${mb(predicted.total)} (weights ${mb(predicted.weights)} + kv ${mb(predicted.kv)} ` +
+`+ compute ${mb(predicted.compute)} + overhead ${mb(predicted.overhead)}); ` +
         `measured RSS ${mb(rss)}; error ${err.toFixed(1)}% (target <= 5%)`,
     );
     console.log(
-      `${name}:   of which: process before the model ${mb(base)} (predicted overhead ${mb(predicted.overhead)}); model, context and buffers ${mb(rss - base)} ` +
-        `(predicted ${mb(modelPart)}, ${(((modelPart - (rss - base)) / (rss - base)) * 100).toFixed(1)}%); library model size ${mb(modelRam)}; RSS of the 3 runs ${samples.map((x) => mb(x.rss)).join(', ')}`,
+      `${name}:   of which: process before the model ${mb(base)} (predicted overhead ${mb(predicted.overhead)}); ` +
+`model, context and buffers ${mb(rss - base)} ` +
+        `(predicted ${mb(modelPart)}, ${(((modelPart - (rss - base)) / (rss - base)) * 100).toFixed(1)}%); ` +
+`library model size ${mb(modelRam)}; RSS of the 3 runs ${samples.map((x) => mb(x.rss)).join(', ')}`,
     );
   }
 } finally {
@@ -102,11 +109,17 @@ async function throughput(name: string, file: string, runs: number): Promise<voi
   const ttftDiffs = short.http.map((r, i) => r.ttft - short.around(i, (x) => x.ttft));
   const [lo, hi] = medianInterval(ttftDiffs);
   console.log(`[${name}] tokens per run: in-process ${inproc.map((r) => r.tokens).join(',')}; http ${http.map((r) => r.tokens).join(',')}`);
-  console.log(`[${name}] per run (in-process | http): tok/s ${inproc.map((r) => r.tps.toFixed(0)).join(',')} | ${http.map((r) => r.tps.toFixed(0)).join(',')}; TTFT ms ${inproc.map((r) => r.ttft.toFixed(1)).join(',')} | ${http.map((r) => r.ttft.toFixed(1)).join(',')}`);
-  console.log(`[${name}] TTFT series (${TTFT_PAIRS} HTTP requests of ${TTFT_MAX_TOKENS} tokens in alternation with in-process runs): HTTP minus in-process ms ${ttftDiffs.map((d) => d.toFixed(1)).join(',')}`);
-  console.log(`[${name}] in-process: ${ip.tps.toFixed(1)} tok/s, TTFT ${ip.ttft.toFixed(2)} ms (median of ${inproc.length}); HTTP API: ${hp.tps.toFixed(1)} tok/s, TTFT ${hp.ttft.toFixed(2)} ms (median of ${runs})`);
-  console.log(`[${name}] ratio tok/s HTTP/in-process: ${median(ratios).toFixed(3)}, 95% interval ${rlo.toFixed(3)} to ${rhi.toFixed(3)} (median over HTTP runs, each against its two in-process neighbours; of medians ${(hp.tps / ip.tps).toFixed(3)}; target >= 0.97)`);
-  console.log(`[${name}] TTFT overhead: ${median(ttftDiffs).toFixed(2)} ms, 95% interval ${lo.toFixed(2)} to ${hi.toFixed(2)} ms (median of the TTFT series' paired differences; target <= 5 ms)`);
+  console.log(`[${name}] per run (in-process | http): tok/s ${inproc.map((r) => r.tps.toFixed(0)).join(',')} | ` +
+`${http.map((r) => r.tps.toFixed(0)).join(',')}; ` +
+`TTFT ms ${inproc.map((r) => r.ttft.toFixed(1)).join(',')} | ${http.map((r) => r.ttft.toFixed(1)).join(',')}`);
+  console.log(`[${name}] TTFT series (${TTFT_PAIRS} HTTP requests of ${TTFT_MAX_TOKENS} tokens in alternation with in-process runs): ` +
+`HTTP minus in-process ms ${ttftDiffs.map((d) => d.toFixed(1)).join(',')}`);
+  console.log(`[${name}] in-process: ${ip.tps.toFixed(1)} tok/s, TTFT ${ip.ttft.toFixed(2)} ms (median of ${inproc.length}); ` +
+`HTTP API: ${hp.tps.toFixed(1)} tok/s, TTFT ${hp.ttft.toFixed(2)} ms (median of ${runs})`);
+  console.log(`[${name}] ratio tok/s HTTP/in-process: ${median(ratios).toFixed(3)}, 95% interval ${rlo.toFixed(3)} to ${rhi.toFixed(3)} ` +
+`(median over HTTP runs, each against its two in-process neighbours; of medians ${(hp.tps / ip.tps).toFixed(3)}; target >= 0.97)`);
+  console.log(`[${name}] TTFT overhead: ${median(ttftDiffs).toFixed(2)} ms, 95% interval ${lo.toFixed(2)} to ${hi.toFixed(2)} ms ` +
+`(median of the TTFT series' paired differences; target <= 5 ms)`);
 }
 
 /**
@@ -183,8 +196,7 @@ function httpRun(url: string, maxTokens: number): Promise<Run> {
       res.on('data', (chunk: string) => {
         const now = performance.now(); // the events of one chunk arrived together
         buffer += chunk;
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
+        for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
           const event = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
           if (!event.startsWith('data: {')) continue;

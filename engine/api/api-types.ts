@@ -16,7 +16,8 @@ import type { DownloadEvent, LogEvent, StepEvent } from '../core/events.js';
 import type { Verdict } from '../diagnose/verdict.js';
 import type { Lifecycle } from '../install/app-state.js';
 import type { Plan } from '../recipe/plan-types.js';
-import type { Service } from '../recipe/recipe.types.gen.js';
+import type { AppKind, Service } from '../recipe/recipe.types.gen.js';
+import type { AppState } from '../supervisor/index.js';
 
 /** GET /api/v1/doctor answers this (engine/hardware/doctor-report.ts). */
 export type { DoctorReport } from '../hardware/doctor-report.js';
@@ -37,7 +38,8 @@ export interface ApiError {
   error: { code: string; message: string; where?: string; hint?: string };
 }
 
-export type ServiceState = 'stopped' | 'starting' | 'ready' | 'unhealthy' | 'crashed';
+/** The supervisor's state of an app's service. */
+export type ServiceState = AppState;
 
 export interface ServiceStatus {
   state: ServiceState;
@@ -61,7 +63,7 @@ export interface CatalogEntry {
   id: string;
   name: string;
   version: string;
-  kind: 'llm' | 'image' | 'video' | 'tool';
+  kind: AppKind;
   description?: string;
   source: 'bundled' | 'user';
   file: string;

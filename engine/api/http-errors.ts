@@ -1,20 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { isOrchardError, type ErrorCode } from '../core/errors.js';
 import type { ApiError } from './api-types.js';
+import { HttpError } from './http-error.js';
 import { sendJson } from './http-io.js';
 
-/** An error the API answers with a given HTTP status (security refusals, bad routes). */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-    readonly where?: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 /** Which HTTP status each OrchardError code answers with. */
 const STATUS_BY_CODE: Record<ErrorCode, number> = {

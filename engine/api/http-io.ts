@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError } from './http-errors.js';
+import { readBody, sendJson as sendJsonWith } from '../core/http-kit.js';
+import { HttpError } from './http-error.js';
+import { checkBody } from './request-validation.js';
 
 /** Headers on every answer: no caching of API data, no MIME sniffing, no framing by other sites. */
 export const BASE_HEADERS: Record<string, string> = {
@@ -10,28 +12,17 @@ export const BASE_HEADERS: Record<string, string> = {
 };
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const body = `${JSON.stringify(value)}\n`;
-  res.writeHead(status, { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  sendJsonWith(res, status, value, BASE_HEADERS);
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** The request's JSON body (an object); `{}` when empty. 400 for anything else, 413 when huge. */
 export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`, 'Send a smaller body.');
-    chunks.push(buf);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const body = await readBody(req, MAX_BODY_BYTES, {
+    tooLarge: (max) => new HttpError(413, 'TOO_LARGE', `request body over ${max} bytes`, 'Send a smaller body.'),
+  });
+  const text = body.toString('utf8').trim();
   if (text === '') return {};
   let value: unknown;
   try {
@@ -42,6 +33,7 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HttpError(400, 'BAD_JSON', 'the request body must be a JSON object');
   }
+  checkBody(req, value as Record<string, unknown>);
   return value as Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { isOrchardError, messageOf } from '../core/errors.js';
+import { isOrchardError } from '../core/errors.js';
 import { isInside, type OrchardHome } from '../core/home.js';
 import { repoRoot } from '../core/repo-root.js';
 import { removeServerInfo, writeServerInfo } from '../settings/server-info.js';
@@ -17,6 +17,7 @@ import { errorBody, HttpError, sendError } from './http-errors.js';
 import { sendJson } from './http-io.js';
 import { JobManager } from './job-manager.js';
 import { createLiveDiagnoser } from '../diagnose/live.js';
+import { bindRoute } from './request-validation.js';
 import { ANSWERED, findRoute, WithStatus } from './router.js';
 import { EVENTS_PATH, routes } from './routes/index.js';
 import { checkRequest } from './security.js';
@@ -210,6 +211,7 @@ async function handle(ctx: ApiContext, uiDir: string | undefined, req: IncomingM
     return;
   }
   const { route, params } = findRoute(routes, req.method ?? 'GET', url.pathname);
+  bindRoute(req, route.method, route.path);
   const result = await route.handler({ req, res, params, url, server: ctx });
   if (result === ANSWERED) return;
   if (result instanceof WithStatus) sendJson(res, result.status, result.value);

@@ -1,5 +1,5 @@
 import type { Plan, PlannedStep } from '../recipe/plan-types.js';
-import { bold, dim, red } from './style.js';
+import { bold, dim, red } from '../core/style.js';
 
 const quote = (arg: string) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

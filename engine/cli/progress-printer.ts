@@ -1,5 +1,5 @@
 import type { DownloadEvent, ProgressEvent } from '../core/events.js';
-import { dim, green, red, yellow } from './style.js';
+import { dim, green, red, yellow } from '../core/style.js';
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { envSetting } from './env-settings.js';
 
 /**
  * The on-disk layout of DESIGN §3. Everything Orchard writes lives under ORCHARD_HOME
@@ -16,7 +17,7 @@ export interface OrchardHome {
 }
 
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): OrchardHome {
-  const root = path.resolve(env['ORCHARD_HOME'] ?? path.join(os.homedir(), 'Orchard'));
+  const root = path.resolve(envSetting('ORCHARD_HOME', env) ?? path.join(os.homedir(), 'Orchard'));
   const store = path.join(root, 'store');
   return {
     root,

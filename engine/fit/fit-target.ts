@@ -6,7 +6,7 @@ import { findRecipe } from '../recipe/catalog.js';
 import { planRecipe } from '../recipe/plan.js';
 import type { Profile } from '../recipe/profile.js';
 import type { Accelerator } from '../recipe/recipe.types.gen.js';
-import { DEFAULT_CONTEXT } from '../services/llm/defaults.js';
+import { DEFAULT_CONTEXT } from './llm-defaults.js';
 import { isUrl } from './byte-source.js';
 import { fitModelOnMachine, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';

@@ -7,6 +7,15 @@ import { ggmlTensorBytes, ggmlTypeKnown } from './ggml-types.js';
  * array and tensor list is checked against limits before it is read, so a garbage header is a
  * clear error in milliseconds instead of a hang that grows memory (what llama.cpp's own reader
  * can do). Long arrays (token lists) are skipped and only their length is kept.
+ *
+ * Why our own reader and not a library (measured on a generated 435-tensor GGUF, local file, mean of
+ * 20 reads after a warm-up, Node 20 on 2 shared cores): this reader 11 ms; @huggingface/gguf 0.4.6
+ * 39 ms; node-llama-cpp's readGgufFileInfo (with tensor info) 104 ms. `orchard fit`, the catalog
+ * and the install fit gate read every part of a model (and remote ones by HTTP range through
+ * byte-source.ts), so the difference is felt; @huggingface/gguf would be one more dependency for a
+ * slower result, and node-llama-cpp costs half a second just to load. On a hostile header (a 2^40-
+ * byte string length) all three refuse quickly: ours with a message that says the header is
+ * corrupt, node-llama-cpp with a RangeError, @huggingface/gguf after 65 ms.
  */
 export type GgufScalar = number | bigint | boolean | string;
 export type GgufValue = GgufScalar | { array: GgufScalar[] | undefined; length: number; type: number };

@@ -1,7 +1,7 @@
 import { OrchardError } from '../core/errors.js';
 import type { MachineInfo } from '../hardware/machine-info.js';
 import type { Plan, ResolvedWeight } from '../recipe/plan-types.js';
-import { DEFAULT_CONTEXT } from '../services/llm/defaults.js';
+import { DEFAULT_CONTEXT } from './llm-defaults.js';
 import { fitModelOnMachine, gib, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';
 
@@ -30,7 +30,7 @@ export async function checkRecipeFit(plan: Plan, machine: MachineInfo, o: Recipe
 
 /** Refuse an install that does not fit, unless the user overrides (`--force` / "install anyway"). */
 export function assertRecipeFits(report: FitReport | undefined, o: { force?: boolean } = {}): void {
-  if (!report || report.verdict !== 'does-not-fit' || o.force) return;
+  if (report?.verdict !== 'does-not-fit' || o.force) return;
   throw new OrchardError('REQUIREMENT', `the model does not fit this machine: it needs ${gib(report.bytes.total)} at a context of ${report.contextSize}`, {
     where: 'orchard fit',
     hint: `${report.advice.join(' ')} To install anyway, pass --force.`,

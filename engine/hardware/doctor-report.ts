@@ -1,8 +1,10 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { OrchardHome } from '../core/home.js';
-import type { LoadedRecipe } from '../recipe/load.js';
-import type { Accelerator } from '../recipe/recipe.types.gen.js';
+import type { Accelerator, Recipe } from '../recipe/recipe.types.gen.js';
+
+/** What the report needs of a loaded recipe (hardware sits below recipe/: it takes only the schema's types). */
+type LoadedRecipe = { recipe: Recipe };
 import type { MachineInfo } from './machine-info.js';
 import { gpuWorkingSetBytes, recommendedWiredLimit, type WiredLimitAdvice } from './working-set.js';
 

@@ -1,6 +1,7 @@
 import type { Verdict } from '../diagnose/verdict.js';
 import type { ScriptName } from '../recipe/plan-types.js';
 import type { JsonValue } from '../steps/step-executor.js';
+import type { WeightRef } from '../store/index.js';
 
 /**
  * apps/<id>/state.json: the lifecycle state and the install journal. Written atomically after
@@ -21,15 +22,8 @@ export interface JournalEntry {
   error?: { message: string; where?: string; hint?: string; log?: string };
 }
 
-/** A weight this app references in the shared store (for reference counting and gc). */
-export interface WeightRef {
-  sha256: string;
-  size: number;
-  url: string;
-  /** Where the app sees it (apps/<id>/models/...). */
-  path: string;
-}
-
+// The store owns the shape of a weight reference (it counts them for gc); the app state holds them.
+export type { WeightRef } from '../store/index.js';
 export interface AppState {
   schema: 1;
   id: string;

@@ -8,8 +8,8 @@ import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
 import { loadRecipe } from '../recipe/load.js';
 import { planRecipe } from '../recipe/plan.js';
 import { resolveProfile } from '../recipe/resolve-profile.js';
-import { purgeUnreferencedBlobs } from '../store/gc.js';
-import { acquireAppLock } from './app-lock.js';
+import { purgeUnreferencedBlobs } from '../store/index.js';
+import { acquireAppLock } from '../core/app-lock.js';
 import { requireAppState } from './state-store.js';
 import { runStepsOnce } from './run-steps-once.js';
 

@@ -60,7 +60,7 @@ export async function readRecipeText(fileOrDir: string): Promise<{ file: string;
   }
 }
 
-/** JSON.parse, with a syntax error located by line and column (our scanner; Node's message often has no position). */
+/** JSON.parse, with a syntax error located by line and column (pointer-location.ts; Node's message often has no position). */
 export function parseRecipeJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);

@@ -1,4 +1,5 @@
 import type { Accelerator, AppKind, Backend, Input, Service, Step, Verify } from './recipe.types.gen.js';
+import type { EnvParams } from '../../sandbox/index.js';
 import type { Profile } from './profile.js';
 
 /**
@@ -39,13 +40,8 @@ export interface ExtractParams {
   strip: number;
 }
 
-export interface EnvParams {
-  type: 'python' | 'node' | 'none';
-  python?: string;
-  manager: 'auto' | 'uv' | 'venv';
-  /** apps/<id>/env */
-  dir: string;
-}
+// The sandbox owns the shape of an environment request (recipe sits above sandbox in DESIGN §2).
+export type { EnvParams } from '../../sandbox/index.js';
 
 export interface RunParams {
   /** argv, or undefined for a shell string. */

@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { appPaths, type OrchardHome } from '../core/home.js';
-import { detectConfinement } from '../../sandbox/confinement.js';
-import { OPT_IN_ONLY_VARIABLES, sandboxVariables } from '../../sandbox/environment.js';
+import { detectConfinement, findOnPath, OPT_IN_ONLY_VARIABLES, sandboxVariables } from '../../sandbox/index.js';
 import { resolveInputs } from './inputs.js';
 import { RecipeInvalidError, type LoadedRecipe } from './load.js';
 import type { Plan } from './plan-types.js';
@@ -81,13 +78,7 @@ function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
 }
 
 function onPath(tool: string): boolean {
-  const dirs = (process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean);
-  try {
-    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore', env: { PATH: dirs.join(path.delimiter) } });
-    return true;
-  } catch {
-    return false;
-  }
+  return findOnPath(tool, process.env) !== undefined;
 }
 
 function describeConfinementFor(profile: Profile): Plan['confinement'] {

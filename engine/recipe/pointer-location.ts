@@ -1,8 +1,10 @@
+import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
+
 /**
  * Where a JSON pointer lands in the text of a JSON document, as a 1-based line and column, so the
- * recipe editor can put a schema error at the right place. A small scanner of its own (no
- * dependency): it walks the text once, following only the pointer's path, and also reports where
- * the text stops being valid JSON.
+ * recipe editor can put a schema error at the right place; and where the text stops being JSON.
+ * Both read jsonc-parser's syntax tree (strict JSON: no comments, no trailing commas), which keeps
+ * offsets even in a document with a syntax error further on.
  *
  * A pointer to an object member lands on the member's key (that is what an unknown-key error is
  * about); to an array element, on the element. A pointer that goes deeper than the document (a
@@ -18,26 +20,63 @@ export interface SyntaxProblem extends TextLocation {
   message: string;
 }
 
-export function locatePointer(text: string, pointer: string): TextLocation | undefined {
-  const target = parsePointer(pointer);
-  const scanner = new Scanner(text, target);
-  try {
-    scanner.document();
-  } catch (err) {
-    if (!(err instanceof JsonSyntax)) throw err;
-  }
-  return scanner.best === undefined ? undefined : locationOf(text, scanner.best);
+const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
+
+function tree(text: string): { root: Node | undefined; errors: ParseError[] } {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, STRICT);
+  return { root, errors };
 }
+
+export function locatePointer(text: string, pointer: string): TextLocation | undefined {
+  const { root } = tree(text);
+  if (!root) return undefined;
+  let node: Node = root;
+  for (const segment of parsePointer(pointer)) {
+    const next = childOf(node, segment);
+    if (!next) break; // deeper than the document: the deepest part that exists
+    node = next;
+  }
+  // A member's value: point at its key.
+  const at = node.parent?.type === 'property' && node.parent.children?.[1] === node ? node.parent.offset : node.offset;
+  return locationOf(text, at);
+}
+
+function childOf(node: Node, segment: string): Node | undefined {
+  if (node.type === 'object') return node.children?.find((p) => p.children?.[0]?.value === segment)?.children?.[1];
+  if (node.type === 'array' && /^(0|[1-9]\d*)$/.test(segment)) return node.children?.[Number(segment)];
+  return undefined;
+}
+
+/** jsonc-parser's error codes (by name: they are a const enum), in words. */
+const MESSAGES: Record<string, string> = {
+  CommaExpected: '"," was expected',
+  ColonExpected: '":" was expected after the key',
+  PropertyNameExpected: 'a key in double quotes was expected',
+  ValueExpected: 'a value was expected',
+  CloseBraceExpected: '"}" was expected',
+  CloseBracketExpected: '"]" was expected',
+  EndOfFileExpected: 'unexpected text after the end of the JSON value',
+  InvalidSymbol: 'unexpected text: a value was expected',
+  UnexpectedEndOfString: 'unterminated string',
+  InvalidCharacter: 'control character in string (use \\n, \\t…)',
+  InvalidEscapeCharacter: 'invalid escape in string',
+  InvalidUnicode: 'invalid \\u escape in string',
+  UnexpectedEndOfNumber: 'invalid number',
+  UnexpectedEndOfComment: 'comments are not JSON',
+  InvalidCommentToken: 'comments are not JSON',
+};
 
 /** Where the text stops being JSON, or undefined when it parses. */
 export function findSyntaxProblem(text: string): SyntaxProblem | undefined {
-  const scanner = new Scanner(text, undefined);
+  const first = tree(text).errors.sort((a, b) => a.offset - b.offset)[0];
+  if (first) return { ...locationOf(text, first.offset), message: MESSAGES[printParseErrorCode(first.error)] ?? 'not valid JSON here' };
+  // jsonc-parser is a shade more lenient than JSON.parse in corners: JSON.parse has the last word.
   try {
-    scanner.document();
+    JSON.parse(text);
     return undefined;
   } catch (err) {
-    if (!(err instanceof JsonSyntax)) throw err;
-    return { ...locationOf(text, err.offset), message: err.message };
+    return { ...locationOf(text, 0), message: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -64,171 +103,4 @@ export function parsePointer(pointer: string): string[] {
     .slice(1)
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-class JsonSyntax extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
-}
-
-class Scanner {
-  private i = 0;
-  /** Offset of the deepest matched part of the pointer so far. */
-  best: number | undefined;
-  private bestDepth = -1;
-
-  constructor(
-    private readonly text: string,
-    private readonly target: string[] | undefined,
-  ) {}
-
-  document(): void {
-    this.ws();
-    this.value(0);
-    this.ws();
-    if (this.i < this.text.length) this.fail('unexpected text after the end of the JSON value');
-  }
-
-  /** depth: how many pointer segments the path to this value matched; -1 when off the path. */
-  private value(depth: number): void {
-    this.ws();
-    if (depth >= 0) this.mark(depth, this.i);
-    const c = this.text[this.i];
-    if (c === '{') this.object(depth);
-    else if (c === '[') this.array(depth);
-    else if (c === '"') this.string();
-    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) this.number();
-    else if (this.text.startsWith('true', this.i)) this.i += 4;
-    else if (this.text.startsWith('false', this.i)) this.i += 5;
-    else if (this.text.startsWith('null', this.i)) this.i += 4;
-    else this.fail(c === undefined ? 'unexpected end of text: a value is missing' : `unexpected character ${JSON.stringify(c)}: a value was expected`);
-  }
-
-  private object(depth: number): void {
-    this.i++;
-    this.ws();
-    if (this.text[this.i] === '}') {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.ws();
-      if (this.text[this.i] !== '"') this.fail('a key in double quotes was expected');
-      const keyAt = this.i;
-      const key = this.string();
-      const childDepth = this.onPath(depth, key);
-      if (childDepth >= 0) this.mark(childDepth, keyAt);
-      this.ws();
-      if (this.text[this.i] !== ':') this.fail('":" was expected after the key');
-      this.i++;
-      // The member's value is matched separately so a deeper pointer can go on into it, but the
-      // member itself stays located at its key.
-      this.value(childDepth >= 0 && childDepth < this.targetLength() ? childDepth : -1);
-      this.ws();
-      const c = this.text[this.i];
-      if (c === ',') {
-        this.i++;
-        continue;
-      }
-      if (c === '}') {
-        this.i++;
-        return;
-      }
-      this.fail('"," or "}" was expected');
-    }
-  }
-
-  private array(depth: number): void {
-    this.i++;
-    this.ws();
-    if (this.text[this.i] === ']') {
-      this.i++;
-      return;
-    }
-    for (let index = 0; ; index++) {
-      this.value(this.onPath(depth, String(index)));
-      this.ws();
-      const c = this.text[this.i];
-      if (c === ',') {
-        this.i++;
-        continue;
-      }
-      if (c === ']') {
-        this.i++;
-        return;
-      }
-      this.fail('"," or "]" was expected');
-    }
-  }
-
-  private string(): string {
-    const start = this.i;
-    this.i++;
-    let out = '';
-    for (;;) {
-      const c = this.text[this.i];
-      if (c === undefined) this.fail('unterminated string', start);
-      if (c === '"') {
-        this.i++;
-        return out;
-      }
-      if (c === '\\') {
-        const e = this.text[this.i + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && simple[e] !== undefined) {
-          out += simple[e];
-          this.i += 2;
-        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(this.text.slice(this.i + 2, this.i + 6))) {
-          out += String.fromCharCode(parseInt(this.text.slice(this.i + 2, this.i + 6), 16));
-          this.i += 6;
-        } else {
-          this.fail('invalid escape in string');
-        }
-        continue;
-      }
-      if (c.charCodeAt(0) < 0x20) this.fail('control character in string (use \\n, \\t…)');
-      out += c;
-      this.i++;
-    }
-  }
-
-  private number(): void {
-    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.i, this.i + 400));
-    if (!match || match[0] === '-') this.fail('invalid number');
-    this.i += match![0].length;
-  }
-
-  private ws(): void {
-    while (this.i < this.text.length) {
-      const c = this.text.charCodeAt(this.i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++;
-      else break;
-    }
-  }
-
-  private targetLength(): number {
-    return this.target?.length ?? 0;
-  }
-
-  private onPath(depth: number, segment: string): number {
-    if (depth < 0 || !this.target || depth >= this.target.length) return -1;
-    return this.target[depth] === segment ? depth + 1 : -1;
-  }
-
-  private mark(depth: number, offset: number): void {
-    // The first occurrence wins (JSON.parse keeps the last duplicate key, but the validator's
-    // duplicate-key case is rare and the first one is where a reader looks).
-    if (depth > this.bestDepth) {
-      this.bestDepth = depth;
-      this.best = offset;
-    }
-  }
-
-  private fail(message: string, offset = this.i): never {
-    throw new JsonSyntax(message, offset);
-  }
 }

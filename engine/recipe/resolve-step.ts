@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AppPaths } from '../core/home.js';
-import { OPT_IN_ONLY_VARIABLES } from '../../sandbox/environment.js';
+import { OPT_IN_ONLY_VARIABLES } from '../../sandbox/index.js';
 import type { Backend, Recipe, Step } from './recipe.types.gen.js';
 import type { ParamsByKind, PlannedStep, ResolvedWeight, ScriptName, StepEffects, StepKind } from './plan-types.js';
 import type { Resolver } from './resolver.js';

@@ -59,7 +59,7 @@ function describe(e: ErrorObject): RecipeIssue {
   const params = e.params as Record<string, unknown>;
   if (e.propertyName !== undefined) {
     return {
-      pointer: `${e.instancePath}/${escape(e.propertyName)}`,
+      pointer: `${e.instancePath}/${escapePointer(e.propertyName)}`,
       message: `"${e.propertyName}" is not an allowed name here${e.keyword === 'pattern' ? ` (${String(params['pattern'])})` : ''}`,
       hint: 'Names are letters, digits and underscores, not starting with a digit.',
     };
@@ -69,7 +69,7 @@ function describe(e: ErrorObject): RecipeIssue {
       const key = String(params['additionalProperty']);
       const allowed = Object.keys(parent.properties ?? {});
       return {
-        pointer: `${e.instancePath}/${escape(key)}`,
+        pointer: `${e.instancePath}/${escapePointer(key)}`,
         message: `unknown key "${key}"`,
         hint: allowed.length > 0 ? `Allowed keys here: ${allowed.join(', ')}.` : 'Remove it.',
       };
@@ -78,7 +78,7 @@ function describe(e: ErrorObject): RecipeIssue {
       const key = String(params['missingProperty']);
       const description = parent.properties?.[key]?.description;
       return {
-        pointer: `${e.instancePath}/${escape(key)}`,
+        pointer: `${e.instancePath}/${escapePointer(key)}`,
         message: `missing required key "${key}"`,
         ...(description ? { hint: description } : {}),
       };
@@ -120,6 +120,6 @@ function article(type: string): string {
   return names.join(' or ');
 }
 
-function escape(segment: string): string {
+function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -6,6 +6,10 @@ import type { Recipe } from './recipe.types.gen.js';
 /** The compiled recipe schema: every error reported (allErrors), steps discriminated by `kind`. */
 export const recipeSchema = schema;
 
+/** The schema's app-id rule (/properties/id/pattern): ids name folders under ORCHARD_HOME/apps. The one copy of it. */
+export const APP_ID_PATTERN = new RegExp(schema.properties.id.pattern);
+export const isAppId = (id: string): boolean => APP_ID_PATTERN.test(id);
+
 let compiled: ValidateFunction<Recipe> | undefined;
 export function schemaValidator(): ValidateFunction<Recipe> {
   if (!compiled) {

@@ -51,7 +51,7 @@ export async function readSettings(home: OrchardHome): Promise<SettingsFile | un
 /** orchard.json with a token, created (mode 0600) when missing or when it lacks a token. */
 export async function ensureSettings(home: OrchardHome): Promise<SettingsFile> {
   const current = await readSettings(home);
-  if (current && current.token) {
+  if (current?.token) {
     // Tighten a file someone loosened: it holds secrets.
     await chmod(home.settingsFile, SECRET_MODE).catch(() => undefined);
     return current;

@@ -1,7 +1,5 @@
 import { OrchardError } from '../core/errors.js';
-import { assertWritablePath } from '../../sandbox/path-guard.js';
-import { ensureNodeEnv } from '../../sandbox/node-env.js';
-import { ensurePythonEnv } from '../../sandbox/python-env.js';
+import { assertWritablePath, ensureNodeEnv, ensurePythonEnv } from '../../sandbox/index.js';
 import type { StepExecutor, StepOutcome } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 

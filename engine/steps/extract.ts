@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tar from 'tar';
 import { OrchardError, messageOf } from '../core/errors.js';
 import { isInside } from '../core/home.js';
-import { assertWritablePath, realExisting } from '../../sandbox/path-guard.js';
+import { assertWritablePath, realExisting } from '../../sandbox/index.js';
 import type { StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 

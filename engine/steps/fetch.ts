@@ -1,10 +1,10 @@
 import { OrchardError } from '../core/errors.js';
-import { findBlob } from '../store/blob-store.js';
-import { preflightDiskSpace } from '../store/disk-space.js';
-import { fetchToStore, freeSpaceSource } from '../store/fetch-to-store.js';
+import { fetchToStore, freeSpaceSource } from '../store/download/index.js';
+import { findBlob, preflightDiskSpace } from '../store/index.js';
 import type { ResolvedWeight } from '../recipe/plan-types.js';
 import type { JsonValue, StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
+import { envSetting } from '../core/env-settings.js';
 
 /**
  * Download the step's weights into the shared store (verified, resumable) and report the blobs
@@ -23,7 +23,7 @@ export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
   const missing = step.params.weights.reduce((sum, w, i) => sum + (known[i] ? 0 : (w.size ?? 0)), 0);
   await preflightDiskSpace(ctx.home.store, missing, { freeSpace: freeSpaceSource(), what: `the weights of ${ctx.app.id}` });
 
-  const token = ctx.options.hfToken ?? process.env['HF_TOKEN'];
+  const token = ctx.options.hfToken ?? envSetting('HF_TOKEN');
   // One weight failing stops the others (their bytes stay on disk for the resume) and the step
   // fails only once all have stopped: nothing keeps downloading, or writing the state, after it.
   const stop = new AbortController();

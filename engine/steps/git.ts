@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { OrchardError, messageOf } from '../core/errors.js';
-import { assertWritablePath } from '../../sandbox/path-guard.js';
+import { assertWritablePath } from '../../sandbox/index.js';
 import type { StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 

@@ -1,7 +1,6 @@
 import { OrchardError } from '../core/errors.js';
-import { assertWritablePath } from '../../sandbox/path-guard.js';
-import { linkBlob } from '../store/link-blob.js';
-import { appWeightRefs } from '../store/references.js';
+import { assertWritablePath } from '../../sandbox/index.js';
+import { appWeightRefs, linkBlob } from '../store/index.js';
 import type { StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 

@@ -4,9 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { OrchardError } from '../core/errors.js';
-import { confineArgv, detectConfinement } from '../../sandbox/confinement.js';
-import { assertWritablePath } from '../../sandbox/path-guard.js';
-import { envBinDir } from '../../sandbox/python-env.js';
+import { confineArgv, detectConfinement, assertWritablePath, envBinDir } from '../../sandbox/index.js';
 import type { StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 

@@ -1,6 +1,6 @@
 import { chmod } from 'node:fs/promises';
 import { writeFileAtomic } from '../core/atomic-write.js';
-import { assertWritablePath } from '../../sandbox/path-guard.js';
+import { assertWritablePath } from '../../sandbox/index.js';
 import type { StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
+import { formatBytes } from '../../shared/format-bytes.js';
 
 /** Free bytes on the filesystem holding `dir`. Injectable so tests can force a refusal. */
 export type FreeSpaceSource = (dir: string) => Promise<number>;
@@ -24,16 +25,7 @@ export function diskMargin(missingBytes: number): number {
   return Math.max(256 * 2 ** 20, Math.ceil(missingBytes * 0.02));
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes };
 
 /** Refuse before any byte is written when the store's filesystem cannot hold what is missing. */
 export async function preflightDiskSpace(

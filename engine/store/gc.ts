@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
-import { heldAppLocks } from '../install/app-lock.js';
+import { heldAppLocks } from '../core/app-lock.js';
 import { listBlobs, sha256OfFile, type BlobInfo } from './blob-store.js';
 import { collectReferences, type BlobReference } from './references.js';
 

@@ -1,10 +1,9 @@
-/** The model store's public surface (DESIGN §3): other parts import from here. */
+/**
+ * The model store's public surface (DESIGN §3): blobs, references, gc, links. The downloader that
+ * fills it is the package store/download/ (its own index.ts).
+ */
 export { blobPath, commitBlob, findBlob, listBlobs, sha256OfFile, type BlobInfo } from './blob-store.js';
-export { diskMargin, preflightDiskSpace, statfsFreeSpace, type FreeSpaceSource } from './disk-space.js';
-export { downloadFile, type DownloadOptions, type DownloadResult, type Integrity } from './download.js';
-export { downloadQueue, setConcurrentDownloads } from './download-queue.js';
-export { fetchToStore, partFileFor, setFreeSpaceSource, type FetchToStoreOptions, type StoredWeight, type WeightSource } from './fetch-to-store.js';
+export { diskMargin, formatBytes, preflightDiskSpace, statfsFreeSpace, type FreeSpaceSource } from './disk-space.js';
 export { purgeUnreferencedBlobs, storeReport, verifyBlobs, type BlobCheck, type StoredBlobReport } from './gc.js';
-export { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
 export { linkBlob, type LinkMethod } from './link-blob.js';
-export { appWeightRefs, collectReferences, type BlobReference } from './references.js';
+export { appWeightRefs, collectReferences, type BlobReference, type WeightRef } from './references.js';

@@ -2,7 +2,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
-import type { WeightRef } from '../install/app-state.js';
+
+/** A weight this app references in the shared store (for reference counting and gc). */
+export interface WeightRef {
+  sha256: string;
+  size: number;
+  url: string;
+  /** Where the app sees it (apps/<id>/models/...). */
+  path: string;
+}
 
 /**
  * Who uses which blob, read from every `apps/<id>/state.json` (its `weights` field). A state that

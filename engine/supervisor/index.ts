@@ -3,6 +3,6 @@ export type { AppState, AppStatus } from './app-status.js';
 export type { GpuStats } from './ioreg.js';
 export { parseIoregAccelerators } from './ioreg.js';
 export type { ServiceLogLine } from './log-ring.js';
-export { allocatePort } from './port.js';
+export { allocatePort } from '../core/port.js';
 export { PORT_PLACEHOLDER, specFromPlannedService, withPort, type ServiceSpec, type SpecFromPlanOptions } from './service-spec.js';
 export { Supervisor, type AppMetrics, type SupervisorEvents, type SupervisorOptions } from './supervisor.js';

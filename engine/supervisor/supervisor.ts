@@ -6,7 +6,7 @@ import { sampleGpus, type GpuStats } from './ioreg.js';
 import { killSync, remember } from './kill-tree.js';
 import { LogRing, type ServiceLogLine } from './log-ring.js';
 import { ManagedService } from './managed-service.js';
-import { allocatePort } from './port.js';
+import { allocatePort } from '../core/port.js';
 import { processTree, readProcessTable } from './process-table.js';
 import type { ServiceSpec } from './service-spec.js';
 import { TreeCpuMeter, type TreeMetrics } from './tree-metrics.js';

@@ -77,5 +77,6 @@ test('python-torch probe with a CPU-only torch: full fallback when metal or cuda
 
   // CPU expected: the same environment passes without --allow-cpu and is not a fallback.
   const cpu = await verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect: 'cpu' }), verifyContext(tmp.dir, env).ctx);
-  assert.deepEqual([(cpu.outputs?.['verdict'] as unknown as Verdict).backend, (cpu.outputs?.['verdict'] as unknown as Verdict).fallback], ['cpu', 'none']);
+  const cpuVerdict = cpu.outputs?.['verdict'] as unknown as Verdict;
+  assert.deepEqual([cpuVerdict.backend, cpuVerdict.fallback], ['cpu', 'none']);
 });

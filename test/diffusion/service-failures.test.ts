@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../helpers/paths.js';
-import { startService, submit, waitFor, waitHealthy, waitJob } from './service-helpers.js';
+import { startService, submit, waitHealthy, waitJob } from './service-helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePort } from '../../engine/supervisor/port.js';
+import { allocatePort } from '../../engine/core/port.js';
 import { cliEntry, fixturesDir } from '../helpers/paths.js';
 
 export const standIn = path.join(fixturesDir, 'sdcpp', 'sd-server');

@@ -24,7 +24,7 @@ export async function startRangeServer(files: Record<string, Buffer>): Promise<R
     if (!body) return void res.writeHead(404).end('not found');
     const m = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
     const start = m ? Number(m[1]) : 0;
-    const end = m && m[2] ? Math.min(Number(m[2]), body.length - 1) : body.length - 1;
+    const end = m?.[2] ? Math.min(Number(m[2]), body.length - 1) : body.length - 1;
     if (m && start >= body.length) return void res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
     const part = body.subarray(start, end + 1);
     res.writeHead(m ? 206 : 200, {

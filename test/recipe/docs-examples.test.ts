@@ -121,7 +121,7 @@ test('every fragment in the guide matches the schema definition it names', async
     if (!ref) continue;
     const value = parseBlock(b, failures);
     if (value === NOT_JSON) continue;
-    let validate;
+    let validate: ReturnType<typeof validatorFor>;
     try {
       validate = validatorFor(ref);
     } catch (err) {

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { pumpBody, type Segment } from '../../engine/store/body-pump.js';
-import { TransientError } from '../../engine/store/download-errors.js';
-import { InOrderHasher } from '../../engine/store/in-order-hasher.js';
-import { RangeSet } from '../../engine/store/range-set.js';
-import { SerialWriter } from '../../engine/store/serial-writer.js';
+import { pumpBody, type Segment } from '../../engine/store/download/body-pump.js';
+import { TransientError } from '../../engine/store/download/download-errors.js';
+import { InOrderHasher } from '../../engine/store/download/in-order-hasher.js';
+import { RangeSet } from '../../engine/store/download/range-set.js';
+import { SerialWriter } from '../../engine/store/download/serial-writer.js';
 import { tempDir } from '../helpers/paths.js';
 
 const MiB = 2 ** 20;

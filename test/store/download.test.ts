@@ -7,8 +7,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isOrchardError, type OrchardError } from '../../engine/core/errors.js';
 import { resolveHome } from '../../engine/core/home.js';
-import { downloadFile } from '../../engine/store/download.js';
-import { fetchToStore } from '../../engine/store/fetch-to-store.js';
+import { downloadFile } from '../../engine/store/download/download.js';
+import { fetchToStore } from '../../engine/store/download/fetch-to-store.js';
 import { bufferContent, LoopbackServer } from '../../bench/download/loopback-server.js';
 import { tempDir } from '../helpers/paths.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
-import { downloadFile } from '../../engine/store/download.js';
+import { downloadFile } from '../../engine/store/download/download.js';
 import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';

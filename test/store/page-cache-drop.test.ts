@@ -4,9 +4,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { InOrderHasher } from '../../engine/store/in-order-hasher.js';
-import { cacheDropper } from '../../engine/store/page-cache-drop.js';
-import { RangeSet } from '../../engine/store/range-set.js';
+import { InOrderHasher } from '../../engine/store/download/in-order-hasher.js';
+import { cacheDropper } from '../../engine/store/download/page-cache-drop.js';
+import { RangeSet } from '../../engine/store/download/range-set.js';
 import { tempDir } from '../helpers/paths.js';
 
 const MiB = 2 ** 20;

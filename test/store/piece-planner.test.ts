@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PiecePlanner, pieceSize } from '../../engine/store/piece-planner.js';
-import type { ByteRange } from '../../engine/store/range-set.js';
+import { PiecePlanner, pieceSize } from '../../engine/store/download/piece-planner.js';
+import type { ByteRange } from '../../engine/store/download/range-set.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

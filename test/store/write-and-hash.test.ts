@@ -3,9 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { InOrderHasher } from '../../engine/store/in-order-hasher.js';
-import { RangeSet } from '../../engine/store/range-set.js';
-import { SerialWriter } from '../../engine/store/serial-writer.js';
+import { InOrderHasher } from '../../engine/store/download/in-order-hasher.js';
+import { RangeSet } from '../../engine/store/download/range-set.js';
+import { SerialWriter } from '../../engine/store/download/serial-writer.js';
 import { tempDir } from '../helpers/paths.js';
 
 const MiB = 2 ** 20;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { allocatePort, isPortFree } from '../../engine/supervisor/port.js';
+import { allocatePort, isPortFree } from '../../engine/core/port.js';
 import { Supervisor } from '../../engine/supervisor/supervisor.js';
 import { tempDir } from '../helpers/paths.js';
 import { fixtureSpec } from './helpers.js';
@@ -62,7 +62,10 @@ test('the allocated port was taken before the service bound it: retried on a new
 test('a service whose worker child holds the listening socket is recognised as ours', async () => {
   const { dir, cleanup } = await tempDir();
   let allocations = 0;
-  const supervisor = new Supervisor({ metricsIntervalMs: 0, allocatePort: () => (allocations++, allocatePort()) });
+  const supervisor = new Supervisor({ metricsIntervalMs: 0, allocatePort: () => {
+    allocations++;
+    return allocatePort();
+  } });
   try {
     const status = await supervisor.start('workers', fixtureSpec(dir, ['--listen-in-child']));
     assert.equal(status.state, 'ready');

@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/paths.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
 import { expectClose, launchChromium, newPage, screenshot, waitForText, assertText, e2eSetup } from './browser.js';
@@ -64,7 +63,7 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     const card = page.locator('article', { has: page.getByRole('link', { name: 'Tiny chat (end-to-end fixture)' }) });
     await card.waitFor();
     await assertText(card, /llm/);
-    await assertText(card, /3\.\d MB/); // both files: 3 MB of extras plus the model
+    await assertText(card, /[23]\.\d MiB/); // both files: 3,000,000 bytes (2.9 MiB) of extras plus the model
     await assertText(card, /cpu/);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     await screenshot(page, 'catalog');
@@ -125,7 +124,7 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     await dialog.getByText('extras.bin').first().waitFor();
     await assertText(dialog, /tiny\.gguf/);
     await assertText(dialog, /127\.0\.0\.1/);
-    await assertText(dialog, /3\.0 MB/);
+    await assertText(dialog, /2\.9 MiB/); // the extras: 3,000,000 bytes, in the engine's binary units
     await screenshot(page, 'install-plan');
     await dialog.getByRole('button', { name: 'Install', exact: true }).click();
     // Mid-download: a real <progress> for the throttled file, with speed and ETA.

@@ -18,11 +18,13 @@ import { runInstall } from '../../install/installer.js';
 import { uninstallApp } from '../../install/uninstall.js';
 import { findRecipe } from '../../recipe/catalog.js';
 import { loadRecipe } from '../../recipe/load.js';
+import { isAppId } from '../../recipe/schema.js';
 import { planRecipe } from '../../recipe/plan.js';
+import { envSetting } from '../../core/env-settings.js';
 
 /** App ids name folders under ORCHARD_HOME/apps: the recipe schema's id rule, nothing else. */
 export function checkAppId(id: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) {
+  if (!isAppId(id)) {
     throw new HttpError(400, 'USAGE', `"${id}" is not an app id`, 'App ids are lower-case letters, digits and dashes.', 'path :id');
   }
   return id;
@@ -70,7 +72,7 @@ function weightFiles(plan: Plan): Record<string, string> {
 }
 
 function hfToken(ctx: ApiContext): { hfToken?: string } {
-  const token = ctx.settings.hfToken ?? process.env['HF_TOKEN'];
+  const token = ctx.settings.hfToken ?? envSetting('HF_TOKEN');
   return token ? { hfToken: token } : {};
 }
 

@@ -33,7 +33,7 @@ async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled'
   const r = loaded.recipe;
   const plan = typeof machine === 'string' ? undefined : await planForHost(ctx, loaded).catch(() => undefined);
   const weights = plan?.weights;
-  const downloadBytes = weights && weights.every((w) => typeof w.size === 'number') ? weights.reduce((sum, w) => sum + (w.size ?? 0), 0) : undefined;
+  const downloadBytes = weights?.every((w) => typeof w.size === 'number') ? weights.reduce((sum, w) => sum + (w.size ?? 0), 0) : undefined;
   const state = await readAppState(appPaths(ctx.home, r.id)).catch(() => undefined);
   const memoryGiB = plan?.requirements.memoryGiB ?? r.requires?.memoryGiB;
   const diskGiB = plan?.requirements.diskGiB ?? r.requires?.diskGiB;

@@ -8,6 +8,7 @@ import type { ApiContext } from '../api-context.js';
 import type { ValidateResponse } from '../api-types.js';
 import { field } from '../http-io.js';
 import { findRecipe } from '../../recipe/catalog.js';
+import { isAppId } from '../../recipe/schema.js';
 import { validateRecipe } from '../../recipe/validate.js';
 
 type Validated = { ok: true; recipe: Recipe; response: ValidateResponse } | { ok: false; response: ValidateResponse };
@@ -48,7 +49,7 @@ export async function save(ctx: ApiContext, body: Record<string, unknown>): Prom
   const recipe = await requireValidText(text, 'POST /api/v1/recipes/validate lists every problem; fix them and save again.');
   const id = recipe.id;
   // The schema restricts ids to lower-case letters, digits and dashes; check again before making a path of it.
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new OrchardError('RECIPE_INVALID', `"${id}" cannot be a folder name`, { where: '/id' });
+  if (!isAppId(id)) throw new OrchardError('RECIPE_INVALID', `"${id}" cannot be a folder name`, { where: '/id' });
   const file = path.join(ctx.home.userRecipes, id, 'recipe.json');
   await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`);
   return { id, file };
@@ -56,7 +57,7 @@ export async function save(ctx: ApiContext, body: Record<string, unknown>): Prom
 
 /** GET /recipes/:id: a catalog recipe's text (user recipes win over bundled ones), for the editor. */
 export async function readRecipeText(ctx: ApiContext, id: string): Promise<{ id: string; file: string; text: string }> {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new OrchardError('USAGE', `"${id}" is not a recipe id`, { where: 'path :id' });
+  if (!isAppId(id)) throw new OrchardError('USAGE', `"${id}" is not a recipe id`, { where: 'path :id' });
   const loaded = await findRecipe(id, ctx.home);
   return { id: loaded.recipe.id, file: loaded.file, text: await readFile(loaded.file, 'utf8') };
 }

@@ -16,6 +16,7 @@ import { HttpError } from '../http-errors.js';
 import { field } from '../http-io.js';
 import { findRecipe } from '../../recipe/catalog.js';
 import { planRecipe } from '../../recipe/plan.js';
+import { isAppId } from '../../recipe/schema.js';
 
 /**
  * POST /plan { recipe | text, profile?, inputs? } → the Plan. `text` is unsaved editor text: it is
@@ -35,7 +36,7 @@ export async function plan(ctx: ApiContext, body: Record<string, unknown>): Prom
 async function recipeFromText(ctx: ApiContext, text: string): Promise<LoadedRecipe> {
   const recipe = await requireValidText(text, 'Fix the problems the editor lists, then preview again.');
   // The schema's id rule, checked again before making a path of it (as Save does).
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(recipe.id)) throw new HttpError(400, 'RECIPE_INVALID', `"${recipe.id}" cannot be a folder name`, undefined, '/id');
+  if (!isAppId(recipe.id)) throw new HttpError(400, 'RECIPE_INVALID', `"${recipe.id}" cannot be a folder name`, undefined, '/id');
   const dir = path.join(ctx.home.userRecipes, recipe.id);
   return { recipe, file: path.join(dir, 'recipe.json'), dir };
 }

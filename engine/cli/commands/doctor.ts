@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { envReport } from '../../core/env-settings.js';
 import { resolveHome } from '../../core/home.js';
 import { doctorReport, gib } from '../../hardware/doctor-report.js';
 import { probeMachine } from '../../hardware/probe.js';
@@ -10,8 +11,15 @@ export function register(program: Command): void {
     .command('doctor')
     .description('This machine, its accelerators, the memory a model can use, what each bundled recipe needs against it, and problems with fixes')
     .option('--json', 'print the report as JSON')
+    .option('--env', 'print the environment variables Orchard reads: value, default, what each does')
     .action(
-      action(async (opts: { json?: boolean }) => {
+      action(async (opts: { json?: boolean; env?: boolean }) => {
+        if (opts.env) {
+          const rows = envReport();
+          if (opts.json) printJson({ env: rows });
+          else for (const r of rows) printLine(`${r.name}=${r.value ?? ''}\n    ${r.description} (default: ${r.default})`);
+          return;
+        }
         const home = resolveHome();
         const [machine, recipes] = await Promise.all([probeMachine(), listRecipes(home)]);
         const report = await doctorReport(machine, recipes, home);

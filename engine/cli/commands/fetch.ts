@@ -6,12 +6,9 @@ import { resolveHome } from '../../core/home.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
-import { preflightDiskSpace } from '../../store/disk-space.js';
-import { downloadFile } from '../../store/download.js';
-import { DownloadProgress } from '../../store/download-progress.js';
-import { freeSpaceSource } from '../../store/fetch-to-store.js';
-import { displayUrl } from '../../store/hub-auth.js';
-import { removePartial } from '../../store/partial-state.js';
+import { displayUrl, DownloadProgress, downloadFile, freeSpaceSource, removePartial } from '../../store/download/index.js';
+import { preflightDiskSpace } from '../../store/index.js';
+import { envSetting } from '../../core/env-settings.js';
 
 interface FetchFlags {
   output: string;
@@ -59,7 +56,7 @@ export function register(program: Command): void {
           partFile: part,
           expectedSha256: sha256,
           connections,
-          token: process.env['HF_TOKEN'],
+          token: envSetting('HF_TOKEN'),
           signal,
           ...(progress ? { onProgress: (done: number, total: number | undefined) => progress.update(done, total) } : {}),
           beforeFirstByte: (missing) => preflightDiskSpace(path.dirname(output), missing, { freeSpace: freeSpaceSource(), what: path.basename(output) }),

@@ -7,6 +7,7 @@ import { probeMachine } from '../../hardware/probe.js';
 import type { Accelerator } from '../../recipe/recipe.types.gen.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { action, printJson, printLine } from '../output.js';
+import { envSetting } from '../../core/env-settings.js';
 
 const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
 
@@ -31,7 +32,7 @@ export function register(program: Command): void {
           ...(contextSize ? { contextSize } : {}),
           parallel,
           gpu,
-          ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),
+          ...(envSetting('HF_TOKEN') ? { hfToken: envSetting('HF_TOKEN') } : {}),
         });
         if (opts.json) printJson(report);
         else printLine(formatFit(report));

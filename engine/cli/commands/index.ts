@@ -18,7 +18,6 @@ export const commandFiles: { names: readonly string[]; load: () => Promise<{ reg
   { names: ['serve'], load: () => import('./serve.js') },
   { names: ['start', 'stop', 'status', 'logs'], load: () => import('./service-control.js') },
   { names: ['service'], load: () => import('./service.js') },
-  { names: ['service'], load: () => import('./service-diffusion.js') },
   { names: ['fit'], load: () => import('./fit.js') },
   { names: ['store'], load: () => import('./store.js') },
   { names: ['fetch'], load: () => import('./fetch.js') },

@@ -10,7 +10,8 @@ import { collectInput } from '../inputs-option.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
-import { red } from '../style.js';
+import { red } from '../../core/style.js';
+import { envSetting } from '../../core/env-settings.js';
 
 interface InstallFlags {
   input: Record<string, string>;
@@ -66,7 +67,7 @@ async function install(operation: 'install' | 'update', plan: Awaited<ReturnType
       ...(flags.json ? {} : { emit: progressPrinter({ verbose: flags.verbose === true }) }),
       ...(flags.allowCpu ? { allowCpu: true } : {}),
       ...(flags.force ? { force: true } : {}),
-      ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),
+      ...(envSetting('HF_TOKEN') ? { hfToken: envSetting('HF_TOKEN') } : {}),
     });
     if (flags.json) {
       printJson({ ok: true, app: plan.recipe.id, lifecycle: result.state.lifecycle, ran: result.ran, skipped: result.skipped, verdict: result.state.verdict ?? null });

@@ -3,7 +3,7 @@ import { appPaths, resolveHome } from '../../core/home.js';
 import { readAppState } from '../../install/state-store.js';
 import { scanRecipes } from '../../recipe/catalog.js';
 import { action, printJson, printLine } from '../output.js';
-import { dim, red } from '../style.js';
+import { dim, red } from '../../core/style.js';
 
 export function register(program: Command): void {
   program

@@ -6,7 +6,40 @@ import { OrchardError } from '../../core/errors.js';
 import { parseRecipeJson, readRecipeText, RecipeInvalidError } from '../../recipe/load.js';
 import { starterRecipe } from '../../recipe/starter.js';
 import { validateRecipe } from '../../recipe/validate.js';
+import type { RecipeIssue } from '../../recipe/schema-errors.js';
 import { action, printJson, printLine } from '../output.js';
+
+/** What `orchard recipe validate --json` prints: every problem of one recipe file. */
+export interface RecipeFileReport {
+  ok: boolean;
+  file: string;
+  errors: RecipeIssue[];
+}
+
+/** Read, parse and validate one recipe file, the way `orchard recipe validate` does. */
+export async function validateRecipeFile(file: string): Promise<RecipeFileReport> {
+  const { file: resolved, text } = await readRecipeText(file);
+  let errors: RecipeIssue[];
+  try {
+    const result = validateRecipe(parseRecipeJson(text, resolved));
+    errors = result.ok ? [] : result.errors;
+  } catch (err) {
+    if (!(err instanceof RecipeInvalidError)) throw err;
+    errors = err.issues;
+  }
+  return { ok: errors.length === 0, file: resolved, errors };
+}
+
+/** The human form of a failed report: `file:pointer: message` lines (and hints), then a count. */
+export function issueLines(report: RecipeFileReport): string[] {
+  const lines: string[] = [];
+  for (const e of report.errors) {
+    lines.push(`${report.file}:${e.pointer || '/'}: ${e.message}\n`);
+    if (e.hint) lines.push(`    hint: ${e.hint}\n`);
+  }
+  lines.push(`${report.errors.length} problem${report.errors.length === 1 ? '' : 's'} in ${report.file}\n`);
+  return lines;
+}
 
 export function register(program: Command): void {
   const recipe = program.command('recipe').description('Write and check recipes');
@@ -17,25 +50,11 @@ export function register(program: Command): void {
     .option('--json', 'print {ok, errors:[{pointer, message, hint}]}')
     .action(
       action(async (file: string, opts: { json?: boolean }) => {
-        const { file: resolved, text } = await readRecipeText(file);
-        let errors;
-        try {
-          const result = validateRecipe(parseRecipeJson(text, resolved));
-          errors = result.ok ? [] : result.errors;
-        } catch (err) {
-          if (!(err instanceof RecipeInvalidError)) throw err;
-          errors = err.issues;
-        }
-        if (opts.json) printJson({ ok: errors.length === 0, file: resolved, errors });
-        else if (errors.length === 0) printLine(`${resolved}: ok`);
-        else {
-          for (const e of errors) {
-            process.stderr.write(`${resolved}:${e.pointer || '/'}: ${e.message}\n`);
-            if (e.hint) process.stderr.write(`    hint: ${e.hint}\n`);
-          }
-          process.stderr.write(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${resolved}\n`);
-        }
-        if (errors.length > 0) process.exitCode = 1;
+        const report = await validateRecipeFile(file);
+        if (opts.json) printJson(report);
+        else if (report.ok) printLine(`${report.file}: ok`);
+        else process.stderr.write(issueLines(report).join(''));
+        if (!report.ok) process.exitCode = 1;
       }),
     );
 

@@ -64,7 +64,7 @@ async function serveForeground(home: OrchardHome, port: number | undefined, open
       hint: 'Use that one (`orchard serve --detach` prints its URL), or stop it first.',
     });
   }
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ home, port: port ?? DEFAULT_PORT });
   } catch (err) {

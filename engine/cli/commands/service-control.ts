@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { WebSocket } from 'ws';
 import { appSummary } from '../../api/app-summary.js';
-import { ApiClient, connectToServer } from '../../api/client.js';
+import { type ApiClient, connectToServer } from '../../api/client.js';
 import type { AppSummary, ServerMessage, ServiceStatus } from '../../api/api-types.js';
 import { OrchardError } from '../../core/errors.js';
 import { appPaths, resolveHome, type OrchardHome } from '../../core/home.js';

@@ -4,6 +4,7 @@ import { appPaths, resolveHome } from '../../core/home.js';
 import { appProcessEnvironment } from '../../install/app-environment.js';
 import { requireAppState } from '../../install/state-store.js';
 import { action } from '../output.js';
+import { envSetting } from '../../core/env-settings.js';
 
 export function register(program: Command): void {
   program
@@ -13,7 +14,7 @@ export function register(program: Command): void {
       const home = resolveHome();
       await requireAppState(home, id);
       const app = appPaths(home, id);
-      const shell = process.env['SHELL'] ?? '/bin/sh';
+      const shell = envSetting('SHELL') ?? '/bin/sh';
       process.stderr.write(`Entering ${id}'s environment (${app.root}). HOME is the app's own; exit to leave.\n`);
       const result = await execa(shell, [], {
         cwd: app.app,

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { resolveHome } from '../../core/home.js';
-import { formatBytes } from '../../store/disk-space.js';
-import { purgeUnreferencedBlobs, storeReport, verifyBlobs } from '../../store/gc.js';
-import { listPartialDownloads, removeIdlePartials } from '../../store/partials.js';
+import { listPartialDownloads, removeIdlePartials } from '../../store/download/index.js';
+import { formatBytes, purgeUnreferencedBlobs, storeReport, verifyBlobs } from '../../store/index.js';
 import { action, printJson, printLine } from '../output.js';
 
 /** `orchard store ls|verify|gc`: what the shared model store holds, who uses it, and cleanup. */

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
+import { findRoute, readJson, sendJson } from '../../core/http-kit.js';
 import type { JobKind, JobRequest, JobSnapshot } from './diffusion-engine.js';
 import type { ServiceMedia } from './sd-args.js';
 import type { SdCppEngine } from './sd-cpp-engine.js';
@@ -21,55 +22,78 @@ export function createJobApi(engine: SdCppEngine, media: ServiceMedia): http.Ser
   });
 }
 
+class NoRoute extends Error {}
+
+type Handler = (c: { engine: SdCppEngine; media: ServiceMedia; req: http.IncomingMessage; res: http.ServerResponse; id: string }) => Promise<void> | void;
+
+/** A handler for /v1/jobs/:id/...: the job, or 404 when there is none. */
+const withJob =
+  (fn: (c: Parameters<Handler>[0], job: JobSnapshot) => Promise<void> | void): Handler =>
+  (c) => {
+    const job = c.engine.job(c.id);
+    if (!job) return sendJson(c.res, 404, errorBody('USAGE', `no job ${c.id}`, 'List jobs with GET /v1/jobs.'));
+    return fn(c, job);
+  };
+
+const ROUTES: { method: string; path: string; handler: Handler }[] = [
+  {
+    method: 'GET',
+    path: '/health',
+    handler: ({ engine, media, res }) => {
+      const health = engine.health();
+      const status = health.status === 'ready' ? 'ok' : health.status;
+      sendJson(res, health.status === 'ready' ? 200 : 503, { ...health, status, media });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/jobs',
+    handler: async ({ engine, media, req, res }) => {
+      const request = parseJobRequest(await readBody(req), media);
+      try {
+        sendJson(res, 202, engine.submit(request));
+      } catch (err) {
+        if (isOrchardError(err) && /queue is full/.test(err.message)) return sendJson(res, 429, errorBody(err.code, err.message, err.hint));
+        throw err;
+      }
+    },
+  },
+  { method: 'GET', path: '/v1/jobs', handler: ({ engine, res }) => sendJson(res, 200, { jobs: engine.jobsList() }) },
+  { method: 'GET', path: '/v1/jobs/:id', handler: withJob(({ res }, job) => sendJson(res, 200, job)) },
+  { method: 'POST', path: '/v1/jobs/:id/cancel', handler: withJob(async ({ engine, res, id }) => sendJson(res, 200, await engine.cancel(id))) },
+  { method: 'GET', path: '/v1/jobs/:id/events', handler: withJob(({ engine, req, res }, job) => streamEvents(engine, job, req, res)) },
+  { method: 'GET', path: '/v1/jobs/:id/result', handler: withJob(sendResult) },
+];
+
 async function handle(engine: SdCppEngine, media: ServiceMedia, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const parts = url.pathname.split('/').filter(Boolean);
   const method = req.method ?? 'GET';
-
-  if (method === 'GET' && url.pathname === '/health') {
-    const health = engine.health();
-    const status = health.status === 'ready' ? 'ok' : health.status;
-    return sendJson(res, health.status === 'ready' ? 200 : 503, { ...health, status, media });
+  const noRoute = () => new NoRoute();
+  let found: { route: (typeof ROUTES)[number]; params: Record<string, string> };
+  try {
+    found = findRoute(ROUTES, method, url.pathname, { notFound: noRoute, notAllowed: noRoute });
+  } catch {
+    return sendJson(res, 404, errorBody('USAGE', `no route ${method} ${url.pathname}`));
   }
-  if (parts[0] !== 'v1' || parts[1] !== 'jobs') return sendJson(res, 404, errorBody('USAGE', `no route ${method} ${url.pathname}`));
+  return found.route.handler({ engine, media, req, res, id: found.params['id'] ?? '' });
+}
 
-  if (parts.length === 2 && method === 'POST') {
-    const request = parseJobRequest(await readJson(req), media);
-    try {
-      return sendJson(res, 202, engine.submit(request));
-    } catch (err) {
-      if (isOrchardError(err) && /queue is full/.test(err.message)) return sendJson(res, 429, errorBody(err.code, err.message, err.hint));
-      throw err;
-    }
+async function sendResult({ engine, res, id }: Parameters<Handler>[0], job: JobSnapshot): Promise<void> {
+  const result = engine.result(id);
+  if (!result) {
+    return sendJson(res, 409, errorBody('SERVICE', `job ${id} has no result (state: ${job.state})`, job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.'));
   }
-  if (parts.length === 2 && method === 'GET') return sendJson(res, 200, { jobs: engine.jobsList() });
-
-  const id = parts[2] ?? '';
-  const job = engine.job(id);
-  if (!job) return sendJson(res, 404, errorBody('USAGE', `no job ${id}`, 'List jobs with GET /v1/jobs.'));
-
-  if (parts.length === 3 && method === 'GET') return sendJson(res, 200, job);
-  if (parts.length === 4 && parts[3] === 'cancel' && method === 'POST') return sendJson(res, 200, await engine.cancel(id));
-  if (parts.length === 4 && parts[3] === 'events' && method === 'GET') return streamEvents(engine, job, req, res);
-  if (parts.length === 4 && parts[3] === 'result' && method === 'GET') {
-    const result = engine.result(id);
-    if (!result) {
-      return sendJson(res, 409, errorBody('SERVICE', `job ${id} has no result (state: ${job.state})`, job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.'));
-    }
-    const headers = (size: number) => ({ 'content-type': result.mimeType, 'content-length': String(size), 'content-disposition': `inline; filename="${id}.${result.extension}"` });
-    if (result.bytes) {
-      res.writeHead(200, headers(result.bytes.length));
-      res.end(result.bytes);
-      return;
-    }
-    const file = result.file ?? '';
-    const size = await stat(file).then((s) => s.size, () => undefined);
-    if (size === undefined) return sendJson(res, 410, errorBody('SERVICE', `the result of job ${id} was saved as ${file}, which no longer exists`, 'It was moved or deleted; run the job again.'));
-    res.writeHead(200, headers(size));
-    await pipeline(createReadStream(file), res).catch(() => res.destroy());
+  const headers = (size: number) => ({ 'content-type': result.mimeType, 'content-length': String(size), 'content-disposition': `inline; filename="${id}.${result.extension}"` });
+  if (result.bytes) {
+    res.writeHead(200, headers(result.bytes.length));
+    res.end(result.bytes);
     return;
   }
-  return sendJson(res, 404, errorBody('USAGE', `no route ${method} ${url.pathname}`));
+  const file = result.file ?? '';
+  const size = await stat(file).then((s) => s.size, () => undefined);
+  if (size === undefined) return sendJson(res, 410, errorBody('SERVICE', `the result of job ${id} was saved as ${file}, which no longer exists`, 'It was moved or deleted; run the job again.'));
+  res.writeHead(200, headers(size));
+  await pipeline(createReadStream(file), res).catch(() => res.destroy());
 }
 
 /** Server-sent events: the current snapshot first, then every change, until the job ends. */
@@ -141,30 +165,16 @@ function parseJobRequest(value: unknown, media: ServiceMedia): JobRequest {
   return request;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new OrchardError('USAGE', 'the request body is too large');
-    chunks.push(buf);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch (err) {
-    throw new OrchardError('USAGE', `the body is not valid JSON: ${messageOf(err)}`);
-  }
+function readBody(req: http.IncomingMessage): Promise<unknown> {
+  return readJson(req, {
+    maxBytes: MAX_BODY_BYTES,
+    tooLarge: () => new OrchardError('USAGE', 'the request body is too large'),
+    badJson: (detail) => new OrchardError('USAGE', `the body is not valid JSON: ${detail}`),
+  });
 }
 
 function errorBody(code: string, message: string, hint?: string): { error: { code: string; message: string; hint?: string } } {
   return { error: { code, message, ...(hint ? { hint } : {}) } };
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
 }
 
 function sendError(res: http.ServerResponse, err: unknown): void {

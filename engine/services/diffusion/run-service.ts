@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { once } from 'node:events';
 import { OrchardError, messageOf } from '../../core/errors.js';
-import { red } from '../../cli/style.js';
+import { red } from '../../core/style.js';
 import { createJobApi } from './job-api.js';
 import type { ServerLaunch, ServiceMedia } from './sd-args.js';
 import { SdCppEngine } from './sd-cpp-engine.js';

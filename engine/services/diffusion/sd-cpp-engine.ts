@@ -2,7 +2,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { OrchardError, messageOf } from '../../core/errors.js';
 import type { Verdict } from '../../diagnose/verdict.js';
-import { allocatePort } from '../../supervisor/port.js';
+import { allocatePort } from '../../core/port.js';
 import type {
   DiffusionEngine,
   EngineHealth,
@@ -255,7 +255,7 @@ export class SdCppEngine implements DiffusionEngine {
     this.opts.onLine?.(line);
     const events = this.reader.read(line);
     const record = this.active;
-    if (!record || record.snapshot.state !== 'running') return;
+    if (record?.snapshot.state !== 'running') return;
     const job = record.snapshot;
     let changed = false;
     for (const event of events) {

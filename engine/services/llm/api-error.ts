@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { sendJson } from '../../core/http-kit.js';
 
 /** An OpenAI-style error: `{ error: { message, type, param, code } }` with its HTTP status. */
 export class ApiError extends Error {
@@ -21,11 +22,7 @@ export function badRequest(message: string, param: string | null = null, code: s
   return new ApiError(400, message, 'invalid_request_error', param, code);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
+export { sendJson };
 
 export function sendError(res: ServerResponse, err: unknown): void {
   const api = err instanceof ApiError ? err : new ApiError(500, err instanceof Error ? err.message : String(err), 'server_error');

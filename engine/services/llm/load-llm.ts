@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { getLlama, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { OrchardError, messageOf } from '../../core/errors.js';
-import { DEFAULT_CONTEXT } from './defaults.js';
+import { DEFAULT_CONTEXT } from '../../fit/llm-defaults.js';
 import { readModelHeaders } from '../../fit/model-headers.js';
 import { modelShape, type ModelShape } from '../../fit/model-shape.js';
 

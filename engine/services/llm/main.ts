@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { register } from '../../cli/commands/service.js';
+import { registerLlmService } from './command.js';
 
 /**
  * Standalone entry of the bundled services: `node main.js service llm ...` behaves exactly as
  * `orchard service llm ...` but loads only the service code (faster start, fewer modules).
  */
 const program = new Command().name('orchard').exitOverride();
-register(program);
+registerLlmService(program.command('service'));
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

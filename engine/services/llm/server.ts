@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { findRoute, readJson } from '../../core/http-kit.js';
 import { ApiError, sendError, sendJson } from './api-error.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleChat, handleCompletion } from './generation.js';
@@ -17,41 +18,61 @@ export function createLlmServer(state: ServiceState): http.Server {
   });
 }
 
+type Handler = (state: ServiceState, req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> | void;
+
+/** The OpenAI routes (and the supervisor's /health and /metrics), matched by the shared toolkit. */
+const ROUTES: { method: string; path: string; handler: Handler }[] = [
+  { method: 'GET', path: '/health', handler: (state, _req, res) => sendJson(res, 200, health(state)) },
+  {
+    method: 'GET',
+    path: '/metrics',
+    handler: (state, _req, res) =>
+      sendJson(res, 200, state.metrics.snapshot({ active: state.pool.active, queueDepth: state.pool.queueDepth, parallel: state.parallel })),
+  },
+  { method: 'GET', path: '/v1/models', handler: (state, _req, res) => sendJson(res, 200, { object: 'list', data: [modelEntry(state)] }) },
+  {
+    method: 'GET',
+    path: '/v1/models/:model',
+    handler: (state, _req, res, params) => {
+      if (params['model'] !== state.modelId) throw new ApiError(404, `No model ${params['model']}; this service serves ${state.modelId}.`, 'not_found_error', 'model', 'model_not_found');
+      sendJson(res, 200, modelEntry(state));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    handler: async (state, req, res) => {
+      state.metrics.request('chat');
+      return handleChat(state, req, res, await readBody(req));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/completions',
+    handler: async (state, req, res) => {
+      state.metrics.request('completions');
+      return handleCompletion(state, req, res, await readBody(req));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/embeddings',
+    handler: async (state, req, res) => {
+      state.metrics.request('embeddings');
+      return handleEmbeddings(state, res, await readBody(req));
+    },
+  },
+];
+
 async function route(state: ServiceState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const p = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
-  const want = (m: string) => {
-    if (method !== m) throw new ApiError(405, `${p} accepts ${m}, not ${method}.`, 'invalid_request_error', null, 'method_not_allowed');
-  };
-  switch (p) {
-    case '/health':
-      want('GET');
-      return sendJson(res, 200, health(state));
-    case '/metrics':
-      want('GET');
-      return sendJson(res, 200, state.metrics.snapshot({ active: state.pool.active, queueDepth: state.pool.queueDepth, parallel: state.parallel }));
-    case '/v1/models':
-      want('GET');
-      return sendJson(res, 200, { object: 'list', data: [modelEntry(state)] });
-    case `/v1/models/${state.modelId}`:
-      want('GET');
-      return sendJson(res, 200, modelEntry(state));
-    case '/v1/chat/completions':
-      want('POST');
-      state.metrics.request('chat');
-      return handleChat(state, req, res, await readJson(req));
-    case '/v1/completions':
-      want('POST');
-      state.metrics.request('completions');
-      return handleCompletion(state, req, res, await readJson(req));
-    case '/v1/embeddings':
-      want('POST');
-      state.metrics.request('embeddings');
-      return handleEmbeddings(state, res, await readJson(req));
-    default:
-      throw new ApiError(404, `Unknown path ${p}.`, 'not_found_error', null, 'unknown_url');
-  }
+  const { route: found, params } = findRoute(ROUTES, method, p, {
+    notAllowed: (allowed) => new ApiError(405, `${p} accepts ${allowed.join(', ')}, not ${method}.`, 'invalid_request_error', null, 'method_not_allowed'),
+    notFound: () => new ApiError(404, `Unknown path ${p}.`, 'not_found_error', null, 'unknown_url'),
+  });
+  return found.handler(state, req, res, params);
 }
 
 function modelEntry(state: ServiceState) {
@@ -78,19 +99,12 @@ export function health(state: ServiceState) {
   };
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? '');
   if (type && !type.includes('json')) throw new ApiError(415, `Send the body as application/json, not ${type}.`, 'invalid_request_error', null, 'unsupported_media_type');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError(413, `The request body is larger than ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'body_too_large');
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new ApiError(400, `The body is not valid JSON: ${(err as Error).message}`, 'invalid_request_error', null, 'invalid_json');
-  }
+  return readJson(req, {
+    maxBytes: MAX_BODY,
+    tooLarge: (max) => new ApiError(413, `The request body is larger than ${max} bytes.`, 'invalid_request_error', null, 'body_too_large'),
+    badJson: (detail) => new ApiError(400, `The body is not valid JSON: ${detail}`, 'invalid_request_error', null, 'invalid_json'),
+  });
 }

@@ -19,7 +19,7 @@ export function InstallDialog({ appId, recipe, operation, onStarted, onClose }: 
   useEffect(() => {
     const controller = new AbortController();
     const request: PlanRequest = { recipe, inputs };
-    api<PlanResponse>('POST', '/plan', request, controller.signal)
+    api('POST /plan', { body: request, signal: controller.signal })
       .then((p) => {
         setPlan(p);
         setError(undefined);
@@ -34,7 +34,7 @@ export function InstallDialog({ appId, recipe, operation, onStarted, onClose }: 
     setBusy(true);
     try {
       const body: InstallRequest = operation === 'install' ? { recipe, inputs } : { inputs };
-      const { job } = await api<{ job: Job }>('POST', `/apps/${encodeURIComponent(appId)}/${operation}`, body);
+      const { job } = await api(`POST /apps/:id/${operation}`, { params: { id: appId }, body });
       onStarted(job);
       onClose();
     } catch (err) {

@@ -1,7 +1,6 @@
 import { useEffect, useRef } from 'react';
 
 /** Terminal control sequences (colours, sd.cpp's ESC[K after each progress bar): meaningless in a page. */
-// eslint-disable-next-line no-control-regex
 const CONTROL_SEQUENCE = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 /** A live log that stays pinned to the bottom unless the reader scrolled up to read. */

@@ -12,7 +12,7 @@ export function ServiceControls({ appId, status, onStatus, disabled }: { appId: 
     setBusy(true);
     setError(undefined);
     try {
-      onStatus(await api<ServiceStatus>('POST', `/apps/${encodeURIComponent(appId)}/${what}`));
+      onStatus(await api(`POST /apps/:id/${what}`, { params: { id: appId } }));
     } catch (err) {
       setError(err);
     } finally {

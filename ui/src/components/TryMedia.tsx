@@ -65,6 +65,7 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
   };
 
   // A render can take many minutes: coming back to the page picks up the latest job where it is.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: follow only when the app changes, not when track is re-created.
   useEffect(() => {
     const controller = new AbortController();
     follow.current = controller;
@@ -78,7 +79,6 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
         if (!(err instanceof DOMException && err.name === 'AbortError') && !controller.signal.aborted) setError(err);
       });
     return () => controller.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [appId]);
 
   const submit = async (event: FormEvent) => {

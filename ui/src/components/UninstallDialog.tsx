@@ -12,7 +12,7 @@ export function UninstallDialog({ appId, name, onStarted, onClose }: { appId: st
   const confirm = async () => {
     setBusy(true);
     try {
-      const { job } = await api<{ job: Job }>('POST', `/apps/${encodeURIComponent(appId)}/uninstall`, { purgeModels });
+      const { job } = await api('POST /apps/:id/uninstall', { params: { id: appId }, body: { purgeModels } });
       onStarted(job);
       onClose();
     } catch (err) {

@@ -39,7 +39,7 @@ export function useAppLive(id: string): AppLive {
   useEffect(() => {
     let live = true;
     // The list, not /apps/:id: an app that is not installed is an answer here, not a 404.
-    api<{ apps: AppSummary[] }>('GET', '/apps')
+    api('GET /apps')
       .then(async ({ apps }) => {
         if (!live) return;
         const summary = apps.find((a) => a.id === id);
@@ -48,8 +48,8 @@ export function useAppLive(id: string): AppLive {
         setStatus(summary.service);
         setError(undefined);
         const [logs, samples] = await Promise.all([
-          api<{ lines: string[] }>('GET', `${path}/logs?tail=200`).catch(() => ({ lines: [] })),
-          api<{ samples: MetricsSample[] }>('GET', `${path}/metrics`).catch(() => ({ samples: [] })),
+          api('GET /apps/:id/logs', { params: { id }, query: { tail: '200' } }).catch(() => ({ lines: [] })),
+          api('GET /apps/:id/metrics', { params: { id } }).catch(() => ({ samples: [] as MetricsSample[] })),
         ]);
         if (!live) return;
         setServiceLog(logs.lines);

@@ -11,7 +11,7 @@ export function useDebouncedValidation(text: string, delayMs = 300): { result: V
     const controller = new AbortController();
     setChecking(true);
     const timer = window.setTimeout(() => {
-      api<ValidateResponse>('POST', '/recipes/validate', { text }, controller.signal)
+      api('POST /recipes/validate', { body: { text }, signal: controller.signal })
         .then((r) => {
           setResult(r);
           setError(undefined);

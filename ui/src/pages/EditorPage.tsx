@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Job, PlanResponse } from '../../../engine/api/api-types.js';
+import type { PlanResponse } from '../../../engine/api/api-types.js';
 import { api, ApiFailure } from '../api/client.js';
 import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.js';
 import { ErrorBox } from '../components/ErrorBox.js';
@@ -33,7 +33,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
 
   useEffect(() => {
     if (!recipe) return;
-    api<{ id: string; file: string; text: string }>('GET', `/recipes/${encodeURIComponent(recipe)}`)
+    api('GET /recipes/:id', { params: { id: recipe } })
       .then((loaded) => {
         setText(loaded.text);
         setSaved(loaded);
@@ -45,7 +45,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
     setBusy(true);
     setActionError(undefined);
     try {
-      const result = await api<{ id: string; file: string }>('POST', '/recipes', { text });
+      const result = await api('POST /recipes', { body: { text } });
       setSaved({ ...result, text });
       return result;
     } catch (err) {
@@ -65,7 +65,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
     setPreviewing(true);
     try {
       // Unchanged from its file: plan the file (a bundled recipe's {{recipe.dir}} is its own folder).
-      const next = await api<PlanResponse>('POST', '/plan', saved && !dirty ? { recipe: saved.file, profile } : { text, profile });
+      const next = await api('POST /plan', { body: saved && !dirty ? { recipe: saved.file, profile } : { text, profile } });
       if (run === previewRun.current) {
         setPlan(next);
         setPlannedText(text);
@@ -78,9 +78,9 @@ export function EditorPage({ recipe }: { recipe?: string }) {
   };
 
   // Re-plan when the profile changes or the text becomes valid in a new version.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: these three decide when to re-plan; preview reads the rest.
   useEffect(() => {
     if (valid) void preview();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [profile, valid, validation.result]);
 
   const install = async () => {
@@ -88,7 +88,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
     if (!target) return;
     setBusy(true);
     try {
-      await api<{ job: Job }>('POST', `/apps/${encodeURIComponent(target.id)}/install`, { recipe: target.file });
+      await api('POST /apps/:id/install', { params: { id: target.id }, body: { recipe: target.file } });
       window.location.hash = routeHref({ page: 'app', id: target.id });
     } catch (err) {
       setActionError(err);

@@ -29,7 +29,7 @@ export function SettingsPage() {
     setError(undefined);
     setNotice(undefined);
     try {
-      await api<Settings>('PUT', '/settings', patch);
+      await api('PUT /settings', { body: patch });
       settings.reload();
       setNotice(done);
     } catch (err) {

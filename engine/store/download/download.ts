@@ -1,10 +1,10 @@
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
+import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
 import { pumpBody, type BodySink, type Segment } from './body-pump.js';
 import { ExpiredTargetError, HttpStatusError, RemoteChangedError, TransientError, isTransientStatus } from './download-errors.js';
-import { headerText, networkMessage, openUrl, requestHeaders, type OpenedResponse } from './http-client.js';
+import { headerText, openUrl, requestHeaders, type OpenedResponse } from './http-client.js';
 import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
 import { InOrderHasher } from './in-order-hasher.js';
 import { acquirePartLock } from './part-lock.js';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { OrchardError } from '../core/errors.js';
-import { ignoreEvents, type Emit } from '../core/events.js';
-import type { OrchardHome } from '../core/home.js';
-import { commitBlob, findBlob } from './blob-store.js';
-import { preflightDiskSpace, statfsFreeSpace, type FreeSpaceSource } from './disk-space.js';
+import { OrchardError } from '../../core/errors.js';
+import { ignoreEvents, type Emit } from '../../core/events.js';
+import type { OrchardHome } from '../../core/home.js';
+import { commitBlob, findBlob } from '../blob-store.js';
+import { preflightDiskSpace, statfsFreeSpace, type FreeSpaceSource } from '../disk-space.js';
 import { downloadFile, type Integrity } from './download.js';
 import { DownloadProgress } from './download-progress.js';
 import { downloadQueue } from './download-queue.js';

@@ -1,6 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
-import { OrchardError } from '../core/errors.js';
-import { isProcessAlive } from '../core/process-alive.js';
+import { OrchardError } from '../../core/errors.js';
+import { isProcessAlive } from '../../core/process-alive.js';
 
 /**
  * One writer per part file across processes: `<part>.lock` holds the writer's pid. A lock whose

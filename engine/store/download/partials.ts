@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { OrchardHome } from '../core/home.js';
+import type { OrchardHome } from '../../core/home.js';
 import { partLockOwner } from './part-lock.js';
 import { readPartialState, removePartial } from './partial-state.js';
 import { RangeSet } from './range-set.js';

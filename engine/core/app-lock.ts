@@ -1,8 +1,8 @@
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { OrchardError } from '../core/errors.js';
-import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
-import { isProcessAlive } from '../core/process-alive.js';
+import { OrchardError } from './errors.js';
+import { appPaths, type AppPaths, type OrchardHome } from './home.js';
+import { isProcessAlive } from './process-alive.js';
 
 /**
  * One lifecycle operation per app at a time: two installs of the same app are refused, not

@@ -1,4 +1,4 @@
-import { OrchardError } from '../core/errors.js';
+import { OrchardError } from '../../core/errors.js';
 import { ExpiredTargetError, HttpStatusError, TransientError, isTransientStatus } from './download-errors.js';
 import { headerText, openUrl, requestHeaders, type RequestAuth } from './http-client.js';
 import { displayUrl, hubModelPage, isHubHost } from './hub-auth.js';

@@ -1,4 +1,4 @@
-import type { DownloadEvent, Emit } from '../core/events.js';
+import type { DownloadEvent, Emit } from '../../core/events.js';
 
 const WINDOW_MS = 5_000;
 

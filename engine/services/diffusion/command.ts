@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
-import { outputsDir } from '../../services/diffusion/result-files.js';
-import { runDiffusionService } from '../../services/diffusion/run-service.js';
-import type { ServiceMedia } from '../../services/diffusion/sd-args.js';
-import { defaultSdBackend, SD_BACKENDS, toSdBackend } from '../../services/diffusion/sd-backend.js';
-import { action } from '../output.js';
+import { action } from '../../core/output.js';
+import { outputsDir } from './result-files.js';
+import { runDiffusionService } from './run-service.js';
+import type { ServiceMedia } from './sd-args.js';
+import { defaultSdBackend, SD_BACKENDS, toSdBackend } from './sd-backend.js';
 
 interface DiffusionCliOptions {
   sdServer: string;
@@ -31,12 +31,10 @@ interface DiffusionCliOptions {
 }
 
 /**
- * `orchard service image ...` and `orchard service video ...`: the diffusion services over sd.cpp's
- * sd-server. They hang under the `service` command the llm engineer registers (created here if absent).
+ * The diffusion services' command line, `service image ...` and `service video ...` (sd.cpp's
+ * sd-server behind a job API): their entry point, which `orchard service` dispatches to.
  */
-export function register(program: Command): void {
-  const service =
-    program.commands.find((c) => c.name() === 'service') ?? program.command('service').description('Run a bundled inference service');
+export function registerDiffusionServices(service: Command): void {
   for (const media of ['image', 'video'] as const) registerMedia(service, media);
 }
 

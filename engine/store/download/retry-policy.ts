@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrchardError } from '../core/errors.js';
+import { OrchardError } from '../../core/errors.js';
 import { TransientError } from './download-errors.js';
 import { displayUrl } from './hub-auth.js';
 
@@ -17,7 +17,15 @@ export function cancelled(url: string): OrchardError {
   return new OrchardError('CANCELLED', 'download cancelled', { where: displayUrl(url), hint: 'Run it again: it resumes from the bytes already on disk.' });
 }
 
-/** Run `fn` until it succeeds, retrying TransientErrors with backoff; the user's cancel wins. */
+/**
+ * Run `fn` until it succeeds, retrying TransientErrors with backoff; the user's cancel wins.
+ *
+ * Why not p-retry: the limit depends on the error and on whether this source ever answered
+ * (retryLimit: a refused first contact gets two quick tries, a refusal mid-download six), the pause
+ * must end at once on cancel and turn into a CANCELLED error naming the URL, and each retry is
+ * logged in the download's own words. With p-retry that is shouldRetry + onFailedAttempt + signal
+ * glue around the same three functions, plus a dependency, for no line saved.
+ */
 export async function withRetries<T>(what: string, url: string, o: RetryOptions, fn: () => Promise<T>, firstContact = false): Promise<T> {
   for (let failures = 1; ; failures++) {
     try {
