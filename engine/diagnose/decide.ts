@@ -101,7 +101,9 @@ export function decide(facts: readonly Fact[], expect?: Backend): Verdict {
 
   const lastForced = last(forced);
   const lastUnusable = last(unusable);
-  const gpuAfter = (i: number, not?: GpuBackend) => gpuWork.some((g) => g.i > i && (not === undefined || g.f.backend !== not));
+  /** GPU work after index i; with `failed`, also any work on another backend (the failure concerned only that one). */
+  const gpuAfter = (i: number, failed?: GpuBackend) =>
+    gpuWork.some((g) => g.i > i || (failed !== undefined && g.f.backend !== undefined && g.f.backend !== failed));
 
   const cpuVerdict = (reasonFacts: (At<Fact> | undefined)[], cause?: Cause) => {
     backend = 'cpu';

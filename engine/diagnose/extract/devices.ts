@@ -172,7 +172,7 @@ export const devicePatterns: readonly Pattern[] = [
     id: 'backend-boolean',
     from: ['pytorch', 'wan2gp'],
     hint: ['available', 'cuda:', 'built'],
-    re: /\b(CUDA|MPS|GPU|ROCm)\b[^\n]{0,40}?\b(available|built|CUDA)?\b\??\)?:?\s*\??\s*(True|False|Yes|No)\b/,
+    re: /\b(CUDA|MPS|GPU|ROCm)\b(?:[^\n]{0,30}?\b(available|built))?[?:)\s]{1,4}(True|False|Yes|No)\b/,
     produce: (m, line) => {
       const what = m[1] ?? '';
       const yes = m[3] === 'True' || m[3] === 'Yes';
@@ -191,13 +191,22 @@ export const devicePatterns: readonly Pattern[] = [
     re: /runners\/(cuda\w*|rocm\w*|metal|vulkan\w*)\//,
     produce: (m, line) => [present(backendOfLibrary(m[1] ?? ''), line)],
   },
-  // vLLM's CUDA attention kernels: "Using FLASH_ATTN attention backend" (vllm#45288), "Using Flashinfer backend." (vllm#8189).
+  // vLLM's CUDA attention kernels: "Using FLASH_ATTN attention backend" (vllm#45288), "Using Flashinfer backend." (vllm#8189),
+  // "Using Triton MLA backend on V1 engine." (vllm#15182).
   {
     id: 'vllm-attention-backend',
     from: ['vllm'],
     hint: 'backend',
-    re: /Using (?:FLASH_ATTN|Flashinfer|FLASHINFER|XFORMERS|XFormers)(?: attention)? backend/,
+    re: /Using (?:FLASH_ATTN|Flashinfer|FLASHINFER|XFORMERS|XFormers|Triton MLA|TRITON_ATTN)(?: attention)? backend/,
     produce: (_m, line) => [used('cuda', line)],
+  },
+  // vLLM platform probe: "Confirmed CUDA platform is available." (vllm#16662, #12529).
+  {
+    id: 'vllm-platform-confirmed',
+    from: ['vllm'],
+    hint: 'confirmed',
+    re: /Confirmed (CUDA|ROCm|XPU) platform is available/,
+    produce: (m, line) => [used(m[1] === 'ROCm' ? 'rocm' : m[1] === 'CUDA' ? 'cuda' : undefined, line)],
   },
   // MLX runs on the Apple GPU unless told otherwise, so its own output proves Metal:
   // "Prompt: 32159 tokens, 261.786 tokens-per-sec" (ml-explore/mlx-examples#1029), "prompt_tps=…" (mlx-lm#396).

@@ -62,8 +62,11 @@ export const errorPatterns: readonly Pattern[] = [
     id: 'no-device',
     from: ['llama.cpp', 'llama-cpp-python', 'llamafile'],
     hint: ['no ', 'failed to initialize'],
-    re: /\bno (?:usable )?(CUDA|ROCm|GPU)(?:-capable device|s? devices?|s?)\b[^\n]{0,20}?\b(?:is |were |was )?(?:detected|found)\b|failed to initialize (CUDA|ROCm)/,
-    produce: (m, line) => [unusable('driver', line, (m[1] ?? m[2]) === 'ROCm' ? 'rocm' : (m[1] ?? m[2]) === 'GPU' ? undefined : 'cuda')],
+    re: /\bno (?:usable )?(CUDA|ROCm|GPU)(?:-capable device|s? devices?|s?)\b[^\n]{0,20}?\b(?:is |were |was )?(?:detected|found)\b|failed to initialize (CUDA|ROCm)/i,
+    produce: (m, line) => {
+      const what = (m[1] ?? m[2] ?? '').toUpperCase();
+      return [unusable('driver', line, what === 'ROCM' ? 'rocm' : what === 'GPU' ? undefined : 'cuda')];
+    },
   },
   // Not built for a GPU: "Torch not compiled with CUDA enabled" (detectron2#460, ComfyUI-to-Python#55) is a CPU-only wheel;
   // "not compiled with GPU offload support" (llama.cpp#9153) is a CPU-only build.
