@@ -177,7 +177,6 @@ export const devicePatterns: readonly Pattern[] = [
       const what = m[1] ?? '';
       const yes = m[3] === 'True' || m[3] === 'Yes';
       const backend: GpuBackend | undefined = what === 'MPS' ? 'metal' : what === 'CUDA' ? 'cuda' : what === 'ROCm' ? 'rocm' : undefined;
-      if (/used: (?:True|False)/.test(line)) return [];
       if (yes) return [present(backend, line)];
       if (m[2] === 'built') return [];
       return [{ kind: 'gpu-unusable', cause: what === 'MPS' ? 'unsupported' : 'driver', ...(backend ? { backend } : {}), line }];
