@@ -140,7 +140,8 @@ export const devicePatterns: readonly Pattern[] = [
     from: ['comfyui', 'a1111', 'invokeai', 'pytorch', 'ollama', 'vllm'],
     hint: ['device', 'library', 'platform'],
     re: /\b(?:[Dd]evice(?:_type|_config)?|library|platform)\b\s*[:=]?\s*['"]?(cuda(?::\d+)?|rocm|hip|mps|metal|vulkan|xpu|privateuseone|cpu)\b(.*)$/i,
-    produce: (m, line) => torchDevice(m[1] ?? '', m[2] ?? '', line),
+    // A quoted keyword argument (`device_type="cuda"`) is source code echoed by a Python warning, not a statement.
+    produce: (m, line) => (/=\s*['"]/.test(m[0]) ? [] : torchDevice(m[1] ?? '', m[2] ?? '', line)),
   },
   // A device printed by its GPU name: "Using torch device: NVIDIA GeForce RTX 4090" (InvokeAI#6062),
   // "Device: cuda:0 NVIDIA GeForce RTX 3090" (Forge#800, ComfyUI#8010).
@@ -154,14 +155,17 @@ export const devicePatterns: readonly Pattern[] = [
       return b ? [used(b, line)] : [];
     },
   },
-  // Torch builds: "pytorch version: 2.4.1+cu124" (ComfyUI#5085), "Torch Version: 2.8.0+cu128 (CUDA: Yes" (Wan2GP#1083).
+  // Torch builds: "pytorch version: 2.4.1+cu124" (ComfyUI#5085), "Torch Version: 2.8.0+cu128 (CUDA: Yes" (Wan2GP#1083),
+  // "PyTorch 2.0.1+cu118 with CUDA 1108 (you have 2.0.1+cpu)" (InvokeAI#4788).
   {
     id: 'torch-wheel',
-    from: ['comfyui', 'wan2gp'],
+    from: ['comfyui', 'wan2gp', 'invokeai'],
     hint: 'torch',
     re: /torch[^\n]{0,30}?\b\d+\.\d+(?:\.\d+)?(?:[a-z.]*\d*)?\+(cu\d+|rocm[\d.]+|cpu)\b/i,
     produce: (m, line) => {
-      const tag = (m[1] ?? '').toLowerCase();
+      // "xFormers was built for: PyTorch 2.0.1+cu118 … (you have 2.0.1+cpu)" (InvokeAI#4788): the installed one is last.
+      const tags = [...line.matchAll(/\+(cu\d+|rocm[\d.]+|cpu)\b/gi)].map((t) => (t[1] ?? '').toLowerCase());
+      const tag = tags[tags.length - 1] ?? (m[1] ?? '').toLowerCase();
       if (tag === 'cpu') return [{ kind: 'gpu-unusable', cause: 'cpu-wheel', line }];
       return [present(tag.startsWith('cu') ? 'cuda' : 'rocm', line)];
     },
@@ -214,6 +218,15 @@ export const devicePatterns: readonly Pattern[] = [
     from: ['mlx'],
     hint: ['tokens-per-sec', 'generation_tps'],
     re: /^\s*(?:Prompt|Generation): \d+ tokens, [\d.]+ tokens-per-sec|prompt_tps=[\d.]+, generation_tps=[\d.]+/,
+    produce: (_m, line) => [used('metal', line)],
+  },
+  // MLX LoRA training: "Iter 1290: Train loss 0.225, Learning Rate 1.000e-06, It/sec 0.369, Tokens/sec 137.591, Trained Tokens
+  // 704122, Peak mem 105.648 GB" (ml-explore/mlx-examples#724).
+  {
+    id: 'mlx-lora-iteration',
+    from: ['mlx'],
+    hint: 'peak mem',
+    re: /^Iter \d+: Train loss [\d.]+,.*Peak mem [\d.]+ GB/,
     produce: (_m, line) => [used('metal', line)],
   },
   {

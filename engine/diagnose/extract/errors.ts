@@ -87,12 +87,13 @@ export const errorPatterns: readonly Pattern[] = [
     produce: (m, line) => [unusable('driver', line, (m[1] ?? m[2]) === 'MPS' ? 'metal' : 'cuda')],
   },
   // The driver: "The NVIDIA driver on your system is too old (found version 10010)" (yolov5#2389, FastFCN#37),
-  // "Found no NVIDIA driver on your system" (av/harbor#173 for ComfyUI).
+  // "Found no NVIDIA driver on your system" (av/harbor#173 for ComfyUI), "CUDA initialization: Unexpected error from
+  // cudaGetDeviceCount() … Error 803: system has unsupported display driver / cuda driver combination" (InvokeAI#7011).
   {
     id: 'driver',
-    from: ['pytorch', 'comfyui'],
-    hint: 'driver',
-    re: /NVIDIA driver on your system is too old|Found no NVIDIA driver on your system|CUDA driver version is insufficient/,
+    from: ['pytorch', 'comfyui', 'invokeai'],
+    hint: ['driver', 'cudagetdevicecount'],
+    re: /NVIDIA driver on your system is too old|Found no NVIDIA driver on your system|CUDA driver version is insufficient|unsupported display driver \/ cuda driver combination|Unexpected error from cudaGetDeviceCount/,
     produce: (_m, line) => [unusable('driver', line, 'cuda')],
   },
   // llamafile: "link_cuda_dso: GPU support not possible" (llamafile#263).
