@@ -141,7 +141,10 @@ export const devicePatterns: readonly Pattern[] = [
     hint: ['device', 'library', 'platform'],
     re: /\b(?:[Dd]evice(?:_type|_config)?|library|platform)\b\s*[:=]?\s*['"]?(cuda(?::\d+)?|rocm|hip|mps|metal|vulkan|xpu|privateuseone|cpu)\b(.*)$/i,
     // A quoted keyword argument (`device_type="cuda"`) is source code echoed by a Python warning, not a statement.
-    produce: (m, line) => (/=\s*['"]/.test(m[0]) ? [] : torchDevice(m[1] ?? '', m[2] ?? '', line)),
+    produce: (m, line) => {
+      const head = m[0].slice(0, m[0].length - (m[2] ?? '').length);
+      return /=\s*['"]/.test(head) ? [] : torchDevice(m[1] ?? '', m[2] ?? '', line);
+    },
   },
   // A device printed by its GPU name: "Using torch device: NVIDIA GeForce RTX 4090" (InvokeAI#6062),
   // "Device: cuda:0 NVIDIA GeForce RTX 3090" (Forge#800, ComfyUI#8010).
