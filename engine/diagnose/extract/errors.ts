@@ -88,13 +88,14 @@ export const errorPatterns: readonly Pattern[] = [
   },
   // The driver: "The NVIDIA driver on your system is too old (found version 10010)" (yolov5#2389, FastFCN#37),
   // "Found no NVIDIA driver on your system" (av/harbor#173 for ComfyUI), "CUDA initialization: Unexpected error from
-  // cudaGetDeviceCount() … Error 803: system has unsupported display driver / cuda driver combination" (InvokeAI#7011).
+  // cudaGetDeviceCount() … Error 803: system has unsupported display driver / cuda driver combination" (InvokeAI#7011),
+  // "HIP initialization: Unexpected error from hipGetDeviceCount() … hipErrorInvalidDevice" (A1111#1122).
   {
     id: 'driver',
-    from: ['pytorch', 'comfyui', 'invokeai'],
-    hint: ['driver', 'cudagetdevicecount'],
-    re: /NVIDIA driver on your system is too old|Found no NVIDIA driver on your system|CUDA driver version is insufficient|unsupported display driver \/ cuda driver combination|Unexpected error from cudaGetDeviceCount/,
-    produce: (_m, line) => [unusable('driver', line, 'cuda')],
+    from: ['pytorch', 'comfyui', 'invokeai', 'a1111'],
+    hint: ['driver', 'getdevicecount'],
+    re: /NVIDIA driver on your system is too old|Found no NVIDIA driver on your system|CUDA driver version is insufficient|unsupported display driver \/ cuda driver combination|Unexpected error from (cuda|hip)GetDeviceCount/,
+    produce: (m, line) => [unusable('driver', line, m[1] === 'hip' ? 'rocm' : 'cuda')],
   },
   // llamafile: "link_cuda_dso: GPU support not possible" (llamafile#263).
   {
@@ -111,6 +112,15 @@ export const errorPatterns: readonly Pattern[] = [
     hint: 'mps backend is supported on macos',
     re: /The MPS backend is supported on MacOS/i,
     produce: (_m, line) => [unusable('unsupported', line, 'metal')],
+  },
+  // ROCm without a kernel for this GPU: "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
+  // (A1111#5067, InvokeAI via gbtb/nix-stable-diffusion#7) — the gfx target is not in the build (HSA_OVERRIDE_GFX_VERSION).
+  {
+    id: 'hip-no-binary',
+    from: ['a1111', 'invokeai'],
+    hint: 'hiperrornobinaryforgpu',
+    re: /hipErrorNoBinaryForGpu/,
+    produce: (_m, line) => [{ kind: 'gpu-present', backend: 'rocm', line }, unusable('unsupported', line, 'rocm')],
   },
   // Ollama: msg="compatible gpu libraries" compatible=[] (ollama#11723): the runner has no GPU library.
   {
