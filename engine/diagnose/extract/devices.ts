@@ -251,6 +251,15 @@ export const devicePatterns: readonly Pattern[] = [
       return [{ kind: 'gpu-unusable', cause: 'none-found', line }];
     },
   },
+  // transformers: "Hardware accelerator e.g. GPU is available in the environment, but no `device` argument is passed to the
+  // `Pipeline` object. Model will be on CPU." (meap158/ComfyUI-Background-Replacement#8).
+  {
+    id: 'transformers-pipeline-on-cpu',
+    from: ['comfyui'],
+    hint: 'model will be on cpu',
+    re: /GPU is available in the environment, but no `device` argument is passed to the `Pipeline` object\. Model will be on CPU/,
+    produce: (_m, line) => [present(undefined, line), { kind: 'cpu-used', line }],
+  },
   // diffusers: "Pipelines loaded with `dtype=torch.float16` cannot run with `cpu` device" (Vchitect/Latte#23).
   {
     id: 'diffusers-fp16-cpu',
