@@ -202,58 +202,61 @@ interface AdviceInput {
   unknown: boolean;
 }
 
+const ADVICE = {
+  unknown:
+    'The log does not say which backend ran (no device, buffer, layer or error line). ' +
+    'Diagnose a log that includes the start-up lines (model load, device selection), or run with verbose logging.',
+  driver: (api: string) =>
+    `The ${api} device could not be opened: check the GPU driver and toolkit (nvidia-smi / rocminfo must list the GPU; ` +
+    "a driver at least as new as the build's CUDA version), and that the process can see the device " +
+    '(CUDA_VISIBLE_DEVICES, container --gpus).',
+  cpuWheel:
+    'A CPU-only torch wheel is installed: reinstall torch from the CUDA index (https://download.pytorch.org/whl/cu12x) ' +
+    '— or the default macOS arm64 wheel for MPS — in the app environment.',
+  cpuBuild: 'This build has no GPU backend: install a Metal (macOS), CUDA/ROCm or Vulkan build of the runner.',
+  unsupported:
+    'The GPU is there but this build does not support it: use a build for this GPU generation ' +
+    '(for AMD, a ROCm build with its gfx target or HSA_OVERRIDE_GFX_VERSION; for MPS, a newer macOS and torch).',
+  flag:
+    'The app was told to use the CPU for this work (--cpu / --always-cpu / --device cpu / *-on-cpu): ' +
+    'remove the flag to use the GPU.',
+  noLayers: (total: number) =>
+    `No layer is on the GPU (0 of ${total}): ask for GPU layers (-ngl 999 / gpuLayers "max" / num_gpu) ` +
+    'and check the free GPU memory.',
+  someLayers:
+    'Not every layer or the KV cache is on the GPU: offload all layers (-ngl 999 / gpuLayers "max") ' +
+    'and keep the KV cache on the GPU.',
+  memory: (layers: string, mac: boolean) =>
+    `${layers}GPU memory is the limit: use a smaller quantisation, a shorter context or a smaller batch/resolution` +
+    (mac ? ' or raise the macOS GPU memory limit (orchard doctor shows the iogpu.wired_limit_mb command)' : '') +
+    '.',
+  noneFound: 'No usable GPU was found: if this machine has one, check its driver and that this build supports it.',
+  cpuFallback: 'The work runs on the CPU although a GPU was expected or available.',
+};
+
 /** Advice follows the evidence: each cause has its own fix, and a driver problem is not a layer count. */
 function adviceFor(v: AdviceInput): string[] {
+  if (v.unknown) return [ADVICE.unknown];
   const advice: string[] = [];
-  if (v.unknown) {
-    advice.push(
-      'The log does not say which backend ran (no device, buffer, layer or error line). Diagnose a log that includes the start-up lines (model load, device selection), or run with verbose logging.',
-    );
-    return advice;
-  }
   const gpu = v.expectGpu ?? (isGpuBackend(v.backend) ? v.backend : undefined);
   const c = v.causes;
-  if (c.has('driver')) {
-    advice.push(
-      `The ${gpu === 'rocm' ? 'ROCm' : gpu === 'metal' ? 'Metal' : 'CUDA'} device could not be opened: check the GPU driver and toolkit (nvidia-smi / rocminfo must list the GPU; a driver at least as new as the build's CUDA version), and that the process can see the device (CUDA_VISIBLE_DEVICES, container --gpus).`,
-    );
-  }
-  if (c.has('cpu-wheel')) {
-    advice.push(
-      'A CPU-only torch wheel is installed: reinstall torch from the CUDA index (https://download.pytorch.org/whl/cu12x) — or the default macOS arm64 wheel for MPS — in the app environment.',
-    );
-  }
-  if (c.has('cpu-build')) {
-    advice.push('This build has no GPU backend: install a Metal (macOS), CUDA/ROCm or Vulkan build of the runner.');
-  }
-  if (c.has('unsupported')) {
-    advice.push(
-      'The GPU is there but this build does not support it: use a build for this GPU generation (for AMD, a ROCm build with its gfx target or HSA_OVERRIDE_GFX_VERSION; for MPS, a newer macOS and torch).',
-    );
-  }
-  if (c.has('flag')) {
-    advice.push('The app was told to use the CPU for this work (--cpu / --always-cpu / --device cpu / *-on-cpu): remove the flag to use the GPU.');
-  }
-  if (c.has('layers')) {
-    advice.push(
-      v.offload && v.offload.layers === 0
-        ? `No layer is on the GPU (0 of ${v.offload.total}): ask for GPU layers (-ngl 999 / gpuLayers "max" / num_gpu) and check the free GPU memory.`
-        : 'Not every layer or the KV cache is on the GPU: offload all layers (-ngl 999 / gpuLayers "max") and keep the KV cache on the GPU.',
-    );
-  }
+  if (c.has('driver')) advice.push(ADVICE.driver(gpu === 'rocm' ? 'ROCm' : gpu === 'metal' ? 'Metal' : 'CUDA'));
+  if (c.has('cpu-wheel')) advice.push(ADVICE.cpuWheel);
+  if (c.has('cpu-build')) advice.push(ADVICE.cpuBuild);
+  if (c.has('unsupported')) advice.push(ADVICE.unsupported);
+  if (c.has('flag')) advice.push(ADVICE.flag);
+  if (c.has('layers')) advice.push(v.offload && v.offload.layers === 0 ? ADVICE.noLayers(v.offload.total) : ADVICE.someLayers);
   if (c.has('memory')) {
-    const layers = v.offload && v.offload.layers < v.offload.total ? `Only ${v.offload.layers} of ${v.offload.total} layers fit on the GPU. ` : '';
-    const mac = v.backend === 'metal' || v.expectGpu === 'metal' ? ' or raise the macOS GPU memory limit (orchard doctor shows the iogpu.wired_limit_mb command)' : '';
-    advice.push(`${layers}GPU memory is the limit: use a smaller quantisation, a shorter context or a smaller batch/resolution${mac}.`);
+    const o = v.offload;
+    const layers = o && o.layers < o.total ? `Only ${o.layers} of ${o.total} layers fit on the GPU. ` : '';
+    advice.push(ADVICE.memory(layers, v.backend === 'metal' || v.expectGpu === 'metal'));
   }
-  if (c.has('none-found') && v.fallback === 'full') {
-    advice.push('No usable GPU was found: if this machine has one, check its driver and that this build supports it.');
-  }
-  if (v.backend === 'cpu' && v.fallback === 'full' && advice.length === 0) {
-    advice.push('The work runs on the CPU although a GPU was expected or available.');
-  }
+  if (c.has('none-found') && v.fallback === 'full') advice.push(ADVICE.noneFound);
+  if (v.backend === 'cpu' && v.fallback === 'full' && advice.length === 0) advice.push(ADVICE.cpuFallback);
   if (v.expectGpu && v.backend === 'cpu') advice.unshift(`Expected ${v.expectGpu}, but the work runs on the CPU.`);
-  if (v.expectGpu && isGpuBackend(v.backend) && v.backend !== v.expectGpu) advice.unshift(`Expected ${v.expectGpu}, but the log shows ${v.backend}.`);
+  if (v.expectGpu && isGpuBackend(v.backend) && v.backend !== v.expectGpu) {
+    advice.unshift(`Expected ${v.expectGpu}, but the log shows ${v.backend}.`);
+  }
   return advice;
 }
 

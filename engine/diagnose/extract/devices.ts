@@ -80,7 +80,9 @@ export const devicePatterns: readonly Pattern[] = [
       if (name.toUpperCase() === 'CPU') {
         if (verb === 'loaded' || verb === 'initializing') return [];
         if (module) {
-          const advice = `The ${module} runs on the CPU backend while the rest uses the GPU: drop --clip-on-cpu/--vae-on-cpu (or its backend override) when the GPU has room.`;
+          const advice =
+            `The ${module} runs on the CPU backend while the rest uses the GPU: ` +
+            'drop --clip-on-cpu/--vae-on-cpu (or its backend override) when the GPU has room.';
           return [{ kind: 'partial', cause: 'flag', line, advice }];
         }
         return [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }];
@@ -107,19 +109,18 @@ export const devicePatterns: readonly Pattern[] = [
     re: /using CUDA for GPU acceleration/,
     produce: (_m, line) => [used('cuda', line)],
   },
-  // koboldcpp: "Initializing dynamic library: koboldcpp_cublas.dll" (LostRuins/koboldcpp#610).
+  // A runtime library named for its backend, being loaded: koboldcpp "Initializing dynamic library: koboldcpp_cublas.dll"
+  // (koboldcpp#610), Ollama "Loading Dynamic llm server: /tmp/ollama…/rocm_v6/libext_server.so" (ollama via llama.cpp#5280),
+  // llamafile "dynamically linking …/.llamafile/ggml-cuda.dll" (llamafile#200). Loaded is not used: a GPU build is there.
   {
-    id: 'koboldcpp-library',
-    from: ['koboldcpp'],
-    hint: 'koboldcpp_',
-    re: /Initializing dynamic library: koboldcpp_(cublas|hipblas|vulkan|clblast|default|noavx2|failsafe)/,
+    id: 'backend-library',
+    from: ['koboldcpp', 'ollama', 'llamafile'],
+    hint: ['dynamic', 'linking'],
+    re: /(?:Initializing dynamic library|Loading Dynamic llm server|dynamically linking)\b[^\n]*?(cublas|cuda|hipblas|rocm|vulkan|clblast|metal)/i,
     produce: (m, line) => {
-      const lib = m[1] ?? '';
-      if (lib === 'cublas') return [used('cuda', line)];
-      if (lib === 'hipblas') return [used('rocm', line)];
-      if (lib === 'vulkan') return [used('vulkan', line)];
-      if (lib === 'clblast') return [used(undefined, line)];
-      return [{ kind: 'cpu-used', declared: true, line }];
+      const lib = (m[1] ?? '').toLowerCase();
+      const name = lib === 'cublas' ? 'cuda' : lib === 'hipblas' ? 'rocm' : lib;
+      return [present(lib === 'clblast' ? undefined : backendOfLibrary(name), line)];
     },
   },
   // "Set vram state to: DISABLED" = ComfyUI's CPU mode (numz/ComfyUI-SeedVR2_VideoUpscaler#565, ComfyUI#5085).

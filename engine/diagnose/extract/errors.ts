@@ -78,13 +78,17 @@ export const errorPatterns: readonly Pattern[] = [
     produce: (m, line) => [m[1] === 'CUDA' ? unusable('cpu-wheel', line, 'cuda') : unusable('cpu-build', line)],
   },
   // Not available / not usable: "User provided device_type of 'cuda', but CUDA is not available" (Anima-Standalone-Trainer#38),
-  // "RuntimeError: Torch is not able to use GPU" (A1111#16941, #3882).
+  // "RuntimeError: Torch is not able to use GPU" (A1111#16941, #3882), "fatal error: support for --gpu nvidia was explicitly
+  // requested, but it wasn't available" (llamafile#487).
   {
     id: 'not-available',
-    from: ['pytorch', 'a1111'],
-    hint: ['not available', 'not able to use'],
-    re: /\b(CUDA|MPS|GPU) is not available|not able to use (GPU|CUDA)/,
-    produce: (m, line) => [unusable('driver', line, (m[1] ?? m[2]) === 'MPS' ? 'metal' : 'cuda')],
+    from: ['pytorch', 'a1111', 'llamafile'],
+    hint: ['not available', 'not able to use', "wasn't available"],
+    re: /\b(CUDA|MPS|GPU) is not available|not able to use (GPU|CUDA)|--gpu (nvidia|amd|apple) was explicitly requested, but it wasn't available/,
+    produce: (m, line) => {
+      const what = m[1] ?? m[2] ?? m[3] ?? '';
+      return [unusable('driver', line, what === 'MPS' || what === 'apple' ? 'metal' : what === 'amd' ? 'rocm' : 'cuda')];
+    },
   },
   // The driver: "The NVIDIA driver on your system is too old (found version 10010)" (yolov5#2389, FastFCN#37),
   // "Found no NVIDIA driver on your system" (av/harbor#173 for ComfyUI), "CUDA initialization: Unexpected error from

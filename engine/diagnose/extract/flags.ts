@@ -25,7 +25,7 @@ export const flagPatterns: readonly Pattern[] = [
         kind: 'partial',
         cause: 'flag',
         line,
-        advice: `The ${(m[1] ?? m[2] ?? '').toUpperCase()} runs on the CPU (--${m[1] ?? m[2]}-on-cpu): drop the flag when the GPU has room.`,
+        advice: `The ${(m[1] ?? m[2] ?? '').toUpperCase()} runs on the CPU (--${m[1] ?? m[2]}-on-cpu): ` + 'drop the flag when the GPU has room.',
       },
     ],
   },
@@ -74,7 +74,9 @@ export const flagPatterns: readonly Pattern[] = [
           kind: 'partial',
           backend: 'metal',
           line,
-          advice: `PyTorch runs ${op ? `the operator ${op}` : 'an operator'} on the CPU because MPS lacks it: update torch (newer releases add MPS kernels) or use a model/setting that avoids the operator.`,
+          advice:
+            `PyTorch runs ${op ? `the operator ${op}` : 'an operator'} on the CPU because MPS lacks it: ` +
+            'update torch (newer releases add MPS kernels) or use a model/setting that avoids the operator.',
         },
       ];
     },

@@ -10,7 +10,13 @@ import { ollamaPlanExtractor, placementPatterns } from './placement.js';
  * buffers and layers placed, listing tables, command-line flags. All run on every line — one log
  * mixes families (Ollama embeds llama.cpp, ComfyUI prints PyTorch warnings).
  */
-export const patterns: readonly Pattern[] = [...devicePatterns, ...errorPatterns, ...placementPatterns, ...listingPatterns, ...flagPatterns];
+export const patterns: readonly Pattern[] = [
+  ...devicePatterns,
+  ...errorPatterns,
+  ...placementPatterns,
+  ...listingPatterns,
+  ...flagPatterns,
+];
 export const statefulFactories: readonly StatefulFactory[] = [ollamaPlanExtractor];
 
 /** A pattern stays on unless every family that taught it is held out. */
