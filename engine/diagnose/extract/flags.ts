@@ -11,7 +11,7 @@ export const flagPatterns: readonly Pattern[] = [
     id: 'forced-cpu-flag',
     from: ['comfyui'],
     hint: ['--cpu', '--always-cpu', '--use-cpu', '--device'],
-    re: /\.py\b[^\n]*?\s(?:--cpu|--always-cpu|--use-cpu all|--device[ =]cpu)(?=\s|$)/,
+    re: /(?:\.py|\.exe|\.bat|\.sh|\bpython\d*|\bcomfyui)\b[^\n]*?\s(?:--cpu|--always-cpu|--use-cpu all|--device[ =]cpu)(?=\s|$)/,
     produce: (_m, line) => [{ kind: 'forced-cpu', line }],
   },
   // sd.cpp: "--vae-on-cpu" / "--clip-on-cpu" on the command line (sd.cpp#291), "set clip_on_cpu to true" (sd.cpp#298).

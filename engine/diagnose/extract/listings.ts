@@ -46,4 +46,13 @@ export const listingPatterns: readonly Pattern[] = [
     re: /\|\s+(\d+)MiB \/\s+(\d+)MiB\s+\|/,
     produce: (m, line) => (Number(m[1]) >= 1024 ? [{ kind: 'gpu-used', backend: 'cuda', weak: true, line }] : []),
   },
+  // nvidia-smi process table: "|    0   N/A  N/A    1234      C   …/ollama_llama_server    5120MiB |" (seen in ollama#11676):
+  // a process holding gigabytes of GPU memory is computing there (desktop processes hold far less).
+  {
+    id: 'nvidia-smi-process',
+    from: ['ollama'],
+    hint: 'mib |',
+    re: /^\|\s+\d+\s+(?:N\/A\s+N\/A\s+)?\d+\s+(?:C|G|C\+G)\s+\S.*?\s(\d+)MiB\s+\|\s*$/,
+    produce: (m, line) => (Number(m[1]) >= 1024 ? [{ kind: 'gpu-used', backend: 'cuda', weak: true, line }] : []),
+  },
 ];
