@@ -147,6 +147,17 @@ export const devicePatterns: readonly Pattern[] = [
       return /=\s*['"]/.test(head) ? [] : torchDevice(m[1] ?? '', m[2] ?? '', line);
     },
   },
+  // SD.Next: "Torch backend: AMD ROCm HIP 5.4.22803-474e8620" (vladmandic/sdnext#922), "Torch backend: nVidia CUDA …".
+  {
+    id: 'sdnext-torch-backend',
+    from: ['a1111'],
+    hint: 'torch backend:',
+    re: /Torch backend: (?:nVidia (CUDA)|AMD (ROCm)|Apple (MPS)|(CPU))\b/i,
+    produce: (m, line) => {
+      if (m[4]) return [{ kind: 'cpu-used', declared: true, line }];
+      return [used(m[1] ? 'cuda' : m[2] ? 'rocm' : 'metal', line)];
+    },
+  },
   // A device printed by its GPU name: "Using torch device: NVIDIA GeForce RTX 4090" (InvokeAI#6062),
   // "Device: cuda:0 NVIDIA GeForce RTX 3090" (Forge#800, ComfyUI#8010).
   {
