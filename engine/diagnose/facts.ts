@@ -8,32 +8,110 @@ export function isGpuBackend(b: Backend | undefined): b is GpuBackend {
 }
 
 /**
- * What one log line proves. Rules turn lines into facts; `decide` turns facts into a verdict.
+ * The tool families of the labelled corpus (test/fixtures/logs/corpus.json). Every extractor
+ * pattern names the families whose real log lines taught it; the leave-one-family-out evaluation
+ * switches off the patterns taught by the held-out family alone.
+ */
+export const FAMILIES = [
+  'llama.cpp',
+  'llama-cpp-python',
+  'ollama',
+  'lmstudio',
+  'koboldcpp',
+  'llamafile',
+  'gpustack',
+  'vllm',
+  'pytorch',
+  'comfyui',
+  'a1111',
+  'invokeai',
+  'diffusers',
+  'sd.cpp',
+  'mlx',
+  'wan2gp',
+] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/**
+ * Why a GPU could not be used. Advice follows the cause: a driver problem is not fixed by asking
+ * for more GPU layers.
+ */
+export type Cause =
+  /** The driver or toolkit is missing, too old or cannot see the device ("no CUDA-capable device"). */
+  | 'driver'
+  /** A CPU-only Python wheel (torch +cpu, "Torch not compiled with CUDA enabled"). */
+  | 'cpu-wheel'
+  /** A CPU-only build of a native runner (llama.cpp / sd.cpp / Ollama without GPU libraries). */
+  | 'cpu-build'
+  /** The GPU is there but this build does not support it (gfx target, compute capability, macOS version). */
+  | 'unsupported'
+  /** Discovery found no GPU at all. */
+  | 'none-found'
+  /** No layer was asked to go to the GPU (-ngl / gpulayers / num_gpu). */
+  | 'layers'
+  /** Not enough GPU memory (out of memory, working-set limit, partial offload). */
+  | 'memory'
+  /** The app was told to use the CPU (--cpu, --always-cpu, --device cpu). */
+  | 'flag';
+
+export type Where = GpuBackend | 'gpu' | 'cpu';
+
+/**
+ * What one log line proves. Extractors turn lines into facts; `decide` turns facts into a verdict.
  * Each fact keeps its line so the verdict can quote it as evidence.
  */
 export type Fact =
-  /** A GPU backend initialised or holds buffers (it is there and in use unless other facts say otherwise). */
-  | { kind: 'gpu'; backend: GpuBackend; line: string }
-  /** Something runs on a GPU, but the line does not say which kind (e.g. `ollama ps` "100% GPU"). */
-  | { kind: 'gpu-generic'; line: string }
-  /** A GPU exists or the program was built for one, whether or not it is used. */
+  /** A GPU is there (a device was found, a GPU build or wheel is installed) — not proof it did the work. */
   | { kind: 'gpu-present'; backend?: GpuBackend; line: string }
-  /** The program asked for a GPU (e.g. --gpu-layers, OLLAMA_LLM_LIBRARY=metal). */
-  | { kind: 'gpu-wanted'; backend?: GpuBackend; line: string }
   /**
-   * The work runs on the CPU. `wanted`: the line itself shows a GPU was asked for or built in
-   * (e.g. "Torch not compiled with CUDA enabled"); `strong`: it overrides an earlier placement plan.
+   * A GPU was initialised for the work or the work ran on it. `weak`: a listing or a side effect
+   * (`ollama ps` "100% GPU", busy GPU memory in nvidia-smi) that any line about placement outranks.
    */
-  | { kind: 'cpu'; wanted: boolean; strong?: boolean; line: string; advice?: string }
+  | { kind: 'gpu-used'; backend?: GpuBackend; weak?: boolean; line: string }
+  /** A device ran out of memory: proof that the device was in use. */
+  | { kind: 'gpu-oom'; backend?: GpuBackend; line: string }
+  /**
+   * The work runs on the CPU. `declared`: the tool chose its CPU backend or found no GPU, so a CPU
+   * run is not a fallback by itself (sd.cpp "Using CPU backend", Ollama "library=cpu").
+   */
+  | { kind: 'cpu-used'; declared?: boolean; cause?: Cause; line: string }
+  /** A GPU cannot be used, and why. `backend`: the one that failed. */
+  | { kind: 'gpu-unusable'; backend?: GpuBackend; cause: Cause; line: string }
+  /** The app was started so that everything runs on the CPU. */
+  | { kind: 'forced-cpu'; line: string }
   /** Some layers, operators or modules run on the CPU next to a GPU. */
-  | { kind: 'partial'; backend?: GpuBackend; line: string; advice?: string }
+  | { kind: 'partial'; backend?: GpuBackend; cause?: Cause; line: string; advice?: string }
+  /** A buffer or a layer placed on a device (llama.cpp, Ollama, sd.cpp placement lines). */
+  | { kind: 'placement'; where: Where; what: 'weights' | 'kv' | 'compute' | 'output' | 'layer'; line: string }
   /** Layer placement. `planned`: a scheduler's plan (Ollama), not the loader's report. */
-  | { kind: 'offload'; layers: number; total: number; planned?: boolean; line: string };
+  | { kind: 'offload'; layers: number; total: number; planned?: boolean; line: string }
+  /** The program asked for a GPU (-ngl 999, gpulayers=33, OLLAMA_LLM_LIBRARY=cuda). */
+  | { kind: 'gpu-wanted'; backend?: GpuBackend; line: string }
+  /** GPU memory is the limit (a working-set warning, a memory estimate above the budget). */
+  | { kind: 'memory-limit'; backend?: GpuBackend; line: string };
 
-/** A rule reads one line at a time; it may keep state across lines (created per diagnosis). */
-export interface Rule {
-  readonly family: string;
-  scan(line: string): Fact[];
+export type FactKind = Fact['kind'];
+
+/** What a pattern makes of its match. Return no facts to decline. */
+export type Produce = (m: RegExpExecArray, line: string) => Fact[];
+
+/**
+ * One extractor pattern. `hint` is a lower-case substring every matching line contains (a cheap
+ * filter before the regex); `from` names the families whose real lines taught it.
+ */
+export interface Pattern {
+  readonly id: string;
+  readonly from: readonly Family[];
+  readonly hint?: string | readonly string[];
+  readonly re: RegExp;
+  readonly produce: Produce;
 }
 
-export type RuleFactory = () => Rule;
+/** An extractor with memory across lines (tables, values wrapped over two lines). */
+export interface StatefulExtractor {
+  readonly id: string;
+  readonly from: readonly Family[];
+  scan(line: string, lower: string): Fact[];
+}
+
+export type StatefulFactory = () => StatefulExtractor;

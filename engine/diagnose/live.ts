@@ -1,7 +1,7 @@
 import type { Backend } from '../recipe/recipe.types.gen.js';
 import { decide } from './decide.js';
-import type { Fact, Rule } from './facts.js';
-import { ruleFactories } from './rules/index.js';
+import { createScanner } from './extract/index.js';
+import type { Fact, Family } from './facts.js';
 import type { Verdict } from './verdict.js';
 
 /** Lines longer than this are cut before matching (a base64 blob must not cost a regex scan). */
@@ -20,6 +20,8 @@ export interface LiveDiagnoser {
 
 export interface LiveOptions {
   expect?: Backend;
+  /** Families whose own patterns are switched off (the leave-one-family-out evaluation). */
+  heldOut?: ReadonlySet<Family>;
   /** Called when the verdict changes (backend, fallback, offload or evidence), with the new and previous verdicts. */
   onChange?: (verdict: Verdict, previous: Verdict) => void;
 }
@@ -29,7 +31,7 @@ export interface LiveOptions {
  * verdict is recomputed only when a line yields a fact, and `onChange` fires when it differs.
  */
 export function createLiveDiagnoser(options: LiveOptions = {}): LiveDiagnoser {
-  const rules: Rule[] = ruleFactories.map((make) => make());
+  const scan = createScanner(options.heldOut);
   let facts: Fact[] = [];
   let current = decide(facts, options.expect);
   let key = verdictKey(current);
@@ -42,15 +44,9 @@ export function createLiveDiagnoser(options: LiveOptions = {}): LiveDiagnoser {
     push(raw: string) {
       lines++;
       const line = (raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-      let found = false;
-      for (const rule of rules) {
-        const fs = rule.scan(line);
-        if (fs.length > 0) {
-          facts.push(...fs);
-          found = true;
-        }
-      }
-      if (!found) return;
+      const fs = scan(line);
+      if (fs.length === 0) return;
+      facts.push(...fs);
       if (facts.length > KEEP_PER_KIND * 8) facts = compact(facts);
       const next = decide(facts, options.expect);
       const nextKey = verdictKey(next);

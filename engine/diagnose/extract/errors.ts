@@ -1,0 +1,169 @@
+import type { Cause, Fact, GpuBackend, Pattern } from '../facts.js';
+
+/**
+ * Device errors. An out-of-memory that names its device proves the device was in use; an error
+ * that says a GPU cannot be used says why (driver, CPU-only wheel or build, unsupported GPU).
+ */
+const oom = (backend: GpuBackend, line: string): Fact => ({ kind: 'gpu-oom', backend, line });
+const unusable = (cause: Cause, line: string, backend?: GpuBackend): Fact =>
+  backend ? { kind: 'gpu-unusable', backend, cause, line } : { kind: 'gpu-unusable', cause, line };
+
+export const errorPatterns: readonly Pattern[] = [
+  // An out-of-memory naming its device: "torch.OutOfMemoryError: CUDA out of memory" (Wan2GP#671, A1111#3203, vllm#783),
+  // "RuntimeError: CUDA error: out of memory" (Wan2GP#1612), "HIP out of memory" (ROCm/TheRock#1054, InvokeAI via
+  // ROCm/legacy-rocm-build#4358), "MPS backend out of memory" (pytorch#96814, ComfyUI#2489).
+  {
+    id: 'device-oom',
+    from: ['pytorch', 'a1111', 'wan2gp', 'vllm', 'invokeai', 'comfyui'],
+    hint: 'out of memory',
+    re: /\b(CUDA|HIP|MPS|ROCm)\b(?: backend| error:)? out of memory/,
+    produce: (m, line) => [oom(m[1] === 'MPS' ? 'metal' : m[1] === 'CUDA' ? 'cuda' : 'rocm', line)],
+  },
+  // Metal command buffers: "[METAL] Command buffer execution failed: Insufficient Memory
+  // (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)" (mflux#145, llama.cpp#7010).
+  {
+    id: 'metal-oom',
+    from: ['mlx', 'llama.cpp'],
+    hint: ['insufficient memory', 'kiogpucommandbuffercallbackerroroutofmemory'],
+    re: /\[METAL\][^\n]*Insufficient Memory|kIOGPUCommandBufferCallbackErrorOutOfMemory/,
+    produce: (_m, line) => [oom('metal', line)],
+  },
+  // MLX: "Attempting to allocate N bytes which is greater than the maximum allowed buffer size" (mlx-llm#22).
+  {
+    id: 'mlx-buffer-limit',
+    from: ['mlx'],
+    hint: 'maximum allowed buffer size',
+    re: /Attempting to allocate \d+ bytes which is greater than the maximum allowed buffer size/,
+    produce: (_m, line) => [oom('metal', line)],
+  },
+  // vLLM: "ValueError: Free memory on device (3.22/4.0 GiB) on startup is less than desired GPU memory utilization" (vllm#25837).
+  {
+    id: 'vllm-free-memory',
+    from: ['vllm'],
+    hint: 'free memory on device',
+    re: /Free memory on device \([\d.]+\/[\d.]+ GiB\) on startup is less than desired GPU memory utilization/,
+    produce: (_m, line) => [oom('cuda', line)],
+  },
+  // llama.cpp Metal: "warning: current allocated size is greater than the recommended max working set size" (llama.cpp#5206, #3213).
+  {
+    id: 'metal-working-set',
+    from: ['llama.cpp'],
+    hint: 'recommended max working set size',
+    re: /current allocated size is greater than the recommended max working set size/,
+    produce: (_m, line) => [{ kind: 'memory-limit', backend: 'metal', line }],
+  },
+
+  // ---- a GPU that cannot be used, and why ----
+  // No device: "ggml_cuda_init: failed to initialize CUDA: no CUDA-capable device is detected" (janhq/cortex.cpp#1470),
+  // "CUDA error 100 …: no CUDA-capable device is detected" (llama-cpp-python#1030), "ggml_init_cublas: no CUDA devices found"
+  // (llama.cpp#6184), "warning: no usable GPU found" (noonghunna/club-3090#186), "no GPUs were found; falling back to CPU"
+  // (llamafile#263). The driver or toolkit does not show the GPU to the process.
+  {
+    id: 'no-device',
+    from: ['llama.cpp', 'llama-cpp-python', 'llamafile'],
+    hint: ['no ', 'failed to initialize'],
+    re: /\bno (?:usable )?(CUDA|ROCm|GPU)(?:-capable device|s? devices?|s?)\b[^\n]{0,20}?\b(?:is |were |was )?(?:detected|found)\b|failed to initialize (CUDA|ROCm)/i,
+    produce: (m, line) => {
+      const what = (m[1] ?? m[2] ?? '').toUpperCase();
+      return [unusable('driver', line, what === 'ROCM' ? 'rocm' : what === 'GPU' ? undefined : 'cuda')];
+    },
+  },
+  // Not built for a GPU: "Torch not compiled with CUDA enabled" (detectron2#460, ComfyUI-to-Python#55) is a CPU-only wheel;
+  // "not compiled with GPU offload support" (llama.cpp#9153) is a CPU-only build.
+  {
+    id: 'not-compiled',
+    from: ['pytorch', 'comfyui', 'llama.cpp'],
+    hint: 'not compiled with',
+    re: /not compiled with (CUDA|GPU offload)/,
+    produce: (m, line) => [m[1] === 'CUDA' ? unusable('cpu-wheel', line, 'cuda') : unusable('cpu-build', line)],
+  },
+  // Not available / not usable: "User provided device_type of 'cuda', but CUDA is not available" (Anima-Standalone-Trainer#38),
+  // "RuntimeError: Torch is not able to use GPU" (A1111#16941, #3882), "fatal error: support for --gpu nvidia was explicitly
+  // requested, but it wasn't available" (llamafile#487).
+  {
+    id: 'not-available',
+    from: ['pytorch', 'a1111', 'llamafile'],
+    hint: ['not available', 'not able to use', "wasn't available"],
+    re: /\b(CUDA|MPS|GPU) is not available|not able to use (GPU|CUDA)|--gpu (nvidia|amd|apple) was explicitly requested, but it wasn't available/,
+    produce: (m, line) => {
+      const what = m[1] ?? m[2] ?? m[3] ?? '';
+      return [unusable('driver', line, what === 'MPS' || what === 'apple' ? 'metal' : what === 'amd' ? 'rocm' : 'cuda')];
+    },
+  },
+  // The driver: "The NVIDIA driver on your system is too old (found version 10010)" (yolov5#2389, FastFCN#37),
+  // "Found no NVIDIA driver on your system" (av/harbor#173 for ComfyUI), "CUDA initialization: Unexpected error from
+  // cudaGetDeviceCount() … Error 803: system has unsupported display driver / cuda driver combination" (InvokeAI#7011),
+  // "HIP initialization: Unexpected error from hipGetDeviceCount() … hipErrorInvalidDevice" (A1111#1122).
+  {
+    id: 'driver',
+    from: ['pytorch', 'comfyui', 'invokeai', 'a1111'],
+    hint: ['driver', 'getdevicecount'],
+    re: /NVIDIA driver on your system is too old|Found no NVIDIA driver on your system|CUDA driver version is insufficient|unsupported display driver \/ cuda driver combination|Unexpected error from (cuda|hip)GetDeviceCount/,
+    produce: (m, line) => [unusable('driver', line, m[1] === 'hip' ? 'rocm' : 'cuda')],
+  },
+  // llamafile: "link_cuda_dso: GPU support not possible" (llamafile#263).
+  {
+    id: 'llamafile-gpu-not-possible',
+    from: ['llamafile'],
+    hint: 'gpu support not possible',
+    re: /GPU support not possible/,
+    produce: (_m, line) => [unusable('driver', line)],
+  },
+  // "RuntimeError: The MPS backend is supported on MacOS 13.0+." (pytorch#164943).
+  {
+    id: 'torch-mps-macos',
+    from: ['pytorch'],
+    hint: 'mps backend is supported on macos',
+    re: /The MPS backend is supported on MacOS/i,
+    produce: (_m, line) => [unusable('unsupported', line, 'metal')],
+  },
+  // ROCm without a kernel for this GPU: "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
+  // (A1111#5067, InvokeAI via gbtb/nix-stable-diffusion#7) — the gfx target is not in the build (HSA_OVERRIDE_GFX_VERSION).
+  {
+    id: 'hip-no-binary',
+    from: ['a1111', 'invokeai'],
+    hint: 'hiperrornobinaryforgpu',
+    re: /hipErrorNoBinaryForGpu/,
+    produce: (_m, line) => [{ kind: 'gpu-present', backend: 'rocm', line }, unusable('unsupported', line, 'rocm')],
+  },
+  // Ollama: msg="compatible gpu libraries" compatible=[] (ollama#11723): the runner has no GPU library.
+  {
+    id: 'ollama-no-gpu-libraries',
+    from: ['ollama'],
+    hint: 'compatible gpu libraries',
+    re: /"compatible gpu libraries" compatible=\[\]/,
+    produce: (_m, line) => [unusable('cpu-build', line)],
+  },
+  // Ollama: msg="Dynamic LLM libraries" runners=[cpu] (ollama#8532): a build with no GPU runner.
+  {
+    id: 'ollama-cpu-runners-only',
+    from: ['ollama'],
+    hint: 'dynamic llm libraries',
+    re: /"Dynamic LLM libraries" runners=\[?"?\[?((?:cpu\w*[ ,]*)+)\]?"?\s*$/,
+    produce: (_m, line) => [unusable('cpu-build', line)],
+  },
+  // Ollama on AMD: msg="amdgpu is not supported (supported types:[gfx1103])" gpu_type=gfx1150 (ollama-for-amd#40).
+  {
+    id: 'ollama-amdgpu-unsupported',
+    from: ['ollama'],
+    hint: 'amdgpu is not supported',
+    re: /amdgpu is not supported/,
+    produce: (_m, line) => [{ kind: 'gpu-present', backend: 'rocm', line }, unusable('unsupported', line, 'rocm')],
+  },
+  // Ollama: msg="no compatible GPUs were discovered" (zhaohb/ollama_ov#6).
+  {
+    id: 'ollama-no-compatible-gpus',
+    from: ['ollama'],
+    hint: 'no compatible gpus',
+    re: /no compatible GPUs were discovered/,
+    produce: (_m, line) => [{ kind: 'cpu-used', declared: true, cause: 'none-found', line }],
+  },
+  // Ollama: msg="entering low vram mode" "total vram"="0 B" (ollama#12903).
+  {
+    id: 'ollama-zero-vram',
+    from: ['ollama'],
+    hint: 'total vram',
+    re: /"total vram"="0 B"/,
+    produce: (_m, line) => [{ kind: 'cpu-used', declared: true, cause: 'none-found', line }],
+  },
+];
