@@ -122,6 +122,8 @@ export type PlannedStepOf<K extends StepKind> = PlannedStepBase<K>;
 
 export interface PlannedService {
   type: Service['type'];
+  /** For type llm: which engine serves it (gguf: node-llama-cpp; mlx: mlx_lm.server behind Orchard's wrapper). */
+  engine?: 'gguf' | 'mlx';
   /** argv with {{port}} left as the literal `{{port}}` until the supervisor allocates one. */
   command?: string[];
   args: string[];

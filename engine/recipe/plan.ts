@@ -72,6 +72,10 @@ function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
         : `${loaded.recipe.name} supports ${req.accelerators.join(', ')}, not ${profile.accelerator}.`,
     );
   }
+  const usesMlx = loaded.recipe.model?.engine === 'mlx' || loaded.recipe.service?.engine === 'mlx';
+  if (usesMlx && (profile.platform !== 'darwin-arm64' || profile.accelerator !== 'metal')) {
+    found.push(`${loaded.recipe.name} runs on MLX, which is Apple-only for Orchard (Apple Silicon with Metal; MLX's CUDA and CPU builds are not offered). On ${profile.platform} with ${profile.accelerator}, install this model's GGUF recipe instead.`);
+  }
   if (profile.host) {
     for (const tool of req?.tools ?? []) {
       if (!onPath(tool)) found.push(`"${tool}" is not installed (not found on PATH); install it, then try again.`);
