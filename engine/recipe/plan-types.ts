@@ -1,4 +1,4 @@
-import type { Accelerator, AppKind, Backend, Input, Service, Step, Verify } from './recipe.types.gen.js';
+import type { Accelerator, AppKind, Backend, Input, ModelIdentity, Service, Step, Verify } from './recipe.types.gen.js';
 import type { Profile } from './profile.js';
 
 /**
@@ -147,6 +147,8 @@ export interface Plan {
   weights: ResolvedWeight[];
   scripts: Record<ScriptName, PlannedStep[]>;
   expectedBackend?: Backend;
+  /** The model and engine this recipe serves (catalog grouping, MLX fit). */
+  model?: ModelIdentity;
   service?: PlannedService;
   /** Environment every step and the service gets (sandbox), minus the inherited PATH and secrets. */
   sandboxEnv: Record<string, string>;

@@ -50,6 +50,7 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
     weights: resolved.weights,
     scripts: resolved.scripts,
     ...(resolved.expectedBackend ? { expectedBackend: resolved.expectedBackend } : {}),
+    ...(recipe.model ? { model: recipe.model } : {}),
     ...(resolved.service ? { service: resolved.service } : {}),
     sandboxEnv: sandboxVariables(app, o.home),
     confinement,
