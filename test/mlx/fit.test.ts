@@ -128,6 +128,7 @@ test('Llama 3.1 405B 4-bit on a 256 GB Mac: fits only after raising iogpu.wired_
   assert.match(r.raiseLimit?.command ?? '', /^sudo sysctl iogpu\.wired_limit_mb=\d+$/);
   assert.ok(r.raiseLimit!.valueMb * 1024 * 1024 >= r.budget.gpuNeededBytes);
   assert.ok(r.raiseLimit!.valueMb * 1024 * 1024 <= 256 * GiB);
+  assert.equal(r.raiseLimit?.command, 'sudo sysctl iogpu.wired_limit_mb=224256', 'the figure the recipe README quotes');
   assert.equal(r.budget.gpuWorkingSetBytes, 192 * GiB);
   assert.equal(r.bytes.kv, 126 * 8192 * 2 * 8 * 128 * 2);
   assert.equal(r.model.bitsPerWeight, 4.5);
