@@ -73,6 +73,11 @@ export interface CatalogEntry {
   downloadBytes?: number;
   fit: FitSummary;
   installed?: Lifecycle;
+  /**
+   * The model this recipe serves and its engine. Recipes of one family are one model: the entry of
+   * the engine preferred here (MLX on darwin-arm64, GGUF elsewhere) has preferred true and lists the others.
+   */
+  model?: { family: string; engine: 'gguf' | 'mlx'; preferred: boolean; others: { id: string; name: string; engine: 'gguf' | 'mlx' }[] };
 }
 export interface CatalogResponse {
   recipes: CatalogEntry[];

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { CatalogEntry } from '../../engine/api/api-types.js';
+import { groupEngines } from '../../engine/api/routes/catalog.js';
 import { resolveHome, type OrchardHome } from '../../engine/core/home.js';
 import { listRecipes } from '../../engine/recipe/catalog.js';
 import { loadRecipe } from '../../engine/recipe/load.js';
@@ -78,5 +80,29 @@ test('one model, two engines: the GGUF and MLX recipes of a family share model.f
   for (const family of ['llama-3.3-70b-instruct', 'qwen-2.5-72b-instruct', 'deepseek-r1-distill-qwen-32b', 'llama-3.1-405b-instruct']) {
     const engines = (byFamily.get(family) ?? []).map((e) => e.split(':')[0]);
     assert.ok(engines.includes('gguf') && engines.includes('mlx'), `${family}: ${JSON.stringify(byFamily.get(family))}`);
+  }
+});
+
+test('catalog: one card per model, MLX preferred on darwin-arm64 and GGUF elsewhere, the other engine linked', async () => {
+  const recipes = await listRecipes(home);
+  const make = (): CatalogEntry[] =>
+    recipes.map((r) => ({ id: r.recipe.id, name: r.recipe.name, version: r.recipe.version, kind: r.recipe.kind, source: 'bundled', file: r.file, accelerators: [], platforms: [], fit: { verdict: 'fits', reasons: [] } }));
+  const mac = make();
+  groupEngines(mac, recipes, 'darwin-arm64');
+  const linux = make();
+  groupEngines(linux, recipes, 'linux-x64');
+  const find = (list: CatalogEntry[], id: string) => list.find((e) => e.id === id)?.model;
+  assert.equal(find(mac, 'llama-3-3-70b-instruct')?.preferred, false, 'GGUF is not the Mac default');
+  assert.equal(find(linux, 'llama-3-3-70b-instruct')?.preferred, true, 'GGUF is the default elsewhere');
+  assert.equal(find(linux, 'llama-3-3-70b-instruct-mlx-4bit')?.preferred, false);
+  assert.equal(find(mac, 'qwen-2-5-72b-instruct-mlx-4bit')?.preferred, true);
+  assert.deepEqual(find(mac, 'qwen-2-5-72b-instruct-mlx-4bit')?.others.map((o) => [o.id, o.engine]), [['qwen-2-5-72b-instruct', 'gguf']]);
+  // A model with one engine only stays visible everywhere.
+  assert.equal(find(linux, 'deepseek-v3-mlx-4bit')?.preferred, true);
+  // Exactly one preferred card per family.
+  for (const list of [mac, linux]) {
+    const families = new Map<string, number>();
+    for (const e of list) if (e.model?.preferred) families.set(e.model.family, (families.get(e.model.family) ?? 0) + 1);
+    assert.ok([...families.values()].every((n) => n === 1), JSON.stringify([...families]));
   }
 });
