@@ -15,6 +15,7 @@
 import type { DownloadEvent, LogEvent, StepEvent } from '../core/events.js';
 import type { Verdict } from '../diagnose/verdict.js';
 import type { Lifecycle } from '../install/app-state.js';
+import type { LoraProgress } from '../install/lora-types.js';
 import type { Plan } from '../recipe/plan-types.js';
 import type { Service } from '../recipe/recipe.types.gen.js';
 
@@ -190,3 +191,8 @@ export type ServerMessage =
   | { type: 'status'; app: string; status: ServiceStatus }
   | { type: 'metrics'; app: string; sample: MetricsSample }
   | { type: 'verdict'; app: string; verdict: Verdict };
+
+/** GET /api/v1/apps/:id/lora: LoRA trainings of an MLX app, newest state of each (see engine/install/lora.ts). */
+export interface LoraRunsResponse {
+  runs: LoraProgress[];
+}

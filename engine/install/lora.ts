@@ -14,7 +14,10 @@ import { appPaths, type OrchardHome } from '../core/home.js';
 import { loadRecipe } from '../recipe/load.js';
 import { planRecipe } from '../recipe/plan.js';
 import { resolveProfile } from '../recipe/resolve-profile.js';
+import type { LoraMemoryEstimate, LoraPoint, LoraProgress } from './lora-types.js';
 import { requireAppState } from './state-store.js';
+
+export type { LoraMemoryEstimate, LoraPoint, LoraProgress } from './lora-types.js';
 
 /**
  * LoRA fine-tuning with `mlx_lm lora` (mlx-lm 0.31.3) on a user's JSONL folder (train.jsonl,
@@ -63,36 +66,6 @@ export function parseLoraLine(line: string): LoraEvent | undefined {
   return undefined;
 }
 
-export interface LoraPoint {
-  iteration: number;
-  trainLoss?: number;
-  valLoss?: number;
-  learningRate?: number;
-  tokensPerSec?: number;
-  itPerSec?: number;
-  peakMemGB?: number;
-}
-
-export interface LoraProgress {
-  name: string;
-  model: string;
-  data: string;
-  state: 'running' | 'done' | 'failed';
-  /** Iterations asked for in total (across resumes). */
-  totalIters: number;
-  /** The last iteration whose adapter is on disk (resume starts after it). */
-  savedIteration: number;
-  /** Iterations of this run are reported from 1 by mlx-lm; this many are added (the resumed-from iteration). */
-  offset: number;
-  points: LoraPoint[];
-  checkpoints: { iteration: number; file: string }[];
-  trainable?: { percent: number; trainableM: number; totalM: number };
-  runs: { started: string; ended?: string; resumedFrom?: number; exit?: string }[];
-  estimate?: LoraMemoryEstimate;
-  error?: string;
-  updated: string;
-}
-
 export const PROGRESS_FILE = 'orchard-progress.json';
 
 /** Apply one event to the progress (iterations shifted by the resume offset). */
@@ -132,16 +105,6 @@ export function applyLoraEvent(p: LoraProgress, e: LoraEvent): void {
   }
 }
 
-export interface LoraMemoryEstimate {
-  weights: number;
-  adapterAndOptimizer: number;
-  activations: number;
-  logits: number;
-  overhead: number;
-  total: number;
-  sequenceTokens: number;
-  formula: string;
-}
 
 /**
  * Peak memory of `mlx_lm lora`, estimated: the frozen weights as stored; the LoRA matrices

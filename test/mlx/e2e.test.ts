@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import type { AppSummary, Job, ServerMessage, ServiceStatus } from '../../engine/api/api-types.js';
+import type { AppSummary, Job, LoraRunsResponse, ServerMessage, ServiceStatus } from '../../engine/api/api-types.js';
+import { runCli } from '../helpers/cli.js';
 import { api, openEvents, startTestServer, type EventStream, type TestServer } from '../api/helpers.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { fixturesDir, tempDir } from '../helpers/paths.js';
@@ -18,11 +19,12 @@ let events: EventStream;
 let weights: RangeServer;
 let cleanup: () => Promise<void>;
 let recipeDir: string;
+let model: ReturnType<typeof tinyMlxModel>;
 
 before(async () => {
   const tmp = await tempDir('orchard mlx e2e ');
   cleanup = tmp.cleanup;
-  const model = tinyMlxModel({ layers: 2, hidden: 128, heads: 2, kvHeads: 1, intermediate: 256, vocab: 512, bits: 4, groupSize: 64, shards: 2 });
+  model = tinyMlxModel({ layers: 2, hidden: 128, heads: 2, kvHeads: 1, intermediate: 256, vocab: 512, bits: 4, groupSize: 64, shards: 2 });
   weights = await startRangeServer(Object.fromEntries(Object.entries(model.files).map(([k, v]) => [`tiny/${k}`, v])));
   recipeDir = path.join(tmp.dir, 'my recipes', ID);
   await mkdir(recipeDir, { recursive: true });
@@ -106,6 +108,26 @@ test('start â†’ chat through the openai client on /api/v1/apps/:id/service/v1 â†
   await events.waitFor((m) => m.type === 'log' && m.app === ID && /Starting httpd at 127\.0\.0\.1/.test(m.line), 5000, 'the mlx_lm.server line in the app log');
   const sample = await events.waitFor((m) => m.type === 'metrics' && m.app === ID && typeof (m as { sample?: { tokensPerSecond?: number } }).sample?.tokensPerSecond === 'number', 10_000, 'tokens/s in a metrics sample');
   assert.ok(sample);
+
+  // LoRA: `orchard lora` on a JSONL folder; its progress comes over the API; the adapter is a new model of the running service.
+  const appModel = path.join(t.server.context.home.apps, ID, 'app', 'model');
+  for (const [name, body] of Object.entries(model.files)) await writeFile(path.join(appModel, name), body);
+  const data = path.join(path.dirname(recipeDir), 'my data');
+  await mkdir(data, { recursive: true });
+  await writeFile(path.join(data, 'train.jsonl'), '{"text": "Orchard runs local models."}\n'.repeat(4));
+  await writeFile(path.join(data, 'valid.jsonl'), '{"text": "Orchard runs local models."}\n');
+  const lora = await runCli(['lora', ID, '--data', data, '--name', 'notes', '--iters', '50', '--save-every', '10'], { home: t.server.context.home.root, env: { MLX_STANDIN_LORA_LINE_MS: '0' } });
+  assert.equal(lora.code, 0, lora.stderr + lora.stdout);
+  assert.match(lora.stdout, /Iter 50: Train loss 1\.585, Learning Rate 1\.000e-05, It\/sec 23\.600, Tokens\/sec 7889\.451, Trained Tokens 16150, Peak mem 10\.588 GB/);
+  assert.match(lora.stdout, /adapter ready: .*notes/);
+  const runs = await api<LoraRunsResponse>(t, 'GET', `/apps/${ID}/lora`);
+  assert.equal(runs.status, 200, runs.raw.body);
+  assert.deepEqual(runs.value.runs.map((r) => [r.name, r.state, r.savedIteration]), [['notes', 'done', 50]]);
+  assert.deepEqual(runs.value.runs[0]?.points.map((p) => p.iteration), [1, 10, 20, 30, 40, 50]);
+  const withAdapter = await client.models.list();
+  assert.deepEqual(withAdapter.data.map((m) => m.id), ['Tiny-4bit', 'Tiny-4bit:notes']);
+  const tuned = await client.chat.completions.create({ model: 'Tiny-4bit:notes', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+  assert.equal(tuned.choices[0]?.message.content, 'Hello, this is');
 
   const stopped = await api<ServiceStatus>(t, 'POST', `/apps/${ID}/stop`, {});
   assert.equal(stopped.value.state, 'stopped');
