@@ -14,6 +14,7 @@ import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { tempDir } from '../helpers/paths.js';
 import { tinyMlxModel, type TinyMlxModel } from '../helpers/tiny-mlx.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
+import { runCli } from '../helpers/cli.js';
 
 const GiB = 1024 ** 3;
 let server: RangeServer;
@@ -174,4 +175,16 @@ test('orchard fit on an MLX recipe reads its repository and shows the GGUF engin
   // A repository URL works directly too.
   const direct = await fitTarget(base('sharded'), { machine: mac(64, 48), home, profile: await resolveProfile('darwin-arm64-metal'), contextSize: 2048 });
   assert.equal(direct.bytes.total, r.bytes.total);
+});
+
+test('the orchard CLI: fit --json on an MLX repository URL (this Linux machine: does-not-fit, MLX is Apple-only)', async () => {
+  const r = await runCli(['fit', base('sharded'), '--json', '--context', '2048'], { home: path.join(dir, 'cli home') });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { verdict: string; bytes: { weights: number; kv: number; total: number }; advice: string[] };
+  assert.equal(report.bytes.weights, sharded.expected.dataBytes);
+  assert.equal(report.bytes.kv, 3 * 2048 * 2 * 2 * 64 * 2);
+  if (process.platform !== 'darwin') {
+    assert.equal(report.verdict, 'does-not-fit');
+    assert.match(report.advice.join(' '), /Apple Silicon/);
+  }
 });
