@@ -9,7 +9,6 @@ import { OrchardError } from '../core/errors.js';
 import { gib, osReserve, raiseLimitFor, workingSetOf } from '../fit/fit-verdict.js';
 import { readMlxModelShape, type MlxModelShape } from '../fit/mlx-fit.js';
 import type { MachineInfo } from '../hardware/machine-info.js';
-import { LineSplitter } from '../supervisor/line-splitter.js';
 import { appPaths, type OrchardHome } from '../core/home.js';
 import { loadRecipe } from '../recipe/load.js';
 import { planRecipe } from '../recipe/plan.js';
@@ -282,10 +281,18 @@ export async function runLora(o: LoraRunOptions): Promise<LoraProgress> {
     if (e.type !== 'start' && e.type !== 'resume') pending = pending.then(save);
   };
   for (const stream of [child.stdout, child.stderr]) {
-    const splitter = new LineSplitter(onLine);
+    // Lines end at \n or \r (tqdm-style bars redraw with \r); the unterminated tail is flushed at the end.
+    let rest = '';
     stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => splitter.push(chunk));
-    stream?.on('end', () => splitter.flush());
+    stream?.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split(/\r\n|\n|\r/);
+      rest = parts.pop() ?? '';
+      for (const part of parts) if (part.trim() !== '') onLine(part);
+    });
+    stream?.on('end', () => {
+      if (rest.trim() !== '') onLine(rest);
+      rest = '';
+    });
   }
   const result = await child;
   await pending;
