@@ -34,6 +34,8 @@ export const LAYERS = {
   hardware: [],
   store: [],
   settings: [],
+  // openai/: the OpenAI-compatible API's error shape and token metrics, shared by the LLM services.
+  openai: [],
   recipe: ['sandbox', 'hardware'],
   fit: ['hardware', 'recipe'],
   diagnose: ['recipe', 'hardware'],
@@ -41,10 +43,10 @@ export const LAYERS = {
   steps: ['recipe', 'sandbox', 'store', 'hardware', 'fit', 'diagnose'],
   install: ['recipe', 'steps', 'store', 'sandbox', 'hardware', 'fit', 'diagnose', 'supervisor', 'settings'],
   // Bundled services are standalone processes: never cli, api, install or steps.
-  'services/*': ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings'],
-  gateway: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'services/*'],
-  api: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'install', 'steps', 'gateway', 'services/*'],
-  cli: ['api', 'gateway', 'install', 'steps', 'supervisor', 'diagnose', 'services/*', 'recipe', 'fit', 'hardware', 'sandbox', 'store', 'settings'],
+  'services/*': ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai'],
+  gateway: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'services/*'],
+  api: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'install', 'steps', 'gateway', 'services/*'],
+  cli: ['api', 'gateway', 'install', 'steps', 'supervisor', 'diagnose', 'services/*', 'recipe', 'fit', 'hardware', 'sandbox', 'store', 'settings', 'openai'],
   ui: [],
   main: [],
 };

@@ -15,6 +15,8 @@
 import type { DownloadEvent, LogEvent, StepEvent } from '../core/events.js';
 import type { Verdict } from '../diagnose/verdict.js';
 import type { Lifecycle } from '../install/app-state.js';
+import type { LoraProgress } from '../install/lora-types.js';
+export type { LoraPoint, LoraProgress } from '../install/lora-types.js';
 import type { Plan } from '../recipe/plan-types.js';
 import type { AppKind, Service } from '../recipe/recipe.types.gen.js';
 import type { AppState } from '../supervisor/index.js';
@@ -75,6 +77,11 @@ export interface CatalogEntry {
   downloadBytes?: number;
   fit: FitSummary;
   installed?: Lifecycle;
+  /**
+   * The model this recipe serves and its engine. Recipes of one family are one model: the entry of
+   * the engine preferred here (MLX on darwin-arm64, GGUF elsewhere) has preferred true and lists the others.
+   */
+  model?: { family: string; engine: 'gguf' | 'mlx'; preferred: boolean; others: { id: string; name: string; engine: 'gguf' | 'mlx' }[] };
 }
 export interface CatalogResponse {
   recipes: CatalogEntry[];
@@ -187,3 +194,8 @@ export type ServerMessage =
   | { type: 'status'; app: string; status: ServiceStatus }
   | { type: 'metrics'; app: string; sample: MetricsSample }
   | { type: 'verdict'; app: string; verdict: Verdict };
+
+/** GET /api/v1/apps/:id/lora: LoRA trainings of an MLX app, newest state of each (see engine/install/lora.ts). */
+export interface LoraRunsResponse {
+  runs: LoraProgress[];
+}

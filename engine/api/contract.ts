@@ -16,6 +16,7 @@ import type {
   DoctorReport,
   InstallRequest,
   Job,
+  LoraRunsResponse,
   MetricsSample,
   PlanRequest,
   PlanResponse,
@@ -73,6 +74,7 @@ export interface ApiRoutes {
   'POST /apps/:id/stop': { body: EmptyRequest; response: ServiceStatus };
   'GET /apps/:id/logs': { response: { lines: string[] } };
   'GET /apps/:id/metrics': { response: { samples: MetricsSample[] } };
+  'GET /apps/:id/lora': { response: LoraRunsResponse };
   'GET /doctor': { response: DoctorReport };
   'POST /fit': { body: FitRequest; response: FitReport };
   'POST /diagnose': { body: DiagnoseRequest; response: Verdict };

@@ -30,6 +30,10 @@ export interface FitReport {
   /** macOS only, with verdict fits-after-raising-limit. */
   raiseLimit?: { command: string; valueMb: number; risk: string };
   advice: string[];
+  /** For a recipe: the engine it runs on (gguf or mlx). */
+  engine?: 'gguf' | 'mlx';
+  /** For a recipe whose model has other engines: their verdicts on this machine. */
+  alternatives?: { recipe: string; engine: 'gguf' | 'mlx'; verdict?: FitVerdict; totalBytes?: number; raiseLimit?: string; error?: string }[];
 }
 
 const GiB = 1024 ** 3;
@@ -80,24 +84,19 @@ export function fitModelOnMachine(shape: ModelShape, machine: MachineInfo, o: Fi
   const shrink = (available: number): string[] => shrinkAdvice(shape, p, available, o.contextSize);
 
   if (accelerator === 'metal' && machine.unifiedMemory) {
-    const workingSet = machine.macos?.wiredLimitMb ? machine.macos.wiredLimitMb * MiB : (machine.macos?.gpuWorkingSetBytes ?? Math.round(ram * 0.75));
+    const workingSet = workingSetOf(machine);
     const budget = { kind: 'unified' as const, accelerator, ramBytes: ram, reserveBytes: reserve, gpuWorkingSetBytes: workingSet, ...(machine.macos?.wiredLimitMb ? { wiredLimitMb: machine.macos.wiredLimitMb } : {}), gpuNeededBytes: p.gpu };
     const offload = { gpuLayers: totalLayers, totalLayers };
     if (p.total > ram - reserve) {
       return { ...base, verdict: 'does-not-fit', budget, offload, advice: [...advice, `Needs ${gib(p.total)} but this Mac has ${gib(ram)} of memory, of which ${gib(reserve)} must stay free for macOS.`, ...shrink(ram - reserve)] };
     }
     if (p.gpu <= workingSet) return { ...base, verdict: 'fits', budget, offload, advice };
-    const valueMb = Math.ceil((p.gpu + GiB) / MiB / 1024) * 1024;
     return {
       ...base,
       verdict: 'fits-after-raising-limit',
       budget,
       offload,
-      raiseLimit: {
-        command: `sudo sysctl iogpu.wired_limit_mb=${valueMb}`,
-        valueMb,
-        risk: `This lets the GPU wire ${gib(valueMb * MiB)} of the ${gib(ram)} RAM; memory wired for the GPU cannot be paged out, so with other large programs open macOS can stall or swap heavily. The setting lasts until the next restart (sudo sysctl iogpu.wired_limit_mb=0 restores the default).`,
-      },
+      raiseLimit: raiseLimitFor(p.gpu, ram),
       advice: [...advice, `The GPU working-set limit is ${gib(workingSet)}; the model needs ${gib(p.gpu)} on the GPU.`],
     };
   }
@@ -129,6 +128,21 @@ export function fitModelOnMachine(shape: ModelShape, machine: MachineInfo, o: Fi
     };
   }
   return { ...base, verdict: 'does-not-fit', budget, offload: { gpuLayers, totalLayers }, advice: [...advice, `Needs ${gib(p.total)}; ${gib(usableVram)} of VRAM and ${gib(ram - reserve)} of RAM are usable.`, ...shrink(usableVram + ram - reserve)] };
+}
+
+/** macOS: the GPU working-set limit that lets `gpuBytes` (plus 1 GiB) be wired, and what that costs. */
+export function raiseLimitFor(gpuBytes: number, ramBytes: number): NonNullable<FitReport['raiseLimit']> {
+  const valueMb = Math.ceil((gpuBytes + GiB) / MiB / 1024) * 1024;
+  return {
+    command: `sudo sysctl iogpu.wired_limit_mb=${valueMb}`,
+    valueMb,
+    risk: `This lets the GPU wire ${gib(valueMb * MiB)} of the ${gib(ramBytes)} RAM; memory wired for the GPU cannot be paged out, so with other large programs open macOS can stall or swap heavily. The setting lasts until the next restart (sudo sysctl iogpu.wired_limit_mb=0 restores the default).`,
+  };
+}
+
+/** The working-set limit in effect: iogpu.wired_limit_mb when set, else the probed (or estimated) default. */
+export function workingSetOf(machine: MachineInfo): number {
+  return machine.macos?.wiredLimitMb ? machine.macos.wiredLimitMb * MiB : (machine.macos?.gpuWorkingSetBytes ?? Math.round(machine.memory.totalBytes * 0.75));
 }
 
 /** What would fit in `available` bytes: a shorter context, or a smaller quant of the same model. */

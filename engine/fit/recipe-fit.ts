@@ -4,6 +4,7 @@ import type { Plan, ResolvedWeight } from '../recipe/plan-types.js';
 import { DEFAULT_CONTEXT } from './llm-defaults.js';
 import { fitModelOnMachine, gib, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';
+import { fitMlxOnMachine, readMlxModelShape } from './mlx-fit.js';
 
 export interface RecipeFitOptions {
   /** Overrides the recipe's --context. */
@@ -18,6 +19,13 @@ export interface RecipeFitOptions {
  * this machine; undefined when the plan has no LLM service or no GGUF weight.
  */
 export async function checkRecipeFit(plan: Plan, machine: MachineInfo, o: RecipeFitOptions = {}): Promise<FitReport | undefined> {
+  if (plan.model?.engine === 'mlx' && plan.model.repo) {
+    const shape = await readMlxModelShape(plan.model.repo, { ...(plan.model.revision ? { revision: plan.model.revision } : {}), ...(o.headers ? { headers: o.headers } : {}) });
+    const input = plan.inputs['context'];
+    const asked = Number(input);
+    const contextSize = o.contextSize ?? (Number.isInteger(asked) && asked > 0 ? asked : Math.min(shape.trainContext, 8192));
+    return fitMlxOnMachine(shape, machine, contextSize);
+  }
   if (plan.service?.type !== 'llm') return undefined;
   const weight = modelWeight(plan);
   if (!weight) return undefined;

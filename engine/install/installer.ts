@@ -67,7 +67,8 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
           skipped.push(key);
           continue;
         }
-        if (step.kind === 'fetch' && !downloadsChecked) {
+        // MLX recipes fetch their weights with a run step (the hub's own downloader), so their fit runs first.
+        if ((step.kind === 'fetch' || plan.model?.engine === 'mlx') && !downloadsChecked) {
           await beforeDownload(plan);
           downloadsChecked = true;
         }

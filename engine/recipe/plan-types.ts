@@ -1,4 +1,4 @@
-import type { Accelerator, AppKind, Backend, Input, Service, Step, Verify } from './recipe.types.gen.js';
+import type { Accelerator, AppKind, Backend, Input, ModelIdentity, Service, Step, Verify } from './recipe.types.gen.js';
 import type { EnvParams } from '../../sandbox/index.js';
 import type { Profile } from './profile.js';
 
@@ -118,6 +118,8 @@ export type PlannedStepOf<K extends StepKind> = PlannedStepBase<K>;
 
 export interface PlannedService {
   type: Service['type'];
+  /** For type llm: which engine serves it (gguf: node-llama-cpp; mlx: mlx_lm.server behind Orchard's wrapper). */
+  engine?: 'gguf' | 'mlx';
   /** argv with {{port}} left as the literal `{{port}}` until the supervisor allocates one. */
   command?: string[];
   args: string[];
@@ -141,6 +143,8 @@ export interface Plan {
   weights: ResolvedWeight[];
   scripts: Record<ScriptName, PlannedStep[]>;
   expectedBackend?: Backend;
+  /** The model and engine this recipe serves (catalog grouping, MLX fit). */
+  model?: ModelIdentity;
   service?: PlannedService;
   /** Environment every step and the service gets (sandbox), minus the inherited PATH and secrets. */
   sandboxEnv: Record<string, string>;

@@ -47,6 +47,7 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
     weights: resolved.weights,
     scripts: resolved.scripts,
     ...(resolved.expectedBackend ? { expectedBackend: resolved.expectedBackend } : {}),
+    ...(recipe.model ? { model: recipe.model } : {}),
     ...(resolved.service ? { service: resolved.service } : {}),
     sandboxEnv: sandboxVariables(app, o.home),
     confinement,
@@ -68,6 +69,10 @@ function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
         ? `${loaded.recipe.name} needs a GPU (${req.accelerators.join(' or ')}); on a CPU-only machine it would be unusably slow, so it is refused.`
         : `${loaded.recipe.name} supports ${req.accelerators.join(', ')}, not ${profile.accelerator}.`,
     );
+  }
+  const usesMlx = loaded.recipe.model?.engine === 'mlx' || loaded.recipe.service?.engine === 'mlx';
+  if (usesMlx && (profile.platform !== 'darwin-arm64' || profile.accelerator !== 'metal')) {
+    found.push(`${loaded.recipe.name} runs on MLX, which is Apple-only for Orchard (Apple Silicon with Metal; MLX's CUDA and CPU builds are not offered). On ${profile.platform} with ${profile.accelerator}, install this model's GGUF recipe instead.`);
   }
   if (profile.host) {
     for (const tool of req?.tools ?? []) {

@@ -81,6 +81,7 @@ export interface Recipe {
    * Facts for humans: where sizes and hashes were read, what was tested, caveats.
    */
   notes?: string[];
+  model?: ModelIdentity;
   requires?: Requirements;
   inputs?: {
     [k: string]: Input | undefined;
@@ -92,6 +93,34 @@ export interface Recipe {
   uninstall?: Script;
   verify?: Verify;
   service?: Service;
+}
+/**
+ * Which model this recipe serves and through which engine. Recipes with the same family are one model in the catalog, with one entry per engine (MLX is the default on darwin-arm64, GGUF elsewhere).
+ *
+ * This interface was referenced by `Recipe`'s JSON-Schema
+ * via the `definition` "ModelIdentity".
+ */
+export interface ModelIdentity {
+  /**
+   * The model, independent of engine and quantization (e.g. llama-3.3-70b-instruct).
+   */
+  family: string;
+  /**
+   * gguf: node-llama-cpp (Metal, CUDA, CPU); mlx: mlx_lm.server in the app's venv (Apple Silicon only).
+   */
+  engine: 'gguf' | 'mlx';
+  /**
+   * For mlx: the Hugging Face repository URL (https://huggingface.co/<owner>/<name>); orchard fit reads its config.json and safetensors headers from it over HTTP Range.
+   */
+  repo?: string;
+  /**
+   * For mlx: the commit (40 hex, pinned) or branch the repository is read at. Default main (unpinned).
+   */
+  revision?: string;
+  /**
+   * Quantization bits, for display.
+   */
+  bits?: number;
 }
 /**
  * This interface was referenced by `Recipe`'s JSON-Schema
@@ -426,6 +455,10 @@ export interface Service {
    * llm/image/video run Orchard's bundled service; command runs the app's own program.
    */
   type: 'llm' | 'image' | 'video' | 'command';
+  /**
+   * For type llm: gguf runs Orchard's node-llama-cpp service; mlx runs Orchard's wrapper around mlx_lm.server (same HTTP contract, Apple Silicon only).
+   */
+  engine?: 'gguf' | 'mlx';
   command?: Argv1;
   /**
    * Extra arguments for a bundled service.

@@ -107,6 +107,7 @@ function resolveService(recipe: Recipe, r: Resolver): PlannedService {
   for (const [k, v] of Object.entries(s.env ?? {})) if (v !== undefined) env[k] = r.text(v, `/service/env/${k}`);
   return {
     type: s.type,
+    ...(s.type === 'llm' ? { engine: s.engine ?? recipe.model?.engine ?? 'gguf' } : {}),
     ...(s.command ? { command: s.command.map((a, i) => r.text(a, `/service/command/${i}`)) } : {}),
     args: (s.args ?? []).map((a, i) => r.text(a, `/service/args/${i}`)),
     cwd: r.path(s.cwd ?? 'app', 'app', '/service/cwd'),

@@ -47,6 +47,11 @@ export interface SpecFromPlanOptions {
   nodePath?: string;
 }
 
+/** The `orchard service <name>` a bundled service runs: an MLX LLM runs the mlx wrapper, the rest their type. */
+export function bundledServiceName(service: Pick<PlannedService, 'type' | 'engine'>): string {
+  return service.type === 'llm' && service.engine === 'mlx' ? 'mlx' : service.type;
+}
+
 /**
  * Turn the plan's service into a spec. Bundled types (llm, image, video) run Orchard's own service
  * process; `command` runs the recipe's argv. PORT is set too, for apps that read it from the env.
@@ -55,7 +60,7 @@ export function specFromPlannedService(service: PlannedService, options: SpecFro
   const argv =
     service.type === 'command'
       ? [...(service.command ?? []), ...service.args]
-      : [options.nodePath ?? process.execPath, options.cliPath, 'service', service.type, '--port', PORT_PLACEHOLDER, ...service.args];
+      : [options.nodePath ?? process.execPath, options.cliPath, 'service', bundledServiceName(service), '--port', PORT_PLACEHOLDER, ...service.args];
   const baseEnv = options.baseEnv ?? (process.env['PATH'] ? { PATH: process.env['PATH'] } : {});
   return {
     argv,

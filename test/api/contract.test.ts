@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import type { ApiError } from '../../engine/api/api-types.js';
 import { REQUEST_SCHEMAS, type ApiRoutes, type RouteKey, type RouteResponse } from '../../engine/api/contract.js';
 import { contractKey } from '../../engine/api/request-validation.js';
-import type { appDetail, getJob, listApps } from '../../engine/api/routes/apps.js';
+import type { appDetail, getJob, listApps, loraRuns } from '../../engine/api/routes/apps.js';
 import type { catalog } from '../../engine/api/routes/catalog.js';
 import type { readRecipeText, save, validate } from '../../engine/api/routes/recipes.js';
 import { routes } from '../../engine/api/routes/index.js';
@@ -26,6 +26,7 @@ const handlersMatchContract: [
   Answers<typeof stopService, 'POST /apps/:id/stop'>,
   Answers<typeof serviceLogs, 'GET /apps/:id/logs'>,
   Answers<typeof serviceMetrics, 'GET /apps/:id/metrics'>,
+  Answers<typeof loraRuns, 'GET /apps/:id/lora'>,
   Answers<typeof doctor, 'GET /doctor'>,
   Answers<typeof fit, 'POST /fit'>,
   Answers<typeof diagnose, 'POST /diagnose'>,
@@ -34,7 +35,7 @@ const handlersMatchContract: [
   Answers<typeof save, 'POST /recipes'>,
   Answers<typeof getSettings, 'GET /settings'>,
   Answers<typeof putSettings, 'PUT /settings'>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 let t: TestServer;
 let cleanup: () => Promise<void>;
@@ -65,6 +66,7 @@ test('the route table and the contract name the same routes', () => {
     'POST /apps/:id/stop': true,
     'GET /apps/:id/logs': true,
     'GET /apps/:id/metrics': true,
+    'GET /apps/:id/lora': true,
     'GET /doctor': true,
     'POST /fit': true,
     'POST /diagnose': true,

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { readThroughput } from '../../engine/api/service-throughput.js';
-import { ServiceMetrics } from '../../engine/services/llm/metrics.js';
+import { ServiceMetrics } from '../../engine/openai/metrics.js';
 
 /** A loopback server answering one path with a body (what the real service's route would send). */
 async function serve(path: string, body: () => unknown, delayMs = 0): Promise<{ port: number; close: () => Promise<void> }> {

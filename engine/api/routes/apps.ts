@@ -3,10 +3,11 @@ import { readdir } from 'node:fs/promises';
 import { OrchardError } from '../../core/errors.js';
 import { appPaths } from '../../core/home.js';
 import type { AppState } from '../../install/app-state.js';
+import { listLoraRuns, resolveLoraTarget } from '../../install/lora.js';
 import { readAppState, requireAppState } from '../../install/state-store.js';
 import type { Plan } from '../../recipe/plan-types.js';
 import type { ApiContext } from '../api-context.js';
-import type { AppSummary, Job } from '../api-types.js';
+import type { AppSummary, Job, LoraRunsResponse } from '../api-types.js';
 import { HttpError } from '../http-errors.js';
 import { field } from '../http-io.js';
 import { WithStatus } from '../router.js';
@@ -130,4 +131,11 @@ export function getJob(ctx: ApiContext, id: string): Job {
   const job = ctx.jobs.get(id);
   if (!job) throw new HttpError(404, 'NOT_FOUND', `no job ${id}`, 'Jobs are kept in memory while the server runs; the last 100 finished ones are kept.');
   return job;
+}
+
+/** GET /apps/:id/lora: the LoRA trainings of an MLX app (orchard lora), with their progress points. */
+export async function loraRuns(ctx: ApiContext, id: string): Promise<LoraRunsResponse> {
+  await requireAppState(ctx.home, id);
+  const target = await resolveLoraTarget(ctx.home, id).catch(() => undefined);
+  return { runs: target ? await listLoraRuns(target.adaptersRoot) : [] };
 }

@@ -26,6 +26,7 @@ export async function catalog(ctx: ApiContext): Promise<CatalogResponse> {
     .catch(() => undefined);
   const entries: CatalogEntry[] = [];
   for (const loaded of recipes) entries.push(await entry(ctx, loaded, machine.ok ? machine.m : machine.reason, freeDisk));
+  groupEngines(entries, recipes, (await resolveProfile('host')).platform);
   return { recipes: entries, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) };
 }
 
@@ -53,6 +54,28 @@ async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled'
     fit: fitSummary(machine, plan, memoryGiB, diskGiB, freeDisk),
     ...(state ? { installed: state.lifecycle } : {}),
   };
+}
+
+/** One model, several engines: mark the entry of the engine this platform prefers (MLX on darwin-arm64, else GGUF). */
+export function groupEngines(entries: CatalogEntry[], recipes: readonly LoadedRecipe[], platform: string): void {
+  const want = platform === 'darwin-arm64' ? 'mlx' : 'gguf';
+  const byFamily = new Map<string, CatalogEntry[]>();
+  recipes.forEach((loaded, i) => {
+    const m = loaded.recipe.model;
+    const e = entries[i];
+    if (!m || !e) return;
+    e.model = { family: m.family, engine: m.engine, preferred: true, others: [] };
+    byFamily.set(m.family, [...(byFamily.get(m.family) ?? []), e]);
+  });
+  for (const members of byFamily.values()) {
+    const hasWanted = members.some((e) => e.model?.engine === want);
+    const preferred = members.find((e) => (hasWanted ? e.model?.engine === want : true));
+    for (const e of members) {
+      if (!e.model) continue;
+      e.model.preferred = e === preferred;
+      e.model.others = members.filter((o) => o !== e).map((o) => ({ id: o.id, name: o.name, engine: o.model?.engine ?? 'gguf' }));
+    }
+  }
 }
 
 async function planForHost(ctx: ApiContext, loaded: LoadedRecipe): Promise<Plan> {

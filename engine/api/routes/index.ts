@@ -2,7 +2,7 @@ import type { ApiContext } from '../api-context.js';
 import { API_PREFIX } from '../api-types.js';
 import { readJsonBody } from '../http-io.js';
 import { ANSWERED, WithStatus, type Route } from '../router.js';
-import { appDetail, getJob, install, listApps, uninstall, update } from './apps.js';
+import { appDetail, getJob, install, listApps, loraRuns, uninstall, update } from './apps.js';
 import { catalog } from './catalog.js';
 import { readRecipeText, save, validate } from './recipes.js';
 import { proxyToService, serviceLogs, serviceMetrics, startService, stopService } from './services.js';
@@ -44,6 +44,7 @@ export const routes: readonly Route<ApiContext>[] = [
   },
   { method: 'GET', path: p('/apps/:id/logs'), handler: async ({ server, params, url }) => serviceLogs(server, params['id']!, url.searchParams.get('tail')) },
   { method: 'GET', path: p('/apps/:id/metrics'), handler: async ({ server, params }) => serviceMetrics(server, params['id']!) },
+  { method: 'GET', path: p('/apps/:id/lora'), handler: async ({ server, params }) => loraRuns(server, params['id']!) },
   {
     method: 'ALL',
     path: p('/apps/:id/service/*'),

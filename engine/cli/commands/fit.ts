@@ -14,7 +14,7 @@ const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
 export function register(program: Command): void {
   program
     .command('fit <model>')
-    .description('Predict whether a GGUF model (file, URL or LLM recipe) fits this machine, reading only its header')
+    .description('Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe (reads only headers)')
     .option('--context <n>', 'context size in tokens (default: the recipe\'s, else min(model, 4096))')
     .option('--parallel <n>', 'parallel sequences, each with its own context', '1')
     .option('--gpu <backend>', 'auto | metal | cuda | vulkan | cpu', 'auto')
@@ -60,5 +60,13 @@ function formatFit(r: FitReport): string {
   ];
   if (r.raiseLimit) lines.push(`raise the limit: ${r.raiseLimit.command}`, `risk: ${r.raiseLimit.risk}`);
   for (const a of r.advice) lines.push(`- ${a}`);
+  if (r.engine) lines.splice(1, 0, `engine: ${r.engine}`);
+  for (const alt of r.alternatives ?? []) {
+    lines.push(
+      alt.error
+        ? `other engine: ${alt.engine} (${alt.recipe}): could not check: ${alt.error}`
+        : `other engine: ${alt.engine} (${alt.recipe}): ${alt.verdict ?? '?'}, needs ${gib(alt.totalBytes ?? 0)}${alt.raiseLimit ? ` after ${alt.raiseLimit}` : ''}`,
+    );
+  }
   return lines.join('\n');
 }

@@ -19,6 +19,7 @@ export const commandFiles: { names: readonly string[]; load: () => Promise<{ reg
   { names: ['start', 'stop', 'status', 'logs'], load: () => import('./service-control.js') },
   { names: ['service'], load: () => import('./service.js') },
   { names: ['fit'], load: () => import('./fit.js') },
+  { names: ['lora'], load: () => import('./lora.js') },
   { names: ['store'], load: () => import('./store.js') },
   { names: ['fetch'], load: () => import('./fetch.js') },
   { names: ['doctor'], load: () => import('./doctor.js') },

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerDiffusionServices } from '../../services/diffusion/command.js';
 import { registerLlmService } from '../../services/llm/command.js';
+import { registerMlxService } from '../../services/mlx/command.js';
 
 /**
  * `orchard service <type> ...`: Orchard's bundled inference services, each a standalone process
@@ -8,7 +9,8 @@ import { registerLlmService } from '../../services/llm/command.js';
  * line (engine/services/<name>/command.ts); the CLI only dispatches to it.
  */
 export function register(program: Command): void {
-  const service = program.command('service').description('Run a bundled inference service (llm, image, video)');
+  const service = program.command('service').description('Run a bundled inference service (llm, mlx, image, video)');
   registerLlmService(service);
+  registerMlxService(service);
   registerDiffusionServices(service);
 }

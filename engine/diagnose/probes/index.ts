@@ -27,3 +27,4 @@ export async function runVerifyProbe(params: VerifyParams, o: ProbeProcessOption
       return probeCommand(probe.command, expect, o);
   }
 }
+export { probeMlx } from './mlx.js';

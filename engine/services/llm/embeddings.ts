@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { badRequest, sendJson } from './api-error.js';
+import { badRequest, sendJson } from '../../openai/api-error.js';
 import { asBody } from './request-params.js';
 import type { ServiceState } from './service-state.js';
 

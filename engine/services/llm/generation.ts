@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LlamaChat, LlamaCompletion, type ChatHistoryItem, type LlamaContextSequence, type LlamaGrammar, type Token } from 'node-llama-cpp';
-import { ApiError, badRequest, sendJson } from './api-error.js';
+import { ApiError, badRequest, sendJson } from '../../openai/api-error.js';
 import type { ServiceState } from './service-state.js';
 import { asBody, responseFormat, samplingParams, type Body, type SamplingParams } from './request-params.js';
 import { SseWriter } from './sse-writer.js';

@@ -1,4 +1,4 @@
-import { badRequest } from './api-error.js';
+import { badRequest } from '../../openai/api-error.js';
 
 /**
  * Validation of the OpenAI request fields the service supports. Unknown fields are ignored (as

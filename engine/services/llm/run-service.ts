@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { OrchardError } from '../../core/errors.js';
 import { loadLlm, type GpuChoice } from './load-llm.js';
-import { ServiceMetrics } from './metrics.js';
+import { ServiceMetrics } from '../../openai/metrics.js';
 import { SequencePool } from './sequence-pool.js';
 import { createLlmServer } from './server.js';
 import type { ServiceState } from './service-state.js';

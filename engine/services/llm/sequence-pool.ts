@@ -1,5 +1,5 @@
 import type { LlamaContext, LlamaContextSequence } from 'node-llama-cpp';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../../openai/api-error.js';
 
 /**
  * The context's sequences (one per --parallel slot), lent to one request at a time. Waiting

@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { findRoute, readJson } from '../../core/http-kit.js';
-import { ApiError, sendError, sendJson } from './api-error.js';
+import { ApiError, sendError, sendJson } from '../../openai/api-error.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleChat, handleCompletion } from './generation.js';
 import type { ServiceState } from './service-state.js';

@@ -1,6 +1,6 @@
 import type { LlamaEmbeddingContext } from 'node-llama-cpp';
 import type { LoadedLlm } from './load-llm.js';
-import type { ServiceMetrics } from './metrics.js';
+import type { ServiceMetrics } from '../../openai/metrics.js';
 import type { SequencePool } from './sequence-pool.js';
 
 /** Everything a request handler needs, created once at start-up. */

@@ -21,6 +21,19 @@ export function RecipeCard({ entry }: { entry: CatalogEntry }) {
         <dd>
           {formatGiB(entry.memoryGiB)} memory, {formatGiB(entry.diskGiB)} disk
         </dd>
+        {entry.model && (
+          <>
+            <dt>Engine</dt>
+            <dd className="chips">
+              <span className={`chip engine-${entry.model.engine}`}>{entry.model.engine === 'mlx' ? 'MLX' : 'GGUF'}</span>
+              {entry.model.others.map((o) => (
+                <a key={o.id} className="chip chip-link" href={routeHref({ page: 'app', id: o.id })} title={o.name}>
+                  also {o.engine === 'mlx' ? 'MLX' : 'GGUF'}
+                </a>
+              ))}
+            </dd>
+          </>
+        )}
         <dt>Runs on</dt>
         <dd className="chips">
           {entry.accelerators.length === 0 ? <span className="chip">any</span> : entry.accelerators.map((a) => <span key={a} className={`chip accel-${a}`}>{a}</span>)}

@@ -5,6 +5,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { InstallDialog } from '../components/InstallDialog.js';
 import { JobProgress } from '../components/JobProgress.js';
 import { LogView } from '../components/LogView.js';
+import { LoraPanel } from '../components/LoraPanel.js';
 import { MetricsPanel } from '../components/MetricsPanel.js';
 import { ServiceControls } from '../components/ServiceControls.js';
 import { StepList } from '../components/StepList.js';
@@ -85,6 +86,7 @@ export function AppPage({ id }: { id: string }) {
             )}
             {ready && serviceType === 'llm' && <TryIt appId={id} />}
             {ready && (serviceType === 'image' || serviceType === 'video') && <TryMedia appId={id} media={serviceType} inputs={app.inputs} />}
+            {installed && serviceType === 'llm' && <LoraPanel appId={id} />}
             <section className="card" aria-labelledby="logs-title">
               <h2 id="logs-title">Live log</h2>
               <LogView lines={live.serviceLog} label={`${name} log`} />

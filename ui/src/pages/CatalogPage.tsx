@@ -70,7 +70,8 @@ export function CatalogPage() {
 function CardGrid({ entries }: { entries: CatalogResponse['recipes'] }) {
   return (
     <div className="card-grid">
-      {entries.map((entry) => (
+      {/* One card per model: the other engines of a model are linked from its preferred entry. */}
+      {entries.filter((entry) => entry.model?.preferred !== false).map((entry) => (
         <RecipeCard key={`${entry.source}:${entry.id}`} entry={entry} />
       ))}
     </div>

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '../../core/http-kit.js';
+import { sendJson } from '../core/http-kit.js';
 
 /** An OpenAI-style error: `{ error: { message, type, param, code } }` with its HTTP status. */
 export class ApiError extends Error {
