@@ -423,9 +423,9 @@ export interface Verify {
  */
 export interface Service {
   /**
-   * llm/image/video run Orchard's bundled service; command runs the app's own program.
+   * llm/image/video run Orchard's bundled service; llm-cluster runs the model's layers over cluster hosts (llama.cpp RPC, args --model and --hosts); command runs the app's own program.
    */
-  type: 'llm' | 'image' | 'video' | 'command';
+  type: 'llm' | 'image' | 'video' | 'llm-cluster' | 'command';
   command?: Argv1;
   /**
    * Extra arguments for a bundled service.

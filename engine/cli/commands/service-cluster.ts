@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { OrchardError } from '../../core/errors.js';
+import { resolveHome } from '../../core/home.js';
+import { engineBinaries } from '../../cluster/engine-build.js';
+import { clusterFit } from '../../cluster/cluster-fit.js';
+import { clusterPaths, findHost } from '../../cluster/hosts.js';
+import { probeMachine } from '../../hardware/probe.js';
+import { startHeadService } from '../../services/cluster/head-service.js';
+import { action } from '../output.js';
+
+/**
+ * `orchard service llm-cluster`: the head of a cluster as an Orchard service (what an LLM recipe
+ * with a `llm-cluster` service runs). It hangs under the `service` command (created here if absent).
+ */
+export function register(program: Command): void {
+  const service = program.commands.find((c) => c.name() === 'service') ?? program.command('service').description('Run a bundled inference service');
+  service
+    .command('llm-cluster')
+    .description('OpenAI-compatible llama-server on this machine with the model\'s layers spread over cluster hosts (llama.cpp RPC over SSH)')
+    .requiredOption('--model <file>', 'the GGUF model (first part of a split model)')
+    .requiredOption('--hosts <names>', 'comma-separated cluster host names (orchard cluster ls)')
+    .requiredOption('--port <port>', 'the API port on 127.0.0.1', (v) => Number(v))
+    .option('--context <n>', 'context size in tokens (default: min(model, 4096))', (v) => Number(v))
+    .option('--threads <n>', 'CPU threads for llama-server', (v) => Number(v))
+    .option('--force', 'start even when the per-node fit says a node is over its budget')
+    .action(
+      action(async (opts: { model: string; hosts: string; port: number; context?: number; threads?: number; force?: boolean }) => {
+        const home = resolveHome();
+        const paths = clusterPaths(home);
+        const names = opts.hosts.split(',').map((s) => s.trim()).filter(Boolean);
+        if (names.length === 0) throw new OrchardError('USAGE', '--hosts names no cluster host', { hint: 'Give at least one host of `orchard cluster ls`.' });
+        const hosts = await Promise.all(names.map((n) => findHost(paths, n)));
+        const bins = engineBinaries(home);
+        const fit = await clusterFit(opts.model, names, { home, machine: await probeMachine(), ...(opts.context ? { contextSize: opts.context } : {}) });
+        if (!fit.fits && !opts.force) {
+          throw new OrchardError('REQUIREMENT', `the model does not fit the cluster: ${fit.advice[0] ?? 'a node is over its budget'}`, { hint: 'See `orchard fit <model> --hosts …`; --force starts anyway.' });
+        }
+        const log = (line: string) => process.stdout.write(`${line}\n`);
+        log(`cluster: -ts ${fit.tensorSplit.join(',')} over ${names.join(', ')}; ${fit.note}`);
+        const head = await startHeadService({
+          port: opts.port,
+          paths,
+          hosts,
+          llamaServer: bins.llamaServer,
+          model: opts.model,
+          contextSize: fit.contextSize,
+          tensorSplit: fit.tensorSplit,
+          split: fit,
+          ...(opts.threads ? { serverArgs: ['-t', String(opts.threads)] } : {}),
+          env: process.env,
+          log,
+        });
+        log(`listening on ${head.url}`);
+        await new Promise<void>((resolve) => {
+          for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+        });
+        await head.stop();
+        process.exit(0);
+      }),
+    );
+}
