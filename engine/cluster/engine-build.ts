@@ -44,3 +44,12 @@ export async function engineBuild(bins: EngineBinaries): Promise<EngineBuild> {
   if (!version) throw new OrchardError('SERVICE', `llama-server --version printed no version line`, { where: bins.llamaServer, hint: 'Reinstall the engine: orchard install llamacpp-engine --force.' });
   return { version, binDir: bins.binDir };
 }
+
+/**
+ * What the head service (`service llm-cluster`, Orchard's own program) needs beyond an app's
+ * environment: ORCHARD_HOME, for the host list and Orchard's SSH key and known_hosts, and the
+ * engine location when it is overridden.
+ */
+export function clusterServiceEnv(home: OrchardHome, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { ORCHARD_HOME: home.root, ...(env['ORCHARD_LLAMACPP_BIN'] ? { ORCHARD_LLAMACPP_BIN: env['ORCHARD_LLAMACPP_BIN'] } : {}) };
+}

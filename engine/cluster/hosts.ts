@@ -23,6 +23,8 @@ export interface ClusterHost {
   peer?: PeerInfo;
   /** Skip the SSH tunnel for the RPC port (a trusted direct cable, e.g. RDMA over Thunderbolt). Opt-in, red in the plan. */
   direct?: { address: string };
+  /** The last `cluster doctor` measurement of the link, through SSH. */
+  link?: { rttMs?: number; mibPerSecond?: number; checkedAt: string; error?: string };
   addedAt: string;
 }
 

@@ -1,12 +1,12 @@
 import { createServer, connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** A free TCP port on 127.0.0.1 (the kernel's choice). */
-export function freeLoopbackPort(): Promise<number> {
+/** A free TCP port on 127.0.0.1, or on `host` (the kernel's choice). */
+export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -15,23 +15,24 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 /**
- * Wait until 127.0.0.1:port accepts a TCP connection, then close it at once. ggml-rpc-server serves
- * one client at a time, so the probe must never linger: it connects, and closes before any HELLO.
+ * Wait until 127.0.0.1:port (or host:port, for a trusted direct cable) accepts a TCP connection, then
+ * close it at once. ggml-rpc-server serves one client at a time, so the probe must never linger: it
+ * connects, and closes before any HELLO.
  */
-export async function waitForPort(port: number, o: { timeoutMs: number; signal?: AbortSignal; alive?: () => boolean }): Promise<void> {
+export async function waitForPort(port: number, o: { timeoutMs: number; signal?: AbortSignal; alive?: () => boolean; host?: string }): Promise<void> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     if (o.signal?.aborted) throw new Error('cancelled');
     if (o.alive && !o.alive()) throw new Error('the process exited before it listened');
-    if (await tryConnect(port)) return;
+    if (await tryConnect(port, o.host ?? '127.0.0.1')) return;
     if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${Math.round(o.timeoutMs / 1000)} s`);
     await delay(100);
   }
 }
 
-function tryConnect(port: number): Promise<boolean> {
+function tryConnect(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);

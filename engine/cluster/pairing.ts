@@ -16,6 +16,8 @@ export interface AddHostOptions {
    * shows the scanned one and answers yes or no (the CLI asks on a terminal).
    */
   approve: string | ((key: ScannedKey) => Promise<boolean>);
+  /** Opt-in trusted direct cable: the peer's address on a point-to-point link (no tunnel). */
+  directCable?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -49,7 +51,15 @@ export async function addHost(o: AddHostOptions): Promise<AddHostResult> {
   }
   await pinHostKey(paths, scanned, o.destination, o.port);
 
-  const host: ClusterHost = { name, destination: o.destination, port: o.port, fingerprint: scanned.fingerprint, orchard: o.orchard, addedAt: new Date().toISOString() };
+  const host: ClusterHost = {
+    name,
+    destination: o.destination,
+    port: o.port,
+    fingerprint: scanned.fingerprint,
+    orchard: o.orchard,
+    ...(o.directCable ? { direct: { address: o.directCable } } : {}),
+    addedAt: new Date().toISOString(),
+  };
   const peer = await askPeer(paths, host, o.env ?? process.env, publicKey);
   const warnings = await compareBuilds(o.home, peer, name, o.env ?? process.env);
   host.peer = peer;

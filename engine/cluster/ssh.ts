@@ -42,7 +42,7 @@ export function sshArgv(paths: ClusterPaths, host: ClusterHost, remote: readonly
 }
 
 /** argv of the tunnel: local 127.0.0.1:localPort → the peer's 127.0.0.1:remotePort, nothing else. */
-export function tunnelArgv(paths: ClusterPaths, host: ClusterHost, localPort: number, remotePort: number): string[] {
+export function tunnelArgv(paths: ClusterPaths, host: ClusterHost, localPort: number | string, remotePort: number | string): string[] {
   return ['ssh', ...sshOptions(paths, host), '-N', '-T', '-o', 'ExitOnForwardFailure=yes', '-L', `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`, host.destination];
 }
 

@@ -17,6 +17,11 @@ export interface WorkerAgentOptions {
   home: OrchardHome;
   env: NodeJS.ProcessEnv;
   threads?: number;
+  /**
+   * "Trusted direct cable" mode: listen on this address of a point-to-point link (e.g. RDMA over
+   * Thunderbolt) instead of 127.0.0.1. Opt-in per host; the RPC server has no authentication.
+   */
+  directCable?: string;
   /** Write one event line (stdout). */
   emit: (event: WorkerEvent) => void;
   /** Diagnostic lines (stderr): the RPC server's own output goes here. */
@@ -43,8 +48,10 @@ export async function runWorkerAgent(o: WorkerAgentOptions): Promise<number> {
   }
   const paths = clusterPaths(o.home);
   await mkdir(paths.rpcCache, { recursive: true });
-  const port = await freeLoopbackPort();
-  const args = ['-H', '127.0.0.1', '-p', String(port), '-c', ...(o.threads ? ['-t', String(o.threads)] : [])];
+  const port = await freeLoopbackPort(o.directCable);
+  const listen = o.directCable ?? '127.0.0.1';
+  if (o.directCable) o.log(`warning: ggml-rpc-server listens on ${listen} (trusted direct cable): anyone who can reach that address can run code here`);
+  const args = ['-H', listen, '-p', String(port), '-c', ...(o.threads ? ['-t', String(o.threads)] : [])];
   // `trap '' PIPE` then exec: an ignored signal stays ignored across exec (Node's spawn resets
   // dispositions to default, so this cannot be done from here). The words are "$0" "$@", never text.
   const child = execa('sh', ['-c', `trap '' PIPE; exec "$0" "$@"`, bins.rpcServer, ...args], {
@@ -82,7 +89,7 @@ export async function runWorkerAgent(o: WorkerAgentOptions): Promise<number> {
   void o.headGone.then(stop);
 
   try {
-    await waitForPort(port, { timeoutMs: 60_000, alive: () => !exited });
+    await waitForPort(port, { timeoutMs: 60_000, alive: () => !exited, ...(o.directCable ? { host: o.directCable } : {}) });
     // The server prints its banner only when a first client connects (stdout is a pipe); the
     // probe above was that client. Wait briefly for the line, without depending on it.
     await Promise.race([versionSeen, new Promise((r) => setTimeout(r, 2000))]);

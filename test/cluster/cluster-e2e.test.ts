@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import OpenAI from 'openai';
 import type { ClusterFitReport } from '../../engine/cluster/cluster-fit.js';
 import type { ClusterHost } from '../../engine/cluster/hosts.js';
@@ -12,6 +12,7 @@ import { freeLoopbackPort } from '../../engine/cluster/net.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { llamaCppBuild, type LlamaCppBuild } from '../helpers/llamacpp-build.js';
 import { cliEntry, tempDir } from '../helpers/paths.js';
+import { startRangeServer } from '../helpers/range-server.js';
 import { sshdSkipReason, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
 import { loggedPlacement, processesMatching, rangesByDevice } from './llama-server-log.js';
@@ -26,7 +27,7 @@ interface Health {
   restarts: number;
   lastFailure?: string;
   tensorSplit: number[];
-  nodes: { name: string; role: string; state: string; remotePort?: number; localPort?: number; pid?: number; rpcVersion?: string }[];
+  nodes: { name: string; role: string; state: string; remotePort?: number; localPort?: number; pid?: number; rpcVersion?: string; measured?: { model: number } }[];
 }
 
 let build: LlamaCppBuild | undefined;
@@ -97,58 +98,87 @@ test('pairing: a wrong fingerprint is refused; a missing authorized key says wha
   }
 });
 
-test('a model over two workers: placement as predicted, the same greedy text as one node, restart after a worker dies, nothing left after stop', async (t) => {
+test('a cluster app: installed from a recipe, started by the supervisor, placed as predicted, the same greedy text as one node, restarted as one, nothing left after stop', async (t) => {
   if (skip) return t.skip(skip);
   const fitRun = await runCli(['fit', model, '--hosts', 'w1,w2', '--context', '256', '--json'], { home: headHome, env: env() });
   assert.equal(fitRun.code, 0, fitRun.stderr);
   const fit = parseJson<ClusterFitReport>(fitRun);
   const predicted = fit.nodes.filter((n) => !n.head || n.layers).map((n) => n.layers);
 
-  const port = await freeLoopbackPort();
-  let log = '';
-  const head: ResultPromise = execa(process.execPath, [cliEntry, 'service', 'llm-cluster', '--model', model, '--hosts', 'w1,w2', '--port', String(port), '--context', '256'], {
-    env: { ...process.env, ORCHARD_HOME: headHome, ...env() },
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  head.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-  head.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+  const plan = await runCli(['cluster', 'plan', model, '--hosts', 'w1,w2', '--context', '256'], { home: headHome, env: env() });
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /cluster worker/);
+  assert.match(plan.stdout, /-L 127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/, 'every tunnel is shown, loopback on both ends');
+  assert.doesNotMatch(plan.stdout, /DANGER/, 'nothing listens beyond loopback without a direct cable');
+
+  // The model as a recipe's weight, served on loopback; the service is the cluster head.
+  const bytes = await readFile(model);
+  const files = await startRangeServer({ 'tiny.gguf': bytes });
+  const recipeDir = path.join(scratch.dir, 'recipes', 'cluster-tiny');
+  await mkdir(recipeDir, { recursive: true });
+  await writeFile(
+    path.join(recipeDir, 'recipe.json'),
+    JSON.stringify({
+      id: 'cluster-tiny',
+      name: 'Tiny model over the cluster (test)',
+      version: '1.0.0',
+      kind: 'llm',
+      inputs: { hosts: { type: 'string', title: 'Cluster hosts', default: '', pattern: '^[a-z0-9._,-]*$' } },
+      weights: [{ id: 'model', url: files.url('tiny.gguf'), file: 'tiny.gguf', size: bytes.length, sha256: files.sha256('tiny.gguf') }],
+      install: [{ kind: 'fetch', id: 'fetch' }, { kind: 'link', id: 'link', weight: 'model' }],
+      service: { type: 'llm-cluster', args: ['--model', '{{weights.model.path}}', '--hosts', '{{inputs.hosts}}', '--context', '256'], readiness: { http: '/health', timeout: 120 }, stopGraceSeconds: 10 },
+    }),
+  );
+  const install = await runCli(['install', recipeDir, '--input', 'hosts=w1,w2', '--json'], { home: headHome, env: env(), timeoutMs: 120_000 });
+  files.close().catch(() => undefined);
+  assert.equal(install.code, 0, install.stderr + install.stdout);
+
   let idle: Socket | undefined;
   try {
-    let health = await waitHealthy(port, (h) => h.status === 'ok', log);
+    const started = await runCli(['start', 'cluster-tiny', '--json'], { home: headHome, env: env(), timeoutMs: 180_000 });
+    assert.equal(started.code, 0, started.stderr + started.stdout);
+    const status = parseJson<{ service: { state: string; port: number } }>(started).service;
+    assert.equal(status.state, 'ready');
+    const port = status.port;
+    let health = await waitHealthy(port, (h) => h.status === 'ok');
     assert.deepEqual(health.tensorSplit, fit.tensorSplit);
 
-    // llama.cpp's own placement log against the per-node prediction.
-    const placed = loggedPlacement(log);
+    // llama.cpp's own placement log (the app's service log) against the per-node prediction.
+    const logs = await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() });
+    const placed = loggedPlacement(logs.stdout);
     assert.deepEqual(rangesByDevice(placed.layers, 2), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
     for (const [i, name] of ['w1', 'w2'].entries()) {
       const node = health.nodes.find((n) => n.name === name)!;
-      const mib = placed.modelMiB.get(node.localPort!);
       const want = fit.nodes[i]!.bytes.weights / 1024 ** 2;
+      const mib = placed.modelMiB.get(node.localPort!);
       assert.ok(mib !== undefined && Math.abs(mib - want) < 0.01 + want * 0.02, `${name}: llama.cpp put ${mib} MiB of weights there, Orchard predicted ${want.toFixed(3)} MiB`);
+      assert.ok(node.measured && Math.abs(node.measured.model / 1024 ** 2 - mib) < 0.01, 'the head reports what llama.cpp allocated per node');
     }
 
-    const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
-    const first = await client.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
+    // Through Orchard's API, as the UI and other apps reach an app's service.
+    const settings = JSON.parse(await readFile(path.join(headHome, 'orchard.json'), 'utf8')) as { token: string };
+    const server = JSON.parse(await readFile(path.join(headHome, 'server.json'), 'utf8')) as { port: number };
+    const viaApi = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/api/v1/apps/cluster-tiny/service/v1`, apiKey: settings.token, maxRetries: 0, timeout: 30_000 });
+    const first = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
     assert.equal(first.choices[0]?.text, reference, 'greedy output equals the single-node run');
 
     // An idle client holds a connection to w1's RPC server (it serves one client at a time)…
     const w1 = health.nodes.find((n) => n.name === 'w1')!;
     idle = connect({ host: '127.0.0.1', port: w1.remotePort! });
     await new Promise((resolve) => idle!.once('connect', resolve));
-    // …and w2's RPC server dies: the group must restart as one and answer again.
+    // …and w2's RPC server dies: the group restarts as one and answers again.
     const w2 = health.nodes.find((n) => n.name === 'w2')!;
     process.kill(w2.pid!, 'SIGKILL');
-    health = await waitHealthy(port, (h) => h.restarts >= 1 && h.status === 'ok', log);
+    health = await waitHealthy(port, (h) => h.restarts >= 1 && h.status === 'ok');
     assert.match(health.lastFailure ?? '', /w2/, 'status says which node failed');
     assert.notEqual(health.nodes.find((n) => n.name === 'w1')!.remotePort, w1.remotePort, 'a restart uses fresh worker ports');
-    const again = await client.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
+    const again = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
     assert.equal(again.choices[0]?.text, reference);
   } finally {
     idle?.destroy();
-    head.kill('SIGTERM');
-    await head;
+    const stopped = await runCli(['stop', 'cluster-tiny'], { home: headHome, env: env(), timeoutMs: 60_000 });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await stopServer(headHome);
   }
   await delay(500);
   assert.deepEqual(processesMatching(build!.binDir), [], 'no llama-server or ggml-rpc-server left running');
@@ -156,7 +186,27 @@ test('a model over two workers: placement as predicted, the same greedy text as 
   assert.deepEqual(processesMatching(`${scratch.dir}/w1 home`), [], 'no worker agent left running');
 });
 
-async function waitHealthy(port: number, ok: (h: Health) => boolean, log: string): Promise<Health> {
+/** The background server `orchard start` launched: stop it so nothing outlives the test. */
+async function stopServer(home: string): Promise<void> {
+  const info = await readFile(path.join(home, 'server.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+  if (!info) return;
+  try {
+    process.kill(info.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(info.pid, 0);
+    } catch {
+      return;
+    }
+    await delay(100);
+  }
+  process.kill(info.pid, 'SIGKILL');
+}
+
+async function waitHealthy(port: number, ok: (h: Health) => boolean): Promise<Health> {
   const deadline = Date.now() + 120_000;
   let last: Health | undefined;
   while (Date.now() < deadline) {
@@ -169,7 +219,7 @@ async function waitHealthy(port: number, ok: (h: Health) => boolean, log: string
     }
     await delay(250);
   }
-  throw new Error(`the cluster never became healthy: ${JSON.stringify(last)}\n${log.slice(-3000)}`);
+  throw new Error(`the cluster never became healthy: ${JSON.stringify(last)}`);
 }
 
 /** The same model and prompt on llama-server alone: the reference text. */

@@ -1,13 +1,19 @@
+import { isIP } from 'node:net';
 import { createInterface } from 'node:readline/promises';
+import { styleText } from 'node:util';
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
-import { clusterPaths, readHosts, writeHosts } from '../../cluster/hosts.js';
+import { clusterFit, formatClusterFit } from '../../cluster/cluster-fit.js';
+import { engineBinaries } from '../../cluster/engine-build.js';
+import { clusterPaths, findHost, readHosts, writeHosts } from '../../cluster/hosts.js';
+import { plannedClusterCommands } from '../../cluster/run-commands.js';
 import { checkLink, serveEcho, type LinkReport } from '../../cluster/link-check.js';
 import { addHost, askPeer, removeHost } from '../../cluster/pairing.js';
 import { peerInfo } from '../../cluster/peer-info.js';
 import { runWorkerAgent } from '../../cluster/worker-agent.js';
 import { probeMachine } from '../../hardware/probe.js';
+import { quote } from '../format-plan.js';
 import { action, printJson, printLine } from '../output.js';
 
 const GiB = 1024 ** 3;
@@ -27,15 +33,25 @@ export function register(program: Command): void {
     .option('--port <n>', 'SSH port', (v) => positiveInt(v, '--port'), 22)
     .option('--accept-fingerprint <sha256>', 'approve the host key without asking, if it is exactly this SHA256:… fingerprint')
     .option('--orchard <argv>', 'how to run Orchard on the peer, as a JSON array of words (default: ["orchard"])')
+    .option('--direct-cable <address>', 'TRUSTED DIRECT CABLE: skip the SSH tunnel; the peer\'s RPC server listens on this address of a point-to-point link (e.g. RDMA over Thunderbolt), unauthenticated')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (destination: string, opts: { name?: string; port: number; acceptFingerprint?: string; orchard?: string; json?: boolean }) => {
+      action(async (destination: string, opts: { name?: string; port: number; acceptFingerprint?: string; orchard?: string; directCable?: string; json?: boolean }) => {
         const approve = opts.acceptFingerprint ?? (await terminalApproval(destination));
-        const r = await addHost({ home: resolveHome(), destination, port: opts.port, ...(opts.name ? { name: opts.name } : {}), orchard: parseOrchard(opts.orchard), approve });
+        const r = await addHost({
+          home: resolveHome(),
+          destination,
+          port: opts.port,
+          ...(opts.name ? { name: opts.name } : {}),
+          orchard: parseOrchard(opts.orchard),
+          approve,
+          ...(opts.directCable ? { directCable: directCableAddress(opts.directCable) } : {}),
+        });
         if (opts.json) return printJson(r);
         printLine(`added ${r.host.name} (${r.host.destination}:${r.host.port}), host key ${r.host.fingerprint} pinned`);
         if (r.host.peer) printLine(`  ${r.host.peer.platform}, ${r.host.peer.accelerator}, gives ${g(r.host.peer.budgetBytes)}; engine ${r.host.peer.engine?.version ?? 'not installed'}`);
         for (const w of r.warnings) printLine(`  warning: ${w}`);
+        if (r.host.direct) printLine(`  ${red('DIRECT CABLE')}: its RPC server will listen on ${r.host.direct.address} with no authentication; use only on a cable between your own machines`);
       }),
     );
 
@@ -89,6 +105,14 @@ export function register(program: Command): void {
           }
           const link = host.peer ? await checkLink(paths, host, process.env) : undefined;
           if (link && !link.ok) problems.push(`link check failed: ${link.error ?? ''}`);
+          if (link) {
+            host.link = {
+              ...(link.rttMs ? { rttMs: link.rttMs.median } : {}),
+              ...(link.mibPerSecond !== undefined ? { mibPerSecond: link.mibPerSecond } : {}),
+              ...(link.error ? { error: link.error } : {}),
+              checkedAt: new Date().toISOString(),
+            };
+          }
           rows.push({ name: host.name, ok: problems.length === 0, ...(host.peer ? { peer: host.peer } : {}), ...(link ? { link } : {}), problems });
         }
         await writeHosts(paths, hosts);
@@ -102,6 +126,38 @@ export function register(program: Command): void {
           }
         }
         if (rows.some((r) => !r.ok)) process.exitCode = 1;
+      }),
+    );
+
+  cluster
+    .command('plan <model>')
+    .description('Every command a cluster run of this model would start, on each node, with the per-node fit — without running anything')
+    .requiredOption('--hosts <names>', 'comma-separated cluster host names')
+    .option('--context <n>', 'context size in tokens', (v) => positiveInt(v, '--context'))
+    .option('--json', 'print as JSON')
+    .action(
+      action(async (model: string, opts: { hosts: string; context?: number; json?: boolean }) => {
+        const home = resolveHome();
+        const paths = clusterPaths(home);
+        const names = opts.hosts.split(',').map((n) => n.trim()).filter(Boolean);
+        const hosts = await Promise.all(names.map((n) => findHost(paths, n)));
+        const fit = await clusterFit(model, names, { home, machine: await probeMachine(), ...(opts.context ? { contextSize: opts.context } : {}) });
+        let llamaServer = 'llama-server';
+        try {
+          llamaServer = engineBinaries(home).llamaServer;
+        } catch {
+          // planned anyway; the run itself refuses without the engine
+        }
+        const commands = plannedClusterCommands(paths, hosts, { llamaServer, model, tensorSplit: fit.tensorSplit, contextSize: fit.contextSize });
+        if (opts.json) return printJson({ fit, commands });
+        printLine(formatClusterFit(fit));
+        printLine('');
+        printLine('Commands (nothing listens beyond 127.0.0.1 unless marked):');
+        for (const c of commands) {
+          printLine(`  [${c.where}] ${c.what}`);
+          printLine(`    $ ${c.argv.map(quote).join(' ')}`);
+          if (c.danger) printLine(`    ${red(`DANGER: ${c.danger}`)}`);
+        }
       }),
     );
 
@@ -121,8 +177,9 @@ export function register(program: Command): void {
     .command('worker')
     .description('(run on a peer by the head over SSH) start ggml-rpc-server on 127.0.0.1 until the SSH session ends')
     .option('--threads <n>', 'CPU threads for the RPC server', (v) => positiveInt(v, '--threads'))
+    .option('--direct-cable <address>', 'listen on this point-to-point address instead of 127.0.0.1 (a host added with --direct-cable)')
     .action(
-      action(async (opts: { threads?: number }) => {
+      action(async (opts: { threads?: number; directCable?: string }) => {
         const headGone = new Promise<void>((resolve) => {
           process.stdin.on('end', resolve);
           process.stdin.on('close', resolve);
@@ -135,6 +192,7 @@ export function register(program: Command): void {
           home: resolveHome(),
           env: process.env,
           ...(opts.threads ? { threads: opts.threads } : {}),
+          ...(opts.directCable ? { directCable: directCableAddress(opts.directCable) } : {}),
           emit: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
           log: (line) => process.stderr.write(`${line}\n`),
           headGone,
@@ -147,6 +205,18 @@ export function register(program: Command): void {
     .command('echo')
     .description('(run on a peer by `cluster doctor`) answer link round-trip and bandwidth probes on stdin/stdout')
     .action(action(() => serveEcho(process.stdin, process.stdout)));
+}
+
+/** A direct cable is a literal address of a point-to-point link: never a wildcard or a name. */
+function directCableAddress(value: string): string {
+  if (isIP(value) === 0 || value === '0.0.0.0' || value === '::') {
+    throw new OrchardError('USAGE', `--direct-cable needs the peer's literal IP address on the cable, not "${value}"`, { hint: 'e.g. --direct-cable 169.254.10.2 (the Thunderbolt bridge address); never 0.0.0.0.' });
+  }
+  return value;
+}
+
+function red(text: string): string {
+  return styleText('red', text);
 }
 
 function positiveInt(value: string, name: string): number {

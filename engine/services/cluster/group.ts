@@ -3,7 +3,7 @@ import { execa, type ResultPromise } from 'execa';
 import { messageOf } from '../../core/errors.js';
 import type { ClusterHost, ClusterPaths } from '../../cluster/hosts.js';
 import { freeLoopbackPort, waitForPort } from '../../cluster/net.js';
-import { sshArgv, tunnelArgv } from '../../cluster/ssh.js';
+import { headServerArgs, tunnelArgv, workerAgentArgv } from '../../cluster/run-commands.js';
 import type { WorkerEvent } from '../../cluster/worker-agent.js';
 
 /**
@@ -29,6 +29,11 @@ export interface NodeStatus {
   pid?: number;
   rpcVersion?: string;
   error?: string;
+  /**
+   * What llama.cpp allocated on this node, from its own load log (`RPC0[127.0.0.1:P] model buffer
+   * size = X MiB`, likewise KV and compute): the measured side of the per-node memory bars.
+   */
+  measured?: { model: number; kv: number; compute: number };
 }
 
 export interface GroupStatus {
@@ -131,6 +136,11 @@ export class ClusterGroup {
       for (const [i, host] of this.o.hosts.entries()) {
         const node = this.status.nodes[i]!;
         const ready = await this.startWorker(host, node, exits);
+        if (host.direct) {
+          node.state = 'ready';
+          rpc.push(`${host.direct.address}:${ready.port}`);
+          continue;
+        }
         const localPort = await freeLoopbackPort();
         const tunnel = this.spawn(`${host.name} tunnel`, tunnelArgv(this.o.paths, host, localPort, ready.port));
         exits.push(this.exitOf(tunnel, `the SSH tunnel to ${host.name}`, node));
@@ -143,19 +153,8 @@ export class ClusterGroup {
       }
       const head = this.status.nodes[this.status.nodes.length - 1]!;
       const serverPort = await freeLoopbackPort();
-      const args = [
-        '-m', this.o.model,
-        '--rpc', rpc.join(','),
-        '-ts', this.o.tensorSplit.join(','),
-        '-ngl', '999',
-        '--fit', 'off',
-        '-c', String(this.o.contextSize),
-        '--host', '127.0.0.1',
-        '--port', String(serverPort),
-        '-lv', '5',
-        ...(this.o.serverArgs ?? []),
-      ];
-      const server = this.spawn('llama-server', [this.o.llamaServer, ...args]);
+      const args = headServerArgs({ model: this.o.model, rpc, tensorSplit: this.o.tensorSplit, contextSize: this.o.contextSize, port: serverPort, ...(this.o.serverArgs ? { extra: this.o.serverArgs } : {}) });
+      const server = this.spawn('llama-server', [this.o.llamaServer, ...args], 'log', (line) => this.readBuffers(line));
       head.pid = server.pid ?? -1;
       exits.push(this.exitOf(server, 'llama-server on the head', head));
       this.status.serverPort = serverPort;
@@ -170,7 +169,7 @@ export class ClusterGroup {
   }
 
   private async startWorker(host: ClusterHost, node: NodeStatus, exits: { push: (p: Promise<string>) => void }): Promise<{ port: number }> {
-    const agent = this.spawn(`${host.name} worker`, sshArgv(this.o.paths, host, [...host.orchard, 'cluster', 'worker']), 'pipe');
+    const agent = this.spawn(`${host.name} worker`, workerAgentArgv(this.o.paths, host), 'pipe');
     const ready = new Promise<{ port: number }>((resolve, reject) => {
       if (!agent.stdout) return reject(new Error('no stdout'));
       createInterface({ input: agent.stdout, crlfDelay: Infinity }).on('line', (line) => {
@@ -204,13 +203,33 @@ export class ClusterGroup {
     return await Promise.race([ready, exitAsError, timeout]);
   }
 
-  private spawn(name: string, argv: string[], stdout: 'pipe' | 'log' = 'log'): Child {
+  /** Attribute llama-server's per-device buffer lines to the node whose RPC endpoint they name. */
+  private readBuffers(line: string): void {
+    const m = /RPC\d+\[([^\]]+)\] (model|KV|compute) buffer size =\s+([\d.]+) MiB/.exec(line);
+    if (!m) return;
+    const endpoint = m[1]!;
+    const node = this.status.nodes.find((n, i) => {
+      const host = this.o.hosts[i];
+      if (!host) return false;
+      return host.direct ? endpoint === `${host.direct.address}:${n.remotePort}` : endpoint === `127.0.0.1:${n.localPort}`;
+    });
+    if (!node) return;
+    node.measured ??= { model: 0, kv: 0, compute: 0 };
+    const kind = m[2] === 'model' ? 'model' : m[2] === 'KV' ? 'kv' : 'compute';
+    node.measured[kind] += Math.round(Number(m[3]) * 1024 * 1024);
+  }
+
+  private spawn(name: string, argv: string[], stdout: 'pipe' | 'log' = 'log', onLine?: (line: string) => void): Child {
     const [file, ...args] = argv as [string, ...string[]];
     // stdin stays an open pipe for the worker's SSH session: the agent on the peer stops its RPC
     // server when that channel closes.
     const child = execa(file, args, { env: this.o.env, extendEnv: false, stdin: 'pipe', buffer: false, reject: false });
     const pipeLines = (stream: NodeJS.ReadableStream | null) => {
-      if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.o.log(`${name}: ${line}`));
+      if (!stream) return;
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+        onLine?.(line);
+        this.o.log(`${name}: ${line}`);
+      });
     };
     if (stdout === 'log') pipeLines(child.stdout);
     pipeLines(child.stderr);

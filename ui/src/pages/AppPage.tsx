@@ -83,7 +83,7 @@ export function AppPage({ id }: { id: string }) {
                 {running && <MetricsPanel samples={live.metrics} {...(serviceType ? { serviceType } : {})} />}
               </section>
             )}
-            {ready && serviceType === 'llm' && <TryIt appId={id} />}
+            {ready && (serviceType === 'llm' || serviceType === 'llm-cluster') && <TryIt appId={id} />}
             {ready && (serviceType === 'image' || serviceType === 'video') && <TryMedia appId={id} media={serviceType} inputs={app.inputs} />}
             <section className="card" aria-labelledby="logs-title">
               <h2 id="logs-title">Live log</h2>
