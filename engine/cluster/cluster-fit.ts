@@ -22,11 +22,10 @@ export interface ClusterFitReport extends ClusterSplit {
  * `orchard fit <model> --hosts a,b`: the per-node plan of a model over this machine (the head) and
  * the named cluster hosts, with the budgets they reported when they were added or last checked.
  */
-export async function clusterFit(model: string, hostNames: string[], o: { home: OrchardHome; machine: MachineInfo; contextSize?: number }): Promise<ClusterFitReport> {
+export async function clusterFit(model: string, hostNames: string[], o: { home: OrchardHome; machine: MachineInfo; contextSize?: number; headers?: Record<string, string> }): Promise<ClusterFitReport> {
   const paths = clusterPaths(o.home);
   const hosts = await Promise.all(hostNames.map((n) => findHost(paths, n)));
-  // A local file or a URL; gated hub models are read with `orchard fit` alone (it knows the hub token).
-  const headers = await readModelHeaders(model);
+  const headers = await readModelHeaders(model, o.headers ? { headers: o.headers } : {});
   const shape = modelShape(headers);
   const contextSize = o.contextSize ?? Math.min(shape.trainContext, 4096);
   const head = nodeBudget(o.machine);

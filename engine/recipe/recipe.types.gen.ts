@@ -426,6 +426,10 @@ export interface Service {
    * llm/image/video run Orchard's bundled service; llm-cluster runs the model's layers over cluster hosts (llama.cpp RPC, args --model and --hosts); command runs the app's own program.
    */
   type: 'llm' | 'image' | 'video' | 'llm-cluster' | 'command';
+  /**
+   * For type llm: the model can also run across cluster hosts (llama.cpp RPC, docs/cluster.md). The recipe then declares a string input "hosts"; when it is not empty, the service runs as llm-cluster over those hosts with the same arguments.
+   */
+  cluster?: boolean;
   command?: Argv1;
   /**
    * Extra arguments for a bundled service.

@@ -4,6 +4,7 @@ import { resolveHome } from '../../core/home.js';
 import { engineBinaries } from '../../cluster/engine-build.js';
 import { clusterFit } from '../../cluster/cluster-fit.js';
 import { clusterPaths, findHost } from '../../cluster/hosts.js';
+import { resolveModelPath } from '../../fit/model-path.js';
 import { probeMachine } from '../../hardware/probe.js';
 import { startHeadService } from '../../services/cluster/head-service.js';
 import { action } from '../output.js';
@@ -22,16 +23,19 @@ export function register(program: Command): void {
     .requiredOption('--port <port>', 'the API port on 127.0.0.1', (v) => Number(v))
     .option('--context <n>', 'context size in tokens (default: min(model, 4096))', (v) => Number(v))
     .option('--threads <n>', 'CPU threads for llama-server', (v) => Number(v))
+    .option('--parallel <n>', 'parallel sequences (llama-server -np)', (v) => Number(v))
+    .option('--gpu <backend>', 'accepted for the same arguments as `service llm`; the head uses its build\'s GPU')
     .option('--force', 'start even when the per-node fit says a node is over its budget')
     .action(
-      action(async (opts: { model: string; hosts: string; port: number; context?: number; threads?: number; force?: boolean }) => {
+      action(async (opts: { model: string; hosts: string; port: number; context?: number; threads?: number; parallel?: number; force?: boolean }) => {
         const home = resolveHome();
         const paths = clusterPaths(home);
         const names = opts.hosts.split(',').map((s) => s.trim()).filter(Boolean);
         if (names.length === 0) throw new OrchardError('USAGE', '--hosts names no cluster host', { hint: 'Give at least one host of `orchard cluster ls`.' });
         const hosts = await Promise.all(names.map((n) => findHost(paths, n)));
         const bins = engineBinaries(home);
-        const fit = await clusterFit(opts.model, names, { home, machine: await probeMachine(), ...(opts.context ? { contextSize: opts.context } : {}) });
+        const model = await resolveModelPath(opts.model);
+        const fit = await clusterFit(model, names, { home, machine: await probeMachine(), ...(opts.context ? { contextSize: opts.context } : {}) });
         if (!fit.fits && !opts.force) {
           throw new OrchardError('REQUIREMENT', `the model does not fit the cluster: ${fit.advice[0] ?? 'a node is over its budget'}`, { hint: 'See `orchard fit <model> --hosts …`; --force starts anyway.' });
         }
@@ -42,11 +46,11 @@ export function register(program: Command): void {
           paths,
           hosts,
           llamaServer: bins.llamaServer,
-          model: opts.model,
+          model,
           contextSize: fit.contextSize,
           tensorSplit: fit.tensorSplit,
           split: fit,
-          ...(opts.threads ? { serverArgs: ['-t', String(opts.threads)] } : {}),
+          serverArgs: [...(opts.threads ? ['-t', String(opts.threads)] : []), ...(opts.parallel ? ['-np', String(opts.parallel)] : [])],
           env: process.env,
           log,
         });
