@@ -59,7 +59,7 @@ export async function clusterFit(model: string, hostNames: string[], o: { home: 
 }
 
 export function formatClusterFit(r: ClusterFitReport): string {
-  const g = (b: number) => `${(b / GiB).toFixed(2)} GiB`;
+  const g = (b: number) => (b >= GiB / 10 ? `${(b / GiB).toFixed(2)} GiB` : `${(b / MiB).toFixed(2)} MiB`);
   const lines = [`${r.model.name ?? r.model.architecture}: ${r.model.layers} layers, ${g(r.model.weightsBytes)} of weights, context ${r.contextSize}`, `-ts ${r.tensorSplit.join(',')}`];
   for (const n of r.nodes) {
     const layers = n.layers ? `layers ${n.layers[0]}–${n.layers[1]}` : 'no layers';

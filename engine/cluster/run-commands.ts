@@ -7,7 +7,12 @@ import { sshArgv, tunnelArgv } from './ssh.js';
  * direct cable) an SSH tunnel to its RPC port; on the head, llama-server.
  */
 export function workerAgentArgv(paths: ClusterPaths, host: ClusterHost): string[] {
-  return sshArgv(paths, host, [...host.orchard, 'cluster', 'worker', ...(host.direct ? ['--direct-cable', host.direct.address] : [])]);
+  return sshArgv(paths, host, workerRemoteArgv(host));
+}
+
+/** What the worker's SSH session runs on the peer. */
+export function workerRemoteArgv(host: ClusterHost): string[] {
+  return [...host.orchard, 'cluster', 'worker', ...(host.direct ? ['--direct-cable', host.direct.address] : [])];
 }
 
 export { tunnelArgv };
@@ -47,6 +52,8 @@ export interface PlannedClusterCommand {
   where: string;
   what: string;
   argv: string[];
+  /** For an SSH session: the argv that runs on the peer (inside `argv`, quoted word by word). */
+  remote?: string[];
   /** Shown in red: something listens beyond loopback (a trusted direct cable). */
   danger?: string;
 }
@@ -56,7 +63,7 @@ export function plannedClusterCommands(paths: ClusterPaths, hosts: ClusterHost[]
   const out: PlannedClusterCommand[] = [];
   const rpc: string[] = [];
   for (const host of hosts) {
-    out.push({ where: host.name, what: 'worker agent over SSH: starts ggml-rpc-server, stops it when the session ends', argv: workerAgentArgv(paths, host) });
+    out.push({ where: host.name, what: 'worker agent over SSH: starts ggml-rpc-server, stops it when the session ends', argv: workerAgentArgv(paths, host), remote: workerRemoteArgv(host) });
     if (host.direct) {
       rpc.push(`${host.direct.address}:<port>`);
       out[out.length - 1]!.danger = `trusted direct cable: ggml-rpc-server listens on ${host.direct.address} without authentication or encryption`;

@@ -10,6 +10,11 @@ import type { ClusterHost, ClusterPaths } from './hosts.js';
  * keep-alives so a dead link is noticed within ~15 s.
  */
 export function sshOptions(paths: ClusterPaths, host: Pick<ClusterHost, 'port'>): string[] {
+  // ssh reads an -o value like a config line: a path with spaces must be double-quoted there, and
+  // a double quote cannot be written at all.
+  if (paths.knownHosts.includes('"')) {
+    throw new OrchardError('USAGE', 'ORCHARD_HOME contains a double quote, which ssh cannot be given as a file name', { where: paths.knownHosts, hint: 'Use an ORCHARD_HOME without " in its path.' });
+  }
   return [
     '-F', '/dev/null',
     '-i', paths.key,
@@ -18,7 +23,7 @@ export function sshOptions(paths: ClusterPaths, host: Pick<ClusterHost, 'port'>)
     '-o', 'IdentityAgent=none',
     '-o', 'BatchMode=yes',
     '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${paths.knownHosts}`,
+    '-o', `UserKnownHostsFile="${paths.knownHosts}"`,
     '-o', 'GlobalKnownHostsFile=/dev/null',
     '-o', 'ForwardAgent=no',
     '-o', 'ForwardX11=no',

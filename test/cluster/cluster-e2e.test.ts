@@ -15,7 +15,7 @@ import { cliEntry, tempDir } from '../helpers/paths.js';
 import { startRangeServer } from '../helpers/range-server.js';
 import { sshdSkipReason, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
-import { loggedPlacement, processesMatching, rangesByDevice } from './llama-server-log.js';
+import { loggedPlacement, outputDevice, processesMatching, rangesByDevice } from './llama-server-log.js';
 
 // The whole cluster path on one machine, with nothing faked: the engine built by its recipe, a
 // real OpenSSH server on loopback with a pinned host key and Orchard's own key, two workers
@@ -108,7 +108,7 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
   const plan = await runCli(['cluster', 'plan', model, '--hosts', 'w1,w2', '--context', '256'], { home: headHome, env: env() });
   assert.equal(plan.code, 0, plan.stderr);
   assert.match(plan.stdout, /cluster worker/);
-  assert.match(plan.stdout, /-L 127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/, 'every tunnel is shown, loopback on both ends');
+  assert.equal(plan.stdout.match(/-L '?127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/g)?.length, 2, 'every tunnel is shown, loopback on both ends');
   assert.doesNotMatch(plan.stdout, /DANGER/, 'nothing listens beyond loopback without a direct cable');
 
   // The model as a recipe's weight, served on loopback; the service is the cluster head.
@@ -146,7 +146,8 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
     // llama.cpp's own placement log (the app's service log) against the per-node prediction.
     const logs = await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() });
     const placed = loggedPlacement(logs.stdout);
-    assert.deepEqual(rangesByDevice(placed.layers, 2), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
+    assert.deepEqual(rangesByDevice(placed.layers, 2, 6), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
+    assert.equal(outputDevice(placed.layers, 6), fit.nodes.findIndex((n) => n.output), 'the output layer is where Orchard predicted');
     for (const [i, name] of ['w1', 'w2'].entries()) {
       const node = health.nodes.find((n) => n.name === name)!;
       const want = fit.nodes[i]!.bytes.weights / 1024 ** 2;
@@ -165,6 +166,7 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
     // An idle client holds a connection to w1's RPC server (it serves one client at a time)…
     const w1 = health.nodes.find((n) => n.name === 'w1')!;
     idle = connect({ host: '127.0.0.1', port: w1.remotePort! });
+    idle.on('error', () => undefined); // reset when the group stops that server
     await new Promise((resolve) => idle!.once('connect', resolve));
     // …and w2's RPC server dies: the group restarts as one and answers again.
     const w2 = health.nodes.find((n) => n.name === 'w2')!;
@@ -184,6 +186,15 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
   assert.deepEqual(processesMatching(build!.binDir), [], 'no llama-server or ggml-rpc-server left running');
   assert.deepEqual(processesMatching(path.join(headHome, 'cluster', 'id_ed25519')), [], 'no ssh session or tunnel left running');
   assert.deepEqual(processesMatching(`${scratch.dir}/w1 home`), [], 'no worker agent left running');
+
+  // Forgetting hosts: the shared pinned key stays while a host still uses it.
+  assert.equal((await runCli(['cluster', 'rm', 'w2'], { home: headHome })).code, 0);
+  const left = parseJson<{ hosts: ClusterHost[] }>(await runCli(['cluster', 'ls', '--json'], { home: headHome }));
+  assert.deepEqual(left.hosts.map((h) => h.name), ['w1']);
+  assert.match(await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8'), /ssh-ed25519/);
+  assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 0);
+  assert.equal((await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8')).trim(), '');
+  assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 2, 'an unknown host is a usage error');
 });
 
 /** The background server `orchard start` launched: stop it so nothing outlives the test. */

@@ -20,10 +20,14 @@ export function loggedPlacement(log: string): LoggedPlacement {
   return { layers, modelMiB, kvMiB };
 }
 
-/** Layers per device index, as [first, last] ranges, from the logged map ("RPC<i>"). */
-export function rangesByDevice(layers: Map<number, string>, devices: number): ([number, number] | null)[] {
+/**
+ * Repeating layers per device index, as [first, last] ranges, from the logged map ("RPC<i>"). Layer
+ * `nLayers` in llama.cpp's log is the output layer: see outputDevice.
+ */
+export function rangesByDevice(layers: Map<number, string>, devices: number, nLayers: number): ([number, number] | null)[] {
   const out: ([number, number] | null)[] = new Array(devices).fill(null);
   for (const [il, name] of [...layers].sort((a, b) => a[0] - b[0])) {
+    if (il >= nLayers) continue;
     const m = /^RPC(\d+)$/.exec(name);
     if (!m) continue;
     const d = Number(m[1]);
@@ -47,4 +51,10 @@ export function processesMatching(needle: string): number[] {
     }
   }
   return found;
+}
+
+/** The device index llama.cpp gave the output layer (logged as layer n_layer). */
+export function outputDevice(layers: Map<number, string>, nLayers: number): number | undefined {
+  const m = /^RPC(\d+)$/.exec(layers.get(nLayers) ?? '');
+  return m ? Number(m[1]) : undefined;
 }

@@ -12,7 +12,7 @@ import { modelShape } from '../../engine/fit/model-shape.js';
 import { llamaCppBuild, type LlamaCppBuild } from '../helpers/llamacpp-build.js';
 import { cliEntry, tempDir } from '../helpers/paths.js';
 import { writeTinyGguf, type TinyGgufOptions } from '../helpers/tiny-gguf.js';
-import { loggedPlacement, processesMatching, rangesByDevice } from './llama-server-log.js';
+import { loggedPlacement, outputDevice, processesMatching, rangesByDevice } from './llama-server-log.js';
 
 // Orchard's per-node prediction against llama.cpp's own placement log, on generated models: two
 // real `orchard cluster worker` agents (each starts a real ggml-rpc-server) and llama-server with
@@ -81,7 +81,8 @@ for (const c of cases) {
       await Promise.all(agents.map((a) => a.child));
     }
     const placed = loggedPlacement(log);
-    assert.deepEqual(rangesByDevice(placed.layers, 2), split.nodes.slice(0, 2).map((n) => n.layers), `llama.cpp's layers per device:\n${log.split('\n').filter((l) => l.includes('assigned')).join('\n')}`);
+    assert.deepEqual(rangesByDevice(placed.layers, 2, shape.layers), split.nodes.slice(0, 2).map((n) => n.layers), `llama.cpp's layers per device:\n${log.split('\n').filter((l) => l.includes('assigned')).join('\n')}`);
+    assert.equal(outputDevice(placed.layers, shape.layers), split.nodes.findIndex((n) => n.output));
     agents.forEach((a, i) => {
       const node = split.nodes[i]!;
       const mib = placed.modelMiB.get(a.port);

@@ -42,8 +42,8 @@ export async function startSshd(dir: string): Promise<TestSshd> {
     [
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `AuthorizedKeysFile ${authorized}`,
+      `HostKey "${hostKey}"`, // quoted: test folders have spaces in their names
+      `AuthorizedKeysFile "${authorized}"`,
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'PubkeyAuthentication yes',

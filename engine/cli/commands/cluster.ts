@@ -156,6 +156,7 @@ export function register(program: Command): void {
         for (const c of commands) {
           printLine(`  [${c.where}] ${c.what}`);
           printLine(`    $ ${c.argv.map(quote).join(' ')}`);
+          if (c.remote) printLine(`    runs on ${c.where}: ${c.remote.map(quote).join(' ')}`);
           if (c.danger) printLine(`    ${red(`DANGER: ${c.danger}`)}`);
         }
       }),
