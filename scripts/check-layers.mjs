@@ -39,14 +39,16 @@ export const LAYERS = {
   recipe: ['sandbox', 'hardware'],
   fit: ['hardware', 'recipe'],
   diagnose: ['recipe', 'hardware'],
+  // cluster/: hosts, SSH, the per-node split and the worker agent (llama.cpp RPC; docs/cluster.md).
+  cluster: ['fit', 'hardware', 'recipe'],
   supervisor: ['recipe'],
   steps: ['recipe', 'sandbox', 'store', 'hardware', 'fit', 'diagnose'],
-  install: ['recipe', 'steps', 'store', 'sandbox', 'hardware', 'fit', 'diagnose', 'supervisor', 'settings'],
+  install: ['recipe', 'steps', 'store', 'sandbox', 'hardware', 'fit', 'diagnose', 'supervisor', 'settings', 'cluster'],
   // Bundled services are standalone processes: never cli, api, install or steps.
-  'services/*': ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai'],
+  'services/*': ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'cluster'],
   gateway: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'services/*'],
-  api: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'install', 'steps', 'gateway', 'services/*'],
-  cli: ['api', 'gateway', 'install', 'steps', 'supervisor', 'diagnose', 'services/*', 'recipe', 'fit', 'hardware', 'sandbox', 'store', 'settings', 'openai'],
+  api: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'cluster', 'install', 'steps', 'gateway', 'services/*'],
+  cli: ['api', 'gateway', 'install', 'steps', 'supervisor', 'diagnose', 'services/*', 'recipe', 'fit', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'cluster'],
   ui: [],
   main: [],
 };

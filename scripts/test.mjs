@@ -49,6 +49,17 @@ if (compiled.length === 0) {
   console.error(`no test files under ${targets.join(' ') || 'test'}`);
   process.exit(1);
 }
+// The cluster tests need a real llama.cpp RPC build (about 8 minutes on 2 cores, then cached by the
+// source bundle's hash): made here, before the runner's per-test timeout applies, and only once.
+if (compiled.some((f) => f.includes(`${path.sep}cluster${path.sep}`))) {
+  const { pathToFileURL } = await import('node:url');
+  const helper = path.join(root, out, 'test', 'helpers', 'llamacpp-build.js');
+  const { llamaCppBuild } = await import(pathToFileURL(helper).href);
+  const started = Date.now();
+  const built = await llamaCppBuild();
+  if ('skip' in built) console.log(`# cluster tests will skip: ${built.skip}`);
+  else console.log(`# llama.cpp RPC engine ready in ${built.binDir} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...compiled], {
   cwd: root,
   stdio: 'inherit',

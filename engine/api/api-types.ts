@@ -199,3 +199,35 @@ export type ServerMessage =
 export interface LoraRunsResponse {
   runs: LoraProgress[];
 }
+
+/** GET /cluster: paired hosts and the running cluster apps (a self-contained view, no engine types). */
+export interface ClusterOverview {
+  hosts: {
+    name: string;
+    destination: string;
+    port: number;
+    fingerprint: string;
+    direct?: { address: string };
+    link?: { rttMs?: number; mibPerSecond?: number; checkedAt: string; error?: string };
+    peer?: { platform: string; accelerator: string; budgetBytes: number; ramBytes: number; orchardVersion: string; engine: { version: string } | null };
+  }[];
+  runs: {
+    app: string;
+    health: {
+      status: string;
+      restarts: number;
+      lastFailure?: string;
+      tensorSplit: number[];
+      note: string;
+      nodes: {
+        name: string;
+        role: 'worker' | 'head';
+        state: string;
+        error?: string;
+        measured?: { model: number; kv: number; compute: number };
+        predicted: { layers: [number, number] | null; output: boolean; bytes: { weights: number; kv: number; compute: number; total: number }; budgetBytes: number; fits: boolean } | null;
+      }[];
+    };
+  }[];
+  note: string;
+}

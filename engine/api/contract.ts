@@ -13,6 +13,7 @@ import { MAX_CONCURRENCY } from '../settings/settings.js';
 import type {
   AppSummary,
   CatalogResponse,
+  ClusterOverview,
   DoctorReport,
   InstallRequest,
   Job,
@@ -76,6 +77,7 @@ export interface ApiRoutes {
   'GET /apps/:id/metrics': { response: { samples: MetricsSample[] } };
   'GET /apps/:id/lora': { response: LoraRunsResponse };
   'GET /doctor': { response: DoctorReport };
+  'GET /cluster': { response: ClusterOverview };
   'POST /fit': { body: FitRequest; response: FitReport };
   'POST /diagnose': { body: DiagnoseRequest; response: Verdict };
   'POST /recipes/validate': { body: RecipeTextRequest; response: ValidateResponse };

@@ -1,7 +1,8 @@
 import type { Plan, PlannedStep } from '../recipe/plan-types.js';
 import { bold, dim, red } from '../core/style.js';
 
-const quote = (arg: string) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+/** A word as a shell would need it quoted (for showing commands only; nothing is run through a shell). */
+export const quote = (arg: string) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /** The plan as a person reads it: what will happen, where, what it costs, and what to worry about. */
@@ -43,6 +44,9 @@ export function formatPlan(plan: Plan): string {
     const s = plan.service;
     out.push('', bold('Service:'));
     out.push(`  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`);
+    if (s.type === 'llm-cluster') {
+      out.push(`  across cluster hosts (llama.cpp RPC over SSH tunnels): \`orchard cluster plan <model> --hosts …\` lists every remote command and tunnel`);
+    }
     out.push(dim(`  on 127.0.0.1:{{port}}; ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`));
   }
   out.push('', bold('Network hosts contacted:'), `  ${plan.hosts.length > 0 ? plan.hosts.join(', ') : 'none'}`);

@@ -57,7 +57,7 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
     const ran: string[] = [];
     const skipped: string[] = [];
     let downloadsChecked = false;
-    const beforeDownload = o.beforeDownload ?? fitGate({ force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
+    const beforeDownload = o.beforeDownload ?? fitGate({ home: o.home, force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
     try {
       for (const step of steps) {
         const key = `${step.script}:${step.key}`;

@@ -452,9 +452,13 @@ export interface Verify {
  */
 export interface Service {
   /**
-   * llm/image/video run Orchard's bundled service; command runs the app's own program.
+   * llm/image/video run Orchard's bundled service; llm-cluster runs the model's layers over cluster hosts (llama.cpp RPC, args --model and --hosts); command runs the app's own program.
    */
-  type: 'llm' | 'image' | 'video' | 'command';
+  type: 'llm' | 'image' | 'video' | 'llm-cluster' | 'command';
+  /**
+   * For type llm: the model can also run across cluster hosts (llama.cpp RPC, docs/cluster.md). The recipe then declares a string input "hosts"; when it is not empty, the service runs as llm-cluster over those hosts with the same arguments.
+   */
+  cluster?: boolean;
   /**
    * For type llm: gguf runs Orchard's node-llama-cpp service; mlx runs Orchard's wrapper around mlx_lm.server (same HTTP contract, Apple Silicon only).
    */

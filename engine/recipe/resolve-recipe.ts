@@ -91,6 +91,34 @@ export function resolveRecipe(o: ResolveRecipeOptions): ResolvedRecipe {
   };
 }
 
+/**
+ * A service with `cluster: true` runs over cluster hosts when the recipe's `hosts` input names any:
+ * the same bundled LLM service arguments, run as `llm-cluster` (docs/cluster.md). Data only: the
+ * input is a comma-separated list of host names, checked here.
+ */
+function clusterHosts(recipe: Recipe, r: Resolver): string {
+  const s = recipe.service!;
+  if (s.type !== 'llm') {
+    r.issue('/service/cluster', `"cluster" is only for services of type "llm", not "${s.type}"`);
+    return '';
+  }
+  if ((s.engine ?? recipe.model?.engine ?? 'gguf') !== 'gguf') {
+    r.issue('/service/cluster', '"cluster" runs GGUF models with llama.cpp RPC; an MLX model cannot be spread this way yet', 'Use the GGUF recipe of this model for a cluster.');
+    return '';
+  }
+  const input = recipe.inputs?.['hosts'];
+  if (!input || input.type !== 'string') {
+    r.issue('/service/cluster', 'a cluster-capable service needs a string input "hosts" (comma-separated cluster host names, empty for this machine alone)', 'Add "inputs": { "hosts": { "type": "string", "default": "" } }.');
+    return '';
+  }
+  const hosts = r.text('{{inputs.hosts}}', '/inputs/hosts').trim();
+  if (hosts !== '' && !/^[a-z0-9][a-z0-9._-]*(,[a-z0-9][a-z0-9._-]*)*$/.test(hosts)) {
+    r.issue('/inputs/hosts', `"${hosts}" is not a comma-separated list of cluster host names`, 'Use the names of `orchard cluster ls`, e.g. studio-2,studio-3.');
+    return '';
+  }
+  return hosts;
+}
+
 function resolveService(recipe: Recipe, r: Resolver): PlannedService {
   const s = recipe.service!;
   if (s.type === 'command' && !s.command) r.issue('/service/command', 'a service of type "command" needs "command" (an argv array)');
@@ -105,11 +133,13 @@ function resolveService(recipe: Recipe, r: Resolver): PlannedService {
   }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.env ?? {})) if (v !== undefined) env[k] = r.text(v, `/service/env/${k}`);
+  const args = (s.args ?? []).map((a, i) => r.text(a, `/service/args/${i}`));
+  const hosts = s.cluster ? clusterHosts(recipe, r) : '';
   return {
-    type: s.type,
+    type: hosts ? 'llm-cluster' : s.type,
     ...(s.type === 'llm' ? { engine: s.engine ?? recipe.model?.engine ?? 'gguf' } : {}),
     ...(s.command ? { command: s.command.map((a, i) => r.text(a, `/service/command/${i}`)) } : {}),
-    args: (s.args ?? []).map((a, i) => r.text(a, `/service/args/${i}`)),
+    args: hosts ? [...args, '--hosts', hosts] : args,
     cwd: r.path(s.cwd ?? 'app', 'app', '/service/cwd'),
     env,
     readiness: {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { llamaCppSourceBundle } from '../core/bundled-sources.js';
 import type { AppPaths, OrchardHome } from '../core/home.js';
 import type { Profile } from './profile.js';
 
@@ -34,6 +35,7 @@ export function templateVariables(v: TemplateVarsInput): Map<string, string> {
     ['accelerator', v.profile.accelerator],
     ['env.bin', bin],
     ['env.python', path.join(bin, v.profile.os === 'win32' ? 'python.exe' : 'python')],
+    ['orchard.llamacppSource', llamaCppSourceBundle()],
   ]);
   for (const [name, value] of Object.entries(v.inputs)) vars.set(`inputs.${name}`, String(value));
   for (const w of v.weights) vars.set(`weights.${w.id}.path`, w.path);

@@ -6,6 +6,7 @@ import { REQUEST_SCHEMAS, type ApiRoutes, type RouteKey, type RouteResponse } fr
 import { contractKey } from '../../engine/api/request-validation.js';
 import type { appDetail, getJob, listApps, loraRuns } from '../../engine/api/routes/apps.js';
 import type { catalog } from '../../engine/api/routes/catalog.js';
+import type { clusterOverview } from '../../engine/api/routes/cluster.js';
 import type { readRecipeText, save, validate } from '../../engine/api/routes/recipes.js';
 import { routes } from '../../engine/api/routes/index.js';
 import type { serviceLogs, serviceMetrics, stopService } from '../../engine/api/routes/services.js';
@@ -28,6 +29,7 @@ const handlersMatchContract: [
   Answers<typeof serviceMetrics, 'GET /apps/:id/metrics'>,
   Answers<typeof loraRuns, 'GET /apps/:id/lora'>,
   Answers<typeof doctor, 'GET /doctor'>,
+  Answers<typeof clusterOverview, 'GET /cluster'>,
   Answers<typeof fit, 'POST /fit'>,
   Answers<typeof diagnose, 'POST /diagnose'>,
   Answers<typeof validate, 'POST /recipes/validate'>,
@@ -35,7 +37,7 @@ const handlersMatchContract: [
   Answers<typeof save, 'POST /recipes'>,
   Answers<typeof getSettings, 'GET /settings'>,
   Answers<typeof putSettings, 'PUT /settings'>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 let t: TestServer;
 let cleanup: () => Promise<void>;
@@ -68,6 +70,7 @@ test('the route table and the contract name the same routes', () => {
     'GET /apps/:id/metrics': true,
     'GET /apps/:id/lora': true,
     'GET /doctor': true,
+    'GET /cluster': true,
     'POST /fit': true,
     'POST /diagnose': true,
     'POST /recipes/validate': true,

@@ -2,6 +2,7 @@ import { Nav } from './components/Nav.js';
 import { useHashRoute } from './hooks/useHashRoute.js';
 import { AppPage } from './pages/AppPage.js';
 import { CatalogPage } from './pages/CatalogPage.js';
+import { ClusterPage } from './pages/ClusterPage.js';
 import { DoctorPage } from './pages/DoctorPage.js';
 import { EditorPage } from './pages/EditorPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
@@ -20,6 +21,7 @@ export function App() {
         {route.page === 'doctor' && <DoctorPage />}
         {route.page === 'editor' && <EditorPage key={route.recipe ?? ''} {...(route.recipe ? { recipe: route.recipe } : {})} />}
         {route.page === 'settings' && <SettingsPage />}
+        {route.page === 'cluster' && <ClusterPage />}
       </main>
     </div>
   );

@@ -4,6 +4,7 @@ import { readJsonBody } from '../http-io.js';
 import { ANSWERED, WithStatus, type Route } from '../router.js';
 import { appDetail, getJob, install, listApps, loraRuns, uninstall, update } from './apps.js';
 import { catalog } from './catalog.js';
+import { clusterOverview } from './cluster.js';
 import { readRecipeText, save, validate } from './recipes.js';
 import { proxyToService, serviceLogs, serviceMetrics, startService, stopService } from './services.js';
 import { getSettings, putSettings } from './settings.js';
@@ -54,6 +55,7 @@ export const routes: readonly Route<ApiContext>[] = [
     },
   },
   { method: 'GET', path: p('/doctor'), handler: ({ server }) => doctor(server) },
+  { method: 'GET', path: p('/cluster'), handler: ({ server }) => clusterOverview(server) },
   { method: 'POST', path: p('/fit'), handler: async ({ server, req }) => fit(server, await readJsonBody(req)) },
   { method: 'POST', path: p('/diagnose'), handler: async ({ req }) => diagnose(await readJsonBody(req)) },
   { method: 'POST', path: p('/recipes/validate'), handler: async ({ req }) => validate(await readJsonBody(req)) },

@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage,
 import { OrchardError, messageOf } from '../../core/errors.js';
 import { appPaths } from '../../core/home.js';
 import { requireAppState } from '../../install/state-store.js';
+import { clusterServiceEnv } from '../../cluster/engine-build.js';
 import { specFromPlannedService } from '../../supervisor/index.js';
 import type { ApiContext } from '../api-context.js';
 import type { MetricsSample, ServiceStatus } from '../api-types.js';
@@ -44,7 +45,10 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   const spec = specFromPlannedService(plan.service, {
     cliPath: ctx.cliPath,
     logDir: app.logs,
-    baseEnv: processEnvironment(plan.sandboxEnv, { envBinDir: envBinDir(app) }),
+    baseEnv: {
+      ...processEnvironment(plan.sandboxEnv, { envBinDir: envBinDir(app) }),
+      ...(plan.service.type === 'llm-cluster' ? clusterServiceEnv(ctx.home) : {}),
+    },
   });
   await ctx.prepareDiagnosis(id, plan.expectedBackend);
   ctx.metrics.set(id, []);

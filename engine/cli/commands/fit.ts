@@ -18,10 +18,20 @@ export function register(program: Command): void {
     .option('--context <n>', 'context size in tokens (default: the recipe\'s, else min(model, 4096))')
     .option('--parallel <n>', 'parallel sequences, each with its own context', '1')
     .option('--gpu <backend>', 'auto | metal | cuda | vulkan | cpu', 'auto')
+    .option('--hosts <names>', 'plan the model over this machine and these cluster hosts (comma-separated): per-node layers and memory')
     .option('--json', 'print the fit report as JSON')
     .action(
-      action(async (target: string, opts: { context?: string; parallel: string; gpu: string; json?: boolean }) => {
+      action(async (target: string, opts: { context?: string; parallel: string; gpu: string; hosts?: string; json?: boolean }) => {
         const contextSize = opts.context === undefined ? undefined : positive(opts.context, '--context');
+        if (opts.hosts !== undefined) {
+          const names = opts.hosts.split(',').map((s) => s.trim()).filter(Boolean);
+          const { clusterFit, formatClusterFit } = await import('../../cluster/cluster-fit.js');
+          const report = await clusterFit(target, names, { home: resolveHome(), machine: await probeMachine(), ...(contextSize ? { contextSize } : {}) });
+          if (opts.json) printJson(report);
+          else printLine(formatClusterFit(report));
+          if (!report.fits) process.exitCode = 1;
+          return;
+        }
         const parallel = positive(opts.parallel, '--parallel');
         if (!GPUS.includes(opts.gpu)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}`);
         const gpu = opts.gpu as Accelerator | 'auto';

@@ -18,6 +18,7 @@ export const commandFiles: { names: readonly string[]; load: () => Promise<{ reg
   { names: ['serve'], load: () => import('./serve.js') },
   { names: ['start', 'stop', 'status', 'logs'], load: () => import('./service-control.js') },
   { names: ['service'], load: () => import('./service.js') },
+  { names: ['cluster'], load: () => import('./cluster.js') },
   { names: ['fit'], load: () => import('./fit.js') },
   { names: ['lora'], load: () => import('./lora.js') },
   { names: ['store'], load: () => import('./store.js') },

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerClusterService } from '../../services/cluster/command.js';
 import { registerDiffusionServices } from '../../services/diffusion/command.js';
 import { registerLlmService } from '../../services/llm/command.js';
 import { registerMlxService } from '../../services/mlx/command.js';
@@ -9,8 +10,9 @@ import { registerMlxService } from '../../services/mlx/command.js';
  * line (engine/services/<name>/command.ts); the CLI only dispatches to it.
  */
 export function register(program: Command): void {
-  const service = program.command('service').description('Run a bundled inference service (llm, mlx, image, video)');
+  const service = program.command('service').description('Run a bundled inference service (llm, mlx, image, video, llm-cluster)');
   registerLlmService(service);
   registerMlxService(service);
   registerDiffusionServices(service);
+  registerClusterService(service);
 }

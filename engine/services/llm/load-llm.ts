@@ -1,8 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { getLlama, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { OrchardError, messageOf } from '../../core/errors.js';
 import { DEFAULT_CONTEXT } from '../../fit/llm-defaults.js';
+import { resolveModelPath } from '../../fit/model-path.js';
 import { readModelHeaders } from '../../fit/model-headers.js';
 import { modelShape, type ModelShape } from '../../fit/model-shape.js';
 
@@ -93,22 +92,6 @@ export async function loadLlm(o: LoadOptions): Promise<LoadedLlm> {
       throw new OrchardError('MODEL', `cannot create a context of ${contextSize} tokens × ${o.parallel} sequences: ${messageOf(err)}`, { where: modelPath, hint: 'Lower --context or --parallel (run `orchard fit` to see what fits).' });
     });
   return { llama, model, context, modelPath, shape, backend, devices, contextSize, threads: o.threads, rssBeforeModel };
-}
-
-/** A file, or a folder holding one model (a single .gguf, or the first part of a split one). */
-export async function resolveModelPath(p: string): Promise<string> {
-  const info = await stat(p).catch(() => undefined);
-  if (!info) throw new OrchardError('MODEL', 'the model file does not exist', { where: p, hint: 'Check the --model path.' });
-  if (info.isFile()) return p;
-  const ggufs = (await readdir(p)).filter((f) => f.endsWith('.gguf')).sort();
-  const candidates = ggufs.filter((f) => !/-\d{5}-of-\d{5}\.gguf$/.test(f) || /-00001-of-\d{5}\.gguf$/.test(f));
-  if (candidates.length !== 1) {
-    throw new OrchardError('MODEL', candidates.length === 0 ? 'the model folder holds no .gguf file' : `the model folder holds several models (${candidates.join(', ')})`, {
-      where: p,
-      hint: 'Pass the .gguf file itself with --model.',
-    });
-  }
-  return path.join(p, candidates[0]!);
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {

@@ -5,6 +5,7 @@ const LINKS: { label: string; route: Route; matches: Route['page'][] }[] = [
   { label: 'Catalog', route: { page: 'catalog' }, matches: ['catalog', 'app'] },
   { label: 'Recipe editor', route: { page: 'editor' }, matches: ['editor'] },
   { label: 'Doctor', route: { page: 'doctor' }, matches: ['doctor'] },
+  { label: 'Cluster', route: { page: 'cluster' }, matches: ['cluster'] },
   { label: 'Settings', route: { page: 'settings' }, matches: ['settings'] },
 ];
 

@@ -84,7 +84,7 @@ export function AppPage({ id }: { id: string }) {
                 {running && <MetricsPanel samples={live.metrics} {...(serviceType ? { serviceType } : {})} />}
               </section>
             )}
-            {ready && serviceType === 'llm' && <TryIt appId={id} />}
+            {ready && (serviceType === 'llm' || serviceType === 'llm-cluster') && <TryIt appId={id} />}
             {ready && (serviceType === 'image' || serviceType === 'video') && <TryMedia appId={id} media={serviceType} inputs={app.inputs} />}
             {installed && serviceType === 'llm' && <LoraPanel appId={id} />}
             <section className="card" aria-labelledby="logs-title">
