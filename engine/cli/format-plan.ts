@@ -1,4 +1,4 @@
-import type { Plan, PlannedStep } from '../recipe/plan-types.js';
+import type { Plan, PlannedStep, StepConfinement } from '../recipe/plan-types.js';
 import { bold, dim, red } from './style.js';
 
 const quote = (arg: string) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
@@ -43,10 +43,12 @@ export function formatPlan(plan: Plan): string {
     const s = plan.service;
     out.push('', bold('Service:'));
     out.push(`  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`);
+    if (s.confinement) out.push(`  ${confinementText(s.confinement)}`);
     out.push(dim(`  on 127.0.0.1:{{port}}; ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`));
   }
   out.push('', bold('Network hosts contacted:'), `  ${plan.hosts.length > 0 ? plan.hosts.join(', ') : 'none'}`);
   out.push(bold('Isolation:'), `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`);
+  if (plan.unconfined.length > 0) out.push(red(`  cannot be confined here: ${plan.unconfined.join(', ')}; install refuses them unless --allow-unconfined`));
   if (plan.warnings.length > 0) {
     out.push('', bold('Warnings:'));
     for (const w of plan.warnings) out.push(red(`  ! ${w}`));
@@ -90,6 +92,14 @@ function formatStep(step: PlannedStep, n: number): string[] {
       detail(`probe ${step.params.probe.type}; expect backend ${step.params.expect}`);
       break;
   }
+  if (step.confinement) lines.push(`      ${confinementText(step.confinement)}`);
   for (const w of step.effects.warnings) lines.push(red(`      ! ${w}`));
   return lines;
+}
+
+/** One line per step: how its process is confined, red when it cannot be (docs/confinement.md). */
+export function confinementText(c: StepConfinement): string {
+  if (c.runs === 'orchard') return dim('done by Orchard itself (paths checked), no recipe process');
+  const net = c.network ? 'network yes' : 'network no';
+  return c.confined ? dim(`confined: ${c.mechanism}; ${net}`) : red(`NOT CONFINED (needs --allow-unconfined); ${net}`);
 }

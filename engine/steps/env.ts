@@ -2,6 +2,7 @@ import { OrchardError } from '../core/errors.js';
 import { assertWritablePath } from '../../sandbox/path-guard.js';
 import { ensureNodeEnv } from '../../sandbox/node-env.js';
 import { ensurePythonEnv } from '../../sandbox/python-env.js';
+import { confineStepCommand } from './confine.js';
 import type { StepExecutor, StepOutcome } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 
@@ -23,6 +24,13 @@ export const envStep: StepExecutor<'env'> = async (step, ctx): Promise<StepOutco
     await ensureNodeEnv(params, { home: ctx.app.home, log });
     return { outputs: { type: 'node' } };
   }
-  const made = await ensurePythonEnv(params, { env: ctx.processEnv, signal: ctx.signal, log });
+  let logged = false;
+  const wrap = async (argv: string[]): Promise<string[]> => {
+    const confined = await confineStepCommand(ctx, 'env', argv, { network: true, cwd: ctx.app.root });
+    if (!logged) log(confined.describe);
+    logged = true;
+    return confined.argv;
+  };
+  const made = await ensurePythonEnv(params, { env: ctx.processEnv, signal: ctx.signal, log, wrap });
   return { outputs: { type: 'python', python: made.version, manager: made.manager } };
 };

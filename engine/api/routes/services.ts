@@ -13,6 +13,8 @@ import { checkAppId } from './apps.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { processEnvironment } from '../../../sandbox/environment.js';
 import { envBinDir } from '../../../sandbox/python-env.js';
+import { appScope, confinedCommand, confinementDisabledByUser } from '../../../sandbox/confinement.js';
+import { linkedWeights } from '../../steps/confine.js';
 import { runStepsOnce } from '../../install/run-steps-once.js';
 import { loadRecipe } from '../../recipe/load.js';
 import { planRecipe } from '../../recipe/plan.js';
@@ -36,6 +38,12 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   if (!plan.service) {
     throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, { where: `${plan.recipe.file}:/service`, hint: 'Only recipes with a "service" section can be started.' });
   }
+  if (plan.unconfined.length > 0 && state.allowUnconfined !== true && !confinementDisabledByUser()) {
+    throw new OrchardError('REQUIREMENT', `${id} cannot start: ${plan.unconfined.join(', ')} cannot be confined on this machine (${plan.confinement.note})`, {
+      where: `app ${id}`,
+      hint: 'Make confinement work (Linux: install bubblewrap), or reinstall with --allow-unconfined to accept the risk.',
+    });
+  }
   const app = appPaths(ctx.home, id);
   if (plan.scripts.start.length > 0) {
     await runStepsOnce(plan, plan.scripts.start, ctx.home, (event) => {
@@ -47,6 +55,13 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
     logDir: app.logs,
     baseEnv: processEnvironment(plan.sandboxEnv, { envBinDir: envBinDir(app) }),
   });
+  // The service runs what the recipe installed: confined like its steps, sharing the network (it listens on loopback).
+  const confined = await confinedCommand('service', spec.argv, {
+    scope: appScope(ctx.home, app, { recipeDir: plan.recipe.dir, readOnlyInApp: linkedWeights(plan) }),
+    network: true,
+    cwd: spec.cwd,
+  });
+  spec.argv = confined.argv;
   await ctx.prepareDiagnosis(id, plan.expectedBackend);
   ctx.metrics.set(id, []);
   if (plan.service.ui !== undefined) ctx.uiApps.add(id);
