@@ -183,7 +183,7 @@ export function bwrapArgs(o: ConfineOptions): string[] {
   if (hidden.includes(userHome)) {
     args.push('--tmpfs', userHome);
     for (const tool of scope.toolchains ?? defaultToolchains()) {
-      if (isInside(userHome, tool) && !isInside(tool, scope.orchardHome) && !hidden.some((h) => h !== userHome && isInside(tool, h))) roBind(tool);
+      if (isInside(userHome, tool) && !hidden.some((h) => h !== userHome && isInside(h, tool))) roBind(tool);
     }
   }
   if (hidden.includes(scope.orchardHome) && scope.orchardHome !== userHome) args.push('--tmpfs', scope.orchardHome);
@@ -247,7 +247,8 @@ export function resolveScope(scope: SandboxScope): SandboxScope {
     orchardHome: real(scope.orchardHome),
     store: real(scope.store),
     appRoot: real(scope.appRoot),
-    userHome: real(scope.userHome ?? os.homedir()),
+    // A home that does not exist has nothing to hide (and bwrap could not mount over it).
+    userHome: existsSync(scope.userHome ?? os.homedir()) ? real(scope.userHome ?? os.homedir()) : '',
     ...(scope.recipeDir ? { recipeDir: real(scope.recipeDir) } : {}),
     ...(scope.readOnlyInApp ? { readOnlyInApp: scope.readOnlyInApp.map(real) } : {}),
     ...(scope.readOnly ? { readOnly: scope.readOnly.map(real) } : {}),

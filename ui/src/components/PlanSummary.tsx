@@ -102,7 +102,7 @@ export function PlanSummary({ plan }: { plan: PlanResponse }) {
           {plan.confinement.available ? `Commands are confined with ${plan.confinement.mechanism}.` : `Commands are not confined: ${plan.confinement.note}`}
         </p>
         {plan.unconfined.length > 0 && (
-          <p className="error">
+          <p className="validation-status bad">
             Cannot be confined on this machine: {plan.unconfined.join(', ')}. The install refuses them unless you accept the risk
             (<code>allowUnconfined</code>, or <code>orchard install --allow-unconfined</code>).
           </p>
