@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -132,8 +132,10 @@ export async function confinedCommand(
 ): Promise<ConfinedCommand> {
   const confinement = o.confinement ?? (await detectConfinement());
   if (!confinement.available) {
-    return { argv: [...argv], confined: false, mechanism: 'none', network: true, describe: `${kind}: not confined: ${confinement.note}` };
+    return { argv: [...argv], confined: false, mechanism: 'none', network: true, describe: `not confined (${kind}): ${confinement.note}` };
   }
+  // The app folder always exists for a real step; make sure, since bwrap cannot bind a missing source.
+  mkdirSync(o.scope.appRoot, { recursive: true });
   const scope = resolveScope(o.scope);
   const cwd = o.cwd ? realExistingSync(o.cwd) : undefined;
   const wrapped = confineArgv(argv, { mechanism: confinement.mechanism, scope, network: o.network, ...(cwd ? { cwd } : {}) });
@@ -142,7 +144,7 @@ export async function confinedCommand(
     confined: true,
     mechanism: confinement.mechanism,
     network: o.network,
-    describe: `${kind}: confined with ${confinement.mechanism}; network ${o.network ? 'allowed' : 'cut'}`,
+    describe: `confined: ${confinement.mechanism} (${kind}; network ${o.network ? 'allowed' : 'cut'})`,
   };
 }
 
@@ -213,7 +215,7 @@ export function gpuDevices(): string[] {
 
 /**
  * Orchard's own install (the llm probe and the bundled services run its code), the node running it,
- * and the folders on PATH (with their prefix when they are a `bin/`, e.g. ~/.pyenv/versions/3.11/bin).
+ * and the folders on PATH (with their prefix when they are a `bin/` beside a `lib/`, e.g. ~/.pyenv/bin).
  */
 export function defaultToolchains(env: NodeJS.ProcessEnv = process.env): string[] {
   const found = new Set<string>();
@@ -227,7 +229,10 @@ export function defaultToolchains(env: NodeJS.ProcessEnv = process.env): string[
     if (!path.isAbsolute(dir)) continue;
     add(dir);
     const parent = path.dirname(dir);
-    if (path.basename(dir) === 'bin' && parent !== home && parent !== path.join(home, '.local')) add(parent);
+    // An interpreter's prefix (~/.pyenv, ~/.nvm/versions/node/v20…) holds its libraries; a plain
+    // folder of binaries (~/.cargo/bin, next to credentials) is bound alone.
+    const prefix = ['lib', 'lib64', 'libexec'].some((sub) => existsSync(path.join(parent, sub)));
+    if (path.basename(dir) === 'bin' && prefix && parent !== home && parent !== path.join(home, '.local')) add(parent);
   }
   return [...found];
 }

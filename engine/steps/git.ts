@@ -181,7 +181,7 @@ function localSourcePath(url: string, base: string): string | undefined {
   }
 }
 
-/** The app's environment for git: no inherited GIT_* variables, no config files but the repository's, never prompting. */
+/** The app's environment for git: no inherited GIT_* variables, no system config, never prompting. */
 function gitEnvironment(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -189,8 +189,8 @@ function gitEnvironment(env: Record<string, string>): Record<string, string> {
     out[name] = value;
   }
   out['GIT_TERMINAL_PROMPT'] = '0';
+  // The system config is the machine's, not the app's; the "global" one is the app's own HOME/.gitconfig.
   out['GIT_CONFIG_NOSYSTEM'] = '1';
-  out['GIT_CONFIG_GLOBAL'] = '/dev/null';
   return out;
 }
 
