@@ -287,7 +287,8 @@ export function sbplString(p: string): string {
  * so every rule is followed by its exceptions: reads of the user's home and ORCHARD_HOME are denied,
  * then re-allowed for the app, store, recipe and toolchains (and the metadata of their ancestors, so
  * realpath works); writes are denied everywhere, then allowed in the app folder, temp and the usual
- * devices, then denied again for the app's read-only parts; outbound network is denied unless declared.
+ * devices, then denied again for the app's read-only parts; hardlinks to the store or those parts are
+ * denied (`file-link`); IP network traffic is denied unless declared.
  */
 export function sandboxExecProfile(scope: SandboxScope, o: { network: boolean }): string {
   const q = sbplString;
@@ -326,6 +327,9 @@ export function sandboxExecProfile(scope: SandboxScope, o: { network: boolean })
     '(deny file-write*',
     ...appReadOnly(scope).map((p) => `  (subpath ${q(p)})`),
   );
+  lines[lines.length - 1] += ')';
+  // A hardlink to a blob (through models/ or the store) would be a writable path to it.
+  lines.push('(deny file-link', `  (subpath ${q(scope.store)})`, ...appReadOnly(scope).map((p) => `  (subpath ${q(p)})`));
   lines[lines.length - 1] += ')';
   // Unix sockets stay allowed (local IPC); IP traffic, loopback included, is cut.
   if (!o.network) lines.push('(deny network-outbound (remote ip))', '(deny network-inbound (local ip))');

@@ -244,3 +244,58 @@ test('(6) shell steps get inputs only as ORCHARD_INPUT_* variables; validate rej
   assert.equal(existsSync(marker), false, 'the input ran as shell code');
   assert.equal(await readFile(path.join(homeFor('shell'), 'apps', 'shell-env', 'app', 'out.txt'), 'utf8'), value, 'the value arrives as data');
 });
+
+test('a recipe service started through the API is confined the same way: no orchard.json, no user home, models read-only', async (t) => {
+  if (skipped(t)) return;
+  const home = homeFor('service');
+  await mkdir(home, { recursive: true });
+  const server = await startTestServer(home);
+  try {
+    const userHome = path.join(root, 'service user home');
+    await mkdir(userHome, { recursive: true });
+    await writeFile(path.join(userHome, 'secret.txt'), 'user secret\n');
+    const service = `
+import { createServer } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+const [orchardHome, userHome, out, port] = process.argv.slice(2);
+const tryRead = (p) => { try { return readFileSync(p, 'utf8'); } catch { return null; } };
+const tryWrite = (p) => { try { writeFileSync(p, 'x'); return true; } catch { return false; } };
+writeFileSync(out, JSON.stringify({
+  orchardJson: tryRead(orchardHome + '/orchard.json'),
+  userSecret: tryRead(userHome + '/secret.txt'),
+  wroteModels: tryWrite(orchardHome + '/apps/service-app/models/x'),
+  wroteOutside: tryWrite(orchardHome + '/../service-escape.txt'),
+}));
+createServer((req, res) => res.end('ok')).listen(Number(port), '127.0.0.1');
+`;
+    const recipe = await writeRecipe('service-app', {
+      inputs: { userhome: { type: 'string', default: '/nowhere' } },
+      install: [{ kind: 'write', path: 'app/ready.txt', content: 'ready\n' }],
+      service: {
+        type: 'command',
+        command: ['node', '{{recipe.dir}}/service.mjs', '{{app.root}}/../..', '{{inputs.userhome}}', '{{app.root}}/found.json', '{{port}}'],
+        readiness: { http: '/', timeout: 20 },
+      },
+    }, { 'service.mjs': service });
+    const { api } = await import('../api/helpers.js');
+    // The server runs in this process: its idea of the user's home is $HOME (os.homedir()).
+    const realHome = process.env['HOME'];
+    process.env['HOME'] = userHome;
+    t.after(() => {
+      if (realHome === undefined) delete process.env['HOME'];
+      else process.env['HOME'] = realHome;
+    });
+    const installed = await api<{ job: { id: string } }>(server, 'POST', '/apps/service-app/install', { recipe, inputs: { userhome: userHome } });
+    assert.equal(installed.status, 202, installed.raw.body);
+    for (let i = 0; i < 100 && !existsSync(path.join(home, 'apps', 'service-app', 'app', 'ready.txt')); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = await api(server, 'POST', '/apps/service-app/start?wait=ready', {});
+    assert.equal(started.status, 200, started.raw.body);
+    const found = JSON.parse(await readFile(path.join(home, 'apps', 'service-app', 'found.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(found, { orchardJson: null, userSecret: null, wroteModels: false, wroteOutside: false });
+    assert.equal(existsSync(path.join(root, 'service-escape.txt')), false);
+    await api(server, 'POST', '/apps/service-app/stop', {});
+  } finally {
+    await server.server.close();
+  }
+});
