@@ -16,7 +16,7 @@ import { findOnPath } from './find-on-path.js';
  *   - nothing else of ORCHARD_HOME (orchard.json, server.json, other apps, recipes/) and nothing of the
  *     user's home: both are covered by an empty tmpfs before the allowed parts are bound back;
  *   - the network only when the step declares it (a service always shares it: it must listen on loopback);
- *   - the GPU device nodes.
+ *   - the GPU device nodes; no daemon sockets of /run (docker, the system bus…).
  */
 export type ConfinementMechanism = 'bwrap' | 'sandbox-exec' | 'none';
 export interface Confinement {
@@ -111,6 +111,16 @@ export interface ConfineOptions {
   devices?: string[];
 }
 
+/** The real folder of /etc/resolv.conf when it lives under /run (systemd-resolved, resolvconf): DNS needs it. */
+function resolverDir(): string | undefined {
+  try {
+    const real = realpathSync('/etc/resolv.conf');
+    return isInside('/run', real) ? path.dirname(real) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ConfinedCommand {
   argv: string[];
   confined: boolean;
@@ -182,6 +192,11 @@ export function bwrapArgs(o: ConfineOptions): string[] {
   for (const dev of o.devices ?? gpuDevices()) args.push('--dev-bind-try', dev, dev);
   const hidden = hiddenRoots(scope);
   const roBind = (p: string) => args.push('--ro-bind-try', p, p);
+  // /run holds daemon sockets (docker, containerd, the system bus, databases) that a read-only mount
+  // does not stop a client from using: an empty /run, with only the resolver's folder bound back.
+  args.push('--tmpfs', '/run');
+  const resolver = resolverDir();
+  if (resolver) roBind(resolver);
   if (hidden.includes(userHome)) {
     args.push('--tmpfs', userHome);
     for (const tool of scope.toolchains ?? defaultToolchains()) {
@@ -190,7 +205,7 @@ export function bwrapArgs(o: ConfineOptions): string[] {
   }
   if (hidden.includes(scope.orchardHome) && scope.orchardHome !== userHome) args.push('--tmpfs', scope.orchardHome);
   const runtime = process.env['XDG_RUNTIME_DIR'];
-  if (runtime && path.isAbsolute(runtime) && existsSync(runtime)) args.push('--tmpfs', runtime);
+  if (runtime && path.isAbsolute(runtime) && existsSync(runtime) && !isInside('/run', runtime)) args.push('--tmpfs', runtime);
   roBind(scope.store);
   if (scope.recipeDir) roBind(scope.recipeDir);
   for (const p of scope.readOnly ?? []) if (!hidden.some((h) => isInside(h, p))) roBind(p);

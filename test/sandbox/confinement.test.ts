@@ -8,6 +8,11 @@ import { bwrapArgs, confineArgv, confinedCommand, detectConfinement, sandboxExec
 import { findOnPath } from '../../sandbox/find-on-path.js';
 import { tempDir } from '../helpers/paths.js';
 
+function at_(args: string[], ...seq: string[]): number {
+  for (let i = 0; i + seq.length <= args.length; i++) if (seq.every((s, j) => args[i + j] === s)) return i;
+  return -1;
+}
+
 const scope: SandboxScope = {
   orchardHome: '/home/me/Orchard',
   store: '/home/me/Orchard/store',
@@ -19,6 +24,7 @@ const scope: SandboxScope = {
 
 test('bwrap argv: home and ORCHARD_HOME hidden, then store/recipe read-only, app writable, models read-only last', () => {
   const args = bwrapArgs({ mechanism: 'bwrap', scope, network: false, cwd: '/home/me/Orchard/apps/a b/app', devices: ['/dev/nvidia0'] });
+  assert.ok(at_(args, '--tmpfs', '/run') > 0, '/run and its daemon sockets are hidden');
   const at = (...seq: string[]) => {
     for (let i = 0; i + seq.length <= args.length; i++) if (seq.every((s, j) => args[i + j] === s)) return i;
     return -1;
