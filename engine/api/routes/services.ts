@@ -48,7 +48,7 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   if (plan.scripts.start.length > 0) {
     await runStepsOnce(plan, plan.scripts.start, ctx.home, (event) => {
       if (event.type === 'log') ctx.publish({ type: 'log', app: event.app, stream: event.stream, line: event.line, ...(event.step ? { step: event.step } : {}) });
-    });
+    }, { allowUnconfined: state.allowUnconfined === true });
   }
   const spec = specFromPlannedService(plan.service, {
     cliPath: ctx.cliPath,
