@@ -200,15 +200,17 @@ export function bwrapArgs(o: ConfineOptions): string[] {
   if (hidden.includes(userHome)) {
     args.push('--tmpfs', userHome);
     for (const tool of scope.toolchains ?? defaultToolchains()) {
-      if (isInside(userHome, tool) && !hidden.some((h) => h !== userHome && isInside(h, tool))) roBind(tool);
+      // Inside the home, not the home itself (a PATH entry can be $HOME), not inside ORCHARD_HOME.
+      if (isInside(userHome, tool) && tool !== userHome && !hidden.some((h) => h !== userHome && isInside(h, tool))) roBind(tool);
     }
   }
   if (hidden.includes(scope.orchardHome) && scope.orchardHome !== userHome) args.push('--tmpfs', scope.orchardHome);
   const runtime = process.env['XDG_RUNTIME_DIR'];
   if (runtime && path.isAbsolute(runtime) && existsSync(runtime) && !isInside('/run', runtime)) args.push('--tmpfs', runtime);
   roBind(scope.store);
-  if (scope.recipeDir) roBind(scope.recipeDir);
-  for (const p of scope.readOnly ?? []) if (!hidden.some((h) => isInside(h, p))) roBind(p);
+  // A recipe folder that holds the home or ORCHARD_HOME (a recipe.json saved in ~) would expose them: not bound.
+  if (scope.recipeDir && !hidden.some((h) => isInside(scope.recipeDir ?? '', h))) roBind(scope.recipeDir);
+  for (const p of scope.readOnly ?? []) if (!hidden.some((h) => isInside(h, p) || isInside(p, h))) roBind(p);
   args.push('--bind', scope.appRoot, scope.appRoot);
   for (const p of appReadOnly(scope)) roBind(p);
   if (!o.network) args.push('--unshare-net');
@@ -308,8 +310,9 @@ export function sbplString(p: string): string {
 export function sandboxExecProfile(scope: SandboxScope, o: { network: boolean }): string {
   const q = sbplString;
   const hidden = hiddenRoots(scope);
-  const readable = [scope.appRoot, scope.store, ...(scope.recipeDir ? [scope.recipeDir] : []), ...(scope.toolchains ?? [])].filter((p) =>
-    hidden.some((h) => isInside(h, p)),
+  // Re-allowed inside the hidden roots; never a folder that holds one (that would undo the deny).
+  const readable = [scope.appRoot, scope.store, ...(scope.recipeDir ? [scope.recipeDir] : []), ...(scope.toolchains ?? [])].filter(
+    (p) => hidden.some((h) => isInside(h, p)) && !hidden.some((h) => isInside(p, h)),
   );
   const ancestors = new Set<string>();
   for (const p of readable) {

@@ -42,6 +42,12 @@ test('bwrap argv: home and ORCHARD_HOME hidden, then store/recipe read-only, app
   assert.ok(store > orchard && recipe > orchard && app > store && models > app && state > app, args.join(' '));
   assert.equal(at('--bind', '/home/me/Orchard/store', '/home/me/Orchard/store'), -1, 'the store is never writable');
   assert.equal(args.indexOf('/home/me/Orchard/toolbox'), -1, 'a "toolchain" inside ORCHARD_HOME is not bound back');
+  // A recipe saved in the home itself, a PATH entry that is $HOME, a local git source above it: never bound.
+  const wide = bwrapArgs({ mechanism: 'bwrap', scope: { ...scope, recipeDir: '/home/me', toolchains: ['/home/me'], readOnly: ['/home'] }, network: true, devices: [] });
+  assert.equal(at_(wide, '--ro-bind-try', '/home/me', '/home/me'), -1, wide.join(' '));
+  assert.equal(at_(wide, '--ro-bind-try', '/home', '/home'), -1, wide.join(' '));
+  const wideProfile = sandboxExecProfile({ ...scope, recipeDir: '/home/me' }, { network: true });
+  assert.equal(wideProfile.split('(subpath "/home/me")').length, 2, `only denied, never re-allowed:\n${wideProfile}`);
   assert.ok(args.includes('--unshare-net'));
   assert.ok(at('--dev-bind-try', '/dev/nvidia0', '/dev/nvidia0') > at('--dev', '/dev'), 'GPU nodes after the private /dev');
   assert.deepEqual(args.slice(-2), ['--chdir', '/home/me/Orchard/apps/a b/app']);
