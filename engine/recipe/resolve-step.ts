@@ -111,6 +111,9 @@ function resolveParams(
       }
       const hosts = (step.hosts ?? []).map((h, i) => r.text(h, `${pointer}/hosts/${i}`));
       effects.hosts.push(...hosts);
+      if (hosts.length > 0 && step.network !== true) {
+        effects.warnings.push(`no network: the step lists hosts (${hosts.join(', ')}) but does not declare "network": true, so it runs without the network`);
+      }
       return {
         ...(argv ? { argv } : {}),
         ...(shellCommand !== undefined ? { shellCommand } : {}),
