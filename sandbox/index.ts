@@ -4,12 +4,22 @@
  */
 export {
   type Confinement,
+  type ConfinedCommand,
   type ConfinementMechanism,
   type ConfineOptions,
+  type ProcessKind,
+  type SandboxScope,
+  appScope,
+  bwrapArgs,
   confineArgv,
+  confinedCommand,
+  confinementDisabledByUser,
+  defaultToolchains,
   detectConfinement,
   gpuDevices,
+  resolveScope,
   sandboxExecProfile,
+  sbplString,
 } from './confinement.js';
 export type { EnvParams } from './env-params.js';
 export { OPT_IN_ONLY_VARIABLES, processEnvironment, sandboxVariables } from './environment.js';

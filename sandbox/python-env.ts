@@ -18,6 +18,8 @@ export interface EnvBuildOptions {
   env: Record<string, string>;
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Wraps every tool's argv before it starts (the env step confines them: docs/confinement.md). */
+  wrap?: (argv: string[]) => Promise<string[]>;
 }
 
 /** Written last: its presence (with matching settings) is what makes an env "complete". */
@@ -37,7 +39,7 @@ export async function ensurePythonEnv(params: EnvParams, o: EnvBuildOptions): Pr
   const toolEnv = withoutAppEnv(o.env, params.dir);
   const existing = await readMarker(params.dir);
   if (existing && existing.type === 'python' && (!params.python || existing.python === params.python)) {
-    const version = await pythonVersion(venvPython(params.dir), toolEnv, o.signal).catch(() => undefined);
+    const version = await pythonVersion(venvPython(params.dir), toolEnv, o).catch(() => undefined);
     if (version && version === existing.version) {
       o.log(`keeping the existing Python ${version} environment in ${params.dir}`);
       return { kept: true, version, manager: existing.manager };
@@ -58,11 +60,11 @@ export async function ensurePythonEnv(params: EnvParams, o: EnvBuildOptions): Pr
     const args = ['venv', '--seed', ...(params.python ? ['--python', params.python] : []), params.dir];
     await tool(uv, args, toolEnv, o);
   } else {
-    const python = await findPython(params.python, toolEnv, o.signal);
+    const python = await findPython(params.python, toolEnv, o);
     await tool(python, ['-m', 'venv', params.dir], toolEnv, o);
   }
   const python = venvPython(params.dir);
-  const version = await pythonVersion(python, toolEnv, o.signal).catch((err: unknown) => {
+  const version = await pythonVersion(python, toolEnv, o).catch((err: unknown) => {
     throw new OrchardError('STEP_FAILED', `the new environment in ${params.dir} has no working python: ${messageOf(err)}`, {
       hint: 'On Debian/Ubuntu install the venv module (apt-get install python3-venv), or install uv.',
     });
@@ -83,13 +85,13 @@ export function venvPython(dir: string): string {
 }
 
 /** A python whose major.minor is `want` (python3.X, then python3), or a clear error saying how to get it. */
-async function findPython(want: string | undefined, env: Record<string, string>, signal?: AbortSignal): Promise<string> {
+async function findPython(want: string | undefined, env: Record<string, string>, o: Pick<EnvBuildOptions, 'signal' | 'wrap'>): Promise<string> {
   const names = want ? [`python${want}`, 'python3', 'python'] : ['python3', 'python'];
   const seen: string[] = [];
   for (const name of names) {
     const found = findOnPath(name, env);
     if (!found) continue;
-    const version = await pythonVersion(found, env, signal).catch(() => undefined);
+    const version = await pythonVersion(found, env, o).catch(() => undefined);
     if (!version) continue;
     if (!want || version === want) return found;
     seen.push(`${found} is ${version}`);
@@ -104,19 +106,21 @@ async function findPython(want: string | undefined, env: Record<string, string>,
   });
 }
 
-async function pythonVersion(python: string, env: Record<string, string>, signal?: AbortSignal): Promise<string> {
-  const { stdout } = await execa(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+async function pythonVersion(python: string, env: Record<string, string>, o: Pick<EnvBuildOptions, 'signal' | 'wrap'>): Promise<string> {
+  const [file, ...args] = await wrapped([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], o);
+  const { stdout } = await execa(file, args, {
     env,
     extendEnv: false,
     timeout: 30_000,
-    ...(signal ? { cancelSignal: signal } : {}),
+    ...(o.signal ? { cancelSignal: o.signal } : {}),
   });
   return stdout.trim();
 }
 
 async function tool(file: string, args: string[], env: Record<string, string>, o: EnvBuildOptions): Promise<void> {
   o.log(`$ ${[file, ...args].join(' ')}`);
-  const result = await execa(file, args, {
+  const [program, ...rest] = await wrapped([file, ...args], o);
+  const result = await execa(program, rest, {
     env,
     extendEnv: false,
     all: true,
@@ -130,6 +134,13 @@ async function tool(file: string, args: string[], env: Record<string, string>, o
       hint: 'See the step log for its output.',
     });
   }
+}
+
+async function wrapped(argv: [string, ...string[]], o: Pick<EnvBuildOptions, 'wrap'>): Promise<[string, ...string[]]> {
+  if (!o.wrap) return argv;
+  const [file, ...args] = await o.wrap(argv);
+  if (file === undefined) throw new OrchardError('STEP_FAILED', 'the confined command is empty');
+  return [file, ...args];
 }
 
 /** The tools that build the env must not run from the (half-made) env itself. */

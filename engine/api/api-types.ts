@@ -120,8 +120,8 @@ export interface PlanRequest {
 export type PlanResponse = Plan;
 
 /**
- * POST /api/v1/apps/:id/install   body: { recipe?: id-or-path (default :id), inputs?, allowCpu?, force? }
- * POST /api/v1/apps/:id/update    body: { inputs?, allowCpu? }
+ * POST /api/v1/apps/:id/install   body: { recipe?: id-or-path (default :id), inputs?, allowCpu?, force?, allowUnconfined? }
+ * POST /api/v1/apps/:id/update    body: { inputs?, allowCpu?, allowUnconfined? }
  * POST /api/v1/apps/:id/uninstall body: { purgeModels?: boolean }  (default: keep models)
  * Each answers 202 { job } at once; progress comes over the WebSocket; GET /api/v1/jobs/:id polls.
  */
@@ -130,6 +130,8 @@ export interface InstallRequest {
   inputs?: Record<string, string>;
   allowCpu?: boolean;
   force?: boolean;
+  /** Run steps this machine cannot confine (plan.unconfined); refused without it. */
+  allowUnconfined?: boolean;
 }
 export interface Job {
   id: string;

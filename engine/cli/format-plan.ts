@@ -1,4 +1,4 @@
-import type { Plan, PlannedStep } from '../recipe/plan-types.js';
+import type { Plan, PlannedStep, StepConfinement } from '../recipe/plan-types.js';
 import { bold, dim, red } from '../core/style.js';
 
 /** A word as a shell would need it quoted (for showing commands only; nothing is run through a shell). */
@@ -44,6 +44,7 @@ export function formatPlan(plan: Plan): string {
     const s = plan.service;
     out.push('', bold('Service:'));
     out.push(`  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`);
+    if (s.confinement) out.push(`  ${confinementText(s.confinement)}`);
     if (s.type === 'llm-cluster') {
       out.push(`  across cluster hosts (llama.cpp RPC over SSH tunnels): \`orchard cluster plan <model> --hosts …\` lists every remote command and tunnel`);
     }
@@ -51,6 +52,7 @@ export function formatPlan(plan: Plan): string {
   }
   out.push('', bold('Network hosts contacted:'), `  ${plan.hosts.length > 0 ? plan.hosts.join(', ') : 'none'}`);
   out.push(bold('Isolation:'), `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`);
+  if (plan.unconfined.length > 0) out.push(red(`  cannot be confined here: ${plan.unconfined.join(', ')}; install refuses them unless --allow-unconfined`));
   if (plan.warnings.length > 0) {
     out.push('', bold('Warnings:'));
     for (const w of plan.warnings) out.push(red(`  ! ${w}`));
@@ -94,6 +96,14 @@ function formatStep(step: PlannedStep, n: number): string[] {
       detail(`probe ${step.params.probe.type}; expect backend ${step.params.expect}`);
       break;
   }
+  if (step.confinement) lines.push(`      ${confinementText(step.confinement)}`);
   for (const w of step.effects.warnings) lines.push(red(`      ! ${w}`));
   return lines;
+}
+
+/** One line per step: how its process is confined, red when it cannot be (docs/confinement.md). */
+export function confinementText(c: StepConfinement): string {
+  if (c.runs === 'orchard') return dim('done by Orchard itself (paths checked), no recipe process');
+  const net = c.network ? 'network yes' : 'network no';
+  return c.confined ? dim(`confined: ${c.mechanism}; ${net}`) : red(`NOT CONFINED (needs --allow-unconfined); ${net}`);
 }

@@ -37,6 +37,8 @@ export interface AppState {
   verdict?: Verdict;
   /** The user accepted a CPU backend where a GPU was expected (`--allow-cpu`). */
   allowCpu?: boolean;
+  /** The user accepted steps this machine cannot confine (`--allow-unconfined`); the service then starts unconfined too. */
+  allowUnconfined?: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,7 +2,7 @@ import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
 import { ignoreEvents, type Emit } from '../core/events.js';
 import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
 import type { Plan, PlannedStep } from '../recipe/plan-types.js';
-import { ensureAppLayout } from '../../sandbox/index.js';
+import { confinementDisabledByUser, ensureAppLayout } from '../../sandbox/index.js';
 import type { JsonValue } from '../steps/step-executor.js';
 import type { AppState, WeightRef } from './app-state.js';
 import { acquireAppLock } from '../core/app-lock.js';
@@ -22,6 +22,8 @@ export interface InstallOptions {
   /** Install although the plan has blockers (platform, accelerator, tools). */
   force?: boolean;
   hfToken?: string;
+  /** Run steps this machine cannot confine (the plan lists them in red). */
+  allowUnconfined?: boolean;
   /** Called once before the first download; default: the LLM fit gate (refuses what cannot fit unless forced). */
   beforeDownload?: (plan: Plan) => Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
       hint: 'Install on a machine that meets these needs, or pass --force if you know better.',
     });
   }
+  refuseUnconfined(plan, o);
   const app = appPaths(o.home, plan.recipe.id);
   const release = await acquireAppLock(app, o.operation);
   try {
@@ -92,12 +95,25 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
   }
 }
 
+/** A recipe-driven process that cannot be confined here runs only with the user's explicit consent. */
+function refuseUnconfined(plan: Plan, o: InstallOptions): void {
+  if (o.allowUnconfined || confinementDisabledByUser()) return;
+  const scripts = new Set(['install', ...(o.operation === 'update' ? ['update'] : [])]);
+  const steps = plan.unconfined.filter((s) => scripts.has(s.split('/')[0] ?? ''));
+  if (steps.length === 0) return;
+  throw new OrchardError('REQUIREMENT', `${plan.recipe.name} has steps that cannot be confined on this machine: ${steps.join(', ')} (${plan.confinement.note})`, {
+    where: plan.recipe.file,
+    hint: 'Make confinement work (Linux: install bubblewrap and allow unprivileged user namespaces), or accept the risk with --allow-unconfined.',
+  });
+}
+
 function prepareState(state: AppState, plan: Plan, o: InstallOptions): AppState {
   state.lifecycle = o.operation === 'install' ? 'installing' : 'updating';
   state.recipe = { id: plan.recipe.id, name: plan.recipe.name, version: plan.recipe.version, kind: plan.recipe.kind, file: plan.recipe.file };
   state.profile = plan.profile.name;
   state.inputs = { ...plan.inputs };
   if (o.allowCpu) state.allowCpu = true;
+  if (o.allowUnconfined) state.allowUnconfined = true;
   // Steps the recipe no longer has are forgotten, so the journal describes this recipe only.
   const live = new Set([...plan.scripts.install, ...plan.scripts.update].map((s) => `${s.script}:${s.key}`));
   for (const key of Object.keys(state.journal)) if (!live.has(key)) delete state.journal[key];

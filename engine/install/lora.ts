@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { confineArgv, detectConfinement, processEnvironment } from '../../sandbox/index.js';
+import { appScope, confinedCommand, processEnvironment } from '../../sandbox/index.js';
 import { writeJsonAtomic } from '../core/atomic-write.js';
 import { OrchardError } from '../core/errors.js';
 import { gib, osReserve, raiseLimitFor, workingSetOf } from '../fit/fit-verdict.js';
@@ -262,12 +262,17 @@ export async function runLora(o: LoraRunOptions): Promise<LoraProgress> {
     ...(o.gradCheckpoint ? ['--grad-checkpoint'] : []),
     ...(resumeFrom > 0 ? ['--resume-adapter-file', resumeFile] : []),
   ];
-  const confinement = await detectConfinement();
   const command = [o.python, ...args];
-  const argv = confinement.available
-    ? confineArgv(command, { mechanism: confinement.mechanism, appRoot: await realpath(o.appRoot), writable: [], network: false, cwd: await realpath(o.appRoot) })
-    : command;
+  // Confined like a run step of the app, network cut; the user's data folder is granted read-only.
+  const orchardHome = path.dirname(path.dirname(o.appRoot));
+  const confined = await confinedCommand('run', command, {
+    scope: appScope({ root: orchardHome, store: o.storeDir ?? path.join(orchardHome, 'store') }, { root: o.appRoot }, { granted: [o.data] }),
+    network: false,
+    cwd: o.appRoot,
+  });
+  const argv = confined.argv;
   log(`$ ${command.join(' ')}`);
+  log(confined.describe);
   const env = processEnvironment(o.sandboxEnv, { envBinDir: path.dirname(o.python), extra: { HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1', ...(o.env ?? {}) } });
   const [file, ...rest] = argv as [string, ...string[]];
   const child = execa(file, rest, { env, extendEnv: false, cwd: o.appRoot, reject: false, buffer: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', ...(o.signal ? { cancelSignal: o.signal } : {}) });

@@ -46,7 +46,9 @@ export async function uninstallApp(o: UninstallOptions): Promise<UninstallResult
     if (existsSync(state.recipe.file)) {
       try {
         const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile('host'), inputs: state.inputs, home: o.home });
-        uninstallSteps = await runStepsOnce(plan, plan.scripts.uninstall, o.home, o.emit ?? ignoreEvents);
+        uninstallSteps = await runStepsOnce(plan, plan.scripts.uninstall, o.home, o.emit ?? ignoreEvents, {
+          allowUnconfined: state.allowUnconfined === true,
+        });
       } catch (err) {
         if (!isOrchardError(err)) throw err;
         warnings.push(`the recipe's uninstall steps did not run: ${err.message}`);

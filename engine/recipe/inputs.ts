@@ -7,9 +7,15 @@ export type InputValue = string | number | boolean;
 /** Problems in the declared inputs themselves (checked by validation). */
 export function inputSpecIssues(inputs: Readonly<Record<string, Input | undefined>>): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
+  const upper = new Map<string, string>();
   for (const [name, spec] of Object.entries(inputs)) {
     if (!spec) continue;
     const at = `/inputs/${name}`;
+    const other = upper.get(name.toUpperCase());
+    if (other !== undefined) {
+      issues.push({ pointer: at, message: `"${name}" and "${other}" differ only in case`, hint: `Both would be the shell variable ORCHARD_INPUT_${name.toUpperCase()}; rename one.` });
+    }
+    upper.set(name.toUpperCase(), name);
     if (spec.type === 'choice' && !spec.choices) issues.push({ pointer: `${at}/choices`, message: 'a choice input needs "choices"' });
     if (spec.type !== 'choice' && spec.choices) issues.push({ pointer: `${at}/choices`, message: `"choices" is only for type "choice"` });
     const problem = checkValue(spec, spec.default);

@@ -97,6 +97,20 @@ export interface StepEffects {
   warnings: string[];
 }
 
+/**
+ * How a step is confined (docs/confinement.md). `runs: 'process'` means it starts a program the recipe
+ * influences (run, verify, git, a Python env); `'orchard'` means Orchard's own code does the work with
+ * its paths checked (write, fetch, link, extract, a node prefix).
+ */
+export interface StepConfinement {
+  runs: 'process' | 'orchard';
+  /** For a process: whether this machine confines it. Always true for `orchard`. */
+  confined: boolean;
+  mechanism: 'bwrap' | 'sandbox-exec' | 'none';
+  /** Whether the process may use the network. */
+  network: boolean;
+}
+
 interface PlannedStepBase<K extends StepKind> {
   script: ScriptName;
   index: number;
@@ -111,6 +125,8 @@ interface PlannedStepBase<K extends StepKind> {
   hash: string;
   timeoutMs: number;
   effects: StepEffects;
+  /** Filled by the plan for this machine (absent only in hand-built test steps). */
+  confinement?: StepConfinement;
 }
 
 export type PlannedStep = { [K in StepKind]: PlannedStepBase<K> }[StepKind];
@@ -129,6 +145,8 @@ export interface PlannedService {
   ui?: string;
   restart: { policy: 'never' | 'on-failure' | 'always'; maxRestarts: number; backoffMs: number };
   stopGraceMs: number;
+  /** How the service process is confined (it always shares the network: it listens on loopback). */
+  confinement?: StepConfinement;
 }
 
 export interface Plan {
@@ -149,6 +167,8 @@ export interface Plan {
   /** Environment every step and the service gets (sandbox), minus the inherited PATH and secrets. */
   sandboxEnv: Record<string, string>;
   confinement: { available: boolean; mechanism: 'bwrap' | 'sandbox-exec' | 'none'; note: string };
+  /** Steps (`script/key`, and `service`) that start a recipe-driven process this machine cannot confine. */
+  unconfined: string[];
   hosts: string[];
   warnings: string[];
 }

@@ -2,7 +2,7 @@ import { appPaths, type OrchardHome } from '../core/home.js';
 import { detectConfinement, findOnPath, OPT_IN_ONLY_VARIABLES, sandboxVariables } from '../../sandbox/index.js';
 import { resolveInputs } from './inputs.js';
 import { RecipeInvalidError, type LoadedRecipe } from './load.js';
-import type { Plan } from './plan-types.js';
+import type { Plan, PlannedStep, StepConfinement } from './plan-types.js';
 import type { Profile } from './profile.js';
 import { resolveRecipe } from './resolve-recipe.js';
 
@@ -30,7 +30,13 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
   for (const [name, value] of Object.entries(resolved.service?.env ?? {})) {
     if (OPT_IN_ONLY_VARIABLES.includes(name)) warnings.push(`service: opt-in: sets ${name}=${value} (can hide a silent CPU fallback or unsafe weight loading)`);
   }
-  if (!confinement.available) warnings.push(`not confined: ${confinement.note}`);
+  for (const step of steps) step.confinement = stepConfinement(step, confinement);
+  if (resolved.service) resolved.service.confinement = { runs: 'process', confined: confinement.available, mechanism: confinement.mechanism, network: true };
+  const unconfined = [
+    ...steps.filter((s) => s.confinement?.runs === 'process' && !s.confinement.confined).map((s) => `${s.script}/${s.key}`),
+    ...(resolved.service && !confinement.available ? ['service'] : []),
+  ];
+  if (unconfined.length > 0) warnings.push(`not confined: ${unconfined.join(', ')}: ${confinement.note}; installing needs --allow-unconfined`);
 
   return {
     recipe: { id: recipe.id, name: recipe.name, version: recipe.version, kind: recipe.kind, file: loaded.file, dir: loaded.dir },
@@ -51,6 +57,7 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
     ...(resolved.service ? { service: resolved.service } : {}),
     sandboxEnv: sandboxVariables(app, o.home),
     confinement,
+    unconfined,
     hosts,
     warnings,
   };
@@ -86,8 +93,33 @@ function onPath(tool: string): boolean {
   return findOnPath(tool, process.env) !== undefined;
 }
 
+/** Which steps start a recipe-driven process, and whether it gets the network. */
+export function stepConfinement(step: PlannedStep, c: Plan['confinement']): StepConfinement {
+  const proc = (network: boolean): StepConfinement => ({ runs: 'process', confined: c.available, mechanism: c.mechanism, network });
+  switch (step.kind) {
+    case 'run':
+      return proc(step.params.network);
+    case 'verify':
+      return proc(false);
+    case 'git':
+      return proc(!isLocalGitSource(step.params.url));
+    case 'env':
+      // uv may fetch a Python and seed pip; `python3 -m venv` does not need it, but the manager is chosen at install time.
+      if (step.params.type === 'python') return proc(true);
+      break;
+    default:
+      break;
+  }
+  return { runs: 'orchard', confined: true, mechanism: c.mechanism, network: step.kind === 'fetch' };
+}
+
+/** A clone source on this machine (a path or file:// URL), which needs no network. */
+export function isLocalGitSource(url: string): boolean {
+  return url.startsWith('/') || url.startsWith('./') || url.startsWith('../') || url.startsWith('file:');
+}
+
 function describeConfinementFor(profile: Profile): Plan['confinement'] {
-  if (profile.os === 'darwin') return { available: true, mechanism: 'sandbox-exec', note: 'run steps write only to the app folder, the store and temp (sandbox-exec profile)' };
-  if (profile.os === 'linux') return { available: true, mechanism: 'bwrap', note: 'run steps are confined with bubblewrap when it is installed; otherwise they run unconfined and the plan says so' };
+  if (profile.os === 'darwin') return { available: true, mechanism: 'sandbox-exec', note: 'sandbox-exec profile: app folder and temp writable; rest of ORCHARD_HOME and the home unreadable' };
+  if (profile.os === 'linux') return { available: true, mechanism: 'bwrap', note: 'bubblewrap, when it is installed and user namespaces work (otherwise installing needs --allow-unconfined)' };
   return { available: false, mechanism: 'none', note: `no confinement on ${profile.os}` };
 }

@@ -332,7 +332,7 @@ export interface RunStep {
    */
   useEnv?: boolean;
   /**
-   * Whether the command needs the network (shown in the plan; confinement may cut it when false).
+   * Whether the command needs the network (pip install, a download). Without it the confined command has no network at all.
    */
   network?: boolean;
   /**

@@ -65,7 +65,7 @@ export function resolveRecipe(o: ResolveRecipeOptions): ResolvedRecipe {
     ?? (recipe.verify ? 'unknown' : undefined);
 
   const resolvers = { plain: new Resolver(varsFor(declared, false), roots), port: new Resolver(varsFor(declared, true), roots) };
-  const stepContext = { recipe, app, declaredWeights, activeWeights, expectedBackend: expectedBackend ?? 'unknown' };
+  const stepContext = { recipe, app, declaredWeights, activeWeights, expectedBackend: expectedBackend ?? 'unknown', inputs: o.inputs };
   const scripts = Object.fromEntries(
     SCRIPT_NAMES.map((name) => {
       // No script gets {{port}}: start steps run before the supervisor allocates the port.

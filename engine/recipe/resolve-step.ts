@@ -4,7 +4,12 @@ import { OPT_IN_ONLY_VARIABLES } from '../../sandbox/index.js';
 import type { Backend, Recipe, Step } from './recipe.types.gen.js';
 import type { ParamsByKind, PlannedStep, ResolvedWeight, ScriptName, StepEffects, StepKind } from './plan-types.js';
 import type { Resolver } from './resolver.js';
-import { mapStrings } from './template.js';
+import { mapStrings, templateRefs } from './template.js';
+
+/** The environment variable that carries input `name` to a shell step: ORCHARD_INPUT_ + the name in upper case. */
+export function inputVariableName(name: string): string {
+  return `ORCHARD_INPUT_${name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+}
 
 const FULL_COMMIT = /^[0-9a-f]{40}$/;
 const DEFAULT_TIMEOUT_S: Record<StepKind, number> = {
@@ -19,6 +24,8 @@ export interface StepResolution {
   /** Weights whose `when` holds for this profile. */
   activeWeights: readonly ResolvedWeight[];
   expectedBackend: Backend;
+  /** The plan's input values: a shell step gets each as ORCHARD_INPUT_<NAME>. */
+  inputs: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Resolve one step into its planned form: concrete params, a hash, its visible effects. */
@@ -75,6 +82,13 @@ function resolveParams(
       let shellCommand: string | undefined;
       if (typeof step.command === 'string') {
         if (!shell) r.issue(`${pointer}/command`, 'a command string needs "shell": true', 'Write the command as an argv array, e.g. ["python", "-m", "pip", "install", "-r", "requirements.txt"]; shell strings are shown in red in the plan.');
+        // Input values are data: pasted into shell text they would run as code (`$(…)`), so they
+        // reach a shell only as environment variables.
+        for (const ref of safeRefs(step.command)) {
+          if (!ref.name.startsWith('inputs.')) continue;
+          const variable = inputVariableName(ref.name.slice('inputs.'.length));
+          r.issue(`${pointer}/command`, `${ref.raw} inside a shell command would paste the input's value into shell code`, `Use "$${variable}" (quoted) instead: every input reaches a shell step as the environment variable ${variable}.`);
+        }
         shellCommand = r.text(step.command, `${pointer}/command`);
         effects.warnings.push(`shell: runs a shell string: ${shellCommand}`);
       } else {
@@ -83,8 +97,13 @@ function resolveParams(
       }
       const cwd = r.path(step.cwd ?? 'app', 'app', `${pointer}/cwd`);
       const env: Record<string, string> = {};
+      if (shell) for (const [name, value] of Object.entries(ctx.inputs)) env[inputVariableName(name)] = String(value);
       for (const [name, value] of Object.entries(step.env ?? {})) {
         if (value === undefined) continue;
+        if (name.startsWith('ORCHARD_INPUT_')) {
+          r.issue(`${pointer}/env/${name}`, `${name} is reserved for the recipe's inputs`, 'Pick another variable name.');
+          continue;
+        }
         env[name] = r.text(value, `${pointer}/env/${name}`);
         if (OPT_IN_ONLY_VARIABLES.includes(name)) {
           effects.warnings.push(`opt-in: sets ${name}=${env[name]} (can hide a silent CPU fallback or unsafe weight loading)`);
@@ -92,6 +111,9 @@ function resolveParams(
       }
       const hosts = (step.hosts ?? []).map((h, i) => r.text(h, `${pointer}/hosts/${i}`));
       effects.hosts.push(...hosts);
+      if (hosts.length > 0 && step.network !== true) {
+        effects.warnings.push(`no network: the step lists hosts (${hosts.join(', ')}) but does not declare "network": true, so it runs without the network`);
+      }
       return {
         ...(argv ? { argv } : {}),
         ...(shellCommand !== undefined ? { shellCommand } : {}),
@@ -99,7 +121,7 @@ function resolveParams(
         cwd,
         env,
         useEnv: step.useEnv ?? true,
-        network: step.network ?? true,
+        network: step.network ?? false,
         hosts,
       };
     }
@@ -151,6 +173,15 @@ function resolveParams(
       }
       return { probe, expect: ctx.expectedBackend };
     }
+  }
+}
+
+/** The template references of a string, or none when it is malformed (the resolver reports that). */
+function safeRefs(text: string): ReturnType<typeof templateRefs> {
+  try {
+    return templateRefs(text, '');
+  } catch {
+    return [];
   }
 }
 

@@ -17,7 +17,12 @@ export class Resolver {
 
   text(value: string, pointer: string): string {
     try {
-      return renderTemplate(value, this.vars, pointer);
+      const rendered = renderTemplate(value, this.vars, pointer);
+      // A NUL byte ends a C string: a path or argument holding one would mean two different things.
+      if (rendered.includes('\0')) {
+        this.issue(pointer, 'contains a NUL byte (\\u0000)', 'Remove the NUL character; no path, argument or value may contain one.');
+      }
+      return rendered;
     } catch (err) {
       this.record(err, pointer);
       return value;

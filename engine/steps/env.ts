@@ -1,5 +1,6 @@
 import { OrchardError } from '../core/errors.js';
 import { assertWritablePath, ensureNodeEnv, ensurePythonEnv } from '../../sandbox/index.js';
+import { confineStepCommand } from './confine.js';
 import type { StepExecutor, StepOutcome } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 
@@ -21,6 +22,13 @@ export const envStep: StepExecutor<'env'> = async (step, ctx): Promise<StepOutco
     await ensureNodeEnv(params, { home: ctx.app.home, log });
     return { outputs: { type: 'node' } };
   }
-  const made = await ensurePythonEnv(params, { env: ctx.processEnv, signal: ctx.signal, log });
+  let logged = false;
+  const wrap = async (argv: string[]): Promise<string[]> => {
+    const confined = await confineStepCommand(ctx, 'env', argv, { network: true, cwd: ctx.app.root });
+    if (!logged) log(confined.describe);
+    logged = true;
+    return confined.argv;
+  };
+  const made = await ensurePythonEnv(params, { env: ctx.processEnv, signal: ctx.signal, log, wrap });
   return { outputs: { type: 'python', python: made.version, manager: made.manager } };
 };

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { OrchardError } from '../core/errors.js';
-import { confineArgv, detectConfinement, assertWritablePath, envBinDir } from '../../sandbox/index.js';
+import { assertWritablePath, envBinDir } from '../../sandbox/index.js';
+import { confineStepCommand } from './confine.js';
 import type { StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 
@@ -23,20 +23,12 @@ export const runStep: StepExecutor<'run'> = async (step, ctx) => {
 
   const command = commandOf(p.argv, p.shell, p.shellCommand, where);
   const env = { ...environmentFor(ctx, p.useEnv), ...p.env };
-  const confinement = await detectConfinement();
-  const argv = confinement.available
-    ? confineArgv(command, {
-        mechanism: confinement.mechanism,
-        appRoot: await realpath(ctx.app.root),
-        writable: await existingRealPaths([ctx.home.store]),
-        network: p.network,
-        cwd: await realpath(p.cwd),
-      })
-    : command;
+  const confined = await confineStepCommand(ctx, 'run', command, { network: p.network, cwd: await realpath(p.cwd) });
+  const argv = confined.argv;
   const shown = showCommand(command);
   ctx.log.line(`$ ${shown}`);
   for (const [name, value] of Object.entries(p.env)) ctx.log.line(`env ${name}=${value}`);
-  ctx.log.line(confinement.available ? `confined: ${confinement.mechanism}` : `not confined: ${confinement.note}`);
+  ctx.log.line(confined.describe);
 
   const [file, ...args] = argv as [string, ...string[]];
   const child = execa(file, args, {
@@ -123,12 +115,6 @@ function environmentFor(ctx: StepContext, useEnv: boolean): Record<string, strin
   if (env['VIRTUAL_ENV'] === ctx.app.env) delete env['VIRTUAL_ENV'];
   env['PATH'] = (env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== bin).join(path.delimiter);
   return env;
-}
-
-async function existingRealPaths(dirs: string[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const dir of dirs) if (existsSync(dir)) found.push(await realpath(dir));
-  return found;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

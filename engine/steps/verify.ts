@@ -4,6 +4,7 @@ import { isGpuBackend } from '../diagnose/facts.js';
 import { runVerifyProbe } from '../diagnose/probes/index.js';
 import type { Verdict } from '../diagnose/verdict.js';
 import type { Backend } from '../recipe/recipe.types.gen.js';
+import { confineStepCommand } from './confine.js';
 import type { JsonValue, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
 
@@ -15,9 +16,18 @@ import { stepWhere } from './step-log.js';
 export const verifyStep: StepExecutor<'verify'> = async (step, ctx) => {
   const { probe, expect } = step.params;
   ctx.log.line(`probe: ${probe.type}; expected backend: ${expect}`, 'system');
+  const cwd = existsSync(ctx.app.app) ? ctx.app.app : undefined;
+  let logged = false;
   const verdict = await runVerifyProbe(step.params, {
     env: ctx.processEnv,
-    ...(existsSync(ctx.app.app) ? { cwd: ctx.app.app } : {}),
+    ...(cwd ? { cwd } : {}),
+    // A probe runs what the recipe installed: confined like a run step, without the network.
+    wrap: async (argv) => {
+      const confined = await confineStepCommand(ctx, 'probe', argv, { network: false, ...(cwd ? { cwd } : {}) });
+      if (!logged) ctx.log.line(confined.describe, 'system');
+      logged = true;
+      return confined.argv;
+    },
     timeoutMs: step.timeoutMs,
     signal: ctx.signal,
   });

@@ -38,6 +38,7 @@ export async function makeTestApp(root: string, id = 'test-app'): Promise<TestAp
     scripts: { install: [], update: [], start: [], uninstall: [] },
     sandboxEnv: sandboxVariables(app, home),
     confinement: await detectConfinement(),
+    unconfined: [],
     hosts: [],
     warnings: [],
   };

@@ -84,6 +84,7 @@ export async function install(ctx: ApiContext, id: string, body: Record<string, 
   const inputs = field.stringMap(body, 'inputs') ?? {};
   const allowCpu = field.boolean(body, 'allowCpu');
   const force = field.boolean(body, 'force');
+  const allowUnconfined = field.boolean(body, 'allowUnconfined');
   const loaded = await findRecipe(recipeRef, ctx.home);
   if (loaded.recipe.id !== id) {
     throw new OrchardError('USAGE', `the recipe ${loaded.file} is for "${loaded.recipe.id}", not "${id}"`, {
@@ -94,7 +95,10 @@ export async function install(ctx: ApiContext, id: string, body: Record<string, 
   const plan = await planRecipe(loaded, { profile: await resolveProfile('host'), inputs, home: ctx.home });
   const steps = [...plan.scripts.install];
   const job = ctx.jobs.start(id, 'install', pendingSteps(steps), weightFiles(plan), async (emit, signal) => {
-    await runInstall({ home: ctx.home, plan, operation: 'install', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...(force ? { force } : {}), ...hfToken(ctx) });
+    await runInstall({
+      home: ctx.home, plan, operation: 'install', emit, signal,
+      ...(allowCpu ? { allowCpu } : {}), ...(force ? { force } : {}), ...(allowUnconfined ? { allowUnconfined } : {}), ...hfToken(ctx),
+    });
   });
   return new WithStatus(202, { job });
 }
@@ -104,9 +108,12 @@ export async function update(ctx: ApiContext, id: string, body: Record<string, u
   const state = await requireAppState(ctx.home, checkAppId(id));
   const inputs = { ...state.inputs, ...(field.stringMap(body, 'inputs') ?? {}) };
   const allowCpu = field.boolean(body, 'allowCpu');
+  const allowUnconfined = field.boolean(body, 'allowUnconfined');
   const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs, home: ctx.home });
   const job = ctx.jobs.start(id, 'update', pendingSteps([...plan.scripts.install, ...plan.scripts.update]), weightFiles(plan), async (emit, signal) => {
-    await runInstall({ home: ctx.home, plan, operation: 'update', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...hfToken(ctx) });
+    await runInstall({
+      home: ctx.home, plan, operation: 'update', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...(allowUnconfined ? { allowUnconfined } : {}), ...hfToken(ctx),
+    });
   });
   return new WithStatus(202, { job });
 }

@@ -12,7 +12,8 @@ import { statusOf } from '../service-status.js';
 import { throughputKind } from '../service-throughput.js';
 import { checkAppId } from './apps.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
-import { processEnvironment, envBinDir } from '../../../sandbox/index.js';
+import { appScope, confinedCommand, confinementDisabledByUser, envBinDir, processEnvironment } from '../../../sandbox/index.js';
+import { linkedWeights } from '../../steps/confine.js';
 import { runStepsOnce } from '../../install/run-steps-once.js';
 import { loadRecipe } from '../../recipe/load.js';
 import { planRecipe } from '../../recipe/plan.js';
@@ -36,11 +37,17 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   if (!plan.service) {
     throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, { where: `${plan.recipe.file}:/service`, hint: 'Only recipes with a "service" section can be started.' });
   }
+  if (plan.unconfined.length > 0 && state.allowUnconfined !== true && !confinementDisabledByUser()) {
+    throw new OrchardError('REQUIREMENT', `${id} cannot start: ${plan.unconfined.join(', ')} cannot be confined on this machine (${plan.confinement.note})`, {
+      where: `app ${id}`,
+      hint: 'Make confinement work (Linux: install bubblewrap), or reinstall with --allow-unconfined to accept the risk.',
+    });
+  }
   const app = appPaths(ctx.home, id);
   if (plan.scripts.start.length > 0) {
     await runStepsOnce(plan, plan.scripts.start, ctx.home, (event) => {
       if (event.type === 'log') ctx.publish({ type: 'log', app: event.app, stream: event.stream, line: event.line, ...(event.step ? { step: event.step } : {}) });
-    });
+    }, { allowUnconfined: state.allowUnconfined === true });
   }
   const spec = specFromPlannedService(plan.service, {
     cliPath: ctx.cliPath,
@@ -50,6 +57,17 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
       ...(plan.service.type === 'llm-cluster' ? clusterServiceEnv(ctx.home) : {}),
     },
   });
+  // The service runs what the recipe installed: confined like its steps, sharing the network (it listens on loopback).
+  // A cluster head is the exception: it holds Orchard's SSH key and known_hosts to reach the workers,
+  // so it runs as Orchard's own program and confines its llama-server (which reads the model) itself.
+  if (plan.service.type !== 'llm-cluster') {
+    const confined = await confinedCommand('service', spec.argv, {
+      scope: appScope(ctx.home, app, { recipeDir: plan.recipe.dir, readOnlyInApp: linkedWeights(plan) }),
+      network: true,
+      cwd: spec.cwd,
+    });
+    spec.argv = confined.argv;
+  }
   await ctx.prepareDiagnosis(id, plan.expectedBackend);
   ctx.metrics.set(id, []);
   if (plan.service.ui !== undefined) ctx.uiApps.add(id);

@@ -17,6 +17,7 @@ interface InstallFlags {
   input: Record<string, string>;
   allowCpu?: boolean;
   force?: boolean;
+  allowUnconfined?: boolean;
   verbose?: boolean;
   json?: boolean;
 }
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput, {})
     .option('--allow-cpu', 'accept a CPU backend where the recipe expects a GPU (remembered and shown)')
     .option('--force', 'install although this machine does not meet the needs or the model does not fit')
+    .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')
     .option('-v, --verbose', 'show every line the steps print')
     .option('--json', 'print the result as JSON')
     .action(action(async (recipe: string, flags: InstallFlags) => {
@@ -41,6 +43,7 @@ export function register(program: Command): void {
     .description('Re-plan an installed app from its recipe and re-run only the steps that changed, then its update script')
     .option('--input <key=value>', 'change a recipe input (repeatable)', collectInput, {})
     .option('--allow-cpu', 'accept a CPU backend where the recipe expects a GPU')
+    .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')
     .option('-v, --verbose', 'show every line the steps print')
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: InstallFlags) => {
@@ -67,6 +70,7 @@ async function install(operation: 'install' | 'update', plan: Awaited<ReturnType
       ...(flags.json ? {} : { emit: progressPrinter({ verbose: flags.verbose === true }) }),
       ...(flags.allowCpu ? { allowCpu: true } : {}),
       ...(flags.force ? { force: true } : {}),
+      ...(flags.allowUnconfined ? { allowUnconfined: true } : {}),
       ...(envSetting('HF_TOKEN') ? { hfToken: envSetting('HF_TOKEN') } : {}),
     });
     if (flags.json) {

@@ -6,11 +6,14 @@ export interface ProbeProcessOptions {
   cwd?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Wraps the probe's argv before it starts (the verify step confines it: docs/confinement.md). */
+  wrap?: (argv: string[]) => Promise<string[]>;
 }
 
 /** Run a probe command in the app's environment; stdout and stderr together, in order of arrival. */
 export async function runProbeProcess(argv: readonly string[], o: ProbeProcessOptions): Promise<{ output: string; exitCode: number | undefined; timedOut: boolean }> {
-  const [file, ...args] = argv;
+  if (!argv[0]) throw new OrchardError('USAGE', 'empty probe command');
+  const [file, ...args] = o.wrap ? await o.wrap([...argv]) : [...argv];
   if (!file) throw new OrchardError('USAGE', 'empty probe command');
   const r = await execa(file, args, {
     env: o.env,

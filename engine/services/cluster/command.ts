@@ -4,6 +4,7 @@ import { resolveHome } from '../../core/home.js';
 import { engineBinaries } from '../../cluster/engine-build.js';
 import { clusterFit } from '../../cluster/cluster-fit.js';
 import { clusterPaths, findHost } from '../../cluster/hosts.js';
+import { appScope } from '../../../sandbox/index.js';
 import { resolveModelPath } from '../../fit/model-path.js';
 import { probeMachine } from '../../hardware/probe.js';
 import { startHeadService } from './head-service.js';
@@ -40,6 +41,10 @@ export function registerClusterService(service: Command): void {
           throw new OrchardError('REQUIREMENT', `the model does not fit the cluster: ${fit.advice[0] ?? 'a node is over its budget'}`, { hint: 'See `orchard fit <model> --hosts …`; --force starts anyway.' });
         }
         const log = (line: string) => process.stdout.write(`${line}\n`);
+        // Started for an app (the supervisor sets ORCHARD_APP_ROOT): llama-server runs in its sandbox,
+        // with the engine's folder readable; the model is in the app's read-only models/.
+        const appRoot = process.env['ORCHARD_APP_ROOT'];
+        const sandbox = appRoot ? appScope(home, { root: appRoot }, { granted: [bins.binDir] }) : undefined;
         log(`cluster: -ts ${fit.tensorSplit.join(',')} over ${names.join(', ')}; ${fit.note}`);
         const head = await startHeadService({
           port: opts.port,
@@ -53,6 +58,7 @@ export function registerClusterService(service: Command): void {
           serverArgs: [...(opts.threads ? ['-t', String(opts.threads)] : []), ...(opts.parallel ? ['-np', String(opts.parallel)] : [])],
           env: process.env,
           log,
+          ...(sandbox ? { sandbox } : {}),
         });
         log(`listening on ${head.url}`);
         await new Promise<void>((resolve) => {

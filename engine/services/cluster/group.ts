@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import { messageOf } from '../../core/errors.js';
+import { confinedCommand, type SandboxScope } from '../../../sandbox/index.js';
 import type { ClusterHost, ClusterPaths } from '../../cluster/hosts.js';
 import { freeLoopbackPort, waitForPort } from '../../cluster/net.js';
 import { headServerArgs, tunnelArgv, workerAgentArgv } from '../../cluster/run-commands.js';
@@ -62,6 +63,11 @@ export interface GroupOptions {
   backoffMs?: { first: number; max: number };
   /** Environment for the head's processes (PATH for ssh). */
   env: NodeJS.ProcessEnv;
+  /**
+   * The app's sandbox, for llama-server: it parses the recipe's model file, so it runs confined
+   * like any recipe service. The SSH sessions stay outside: they hold Orchard's key.
+   */
+  sandbox?: SandboxScope;
 }
 
 type Child = ResultPromise<{ buffer: false; reject: false }>;
@@ -154,7 +160,10 @@ export class ClusterGroup {
       const head = this.status.nodes[this.status.nodes.length - 1]!;
       const serverPort = await freeLoopbackPort();
       const args = headServerArgs({ model: this.o.model, rpc, tensorSplit: this.o.tensorSplit, contextSize: this.o.contextSize, port: serverPort, ...(this.o.serverArgs ? { extra: this.o.serverArgs } : {}) });
-      const server = this.spawn('llama-server', [this.o.llamaServer, ...args], 'log', (line) => this.readBuffers(line));
+      const argv = [this.o.llamaServer, ...args];
+      const confined = this.o.sandbox ? await confinedCommand('service', argv, { scope: this.o.sandbox, network: true }) : undefined;
+      if (confined) this.o.log(`llama-server ${confined.describe}`);
+      const server = this.spawn('llama-server', confined?.argv ?? argv, 'log', (line) => this.readBuffers(line));
       head.pid = server.pid ?? -1;
       exits.push(this.exitOf(server, 'llama-server on the head', head));
       this.status.serverPort = serverPort;

@@ -101,6 +101,12 @@ export function PlanSummary({ plan }: { plan: PlanResponse }) {
           Writes only inside <code>{plan.paths.root}</code> and the model store <code>{plan.paths.store}</code>.{' '}
           {plan.confinement.available ? `Commands are confined with ${plan.confinement.mechanism}.` : `Commands are not confined: ${plan.confinement.note}`}
         </p>
+        {plan.unconfined.length > 0 && (
+          <p className="validation-status bad">
+            Cannot be confined on this machine: {plan.unconfined.join(', ')}. The install refuses them unless you accept the risk
+            (<code>allowUnconfined</code>, or <code>orchard install --allow-unconfined</code>).
+          </p>
+        )}
         {plan.requirements.memoryGiB !== undefined && (
           <p className="muted">
             Needs {plan.requirements.memoryGiB} GiB memory and {plan.requirements.diskGiB ?? '?'} GiB disk
