@@ -1,5 +1,5 @@
 /** The model store's public surface (DESIGN §3): other parts import from here. */
-export { blobPath, commitBlob, findBlob, listBlobs, sha256OfFile, type BlobInfo } from './blob-store.js';
+export { blobPath, checkBlob, commitBlob, findBlob, findVerifiedBlob, listBlobs, sha256OfFile, type BlobInfo, type BlobRecord, type BlobSource } from './blob-store.js';
 export { diskMargin, preflightDiskSpace, statfsFreeSpace, type FreeSpaceSource } from './disk-space.js';
 export { downloadFile, type DownloadOptions, type DownloadResult, type Integrity } from './download.js';
 export { downloadQueue, setConcurrentDownloads } from './download-queue.js';
