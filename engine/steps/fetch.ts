@@ -17,11 +17,12 @@ export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
   // A `store gc` that began before this install took its app lock finishes before the store is read.
   await storeBarrier(ctx.home, { signal: ctx.signal, log: (line) => ctx.log.line(line) });
   // A weight already in the store needs no byte: by its pin, or by what this step stored last time —
-  // and only when the blob is provably unchanged since it was hashed (else it is fetched again).
+  // and only when its record proves it unchanged since it was hashed; anything else goes through
+  // fetchToStore, which hashes it again under the part lock (or fetches it again when corrupt).
   const known = await Promise.all(
     step.params.weights.map(async (w) => {
       const sha = w.sha256 ?? previous[w.id];
-      return sha ? findVerifiedBlob(ctx.home, sha, { size: w.size, log: (line) => ctx.log.line(line), signal: ctx.signal }) : undefined;
+      return sha ? findVerifiedBlob(ctx.home, sha, { size: w.size, signal: ctx.signal, proofOnly: true }) : undefined;
     }),
   );
   const missing = step.params.weights.reduce((sum, w, i) => sum + (known[i] ? 0 : (w.size ?? 0)), 0);

@@ -136,14 +136,24 @@ export async function addBlobSource(home: OrchardHome, sha256: string, source: B
   await writeBlobRecord(home, sha256, s, [...record.sources, source]);
 }
 
-export type BlobCondition = { state: 'ok'; blob: BlobInfo; rehashed: boolean } | { state: 'missing' } | { state: 'corrupt'; why: string };
+export type BlobCondition =
+  | { state: 'ok'; blob: BlobInfo; rehashed: boolean }
+  | { state: 'missing' }
+  | { state: 'corrupt'; why: string }
+  /** Only with `proofOnly`: no record proves it, and it was not hashed. */
+  | { state: 'unproven' };
 
 /**
  * Is the blob there and still the content of its name? Proven by its record when size, inode,
  * mtime and ctime are unchanged since it was hashed; otherwise hashed again (and re-recorded when
- * it matches). `force` always hashes.
+ * it matches). `force` always hashes; `proofOnly` never does (the caller hashes later, under the
+ * part lock, where a blob being committed right now already has its record).
  */
-export async function checkBlob(home: OrchardHome, sha256: string, o: { size?: number | undefined; force?: boolean; signal?: AbortSignal | undefined } = {}): Promise<BlobCondition> {
+export async function checkBlob(
+  home: OrchardHome,
+  sha256: string,
+  o: { size?: number | undefined; force?: boolean; proofOnly?: boolean; signal?: AbortSignal | undefined } = {},
+): Promise<BlobCondition> {
   const hex = sha256.toLowerCase();
   const file = blobPath(home, hex);
   const s = await lstat(file, { bigint: true }).catch(() => undefined);
@@ -155,6 +165,7 @@ export async function checkBlob(home: OrchardHome, sha256: string, o: { size?: n
   const info = { sha256: hex, size: Number(s.size), path: file, modifiedAt: new Date(Number(s.mtimeMs)).toISOString() };
   const record = await readBlobRecord(home, hex);
   if (!o.force && record && unchanged(record, s)) return { state: 'ok', blob: info, rehashed: false };
+  if (o.proofOnly) return { state: 'unproven' };
   const actual = await hashBlob(file, s, o.signal);
   if (actual.changed) return { state: 'corrupt', why: 'it changed while it was being hashed' };
   if (actual.sha256 !== hex) return { state: 'corrupt', why: `its content hashes to ${actual.sha256}` };
@@ -178,14 +189,16 @@ async function hashBlob(file: string, before: BigIntStats, signal?: AbortSignal)
 
 /**
  * The blob, when it is there and provably its name's content; a blob that is not (changed since
- * it was hashed, or a planted link) is removed from the store so that it is fetched again.
+ * it was hashed, or a planted link) is removed from the store so that it is fetched again. With
+ * `proofOnly`, a blob its record does not prove is only not returned (neither hashed nor removed).
  */
 export async function findVerifiedBlob(
   home: OrchardHome,
   sha256: string,
-  o: { size?: number | undefined; log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined } = {},
+  o: { size?: number | undefined; log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined; proofOnly?: boolean } = {},
 ): Promise<BlobInfo | undefined> {
-  const check = await checkBlob(home, sha256, { size: o.size, signal: o.signal });
+  const check = await checkBlob(home, sha256, { size: o.size, signal: o.signal, ...(o.proofOnly ? { proofOnly: true } : {}) });
+  if (check.state === 'unproven') return undefined;
   if (check.state === 'ok') {
     if (check.rehashed) o.log?.(`${sha256}: hashed again before reuse (no record proved it unchanged); it matches`);
     return check.blob;

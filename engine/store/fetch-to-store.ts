@@ -82,21 +82,23 @@ export function partFileFor(home: OrchardHome, weight: WeightSource): string {
 export async function fetchToStore(o: FetchToStoreOptions): Promise<StoredWeight> {
   await ensureRealDir(o.home.store, o.home.storeTmp);
   await ensureRealDir(o.home.store, o.home.blobs);
-  const existing = await alreadyStored(o);
+  // Without the part lock only a blob its record proves is taken; anything else is looked at again
+  // under the lock (a blob being committed right now is there before its record is).
+  const existing = await alreadyStored(o, true);
   if (existing) return existing;
   const part = partFileFor(o.home, o.weight);
   const running = inFlight.get(part);
   if (running) return running;
   const task = downloadQueue()
-    .add(async () => (await alreadyStored(o)) ?? (await lockedDownload(o, part)), { throwOnTimeout: true })
+    .add(async () => (await alreadyStored(o, true)) ?? (await lockedDownload(o, part)), { throwOnTimeout: true })
     .finally(() => inFlight.delete(part));
   inFlight.set(part, task);
   return task;
 }
 
-async function alreadyStored(o: FetchToStoreOptions): Promise<StoredWeight | undefined> {
+async function alreadyStored(o: FetchToStoreOptions, proofOnly = false): Promise<StoredWeight | undefined> {
   if (!o.weight.sha256) return undefined;
-  const blob = await findVerifiedBlob(o.home, o.weight.sha256, { size: o.weight.size, log: o.log, signal: o.signal });
+  const blob = await findVerifiedBlob(o.home, o.weight.sha256, { size: o.weight.size, log: o.log, signal: o.signal, proofOnly });
   if (!blob) return undefined;
   o.log?.(`${o.weight.id}: already in the store (${blob.sha256})`);
   await addBlobSource(o.home, blob.sha256, sourceOf(o.weight));
