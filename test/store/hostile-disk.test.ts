@@ -84,8 +84,8 @@ test('escape 3: a symlink planted as the part file, with a forged sidecar, is ne
   const recipe = await writeRecipe('planter', 'w.bin', { plant: { target, link: part } });
 
   const result = await runCli(['install', recipe], { home });
-  assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.equal(await readFile(target, 'utf8'), precious, 'the file outside ORCHARD_HOME is untouched');
+  assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.ok((await lstat(target)).isFile());
   const blob = path.join(home, 'store', 'blobs', 'sha256', sha(weight));
   const b = await lstat(blob);

@@ -76,15 +76,21 @@ test('store gc racing an install: an install that starts while gc holds the stor
   try {
     server.files.set('/w.bin', { content: bufferContent(data), etag: '"w"' });
     await mkdir(path.join(home, 'store'), { recursive: true });
-    // A `store gc` mid-run in another process: it holds store/gc.lock (checked that no install
-    // runs, deleting what no app references) for 3 s.
+    // A `store gc` mid-run in another process: it holds store/gc.lock (it has checked that no
+    // install runs and is deleting what no app references). It lets go 1 s after the install has
+    // taken its app lock and written its state: the install must not look at the store until then.
     const gcLock = path.join(home, 'store', 'gc.lock');
+    const state = path.join(home, 'apps', 'racing-app', 'state.json');
     const holder = spawn(process.execPath, [
       '-e',
       `const fs = require('node:fs');
        fs.writeFileSync(${JSON.stringify(gcLock)}, JSON.stringify({ pid: process.pid, operation: 'gc' }), { flag: 'wx' });
        console.log('held');
-       setTimeout(() => { const t = Date.now(); fs.unlinkSync(${JSON.stringify(gcLock)}); console.log('released ' + t); }, 3000);`,
+       const poll = setInterval(() => {
+         if (!fs.existsSync(${JSON.stringify(state)})) return;
+         clearInterval(poll);
+         setTimeout(() => { const t = Date.now(); fs.unlinkSync(${JSON.stringify(gcLock)}); console.log('released ' + t); }, 1000);
+       }, 20);`,
     ]);
     const lines = createInterface({ input: holder.stdout })[Symbol.asyncIterator]();
     assert.equal((await lines.next()).value, 'held');
