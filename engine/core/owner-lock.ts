@@ -79,8 +79,8 @@ async function attempt(file: string, owner: LockOwner, depth: number): Promise<L
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.new`);
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
+    // No fsync: after a power loss every owner is dead anyway, and a lock without its owner is stale.
     await fh.writeFile(`${JSON.stringify(owner)}\n`);
-    await fh.sync();
   } finally {
     await fh.close();
   }
