@@ -102,7 +102,7 @@ function sidecarProblem(value: unknown): string | undefined {
   for (const r of done as unknown[]) {
     if (!Array.isArray(r) || r.length !== 2 || !isCount(r[0]) || !isCount(r[1]) || r[0] >= r[1]) return 'a byte range is malformed';
     if (r[0] < last) return 'byte ranges overlap or are out of order';
-    if (size === undefined || r[1] > size) return `a byte range (${r[0]}-${r[1]}) lies beyond the file's size (${size ?? 'unknown'})`;
+    if (size !== undefined && r[1] > size) return `a byte range (${r[0]}-${r[1]}) lies beyond the file's size (${size})`;
     last = r[1];
   }
   return undefined;

@@ -1,8 +1,8 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
 import { acquireLock } from '../core/owner-lock.js';
-import { ensureRealDir } from './safe-file.js';
 
 /**
  * The store's maintenance lock (`store/gc.lock`). `store gc` holds it from the moment it checks
@@ -16,7 +16,7 @@ export function storeLockFile(home: OrchardHome): string {
 }
 
 export async function withStoreLock<T>(home: OrchardHome, what: string, fn: () => Promise<T>, o: { signal?: AbortSignal | undefined } = {}): Promise<T> {
-  await ensureRealDir(home.root, home.store);
+  await mkdir(home.store, { recursive: true });
   const lock = await acquireLock(storeLockFile(home), { operation: what }, { wait: true, pollMs: 100, signal: o.signal, refused: refusedBy });
   try {
     return await fn();
@@ -27,7 +27,7 @@ export async function withStoreLock<T>(home: OrchardHome, what: string, fn: () =
 
 /** Wait for a `store gc` that is running now to finish (an install calls this before it looks at the store). */
 export async function storeBarrier(home: OrchardHome, o: { signal?: AbortSignal | undefined; log?: (line: string) => void } = {}): Promise<void> {
-  await ensureRealDir(home.root, home.store);
+  await mkdir(home.store, { recursive: true });
   const lock = await acquireLock(storeLockFile(home), { operation: 'install (passing)' }, {
     wait: true,
     pollMs: 100,

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
+import { resolveHome } from '../../engine/core/home.js';
 import { downloadFile } from '../../engine/store/download.js';
+import { acquirePartLock } from '../../engine/store/part-lock.js';
+import { removeIdlePartials } from '../../engine/store/partials.js';
 import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
@@ -166,5 +169,27 @@ test('gc reports idle partial downloads and removes them only with --partials; o
     assert.ok(existsSync(active), 'the partial being written is kept');
   } finally {
     await server.stop();
+  }
+});
+
+test('gc --partials removes a partial only while holding its part lock: a dead owner\'s lock is taken over and let go; a live owner\'s partial is kept', async () => {
+  const home = path.join(root, 'home partial locks');
+  const tmp = path.join(home, 'store', 'tmp');
+  await mkdir(tmp, { recursive: true });
+  const stale = path.join(tmp, 'stale.part');
+  const live = path.join(tmp, 'live.part');
+  for (const p of [stale, live]) await writeFile(p, randomBytes(4096));
+  const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+  await writeFile(`${stale}.lock`, JSON.stringify({ pid: dead, start: '1', operation: 'download' }));
+  // A download in this (live) process holds the other one, with its pid and start time.
+  const release = await acquirePartLock(live);
+  try {
+    const removed = await removeIdlePartials(resolveHome({ ORCHARD_HOME: home }));
+    assert.deepEqual(removed.map((p) => path.basename(p.file)), ['stale.part']);
+    assert.ok(!existsSync(stale) && !existsSync(`${stale}.lock`), 'the idle partial and its stale lock are gone');
+    assert.ok(existsSync(live) && existsSync(`${live}.lock`), 'the partial being written is kept, its lock untouched');
+    assert.deepEqual((await readdir(tmp)).filter((n) => n.includes('stale-') || n.endsWith('.new')), [], 'no lock debris');
+  } finally {
+    await release();
   }
 });
