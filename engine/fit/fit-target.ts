@@ -10,7 +10,7 @@ import { DEFAULT_CONTEXT } from '../services/llm/defaults.js';
 import { isUrl } from './byte-source.js';
 import { fitModelOnMachine, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';
-import { checkRecipeFit } from './recipe-fit.js';
+import { checkRecipeFit, tokenHeadersFor } from './recipe-fit.js';
 
 export interface FitTargetOptions {
   machine: MachineInfo;
@@ -30,7 +30,8 @@ export interface FitTargetOptions {
 export async function fitTarget(target: string, o: FitTargetOptions): Promise<FitReport> {
   const headers = o.hfToken ? { authorization: `Bearer ${o.hfToken}` } : undefined;
   if (isUrl(target) || (existsSync(target) && statSync(target).isFile())) {
-    const shape = await readModelShape(target, headers ? { headers } : {});
+    const urlHeaders = isUrl(target) ? tokenHeadersFor(target, headers) : undefined;
+    const shape = await readModelShape(target, urlHeaders ? { headers: urlHeaders } : {});
     return fitModelOnMachine(shape, o.machine, {
       contextSize: o.contextSize ?? Math.min(shape.trainContext, DEFAULT_CONTEXT),
       parallel: o.parallel ?? 1,
