@@ -21,6 +21,7 @@ import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { selfSignedCert } from '../helpers/tls-cert.js';
+import { tokenHeadersFor } from '../../engine/fit/recipe-fit.js';
 import { makeTestApp, plannedStep, stepContext, type TestApp } from '../steps/context.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -268,4 +269,13 @@ test('one weight failing stops the step\'s other downloads at once; their bytes 
     await slow.stop();
     await new Promise((resolve) => failing.close(resolve));
   }
+});
+
+test('the fit gate reads a GGUF header with the token only for an https hub URL', () => {
+  const h = { authorization: 'Bearer hf_x' };
+  assert.equal(tokenHeadersFor('https://huggingface.co/org/m/resolve/main/m.gguf', h), h);
+  assert.equal(tokenHeadersFor('https://cdn-lfs.hf.co/x', h), h);
+  assert.equal(tokenHeadersFor('http://huggingface.co/org/m/resolve/main/m.gguf', h), undefined, 'never over http');
+  assert.equal(tokenHeadersFor('https://example.com/m.gguf', h), undefined, 'never to another host');
+  assert.equal(tokenHeadersFor('https://huggingface.co.evil.example/m.gguf', h), undefined);
 });
