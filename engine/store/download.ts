@@ -233,6 +233,12 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     await fh.truncate(total);
     // The fsync (short: the writer kept the disk in step) overlaps the hash of the tail.
     const [actual] = await Promise.all([hasher.finish(), writer.sync()]);
+    if (expectedSha && actual !== expectedSha && reusedBytes > 0) {
+      // Bytes resumed from disk (a sidecar can be forged to look right) may be what is wrong:
+      // once more from byte 0 before calling the source bad.
+      keep = false;
+      throw new RemoteChangedError(`the file resumed from disk hashes to ${actual}, not ${expectedSha}`);
+    }
     if (expectedSha && actual !== expectedSha) {
       keep = false;
       throw new OrchardError('INTEGRITY', `sha256 mismatch for ${displayUrl(url)}: expected ${expectedSha}, got ${actual}`, {

@@ -109,6 +109,8 @@ test('a part file that is a hardlink, a FIFO or a folder, and sidecars that are 
     { name: 'sidecar symlink', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${outside}.json`, sidecar()); await symlink(`${outside}.json`, `${part}.json`); } },
     { name: 'ranges beyond size', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar({ done: [[0, other.length + 4096]] })); } },
     { name: 'size mismatch', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar({ validators: { size: other.length + 1 }, done: [[0, 64]] })); } },
+    // Shaped right, our own regular file, and a lie: the bytes it claims are zeros. The hash shows it; once more from byte 0.
+    { name: 'forged ranges', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar()); } },
     { name: 'wrong sha', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar({ expectedSha256: 'f'.repeat(64) })); } },
   ];
   for (const c of cases) {
