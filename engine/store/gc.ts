@@ -1,8 +1,8 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { messageOf, OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
 import { heldAppLocks } from '../install/app-lock.js';
-import { checkBlob, listBlobs, readBlobRecord, removeBlob, type BlobInfo, type BlobSource } from './blob-store.js';
+import { blobPath, checkBlob, listBlobs, readBlobRecord, removeBlob, SHA256_HEX, type BlobInfo, type BlobSource } from './blob-store.js';
 import { fetchToStore } from './fetch-to-store.js';
 import { linkBlob } from './link-blob.js';
 import { appWeightRefs, collectReferences, type BlobReference } from './references.js';
@@ -96,9 +96,14 @@ export async function verifyBlobs(
   o: { signal?: AbortSignal; onBlob?: (check: BlobCheck) => void; repair?: RepairOptions } = {},
 ): Promise<BlobCheck[]> {
   const checks: BlobCheck[] = [];
-  for (const blob of await listBlobs(home)) {
-    const condition = await checkBlob(home, blob.sha256, { force: true, signal: o.signal });
-    const check: BlobCheck = { sha256: blob.sha256, size: blob.size, path: blob.path, ok: condition.state === 'ok' };
+  // Every name that looks like a blob, links and other planted entries included (listBlobs skips those).
+  const names = (await readdir(home.blobs).catch(() => [] as string[])).filter((n) => SHA256_HEX.test(n)).sort();
+  for (const name of names) {
+    const file = blobPath(home, name);
+    const size = (await lstat(file).catch(() => undefined))?.size ?? 0;
+    const condition = await checkBlob(home, name, { force: true, signal: o.signal });
+    if (condition.state === 'missing') continue;
+    const check: BlobCheck = { sha256: name, size, path: file, ok: condition.state === 'ok' };
     if (condition.state === 'corrupt') {
       check.why = condition.why;
       const m = /hashes to ([0-9a-f]{64})/.exec(condition.why);

@@ -182,5 +182,12 @@ test('store verify --repair downloads a corrupt blob again from its recorded URL
   assert.equal(sha(await readFile(appFile)), sha(weight), "the app's model is sound again");
   const again = await runCli(['store', 'verify', '--json'], { home });
   assert.equal(again.code, 0, again.stdout);
-  assert.deepEqual(await readdir(path.join(home, 'store', 'tmp')).then((n) => n.filter((x) => !x.endsWith('.lock'))), []);
+  assert.deepEqual(await readdir(path.join(home, 'store', 'tmp')), [], 'no partial, lock or staging file is left');
+
+  // A symlink planted under a blob's name is reported too (and never hashed through).
+  await symlink(appFile, path.join(home, 'store', 'blobs', 'sha256', sha(other)));
+  const planted = await runCli(['store', 'verify', '--json'], { home });
+  assert.equal(planted.code, 1, planted.stdout);
+  const plantedReport = parseJson<{ corrupt: { sha256: string; why?: string }[] }>(planted);
+  assert.deepEqual(plantedReport.corrupt.map((c) => [c.sha256, c.why]), [[sha(other), 'it is a symbolic link']]);
 });
