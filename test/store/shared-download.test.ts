@@ -40,8 +40,8 @@ async function recipe(id: string, url: string, data: Buffer): Promise<string> {
 test('two installs that need the same weight at once: the second waits for the first download and reuses the blob', async () => {
   const home = path.join(root, 'home shared');
   const data = randomBytes(4 * MiB);
-  // About 8 s for the whole file (the planner opens a few connections for 4 MiB): the second install starts well before the end,
-  // even on a loaded machine (the test only waits, it costs no CPU).
+  // About 8 s for the whole file (the planner opens a few connections for 4 MiB): the second
+  // install starts well before the end, even on a loaded machine (waiting costs no CPU).
   const server = await new LoopbackServer({ ratePerConnection: 128 * 1024 }).start();
   try {
     server.files.set('/w.bin', { content: bufferContent(data), etag: '"w"' });
