@@ -48,7 +48,13 @@ export async function tryLock(file: string, info: Record<string, string | number
 export async function acquireLock(
   file: string,
   info: Record<string, string | number>,
-  o: { wait?: boolean; pollMs?: number; signal?: AbortSignal | undefined; onWait?: (owner: LockOwner) => void; refused: (owner: LockOwner) => Error },
+  o: {
+    wait?: boolean;
+    pollMs?: number;
+    signal?: AbortSignal | undefined;
+    onWait?: (owner: LockOwner) => void;
+    refused: (owner: LockOwner) => Error;
+  },
 ): Promise<HeldLock> {
   let told = false;
   for (;;) {

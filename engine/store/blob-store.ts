@@ -89,8 +89,10 @@ export async function readBlobRecord(home: OrchardHome, sha256: string): Promise
     const fh = await openOwnedFile(blobRecordPath(home, sha256), false);
     try {
       const value = JSON.parse(await fh.readFile('utf8')) as Partial<BlobRecord>;
-      if (value.version !== 1 || value.sha256 !== sha256.toLowerCase() || typeof value.ino !== 'string' || typeof value.ctimeNs !== 'string') return undefined;
-      return { ...(value as BlobRecord), sources: Array.isArray(value.sources) ? value.sources.filter((x) => typeof x?.url === 'string') : [] };
+      if (value.version !== 1 || value.sha256 !== sha256.toLowerCase()) return undefined;
+      if (typeof value.ino !== 'string' || typeof value.ctimeNs !== 'string') return undefined;
+      const sources = Array.isArray(value.sources) ? value.sources.filter((x) => typeof x?.url === 'string') : [];
+      return { ...(value as BlobRecord), sources };
     } finally {
       await fh.close();
     }
@@ -178,9 +180,11 @@ async function hashBlob(file: string, before: BigIntStats, signal?: AbortSignal)
   const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const hash = createHash('sha256');
-    for await (const chunk of fh.createReadStream({ highWaterMark: 4 * 2 ** 20, autoClose: false, ...(signal ? { signal } : {}) })) hash.update(chunk as Buffer);
+    const stream = fh.createReadStream({ highWaterMark: 4 * 2 ** 20, autoClose: false, ...(signal ? { signal } : {}) });
+    for await (const chunk of stream) hash.update(chunk as Buffer);
     const after = await fh.stat({ bigint: true });
-    const changed = after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs;
+    const changed =
+      after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs;
     return { sha256: hash.digest('hex'), changed };
   } finally {
     await fh.close();
@@ -239,7 +243,9 @@ export async function commitBlob(
     });
     try {
       const s = await fh.stat();
-      if (o.identity && (s.dev !== o.identity.dev || s.ino !== o.identity.ino)) throw replaced(verifiedFile, 'it is not the file that was downloaded');
+      if (o.identity && (s.dev !== o.identity.dev || s.ino !== o.identity.ino)) {
+        throw replaced(verifiedFile, 'it is not the file that was downloaded');
+      }
       const existing = await checkBlob(home, sha256, { size: s.size });
       if (existing.state === 'ok') {
         await addBlobSources(home, sha256, o.sources ?? []);
@@ -267,7 +273,8 @@ async function addBlobSources(home: OrchardHome, sha256: string, sources: BlobSo
 }
 
 function replaced(file: string, why: string): OrchardError {
-  return new OrchardError('INTEGRITY', `the downloaded file was replaced on disk before it entered the store (${why}); nothing was stored`, {
+  const message = `the downloaded file was replaced on disk before it entered the store (${why}); nothing was stored`;
+  return new OrchardError('INTEGRITY', message, {
     where: file,
     hint: 'Something else writes into the store folder. Run the command again: the download starts over.',
   });

@@ -17,7 +17,10 @@ export async function acquirePartLock(
     ...(o.onWait ? { onWait: (owner: { pid: number }) => o.onWait?.(owner.pid) } : {}),
     refused: (owner) =>
       owner.pid === process.pid
-        ? new OrchardError('LOCKED', 'this file is already being downloaded by this process', { where: partFile, hint: 'Wait for the other download to finish.' })
+        ? new OrchardError('LOCKED', 'this file is already being downloaded by this process', {
+            where: partFile,
+            hint: 'Wait for the other download to finish.',
+          })
         : new OrchardError('LOCKED', `another Orchard process (pid ${owner.pid}) is downloading this file`, {
             where: partFile,
             hint: 'Wait for it to finish, or stop it; the download resumes from where it is.',

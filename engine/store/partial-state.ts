@@ -92,8 +92,12 @@ function sidecarProblem(value: unknown): string | undefined {
   if (!val || typeof val !== 'object' || Array.isArray(val)) return 'no validators';
   const validators = val as Record<string, unknown>;
   for (const k of ['size', 'linkedSize']) if (validators[k] !== undefined && !isCount(validators[k])) return `validator ${k} is not a size`;
-  for (const k of ['etag', 'lastModified', 'linkedEtag']) if (validators[k] !== undefined && typeof validators[k] !== 'string') return `validator ${k} is not text`;
-  if (v['expectedSha256'] !== undefined && (typeof v['expectedSha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(v['expectedSha256']))) return 'the expected sha256 is not a sha256';
+  for (const k of ['etag', 'lastModified', 'linkedEtag']) {
+    if (validators[k] !== undefined && typeof validators[k] !== 'string') return `validator ${k} is not text`;
+  }
+  const expected = v['expectedSha256'];
+  const shaOk = expected === undefined || (typeof expected === 'string' && /^[0-9a-f]{64}$/.test(expected));
+  if (!shaOk) return 'the expected sha256 is not a sha256';
   if (typeof v['sequential'] !== 'boolean' || !isCount(v['hashedThrough'])) return 'malformed';
   const done = v['done'];
   if (!Array.isArray(done)) return 'no byte ranges';

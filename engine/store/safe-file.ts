@@ -87,7 +87,8 @@ export async function ensureRealDir(root: string, dir: string): Promise<void> {
     });
     const s = await lstat(at);
     if (!s.isDirectory()) {
-      throw new OrchardError('IO', `${at} should be a folder of Orchard's store but is ${s.isSymbolicLink() ? 'a symbolic link' : 'a file'}`, {
+      const what = s.isSymbolicLink() ? 'a symbolic link' : 'a file';
+      throw new OrchardError('IO', `${at} should be a folder of Orchard's store but is ${what}`, {
         where: at,
         hint: 'Something other than Orchard changed the store. Remove that entry (Orchard recreates the folder) and run the command again.',
       });

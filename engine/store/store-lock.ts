@@ -15,9 +15,14 @@ export function storeLockFile(home: OrchardHome): string {
   return path.join(home.store, 'gc.lock');
 }
 
-export async function withStoreLock<T>(home: OrchardHome, what: string, fn: () => Promise<T>, o: { signal?: AbortSignal | undefined } = {}): Promise<T> {
+export async function withStoreLock<T>(
+  home: OrchardHome,
+  what: string,
+  fn: () => Promise<T>,
+  o: { signal?: AbortSignal | undefined } = {},
+): Promise<T> {
   await mkdir(home.store, { recursive: true });
-  const lock = await acquireLock(storeLockFile(home), { operation: what }, { wait: true, pollMs: 100, signal: o.signal, refused: refusedBy });
+  const lock = await acquireLock(storeLockFile(home), { operation: what }, { wait: true, pollMs: 100, signal: o.signal, refused });
   try {
     return await fn();
   } finally {
@@ -26,18 +31,21 @@ export async function withStoreLock<T>(home: OrchardHome, what: string, fn: () =
 }
 
 /** Wait for a `store gc` that is running now to finish (an install calls this before it looks at the store). */
-export async function storeBarrier(home: OrchardHome, o: { signal?: AbortSignal | undefined; log?: (line: string) => void } = {}): Promise<void> {
+export async function storeBarrier(
+  home: OrchardHome,
+  o: { signal?: AbortSignal | undefined; log?: (line: string) => void } = {},
+): Promise<void> {
   await mkdir(home.store, { recursive: true });
   const lock = await acquireLock(storeLockFile(home), { operation: 'install (passing)' }, {
     wait: true,
     pollMs: 100,
     signal: o.signal,
-    onWait: (owner) => o.log?.(`the store is being cleaned up (pid ${owner.pid}, ${String(owner['operation'] ?? 'gc')}); waiting for it to finish`),
-    refused: refusedBy,
+    onWait: (owner) => o.log?.(`the store is being cleaned up (pid ${owner.pid}, ${String(owner['operation'] ?? 'gc')}); waiting for it`),
+    refused,
   });
   await lock.release();
 }
 
-function refusedBy(owner: { pid: number }): Error {
+function refused(owner: { pid: number }): Error {
   return new OrchardError('LOCKED', `the store is locked by pid ${owner.pid}`, { hint: 'Wait for it to finish.' });
 }
