@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionPacer } from './connection-pacer.js';
@@ -107,6 +108,8 @@ export interface LoopbackServerOptions {
   ratePerConnection?: number;
   /** Called for each request (0-based count) before the file is served. */
   hook?: (req: IncomingMessage, n: number) => HookAnswer | undefined;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  tls?: { key: string; cert: string };
 }
 
 export class LoopbackServer {
@@ -114,22 +117,23 @@ export class LoopbackServer {
   readonly requests: RecordedRequest[] = [];
   bytesServed = 0;
   private readonly pacers = new WeakMap<Socket, ConnectionPacer>();
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
   private base = '';
 
   constructor(private readonly o: LoopbackServerOptions = {}) {}
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       void this.handle(req, res).catch(() => res.destroy());
-    });
+    };
+    this.server = this.o.tls ? https.createServer({ key: this.o.tls.key, cert: this.o.tls.cert }, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 2_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(0, this.o.host ?? '127.0.0.1', () => resolve());
     });
     const { address, port } = this.server.address() as AddressInfo;
-    this.base = `http://${address}:${port}`;
+    this.base = `${this.o.tls ? 'https' : 'http'}://${address}:${port}`;
     return this;
   }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { envSetting } from '../core/env-settings.js';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
 import type { EngineBuild } from './hosts.js';
@@ -20,7 +21,8 @@ export interface EngineBinaries {
  * `llamacpp-engine` app's build.
  */
 export function engineBinaries(home: OrchardHome, env: NodeJS.ProcessEnv = process.env): EngineBinaries {
-  const binDir = env['ORCHARD_LLAMACPP_BIN'] ? path.resolve(env['ORCHARD_LLAMACPP_BIN']) : path.join(home.apps, ENGINE_APP_ID, 'app', 'build', 'bin');
+  const override = envSetting('ORCHARD_LLAMACPP_BIN', env);
+  const binDir = override ? path.resolve(override) : path.join(home.apps, ENGINE_APP_ID, 'app', 'build', 'bin');
   const bins = { binDir, llamaServer: path.join(binDir, 'llama-server'), rpcServer: path.join(binDir, 'ggml-rpc-server') };
   for (const file of [bins.llamaServer, bins.rpcServer]) {
     if (!existsSync(file)) {
@@ -51,5 +53,6 @@ export async function engineBuild(bins: EngineBinaries): Promise<EngineBuild> {
  * engine location when it is overridden.
  */
 export function clusterServiceEnv(home: OrchardHome, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return { ORCHARD_HOME: home.root, ...(env['ORCHARD_LLAMACPP_BIN'] ? { ORCHARD_LLAMACPP_BIN: env['ORCHARD_LLAMACPP_BIN'] } : {}) };
+  const override = envSetting('ORCHARD_LLAMACPP_BIN', env);
+  return { ORCHARD_HOME: home.root, ...(override ? { ORCHARD_LLAMACPP_BIN: override } : {}) };
 }

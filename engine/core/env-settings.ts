@@ -27,6 +27,11 @@ export const ENV_SETTINGS = [
     default: '0',
     description: '1: run recipe steps without OS confinement (bubblewrap / sandbox-exec); the plan says so.',
   },
+  {
+    name: 'ORCHARD_LLAMACPP_BIN',
+    default: "the llamacpp-engine app's build",
+    description: 'A folder holding llama-server and ggml-rpc-server for clusters (development and tests; every node needs the same build).',
+  },
   { name: 'NO_COLOR', default: 'unset', description: 'Set to anything: no colours in the CLI output.' },
   { name: 'SHELL', default: '/bin/sh', description: 'The shell `orchard shell` opens inside an app environment.' },
 ] as const satisfies readonly EnvSetting[];

@@ -12,7 +12,7 @@ import { isUrl } from './byte-source.js';
 import { fitModelOnMachine, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';
 import { fitMlxOnMachine, readMlxModelShape } from './mlx-fit.js';
-import { checkRecipeFit } from './recipe-fit.js';
+import { checkRecipeFit, tokenHeadersFor } from './recipe-fit.js';
 
 export interface FitTargetOptions {
   machine: MachineInfo;
@@ -37,7 +37,8 @@ export async function fitTarget(target: string, o: FitTargetOptions): Promise<Fi
     return fitMlxOnMachine(shape, o.machine, o.contextSize ?? Math.min(shape.trainContext, 8192));
   }
   if (isUrl(target) || (existsSync(target) && statSync(target).isFile())) {
-    const shape = await readModelShape(target, headers ? { headers } : {});
+    const urlHeaders = isUrl(target) ? tokenHeadersFor(target, headers) : undefined;
+    const shape = await readModelShape(target, urlHeaders ? { headers: urlHeaders } : {});
     return fitModelOnMachine(shape, o.machine, {
       contextSize: o.contextSize ?? Math.min(shape.trainContext, DEFAULT_CONTEXT),
       parallel: o.parallel ?? 1,

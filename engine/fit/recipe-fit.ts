@@ -4,6 +4,7 @@ import type { Plan, ResolvedWeight } from '../recipe/plan-types.js';
 import { DEFAULT_CONTEXT } from './llm-defaults.js';
 import { fitModelOnMachine, gib, type FitReport } from './fit-verdict.js';
 import { readModelShape } from './model-headers.js';
+import { isHubHost } from '../core/hub-auth.js';
 import { fitMlxOnMachine, readMlxModelShape } from './mlx-fit.js';
 
 export interface RecipeFitOptions {
@@ -30,10 +31,24 @@ export async function checkRecipeFit(plan: Plan, machine: MachineInfo, o: Recipe
   const weight = modelWeight(plan);
   if (!weight) return undefined;
   const args = plan.service.args;
-  const shape = await readModelShape(weight.url, { ...(o.headers ? { headers: o.headers } : {}) });
+  const headers = weight.auth === 'huggingface' ? tokenHeadersFor(weight.url, o.headers) : undefined;
+  const shape = await readModelShape(weight.url, { ...(headers ? { headers } : {}) });
   const contextSize = o.contextSize ?? argNumber(args, '--context') ?? Math.min(shape.trainContext, DEFAULT_CONTEXT);
   const parallel = argNumber(args, '--parallel');
   return fitModelOnMachine(shape, machine, { contextSize, gpu: plan.profile.accelerator, ...(parallel ? { parallel } : {}) });
+}
+
+/**
+ * The token's headers go only over https to a hub host (like the downloader: store/http-client);
+ * a recipe can point a weight anywhere, and only gated (`auth`) weights may carry them at all.
+ */
+export function tokenHeadersFor(url: string, headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  try {
+    const u = new URL(url);
+    return headers && u.protocol === 'https:' && isHubHost(u) ? headers : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Refuse an install that does not fit, unless the user overrides (`--force` / "install anyway"). */

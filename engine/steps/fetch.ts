@@ -1,6 +1,6 @@
 import { OrchardError } from '../core/errors.js';
 import { fetchToStore, freeSpaceSource } from '../store/download/index.js';
-import { findBlob, preflightDiskSpace } from '../store/index.js';
+import { findVerifiedBlob, preflightDiskSpace, storeBarrier } from '../store/index.js';
 import type { ResolvedWeight } from '../recipe/plan-types.js';
 import type { JsonValue, StepContext, StepExecutor } from './step-executor.js';
 import { stepWhere } from './step-log.js';
@@ -13,17 +13,23 @@ import { envSetting } from '../core/env-settings.js';
 export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
   const where = stepWhere(step);
   const previous = previousWeights(ctx.previousOutputs);
-  // A weight already in the store needs no byte: by its pin, or by what this step stored last time.
+  // A `store gc` that began before this install took its app lock finishes before the store is read.
+  await storeBarrier(ctx.home, { signal: ctx.signal, log: (line) => ctx.log.line(line) });
+  // A weight already in the store needs no byte: by its pin, or by what this step stored last time —
+  // and only when its record proves it unchanged since it was hashed; anything else goes through
+  // fetchToStore, which hashes it again under the part lock (or fetches it again when corrupt).
   const known = await Promise.all(
     step.params.weights.map(async (w) => {
       const sha = w.sha256 ?? previous[w.id];
-      return sha ? findBlob(ctx.home, sha, w.size) : undefined;
+      return sha ? findVerifiedBlob(ctx.home, sha, { size: w.size, signal: ctx.signal, proofOnly: true }) : undefined;
     }),
   );
   const missing = step.params.weights.reduce((sum, w, i) => sum + (known[i] ? 0 : (w.size ?? 0)), 0);
   await preflightDiskSpace(ctx.home.store, missing, { freeSpace: freeSpaceSource(), what: `the weights of ${ctx.app.id}` });
 
-  const token = ctx.options.hfToken ?? envSetting('HF_TOKEN');
+  // The Hugging Face token is for gated weights only (`auth: "huggingface"`); fetchToStore sends it
+  // only over https, only to the hub's hosts.
+  const hfToken = ctx.options.hfToken ?? envSetting('HF_TOKEN');
   // One weight failing stops the others (their bytes stay on disk for the resume) and the step
   // fails only once all have stopped: nothing keeps downloading, or writing the state, after it.
   const stop = new AbortController();
@@ -40,7 +46,7 @@ export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
         const stored = await fetchToStore({
           home: ctx.home,
           weight: w,
-          token,
+          token: w.auth === 'huggingface' ? hfToken : undefined,
           signal,
           emit: ctx.emit,
           app: ctx.app.id,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import { link, lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
@@ -15,8 +15,9 @@ export type LinkMethod = 'hardlink' | 'symlink' | 'already-linked';
  */
 export async function linkBlob(home: OrchardHome, sha256: string, to: string, o: { where?: string } = {}): Promise<{ method: LinkMethod; blob: string }> {
   const blob = blobPath(home, sha256);
-  const blobStat = await stat(blob).catch(() => undefined);
-  if (!blobStat) {
+  // Never through a link: a blob is a regular file in the store, or it is not there.
+  const blobStat = await lstat(blob).catch(() => undefined);
+  if (!blobStat?.isFile()) {
     throw new OrchardError('IO', `the model blob ${sha256} is not in the store`, {
       where: o.where ?? blob,
       hint: 'Run the fetch step first (run install again), or `orchard store ls` to see what the store holds.',
@@ -60,7 +61,7 @@ export async function linkBlob(home: OrchardHome, sha256: string, to: string, o:
 async function isStoreHardlink(home: OrchardHome, s: { dev: number; ino: number; nlink: number }): Promise<boolean> {
   if (s.nlink < 2) return false;
   for (const b of await listBlobs(home)) {
-    const bs = await stat(b.path).catch(() => undefined);
+    const bs = await lstat(b.path).catch(() => undefined);
     if (bs && bs.dev === s.dev && bs.ino === s.ino) return true;
   }
   return false;

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatedContent, LoopbackServer } from '../../bench/download/loopback-server.js';
+import { resolveHome } from '../../engine/core/home.js';
 import { downloadFile } from '../../engine/store/download/download.js';
+import { acquirePartLock } from '../../engine/store/download/part-lock.js';
+import { removeIdlePartials } from '../../engine/store/download/partials.js';
 import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
@@ -136,11 +139,13 @@ test('gc reports idle partial downloads and removes them only with --partials; o
   const server = await new LoopbackServer({ ratePerConnection: 2 * 2 ** 20 }).start();
   try {
     server.files.set('/big.bin', { content: generatedContent(32 * 2 ** 20, 5), etag: '"p"' });
-    // An interrupted download: cancelled after a moment, its bytes and sidecar stay for the resume.
+    // An interrupted download: cancelled once some bytes are in, its bytes and sidecar stay for the resume.
     const stop = new AbortController();
-    setTimeout(() => stop.abort(), 400);
     const idle = path.join(tmp, 'idle.part');
-    await assert.rejects(downloadFile({ urls: [server.url('/big.bin')], partFile: idle, signal: stop.signal }), /cancelled/);
+    const onProgress = (done: number) => {
+      if (done >= 2 ** 20) stop.abort();
+    };
+    await assert.rejects(downloadFile({ urls: [server.url('/big.bin')], partFile: idle, signal: stop.signal, onProgress }), /cancelled/);
     assert.ok(existsSync(idle) && existsSync(`${idle}.json`));
     // A download in progress in a live process (its lock holds a live pid).
     const active = path.join(tmp, 'active.part');
@@ -164,5 +169,27 @@ test('gc reports idle partial downloads and removes them only with --partials; o
     assert.ok(existsSync(active), 'the partial being written is kept');
   } finally {
     await server.stop();
+  }
+});
+
+test('gc --partials removes a partial only while holding its part lock: a dead owner\'s lock is taken over and let go; a live owner\'s partial is kept', async () => {
+  const home = path.join(root, 'home partial locks');
+  const tmp = path.join(home, 'store', 'tmp');
+  await mkdir(tmp, { recursive: true });
+  const stale = path.join(tmp, 'stale.part');
+  const live = path.join(tmp, 'live.part');
+  for (const p of [stale, live]) await writeFile(p, randomBytes(4096));
+  const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+  await writeFile(`${stale}.lock`, JSON.stringify({ pid: dead, start: '1', operation: 'download' }));
+  // A download in this (live) process holds the other one, with its pid and start time.
+  const release = await acquirePartLock(live);
+  try {
+    const removed = await removeIdlePartials(resolveHome({ ORCHARD_HOME: home }));
+    assert.deepEqual(removed.map((p) => path.basename(p.file)), ['stale.part']);
+    assert.ok(!existsSync(stale) && !existsSync(`${stale}.lock`), 'the idle partial and its stale lock are gone');
+    assert.ok(existsSync(live) && existsSync(`${live}.lock`), 'the partial being written is kept, its lock untouched');
+    assert.deepEqual((await readdir(tmp)).filter((n) => n.includes('stale-') || n.endsWith('.new')), [], 'no lock debris');
+  } finally {
+    await release();
   }
 });

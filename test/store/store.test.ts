@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,6 +20,8 @@ import { RangeSet } from '../../engine/store/download/range-set.js';
 import { writeInstalledState } from '../helpers/app-state.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
+import { tokenHeadersFor } from '../../engine/fit/recipe-fit.js';
 import { makeTestApp, plannedStep, stepContext, type TestApp } from '../steps/context.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -49,30 +52,48 @@ async function recordState(t: TestApp, weights: Record<string, unknown>): Promis
   await writeInstalledState(t.home.root, t.app.id, { weights });
 }
 
-test('the token goes to the hub host only, never to the redirect target on another host; the hub LFS hash is verified', async () => {
+test('the token goes only to a hub host over https, only for a weight marked auth, never to the redirect target, never over http', async () => {
   const data = randomBytes(2 * MiB + 5);
   const token = 'hf_TESTSECRET_do_not_leak';
+  const tls = selfSignedCert();
+  https.globalAgent.options.ca = tls.cert; // this process trusts the throwaway certificate
   const cdn = await new LoopbackServer({ host: '127.0.0.2' }).start();
-  const hub = await new LoopbackServer({
-    host: '127.0.0.1',
-    hook: (req) => ({
-      status: 302,
-      headers: { location: cdn.url('/cdn/blob?X-Amz-Signature=abc'), 'x-linked-etag': `"${sha(data)}"`, 'x-linked-size': String(data.length) },
-    }),
-  }).start();
+  const redirect = () => ({
+    status: 302,
+    headers: { location: cdn.url('/cdn/blob?X-Amz-Signature=abc'), 'x-linked-etag': `"${sha(data)}"`, 'x-linked-size': String(data.length) },
+  });
+  const hub = await new LoopbackServer({ host: '127.0.0.1', tls, hook: redirect }).start();
+  const plainHub = await new LoopbackServer({ host: '127.0.0.1', hook: redirect }).start();
   try {
+    assert.match(hub.url('/'), /^https:/);
     cdn.files.set('/cdn/blob', { content: bufferContent(data), etag: '"cdn-etag"' });
     const home = (await makeTestApp(path.join(root, 'auth'))).home;
-    const stored = await fetchToStore({ home, weight: { id: 'gated', url: hub.url('/org/model/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
+    const gated = { id: 'gated', url: hub.url('/org/model/resolve/main/w.bin'), auth: 'huggingface' as const };
+    const stored = await fetchToStore({ home, weight: gated, token, hubHosts: ['127.0.0.1'] });
     assert.equal(stored.sha256, sha(data));
     assert.equal(stored.integrity, 'hub', 'the hash came from X-Linked-Etag');
-    assert.ok(hub.requests.length > 0 && hub.requests.every((r) => r.headers.authorization === `Bearer ${token}`), 'the hub got the token');
+    assert.ok(hub.requests.length > 0 && hub.requests.every((r) => r.headers.authorization === `Bearer ${token}`), 'the hub got the token over https');
     assert.ok(cdn.requests.length > 0, 'the CDN served the bytes');
     for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined, 'the token never reaches another host');
     assert.ok((await readFile(stored.path)).equals(data));
     assert.equal((await stat(stored.path)).mode & 0o777, 0o444, 'blobs are read-only');
+
+    // The same hub, a weight not marked auth: no token.
+    const before = hub.requests.length;
+    await fetchToStore({ home, weight: { id: 'open', url: hub.url('/org/open/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
+    assert.ok(hub.requests.length > before);
+    for (const r of hub.requests.slice(before)) assert.equal(r.headers.authorization, undefined, 'a weight not marked auth never carries the token');
+
+    // A hub host over plain http: never, even for a gated weight.
+    await fetchToStore({ home, weight: { ...gated, url: plainHub.url('/org/model/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
+    assert.ok(plainHub.requests.length > 0);
+    for (const r of plainHub.requests) assert.equal(r.headers.authorization, undefined, 'the token never goes over http');
+    for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined);
   } finally {
+    delete https.globalAgent.options.ca;
+    tls.cleanup();
     await hub.stop();
+    await plainHub.stop();
     await cdn.stop();
   }
 });
@@ -248,4 +269,13 @@ test('one weight failing stops the step\'s other downloads at once; their bytes 
     await slow.stop();
     await new Promise((resolve) => failing.close(resolve));
   }
+});
+
+test('the fit gate reads a GGUF header with the token only for an https hub URL', () => {
+  const h = { authorization: 'Bearer hf_x' };
+  assert.equal(tokenHeadersFor('https://huggingface.co/org/m/resolve/main/m.gguf', h), h);
+  assert.equal(tokenHeadersFor('https://cdn-lfs.hf.co/x', h), h);
+  assert.equal(tokenHeadersFor('http://huggingface.co/org/m/resolve/main/m.gguf', h), undefined, 'never over http');
+  assert.equal(tokenHeadersFor('https://example.com/m.gguf', h), undefined, 'never to another host');
+  assert.equal(tokenHeadersFor('https://huggingface.co.evil.example/m.gguf', h), undefined);
 });

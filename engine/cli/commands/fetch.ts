@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { lstat, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
@@ -63,6 +63,15 @@ export function register(program: Command): void {
           ...(flags.json ? {} : { log: (line: string) => process.stderr.write(`    ${line}\n`) }),
         });
         await rename(result.file, output);
+        // The name moved must be the file that was written and hashed (not one swapped in meanwhile).
+        const moved = await lstat(output);
+        if (moved.dev !== result.identity.dev || moved.ino !== result.identity.ino) {
+          await rm(output, { force: true });
+          throw new OrchardError('INTEGRITY', 'the downloaded file was replaced on disk before it was moved into place; nothing was written', {
+            where: part,
+            hint: 'Something else writes into that folder. Run the command again: the download starts over.',
+          });
+        }
         await removePartial(part);
         const seconds = (Date.now() - started) / 1000;
         const fetched = result.size - result.reusedBytes;

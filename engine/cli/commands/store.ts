@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { envSetting } from '../../core/env-settings.js';
 import { resolveHome } from '../../core/home.js';
 import { listPartialDownloads, removeIdlePartials } from '../../store/download/index.js';
-import { formatBytes, purgeUnreferencedBlobs, storeReport, verifyBlobs } from '../../store/index.js';
+import { formatBytes, purgeUnreferencedBlobs, storeReport, verifyBlobs, type BlobCheck } from '../../store/index.js';
+import { cancelOnSignals } from '../cancel-on-signals.js';
 import { action, printJson, printLine } from '../output.js';
 
 /** `orchard store ls|verify|gc`: what the shared model store holds, who uses it, and cleanup. */
@@ -36,17 +38,31 @@ export function register(program: Command): void {
   store
     .command('verify')
     .description('Hash every blob again and report any whose content no longer matches its name')
+    .option('--repair', 'download each corrupt blob again from the URL recorded for it and re-link the apps that use it')
     .option('--json', 'print as JSON')
-    .action(action(async (flags: { json?: boolean }) => {
+    .action(action(async (flags: { json?: boolean; repair?: boolean }) => {
       const home = resolveHome();
-      const checks = await verifyBlobs(home, flags.json ? {} : { onBlob: (c) => printLine(`  ${c.ok ? 'ok     ' : 'CORRUPT'} ${c.sha256}${c.actual ? ` (content hashes to ${c.actual})` : ''}`) });
+      const { signal, dispose } = cancelOnSignals();
+      let checks;
+      try {
+        checks = await verifyBlobs(home, {
+          signal,
+          ...(flags.json ? {} : { onBlob: (c: BlobCheck) => printLine(`  ${c.ok ? 'ok      ' : c.repaired ? 'REPAIRED' : 'CORRUPT '} ${c.sha256}${describe(c)}`) }),
+          ...(flags.repair ? { repair: { token: envSetting('HF_TOKEN'), signal, ...(flags.json ? {} : { log: (line: string) => printLine(`    ${line}`) }) } } : {}),
+        });
+      } finally {
+        dispose();
+      }
       const corrupt = checks.filter((c) => !c.ok);
-      if (corrupt.length > 0) process.exitCode = 1;
+      const unrepaired = corrupt.filter((c) => !c.repaired);
+      if (unrepaired.length > 0) process.exitCode = 1;
       if (flags.json) {
-        printJson({ ok: corrupt.length === 0, checked: checks.length, corrupt, blobs: checks });
+        printJson({ ok: unrepaired.length === 0, checked: checks.length, corrupt, repaired: corrupt.filter((c) => c.repaired), blobs: checks });
         return;
       }
-      printLine(corrupt.length === 0 ? `all ${checks.length} blob(s) verified` : `${corrupt.length} corrupt blob(s): delete them and run install again for the apps that use them`);
+      if (corrupt.length === 0) printLine(`all ${checks.length} blob(s) verified`);
+      else if (!flags.repair) printLine(`${corrupt.length} corrupt blob(s): run \`orchard store verify --repair\` to download them again and re-link the apps that use them`);
+      else printLine(`${corrupt.length - unrepaired.length} of ${corrupt.length} corrupt blob(s) repaired`);
     }));
 
   store
@@ -74,4 +90,11 @@ export function register(program: Command): void {
         printLine(`${idle.length} idle partial download(s) hold ${formatBytes(idle.reduce((n, p) => n + p.diskBytes, 0))}; an install resumes from them. --partials removes them.`);
       }
     }));
+}
+
+function describe(c: BlobCheck): string {
+  if (c.ok) return '';
+  const what = c.actual ? ` (content hashes to ${c.actual})` : c.why ? ` (${c.why})` : '';
+  if (c.repaired) return `${what}: downloaded again${c.relinked && c.relinked.length > 0 ? `, re-linked ${c.relinked.join(', ')}` : ''}`;
+  return `${what}${c.repairError ? `: not repaired: ${c.repairError}` : ''}`;
 }

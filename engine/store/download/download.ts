@@ -1,17 +1,18 @@
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
 import { pumpBody, type BodySink, type Segment } from './body-pump.js';
 import { ExpiredTargetError, HttpStatusError, RemoteChangedError, TransientError, isTransientStatus } from './download-errors.js';
 import { headerText, openUrl, requestHeaders, type OpenedResponse } from './http-client.js';
-import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
+import { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from '../../core/hub-auth.js';
 import { InOrderHasher } from './in-order-hasher.js';
 import { acquirePartLock } from './part-lock.js';
 import { Persister } from './part-persister.js';
 import { readPartialState, removePartial, sameRemoteVersion, type PartialState } from './partial-state.js';
 import { PiecePlanner } from './piece-planner.js';
 import { RangeSet } from './range-set.js';
+import { createNewFile, HostileFileError, openOwnedFile } from '../safe-file.js';
 import { backoffMs, cancelled, withRetries } from './retry-policy.js';
 import { SerialWriter } from './serial-writer.js';
 import { authError, probeRemote, type RemoteFile } from './remote-probe.js';
@@ -28,6 +29,8 @@ export interface DownloadOptions {
   partFile: string;
   expectedSha256?: string | undefined;
   expectedSize?: number | undefined;
+  /** The caller already holds the part lock (fetchToStore waits for it, then commits under it). */
+  partLockHeld?: boolean;
   /** Parallel connections when the server honours Range (default 8). */
   connections?: number;
   token?: string | undefined;
@@ -58,6 +61,8 @@ export interface DownloadResult {
   integrity: Integrity;
   /** Bytes already on disk from an earlier attempt and reused. */
   reusedBytes: number;
+  /** The part file that was written and hashed: whoever moves `file` checks it is still this one. */
+  identity: { dev: number; ino: number };
 }
 
 // An idle connection takes over the second half of a busy one's segment only when that half is at
@@ -68,7 +73,7 @@ const MAX_RESTARTS = 3;
 export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> {
   if (o.urls.length === 0) throw new OrchardError('DOWNLOAD', 'no URL to download from', { hint: 'Give the weight a url.' });
   await mkdir(path.dirname(o.partFile), { recursive: true });
-  const release = await acquirePartLock(o.partFile);
+  const release = o.partLockHeld ? async () => undefined : await acquirePartLock(o.partFile);
   try {
     const failures: { url: string; err: unknown }[] = [];
     for (const url of o.urls) {
@@ -150,26 +155,46 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
   const size = remote.validators.size;
   const canRange = remote.acceptsRanges && size !== undefined && size > 0;
 
-  const previous = await readPartialState(o.partFile);
+  const previous = await readPartialState(o.partFile, (why) => o.log?.(`${why}: starting from byte 0`));
   let done = new RangeSet();
+  let fh: FileHandle | undefined;
   if (previous && canRange) {
-    const onDisk = await stat(o.partFile).then((s) => s.size, () => -1);
+    // The part file is reopened without following a link, and only a regular file of ours with one
+    // name is resumed: anything planted in its place is removed (its name, never its target).
+    fh = await openOwnedFile(o.partFile, true).catch((err: unknown) => {
+      if (err instanceof HostileFileError) o.log?.(`the partial download is refused (${err.reason}): starting from byte 0`);
+      else if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return undefined;
+    });
+    const onDisk = fh ? (await fh.stat()).size : -1;
     const reusable =
+      fh !== undefined &&
       previous.sourceUrl === url &&
       previous.expectedSha256 === expectedSha &&
-      onDisk >= 0 &&
       sameRemoteVersion(previous.validators, remote.validators, o.expectedSha256 !== undefined);
     if (reusable) done = new RangeSet(previous.done.filter(([, e]) => e <= onDisk && e <= size));
-    else o.log?.(`the partial download does not match the remote file any more (validators or source changed): starting from byte 0`);
+    else if (fh) o.log?.(`the partial download does not match the remote file any more (validators or source changed): starting from byte 0`);
   }
-  if (done.total() === 0) await removePartial(o.partFile);
+  if (done.total() === 0) {
+    await fh?.close();
+    await removePartial(o.partFile);
+    // A new file, created here: a name planted between the removal and this open fails (O_EXCL).
+    fh = await createNewFile(o.partFile, 0o600);
+  }
+  if (!fh) throw new Error('unreachable: no part file open');
   const reusedBytes = done.total();
   if (reusedBytes > 0) o.log?.(`resuming: ${reusedBytes} of ${size} bytes already on disk`);
 
-  const missing = size !== undefined ? size - reusedBytes : (o.expectedSize ?? 0);
-  await o.beforeFirstByte?.(missing);
-
-  const fh = await open(o.partFile, reusedBytes > 0 ? 'r+' : 'w+');
+  let identity: { dev: number; ino: number };
+  try {
+    const missing = size !== undefined ? size - reusedBytes : (o.expectedSize ?? 0);
+    await o.beforeFirstByte?.(missing);
+    const s = await fh.stat();
+    identity = { dev: s.dev, ino: s.ino };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
   let keep = true;
   const state: PartialState = {
     version: 1,
@@ -182,7 +207,7 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     hashedThrough: 0,
     updatedAt: '',
   };
-  const hasher = new InOrderHasher(o.partFile, done);
+  const hasher = new InOrderHasher(o.partFile, done, fh.fd);
   const persister = new Persister(o.partFile, state, done, hasher);
   try {
     await persister.flush(); // the validators are on disk before the first byte is
@@ -208,6 +233,12 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
     await fh.truncate(total);
     // The fsync (short: the writer kept the disk in step) overlaps the hash of the tail.
     const [actual] = await Promise.all([hasher.finish(), writer.sync()]);
+    if (expectedSha && actual !== expectedSha && reusedBytes > 0) {
+      // Bytes resumed from disk (a sidecar can be forged to look right) may be what is wrong:
+      // once more from byte 0 before calling the source bad.
+      keep = false;
+      throw new RemoteChangedError(`the file resumed from disk hashes to ${actual}, not ${expectedSha}`);
+    }
     if (expectedSha && actual !== expectedSha) {
       keep = false;
       throw new OrchardError('INTEGRITY', `sha256 mismatch for ${displayUrl(url)}: expected ${expectedSha}, got ${actual}`, {
@@ -218,7 +249,7 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
             : 'The file does not match the hash the hub declares; nothing entered the store. Try again (or another mirror).',
       });
     }
-    return { file: o.partFile, sha256: actual, size: total, url, integrity, reusedBytes };
+    return { file: o.partFile, sha256: actual, size: total, url, integrity, reusedBytes, identity };
   } finally {
     await persister.stop();
     await hasher.close();

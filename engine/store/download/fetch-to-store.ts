@@ -3,13 +3,15 @@ import path from 'node:path';
 import { OrchardError } from '../../core/errors.js';
 import { ignoreEvents, type Emit } from '../../core/events.js';
 import type { OrchardHome } from '../../core/home.js';
-import { commitBlob, findBlob } from '../blob-store.js';
+import { addBlobSource, commitBlob, findVerifiedBlob, type BlobSource } from '../blob-store.js';
 import { preflightDiskSpace, statfsFreeSpace, type FreeSpaceSource } from '../disk-space.js';
 import { downloadFile, type Integrity } from './download.js';
 import { DownloadProgress } from './download-progress.js';
 import { downloadQueue } from './download-queue.js';
-import { displayUrl } from './hub-auth.js';
+import { displayUrl } from '../../core/hub-auth.js';
+import { acquirePartLock } from './part-lock.js';
 import { removePartial } from './partial-state.js';
+import { ensureRealDir } from '../safe-file.js';
 
 /** What the store needs to know about a weight (a ResolvedWeight fits). */
 export interface WeightSource {
@@ -19,12 +21,14 @@ export interface WeightSource {
   sha256?: string | undefined;
   size?: number | undefined;
   gatedPage?: string | undefined;
+  /** 'huggingface': the weight is gated and the token may be sent (to the hub's hosts, over https). */
+  auth?: 'huggingface' | undefined;
 }
 
 export interface FetchToStoreOptions {
   home: OrchardHome;
   weight: WeightSource;
-  /** Hugging Face token; sent only to hub hosts. */
+  /** Hugging Face token; sent only for a weight marked `auth`, only over https to hub hosts. */
   token?: string | undefined;
   hubHosts?: readonly string[];
   connections?: number;
@@ -76,24 +80,56 @@ export function partFileFor(home: OrchardHome, weight: WeightSource): string {
  * wait their turn in the process-wide download queue.
  */
 export async function fetchToStore(o: FetchToStoreOptions): Promise<StoredWeight> {
-  const existing = await alreadyStored(o);
+  await ensureRealDir(o.home.store, o.home.storeTmp);
+  await ensureRealDir(o.home.store, o.home.blobs);
+  // Without the part lock only a blob its record proves is taken; anything else is looked at again
+  // under the lock (a blob being committed right now is there before its record is).
+  const existing = await alreadyStored(o, true);
   if (existing) return existing;
   const part = partFileFor(o.home, o.weight);
   const running = inFlight.get(part);
   if (running) return running;
   const task = downloadQueue()
-    .add(async () => (await alreadyStored(o)) ?? (await download(o, part)), { throwOnTimeout: true })
+    .add(async () => (await alreadyStored(o, true)) ?? (await lockedDownload(o, part)), { throwOnTimeout: true })
     .finally(() => inFlight.delete(part));
   inFlight.set(part, task);
   return task;
 }
 
-async function alreadyStored(o: FetchToStoreOptions): Promise<StoredWeight | undefined> {
+async function alreadyStored(o: FetchToStoreOptions, proofOnly = false): Promise<StoredWeight | undefined> {
   if (!o.weight.sha256) return undefined;
-  const blob = await findBlob(o.home, o.weight.sha256, o.weight.size);
+  const blob = await findVerifiedBlob(o.home, o.weight.sha256, { size: o.weight.size, log: o.log, signal: o.signal, proofOnly });
   if (!blob) return undefined;
   o.log?.(`${o.weight.id}: already in the store (${blob.sha256})`);
+  await addBlobSource(o.home, blob.sha256, sourceOf(o.weight));
   return { sha256: blob.sha256, size: blob.size, path: blob.path, url: o.weight.url, integrity: 'stored', downloaded: false, reusedBytes: 0 };
+}
+
+/**
+ * The part lock is taken first, waiting when another process downloads the same file: once it is
+ * done the blob is in the store and is reused — the same bytes are never fetched twice at once.
+ * The blob enters the store and the partial is removed while the lock is still held.
+ */
+async function lockedDownload(o: FetchToStoreOptions, part: string): Promise<StoredWeight> {
+  const release = await acquirePartLock(part, {
+    wait: true,
+    signal: o.signal,
+    onWait: (pid) => o.log?.(`${o.weight.id}: another Orchard process (pid ${pid}) is downloading this file; waiting for it`),
+  });
+  try {
+    return (await alreadyStored(o)) ?? (await download(o, part));
+  } finally {
+    await release();
+  }
+}
+
+function sourceOf(w: WeightSource): BlobSource {
+  return {
+    url: w.url,
+    ...(w.mirrors && w.mirrors.length > 0 ? { mirrors: [...w.mirrors] } : {}),
+    ...(w.auth ? { auth: w.auth } : {}),
+    ...(w.gatedPage ? { gatedPage: w.gatedPage } : {}),
+  };
 }
 
 async function download(o: FetchToStoreOptions, part: string): Promise<StoredWeight> {
@@ -104,10 +140,12 @@ async function download(o: FetchToStoreOptions, part: string): Promise<StoredWei
   const result = await downloadFile({
     urls: [o.weight.url, ...(o.weight.mirrors ?? [])],
     partFile: part,
+    partLockHeld: true,
     expectedSha256: o.weight.sha256,
     expectedSize: o.weight.size,
     ...(o.connections !== undefined ? { connections: o.connections } : {}),
-    token: o.token,
+    // The token is for gated weights only: a weight not marked `auth` never carries it.
+    token: o.weight.auth === 'huggingface' ? o.token : undefined,
     ...(o.hubHosts ? { hubHosts: o.hubHosts } : {}),
     gatedPage: o.weight.gatedPage,
     signal: o.signal,
@@ -121,7 +159,7 @@ async function download(o: FetchToStoreOptions, part: string): Promise<StoredWei
     ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
     ...(o.retryBaseMs !== undefined ? { retryBaseMs: o.retryBaseMs } : {}),
   });
-  const blob = await commitBlob(o.home, result.file, result.sha256);
+  const blob = await commitBlob(o.home, result.file, result.sha256, { identity: result.identity, sources: [sourceOf(o.weight)] });
   await removePartial(part);
   const seconds = Math.max(0.001, (Date.now() - started) / 1000);
   progress.finish(Math.max(lastDone, result.size), result.size, (result.size - result.reusedBytes) / seconds);

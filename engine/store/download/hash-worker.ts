@@ -17,8 +17,9 @@ const DROP_EVERY = 64 * 2 ** 20;
 
 if (parentPort) {
   const port = parentPort;
-  const file = (workerData as { file: string }).file;
-  const fd = openSync(file, 'r');
+  const { file, fd: sharedFd } = workerData as { file: string; fd?: number };
+  // A shared descriptor (the caller's, same process) is the caller's to close.
+  const fd = sharedFd ?? openSync(file, 'r');
   // Best effort: without it the download is the same, only its pages stay cached.
   const drop = await cacheDropper(file).catch(() => undefined);
   let droppedAt = 0;
@@ -55,7 +56,7 @@ if (parentPort) {
     try {
       hashThrough(m.through);
       if (m.kind === 'finish') {
-        closeSync(fd);
+        if (sharedFd === undefined) closeSync(fd);
         reply({ kind: 'digest', hex: hash.digest('hex') });
         port.close();
       } else reply({ kind: 'hashed', hashed });

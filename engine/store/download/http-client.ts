@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import got from 'got';
 import { TransientError, UnknownHostError } from './download-errors.js';
-import { displayUrl, isHubHost } from './hub-auth.js';
+import { displayUrl, isHubHost } from '../../core/hub-auth.js';
 
 /**
  * One HTTP GET as the downloader needs it: redirects not followed (the caller decides where the
@@ -24,10 +24,11 @@ export interface RequestAuth {
 
 export const USER_AGENT = 'orchard/0.1 (+https://github.com/orchard)';
 
-/** Headers for a request to `url`: the token only when the host is a hub host. */
+/** Headers for a request to `url`: the token only over https, and only when the host is a hub host. */
 export function requestHeaders(url: string, auth: RequestAuth, extra: Record<string, string> = {}): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-encoding': 'identity', ...extra };
-  if (auth.token && isHubHost(new URL(url), auth.hubHosts)) headers['authorization'] = `Bearer ${auth.token}`;
+  const target = new URL(url);
+  if (auth.token && target.protocol === 'https:' && isHubHost(target, auth.hubHosts)) headers['authorization'] = `Bearer ${auth.token}`;
   return headers;
 }
 

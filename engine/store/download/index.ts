@@ -15,6 +15,6 @@ export {
   setFreeSpaceSource,
   type WeightSource,
 } from './fetch-to-store.js';
-export { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from './hub-auth.js';
+export { DEFAULT_HUB_HOSTS, displayUrl, isHubHost } from '../../core/hub-auth.js';
 export { removePartial } from './partial-state.js';
 export { listPartialDownloads, type PartialDownload, removeIdlePartials } from './partials.js';

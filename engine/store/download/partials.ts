@@ -1,7 +1,7 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { OrchardHome } from '../../core/home.js';
-import { partLockOwner } from './part-lock.js';
+import { partLockOwner, tryPartLock } from './part-lock.js';
 import { readPartialState, removePartial } from './partial-state.js';
 import { RangeSet } from './range-set.js';
 
@@ -27,7 +27,7 @@ export async function listPartialDownloads(home: OrchardHome): Promise<PartialDo
   const out: PartialDownload[] = [];
   for (const name of names) {
     const file = path.join(home.storeTmp, name);
-    const info = await stat(file).catch(() => undefined);
+    const info = await lstat(file).catch(() => undefined);
     if (!info) continue; // finished or removed meanwhile
     const state = await readPartialState(file);
     const activePid = await partLockOwner(file);
@@ -43,14 +43,23 @@ export async function listPartialDownloads(home: OrchardHome): Promise<PartialDo
   return out;
 }
 
-/** Remove every partial download no live process is writing (its part file, sidecar and stale lock). */
+/**
+ * Remove every partial download no live process is writing (its part file and sidecar). Each is
+ * removed only while holding its part lock: a download that starts meanwhile either holds the lock
+ * first (and its partial is kept) or waits until the removal is done (and starts from byte 0).
+ */
 export async function removeIdlePartials(home: OrchardHome, o: { dryRun?: boolean } = {}): Promise<PartialDownload[]> {
   const removed: PartialDownload[] = [];
   for (const p of await listPartialDownloads(home)) {
     if (p.activePid !== undefined) continue;
     if (!o.dryRun) {
-      await removePartial(p.file);
-      await rm(`${p.file}.lock`, { force: true });
+      const lock = await tryPartLock(p.file);
+      if (!lock) continue; // a download took it since it was listed
+      try {
+        await removePartial(p.file);
+      } finally {
+        await lock.release();
+      }
     }
     removed.push(p);
   }

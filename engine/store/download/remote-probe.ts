@@ -1,7 +1,7 @@
 import { OrchardError } from '../../core/errors.js';
 import { ExpiredTargetError, HttpStatusError, TransientError, isTransientStatus } from './download-errors.js';
 import { headerText, openUrl, requestHeaders, type RequestAuth } from './http-client.js';
-import { displayUrl, hubModelPage, isHubHost } from './hub-auth.js';
+import { displayUrl, hubModelPage, isHubHost } from '../../core/hub-auth.js';
 import type { RemoteValidators } from './partial-state.js';
 
 /**

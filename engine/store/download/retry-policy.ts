@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchardError } from '../../core/errors.js';
 import { TransientError } from './download-errors.js';
-import { displayUrl } from './hub-auth.js';
+import { displayUrl } from '../../core/hub-auth.js';
 
 /** What the retry policy needs of a download's options. */
 export interface RetryOptions {

@@ -1,6 +1,7 @@
 /**
- * Where a Hugging Face token may go: only to the hub's own hosts (huggingface.co and its
- * subdomains, hf.co), never to a CDN or any other host a redirect points at.
+ * Where a Hugging Face token may go: only for weights marked `auth` (fetch-to-store), only over
+ * https (http-client), and only to the hub's own hosts (huggingface.co and its subdomains, hf.co),
+ * never to a CDN or any other host a redirect points at.
  */
 export const DEFAULT_HUB_HOSTS: readonly string[] = ['huggingface.co', 'hf.co'];
 
