@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { findTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import { HttpError } from './http-errors.js';
 
 /** Headers on every answer: no caching of API data, no MIME sniffing, no framing by other sites. */
@@ -33,6 +34,9 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') return {};
+  // Refused before parsing: what follows (validation, stringify) recurses and would overflow.
+  const deep = findTooDeep(text);
+  if (deep) throw new HttpError(400, 'BAD_JSON', `the request body is ${tooDeepMessage(deep)}`, 'Send a flatter JSON object.', `body${deep.pointer}`);
   let value: unknown;
   try {
     value = JSON.parse(text);

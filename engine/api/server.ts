@@ -161,7 +161,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(ctx, req, socket, head));
-  server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -210,7 +210,11 @@ async function handle(ctx: ApiContext, uiDir: string | undefined, req: IncomingM
     return;
   }
   const { route, params } = findRoute(routes, req.method ?? 'GET', url.pathname);
-  const result = await route.handler({ req, res, params, url, server: ctx });
+  const abandoned = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abandoned.abort();
+  });
+  const result = await route.handler({ req, res, params, url, server: ctx, signal: abandoned.signal });
   if (result === ANSWERED) return;
   if (result instanceof WithStatus) sendJson(res, result.status, result.value);
   else sendJson(res, 200, result ?? { ok: true });
@@ -235,6 +239,23 @@ function upgrade(ctx: ApiContext, req: IncomingMessage, socket: Duplex, head: Bu
     return;
   }
   ctx.hub.upgrade(req, socket, head);
+}
+
+/**
+ * A request the HTTP parser refused: answer it (431 for oversized headers, else 400) before closing,
+ * so the client learns why instead of seeing a reset connection.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_HEADERS_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const text = `${JSON.stringify(errorBody(new HttpError(status, status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', status === 431 ? 'the request headers are too large' : 'the request could not be parsed')).body)}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 function chooseUiDir(o: ServerOptions, log: (line: string) => void): string | undefined {

@@ -10,7 +10,7 @@ import { OrchardError } from '../../core/errors.js';
 import { appPaths, resolveHome, type OrchardHome } from '../../core/home.js';
 import type { AppState } from '../../install/app-state.js';
 import { readAppState, requireAppState } from '../../install/state-store.js';
-import { action, printJson, printLine } from '../output.js';
+import { action, onStdoutClosed, printJson, printLine } from '../output.js';
 import { launchDetached } from './serve.js';
 
 /**
@@ -127,6 +127,7 @@ async function follow(client: ApiClient, id: string, tail: number): Promise<void
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    onStdoutClosed(stop);
     socket.once('close', () => resolve());
   });
 }
