@@ -9,7 +9,8 @@ import { isInside, type OrchardHome } from '../core/home.js';
 import { repoRoot } from '../core/repo-root.js';
 import { removeServerInfo, writeServerInfo } from '../settings/server-info.js';
 import { ensureSettings } from '../settings/settings.js';
-import { Supervisor, type AppMetrics } from '../supervisor/index.js';
+import { runRecordDir, Supervisor, type AppMetrics } from '../supervisor/index.js';
+import { restoreServiceContext } from './routes/services.js';
 import { METRICS_KEPT, type ApiContext, type ServiceThroughput } from './api-context.js';
 import { API_PREFIX, type ServerMessage } from './api-types.js';
 import { EventHub } from './event-hub.js';
@@ -64,6 +65,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const baselines: ApiContext['verdicts'] = new Map();
 
   const supervisor = new Supervisor({
+    recordDir: runRecordDir(o.home),
     ...(o.metricsIntervalMs !== undefined ? { metricsIntervalMs: o.metricsIntervalMs } : {}),
     onLine: (app, line) => {
       const diagnoser = diagnosers.get(app);
@@ -150,6 +152,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   };
   const uiDir = chooseUiDir(o, log);
+  // Apps a crashed server left running are taken over, not started a second time.
+  for (const app of await supervisor.adopt()) {
+    log(`re-adopted ${app} (pid ${supervisor.status(app).pid ?? '?'}), left running by an earlier Orchard server`);
+    await restoreServiceContext(ctx, app).catch((err: unknown) => log(`re-adopted ${app}, but its recipe could not be planned: ${messageOf(err)}`));
+  }
 
   const server = createServer((req, res) => {
     void handle(ctx, uiDir, req, res).catch((err: unknown) => {

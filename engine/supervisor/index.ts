@@ -6,3 +6,4 @@ export type { ServiceLogLine } from './log-ring.js';
 export { allocatePort } from './port.js';
 export { PORT_PLACEHOLDER, specFromPlannedService, withPort, type ServiceSpec, type SpecFromPlanOptions } from './service-spec.js';
 export { Supervisor, type AppMetrics, type SupervisorEvents, type SupervisorOptions } from './supervisor.js';
+export { liveRunRecord, runRecordDir, stopRecordedRun, type RunRecord } from './run-record.js';
