@@ -12,6 +12,8 @@ import { api, rawRequest, startTestServer, type TestServer } from './helpers.js'
 let dir: string;
 let cleanup: () => Promise<void>;
 let t: TestServer;
+/** A server whose ORCHARD_HOME holds no hostile recipe (a FIFO would hang the catalog of an unfixed server). */
+let clean: TestServer;
 let probeLog: string;
 const home = (): string => path.join(dir, 'home');
 const recipesDir = (): string => path.join(home(), 'recipes');
@@ -43,10 +45,12 @@ before(async () => {
   await mkdir(path.join(r, 'fifo'));
   execFileSync('mkfifo', [path.join(r, 'fifo', 'recipe.json')]);
   t = await startTestServer(home());
+  clean = await startTestServer(path.join(dir, 'clean home'));
 });
 
 after(async () => {
   await t?.server.close();
+  await clean?.server.close();
   await cleanup();
 });
 
@@ -129,8 +133,8 @@ test('hostile recipes in ORCHARD_HOME/recipes are listed as invalid and the cata
 
 test('the catalog probes the hardware once, not once per recipe per request', async () => {
   await writeFile(probeLog, '');
-  const first = await api<CatalogAnswer>(t, 'GET', '/catalog');
-  const second = await api<CatalogAnswer>(t, 'GET', '/catalog');
+  const first = await api<CatalogAnswer>(clean, 'GET', '/catalog');
+  const second = await api<CatalogAnswer>(clean, 'GET', '/catalog');
   assert.equal(first.status, 200);
   assert.equal(second.status, 200);
   assert.ok(first.value.recipes.length > 5);
@@ -140,7 +144,9 @@ test('the catalog probes the hardware once, not once per recipe per request', as
 });
 
 test('an abandoned catalog request stops its work', async () => {
-  const extra = path.join(recipesDir());
+  const t = clean;
+  const extra = path.join(dir, 'clean home', 'recipes');
+  await mkdir(extra, { recursive: true });
   for (let i = 0; i < 300; i++) await writeFile(path.join(extra, `many-${String(i).padStart(3, '0')}.json`), minimal(`many-${i}`));
   const before = t.logs.length;
   await new Promise<void>((resolve) => {
