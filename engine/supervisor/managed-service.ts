@@ -194,6 +194,8 @@ export class ManagedService {
       }
       if (outcome === 'ready') {
         portRetries = 0;
+        // What it printed before it was ready is in the ring when "ready" is reported.
+        await Promise.all(run.tails.map((t) => t.drain()));
         this.update({ state: 'ready', readyAt: run.record?.readyAt ?? Date.now(), error: undefined });
         await this.persist(run, { readyAt: this.status.readyAt ?? Date.now() });
         this.settle();

@@ -94,6 +94,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     // A final status (crashed, stopped) may still be cleaning up leftovers: let it finish.
     await entry.service?.idle();
+    // A run an earlier server left behind (not adopted yet) is taken over, never started twice.
+    if (!entry.service?.active && this.options.recordDir) {
+      const adopted = await this.adoptOne(appId);
+      if (adopted) return adopted.start();
+    }
     const service = new ManagedService(
       appId,
       spec,
@@ -117,22 +122,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!dir || this.closed) return [];
     const adopted: string[] = [];
     for (const appId of await recordedApps(dir)) {
-      const record = await readRunRecord(dir, appId);
-      if (!record || !(await recordIsLive(record))) {
-        await rm(runRecordFile(dir, appId), { force: true });
-        if (record) await Promise.all([rm(record.spools.stdout, { force: true }), rm(record.spools.stderr, { force: true })]);
-        continue;
-      }
-      const entry = this.entry(appId, record.spec.logs?.ringLines);
-      if (entry.service?.active) continue;
-      const service = new ManagedService(appId, record.spec, entry.ring, this.hooks(entry, appId), record.run - 1, record);
-      entry.service = service;
-      entry.metrics = undefined;
+      const service = await this.adoptOne(appId);
+      if (!service) continue;
       adopted.push(appId);
-      this.ensureSampling();
       await service.start().catch(() => undefined);
     }
     return adopted;
+  }
+
+  /** Adopt one app's recorded run when its process still lives; remove a record whose process is gone. */
+  private async adoptOne(appId: string): Promise<ManagedService | undefined> {
+    const dir = this.options.recordDir;
+    if (!dir) return undefined;
+    const record = await readRunRecord(dir, appId);
+    if (!record || !(await recordIsLive(record))) {
+      await rm(runRecordFile(dir, appId), { force: true });
+      if (record) await Promise.all([rm(record.spools.stdout, { force: true }), rm(record.spools.stderr, { force: true })]);
+      return undefined;
+    }
+    const entry = this.entry(appId, record.spec.logs?.ringLines);
+    if (entry.service?.active) return undefined;
+    const service = new ManagedService(appId, record.spec, entry.ring, this.hooks(entry, appId), record.run - 1, record);
+    entry.service = service;
+    entry.metrics = undefined;
+    this.ensureSampling();
+    return service;
   }
 
   private hooks(entry: AppEntry, appId: string): ManagedServiceHooks {
