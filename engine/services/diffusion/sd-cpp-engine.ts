@@ -80,6 +80,8 @@ export class SdCppEngine implements DiffusionEngine {
   private pollTimer: NodeJS.Timeout | undefined;
   /** Finished jobs known from disk (earlier runs of the service, or pruned from the table). */
   private readonly saved = new Map<string, JobSnapshot>();
+  /** Job records being written (stop waits for them). */
+  private readonly recordWrites = new Set<Promise<void>>();
 
   constructor(private readonly opts: SdCppEngineOptions) {
     this.env = opts.env ?? process.env;
@@ -200,6 +202,8 @@ export class SdCppEngine implements DiffusionEngine {
     }
     if (this.active) this.finish(this.active, 'cancelled', { message: 'the service stopped' });
     await this.process?.stop();
+    // Every finished job's record is on disk before the service exits.
+    await Promise.all(this.recordWrites);
   }
 
   // ---- process ----
@@ -408,7 +412,10 @@ export class SdCppEngine implements DiffusionEngine {
     if (error) job.error = error;
     if (this.active === record) this.active = undefined;
     // Its snapshot goes on disk beside the results, so a restarted service still lists it.
-    void saveJobRecord(this.opts.outputDir, job).catch((err: unknown) => this.opts.onNotice?.(`could not record job ${job.id}: ${messageOf(err)}`));
+    const write = saveJobRecord(this.opts.outputDir, job)
+      .catch((err: unknown) => this.opts.onNotice?.(`could not record job ${job.id}: ${messageOf(err)}`))
+      .finally(() => this.recordWrites.delete(write));
+    this.recordWrites.add(write);
     this.emit({ type: 'state', job });
   }
 
