@@ -113,6 +113,13 @@ test('a server killed with SIGKILL: its app keeps running, status says so, the n
     assert.equal(between.service.state, 'ready', 'status tells the truth while no server runs');
     assert.equal(between.service.pid, appPid);
     assert.match(between.service.message ?? '', /re-adopted/);
+    const offlineLogs = await runCli(['logs', 'survivor', '--tail', '50'], { home });
+    assert.equal(offlineLogs.code, 0, offlineLogs.stderr);
+    const maxTick = (text: string): number => Math.max(0, ...[...text.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1])));
+    const logDir = path.join(home, 'apps', 'survivor', 'logs');
+    const logFile = (await readdir(logDir)).find((f) => f.startsWith('service-') && f.endsWith('.log'));
+    const written = await readFile(path.join(logDir, logFile ?? 'none'), 'utf8');
+    assert.ok(maxTick(offlineLogs.stdout) > maxTick(written), 'logs without a server show what it printed since the crash');
 
     // The next server takes it over instead of starting another one.
     servers.push(serve(home));

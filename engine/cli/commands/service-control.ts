@@ -209,5 +209,13 @@ async function lastRunLog(home: OrchardHome, id: string, tail: number): Promise<
   const newest = withTimes.sort((a, b) => b.t - a.t)[0]!.f;
   const lines = (await readFile(path.join(dir, newest), 'utf8')).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
+  // A run a crashed server left behind: what it printed since is still in its spool files.
+  const running = await liveRunRecord(runRecordDir(home), id);
+  if (running) {
+    for (const spool of [running.spools.stdout, running.spools.stderr]) {
+      const text = await readFile(spool, 'utf8').catch(() => '');
+      lines.push(...text.split('\n').filter((l) => l !== ''));
+    }
+  }
   return lines.slice(-tail);
 }
