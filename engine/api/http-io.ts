@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { findTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import { readBody, sendJson as sendJsonWith } from '../core/http-kit.js';
 import { HttpError } from './http-error.js';
 import { checkBody } from './request-validation.js';
@@ -24,6 +25,9 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   });
   const text = body.toString('utf8').trim();
   if (text === '') return {};
+  // Refused before parsing: what follows (validation, stringify) recurses and would overflow.
+  const deep = findTooDeep(text);
+  if (deep) throw new HttpError(400, 'BAD_JSON', `the request body is ${tooDeepMessage(deep)}`, 'Send a flatter JSON object.', `body${deep.pointer}`);
   let value: unknown;
   try {
     value = JSON.parse(text);

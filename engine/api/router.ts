@@ -10,6 +10,8 @@ export interface RouteContext<S> {
   params: Record<string, string>;
   url: URL;
   server: S;
+  /** Aborted when the client goes away before the answer is sent: long handlers stop their work. */
+  signal: AbortSignal;
 }
 
 /** What a handler gives back: a JSON value (200), a value with another status, or "already answered". */

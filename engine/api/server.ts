@@ -4,12 +4,13 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { isOrchardError } from '../core/errors.js';
+import { isOrchardError, messageOf } from '../core/errors.js';
 import { isInside, type OrchardHome } from '../core/home.js';
 import { repoRoot } from '../core/repo-root.js';
 import { removeServerInfo, writeServerInfo } from '../settings/server-info.js';
 import { ensureSettings } from '../settings/settings.js';
-import { Supervisor, type AppMetrics } from '../supervisor/index.js';
+import { runRecordDir, Supervisor, type AppMetrics } from '../supervisor/index.js';
+
 import { METRICS_KEPT, type ApiContext, type ServiceThroughput } from './api-context.js';
 import { API_PREFIX, type ServerMessage } from './api-types.js';
 import { EventHub } from './event-hub.js';
@@ -19,7 +20,7 @@ import { JobManager } from './job-manager.js';
 import { createLiveDiagnoser } from '../diagnose/live.js';
 import { bindRoute } from './request-validation.js';
 import { ANSWERED, findRoute, WithStatus } from './router.js';
-import { EVENTS_PATH, routes } from './routes/index.js';
+import { EVENTS_PATH, restoreServiceContext, routes } from './routes/index.js';
 import { checkRequest } from './security.js';
 import { toMetricsSample, toServiceStatus } from './service-status.js';
 import { readThroughput } from './service-throughput.js';
@@ -65,6 +66,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const baselines: ApiContext['verdicts'] = new Map();
 
   const supervisor = new Supervisor({
+    recordDir: runRecordDir(o.home),
     ...(o.metricsIntervalMs !== undefined ? { metricsIntervalMs: o.metricsIntervalMs } : {}),
     onLine: (app, line) => {
       const diagnoser = diagnosers.get(app);
@@ -151,6 +153,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   };
   const uiDir = chooseUiDir(o, log);
+  // Apps a crashed server left running are taken over, not started a second time.
+  for (const app of await supervisor.adopt()) {
+    log(`re-adopted ${app} (pid ${supervisor.status(app).pid ?? '?'}), left running by an earlier Orchard server`);
+    await restoreServiceContext(ctx, app).catch((err: unknown) => log(`re-adopted ${app}, but its recipe could not be planned: ${messageOf(err)}`));
+  }
 
   const server = createServer((req, res) => {
     void handle(ctx, uiDir, req, res).catch((err: unknown) => {
@@ -162,7 +169,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(ctx, req, socket, head));
-  server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -212,7 +219,11 @@ async function handle(ctx: ApiContext, uiDir: string | undefined, req: IncomingM
   }
   const { route, params } = findRoute(routes, req.method ?? 'GET', url.pathname);
   bindRoute(req, route.method, route.path);
-  const result = await route.handler({ req, res, params, url, server: ctx });
+  const abandoned = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abandoned.abort();
+  });
+  const result = await route.handler({ req, res, params, url, server: ctx, signal: abandoned.signal });
   if (result === ANSWERED) return;
   if (result instanceof WithStatus) sendJson(res, result.status, result.value);
   else sendJson(res, 200, result ?? { ok: true });
@@ -237,6 +248,23 @@ function upgrade(ctx: ApiContext, req: IncomingMessage, socket: Duplex, head: Bu
     return;
   }
   ctx.hub.upgrade(req, socket, head);
+}
+
+/**
+ * A request the HTTP parser refused: answer it (431 for oversized headers, else 400) before closing,
+ * so the client learns why instead of seeing a reset connection.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_HEADERS_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const text = `${JSON.stringify(errorBody(new HttpError(status, status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', status === 431 ? 'the request headers are too large' : 'the request could not be parsed')).body)}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 function chooseUiDir(o: ServerOptions, log: (line: string) => void): string | undefined {

@@ -22,11 +22,18 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** The UI may talk to its own server only, and never be framed. */
-const UI_HEADERS = {
-  ...BASE_HEADERS,
-  'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-};
+/**
+ * The UI may talk to its own server only, and never be framed. connect-src names the exact
+ * WebSocket origin (`'self'` covers ws: only in CSP 3 browsers); the Host it is built from was
+ * already checked to be a loopback name on this server's port.
+ */
+export function uiHeaders(host: string | undefined): Record<string, string> {
+  const ws = host && /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/i.test(host) ? ` ws://${host.toLowerCase()}` : '';
+  return {
+    ...BASE_HEADERS,
+    'content-security-policy': `default-src 'self'; connect-src 'self'${ws}; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+  };
+}
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Orchard</title>
 <p>The Orchard web UI is not built. Run <code>npm run build</code> and reload this page.</p>\n`;
@@ -40,6 +47,7 @@ export async function serveUi(uiDir: string | undefined, req: IncomingMessage, r
     sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method ?? ''} is not allowed on the UI` } });
     return;
   }
+  const UI_HEADERS = uiHeaders(req.headers.host);
   if (!uiDir) {
     res.writeHead(200, { ...UI_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : NOT_BUILT);

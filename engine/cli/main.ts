@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { commandsFor } from './commands/index.js';
-import { reportError } from './output.js';
+import { guardStdio, reportError } from './output.js';
+
+guardStdio();
 
 const program = new Command();
 program

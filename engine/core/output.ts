@@ -8,12 +8,46 @@ export interface OutputOptions {
   json?: boolean;
 }
 
+let stdoutClosed = false;
+const closedListeners = new Set<() => void>();
+
+/**
+ * `orchard … | head`: once the reader is gone (EPIPE), output is dropped quietly and the command
+ * finishes what it does (an install still journals every step and ends in a correct state);
+ * commands that only print forever (`logs -f`) stop through `onStdoutClosed`. No stack trace.
+ */
+export function guardStdio(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    if (stdoutClosed) return;
+    stdoutClosed = true;
+    for (const listener of closedListeners) listener();
+  });
+  // Errors go to stderr; when that is gone too there is nobody left to tell.
+  process.stderr.on('error', () => undefined);
+}
+
+/** Call `listener` once stdout's reader has gone away; returns the unsubscribe function. */
+export function onStdoutClosed(listener: () => void): () => void {
+  if (stdoutClosed) {
+    listener();
+    return () => undefined;
+  }
+  closedListeners.add(listener);
+  return () => closedListeners.delete(listener);
+}
+
+function write(text: string): void {
+  if (stdoutClosed || process.stdout.destroyed) return;
+  process.stdout.write(text);
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printLine(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  write(`${text}\n`);
 }
 
 /** Print an error the way users should see it and set the exit code. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../core/atomic-write.js';
 import { OrchardError } from '../core/errors.js';
+import { findTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import type { AppPaths, OrchardHome } from '../core/home.js';
 import { appPaths } from '../core/home.js';
 import type { Plan } from '../recipe/plan-types.js';
@@ -13,6 +14,13 @@ export async function readAppState(app: AppPaths): Promise<AppState | undefined>
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+  const deep = findTooDeep(text);
+  if (deep) {
+    throw new OrchardError('IO', `the state of ${app.id} is ${tooDeepMessage(deep)}`, {
+      where: `${app.stateFile}:${deep.pointer}`,
+      hint: 'Orchard never writes it that way, so it was edited by hand; fix it or run `orchard uninstall` and install again.',
+    });
   }
   try {
     return JSON.parse(text) as AppState;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { OrchardError, isOrchardError } from '../core/errors.js';
+import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
 import { repoRoot } from '../core/repo-root.js';
 import { loadRecipe, type LoadedRecipe } from './load.js';
@@ -24,10 +24,11 @@ export async function scanRecipes(home: OrchardHome): Promise<{ recipes: (Loaded
   for (const [source, folder] of [['bundled', folders.bundled], ['user', folders.user]] as const) {
     for (const file of await recipeFiles(folder)) {
       try {
+        if (source === 'user') await refuseLink(file);
         recipes.push({ ...(await loadRecipe(file)), source });
       } catch (err) {
-        if (!isOrchardError(err)) throw err;
-        problems.push({ file, error: err });
+        // One hostile or broken file is listed as invalid; it never takes the catalog down.
+        problems.push({ file, error: isOrchardError(err) ? err : new OrchardError('RECIPE_INVALID', `${file} cannot be read as a recipe: ${messageOf(err)}`, { where: file }) });
       }
     }
   }
@@ -54,13 +55,30 @@ export async function findRecipe(idOrPath: string, home: OrchardHome): Promise<L
   });
 }
 
+/** A user recipe must be the file itself: a symlink could point anywhere (another app, a device, /proc). */
+async function refuseLink(file: string): Promise<void> {
+  for (const p of [path.dirname(file), file]) {
+    if ((await lstat(p).catch(() => undefined))?.isSymbolicLink()) {
+      throw new OrchardError('RECIPE_INVALID', `${p} is a symbolic link; recipes in ORCHARD_HOME/recipes must be plain files`, {
+        where: p,
+        hint: 'Copy the recipe there instead of linking it.',
+      });
+    }
+  }
+}
+
+/** recipe.json in each folder, and loose *.json files; anything else that looks like one is listed too (and refused when loaded). */
 async function recipeFiles(folder: string): Promise<string[]> {
   if (!existsSync(folder)) return [];
   const entries = await readdir(folder, { withFileTypes: true });
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.isDirectory() && existsSync(path.join(folder, entry.name, 'recipe.json'))) files.push(path.join(folder, entry.name, 'recipe.json'));
-    else if (entry.isFile() && entry.name.endsWith('.json')) files.push(path.join(folder, entry.name));
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory() || (entry.isSymbolicLink() && !entry.name.endsWith('.json'))) {
+      if ((await lstat(path.join(full, 'recipe.json')).catch(() => undefined)) !== undefined) files.push(path.join(full, 'recipe.json'));
+    } else if (entry.name.endsWith('.json')) {
+      files.push(full);
+    }
   }
   return files;
 }

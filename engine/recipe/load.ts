@@ -1,6 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { OrchardError } from '../core/errors.js';
+import { findTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import { findSyntaxProblem } from './pointer-location.js';
 import type { Recipe } from './recipe.types.gen.js';
 import type { RecipeIssue } from './schema-errors.js';
@@ -46,22 +48,38 @@ export async function loadRecipe(fileOrDir: string): Promise<LoadedRecipe> {
   return { recipe: result.recipe, file, dir: path.dirname(file) };
 }
 
+/** Recipes are small: anything bigger is refused before it is read. */
+export const MAX_RECIPE_BYTES = 1024 * 1024;
+
 export async function readRecipeText(fileOrDir: string): Promise<{ file: string; text: string }> {
   let file = path.resolve(fileOrDir);
+  let handle: FileHandle | undefined;
   try {
     if ((await stat(file)).isDirectory()) file = path.join(file, 'recipe.json');
-    return { file, text: await readFile(file, 'utf8') };
+    // Non-blocking, so a FIFO planted as recipe.json cannot hang the reader; then only regular files.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) throw new OrchardError('RECIPE_INVALID', `${file} is not a regular file`, { where: file, hint: 'A recipe is a JSON file.' });
+    if (info.size > MAX_RECIPE_BYTES) {
+      throw new OrchardError('RECIPE_INVALID', `${file} is ${info.size} bytes; recipes are at most ${MAX_RECIPE_BYTES}`, { where: file, hint: 'A recipe is a small JSON file.' });
+    }
+    return { file, text: await handle.readFile('utf8') };
   } catch (err) {
+    if (err instanceof OrchardError) throw err;
     throw new OrchardError('RECIPE_NOT_FOUND', `cannot read recipe ${file}`, {
       where: file,
       hint: 'Give a recipe.json, a folder holding one, or the id of a recipe from `orchard list`.',
       cause: err,
     });
+  } finally {
+    await handle?.close();
   }
 }
 
 /** JSON.parse, with a syntax error located by line and column (pointer-location.ts; Node's message often has no position). */
 export function parseRecipeJson(text: string, file: string): unknown {
+  const deep = findTooDeep(text);
+  if (deep) throw new RecipeInvalidError(file, [{ pointer: deep.pointer, message: tooDeepMessage(deep), hint: 'Recipes are never that deep: flatten it.' }]);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -1,9 +1,13 @@
 import { OrchardError } from '../core/errors.js';
+import type { MachineInfo } from '../hardware/machine-info.js';
 import { probeMachine } from '../hardware/probe.js';
 import { hostPlatform, makeProfile, NAMED_PROFILES, type Profile } from './profile.js';
 
-/** `--profile NAME` → a Profile; `host` asks the hardware probe which accelerator this machine really has. */
-export async function resolveProfile(name = 'host'): Promise<Profile> {
+/**
+ * `--profile NAME` → a Profile; `host` asks the hardware probe which accelerator this machine really
+ * has (`probe` lets a caller that plans many recipes reuse one probe).
+ */
+export async function resolveProfile(name = 'host', probe: () => Promise<MachineInfo> = probeMachine): Promise<Profile> {
   switch (name) {
     case 'darwin-arm64-metal':
       return makeProfile('darwin-arm64', 'metal');
@@ -14,7 +18,7 @@ export async function resolveProfile(name = 'host'): Promise<Profile> {
     case 'host': {
       const platform = hostPlatform();
       if (!platform) throw new OrchardError('REQUIREMENT', `Orchard does not support ${process.platform}-${process.arch}`);
-      const machine = await probeMachine();
+      const machine = await probe();
       return { ...makeProfile(platform, machine.accelerators[0] ?? 'cpu', true), name: 'host' };
     }
     default:

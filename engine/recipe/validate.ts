@@ -23,7 +23,7 @@ export function validateRecipe(value: unknown): ValidationResult {
 }
 
 function semanticIssues(recipe: Recipe): RecipeIssue[] {
-  const issues: RecipeIssue[] = [...inputSpecIssues(recipe.inputs ?? {})];
+  const issues: RecipeIssue[] = [...nulIssues(recipe), ...inputSpecIssues(recipe.inputs ?? {})];
 
   for (const script of SCRIPT_NAMES) {
     issues.push(...duplicates((recipe[script] ?? []).map((s) => s.id), `/${script}`, 'step id'));
@@ -54,6 +54,27 @@ function semanticIssues(recipe: Recipe): RecipeIssue[] {
   });
   issues.push(...resolved.issues);
   return dedupeIssues(issues);
+}
+
+/** NUL bytes cut paths and arguments short at the OS boundary: no string in a recipe may hold one. */
+function nulIssues(recipe: Recipe): RecipeIssue[] {
+  const issues: RecipeIssue[] = [];
+  const pending: { value: unknown; pointer: string }[] = [{ value: recipe, pointer: '' }];
+  const esc = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const { value, pointer } = item;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) issues.push({ pointer, message: 'contains a NUL byte', hint: 'Remove the \\u0000: no path, argument or text may hold one.' });
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => pending.push({ value: v, pointer: `${pointer}/${i}` }));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k.includes('\0')) issues.push({ pointer: `${pointer}/${esc(k)}`, message: 'a key contains a NUL byte' });
+        pending.push({ value: v, pointer: `${pointer}/${esc(k)}` });
+      }
+    }
+  }
+  return issues;
 }
 
 function duplicates(ids: readonly (string | undefined)[], base: string, what: string): RecipeIssue[] {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../core/atomic-write.js';
+import { findTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
 
@@ -34,6 +35,13 @@ export async function readSettings(home: OrchardHome): Promise<SettingsFile | un
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new OrchardError('IO', `cannot read the settings file`, { where: home.settingsFile, hint: 'Check its permissions.', cause: err });
+  }
+  const deep = findTooDeep(text);
+  if (deep) {
+    throw new OrchardError('IO', `the settings file is ${tooDeepMessage(deep)}`, {
+      where: `${home.settingsFile}:${deep.pointer}`,
+      hint: 'Fix it by hand, or delete it: Orchard writes a new one (with a new API token) on the next start.',
+    });
   }
   let parsed: unknown;
   try {

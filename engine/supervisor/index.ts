@@ -7,3 +7,4 @@ export { allocatePort } from '../core/port.js';
 export { PORT_PLACEHOLDER, specFromPlannedService, withPort, type ServiceSpec, type SpecFromPlanOptions } from './service-spec.js';
 export { Supervisor, type AppMetrics, type SupervisorEvents, type SupervisorOptions } from './supervisor.js';
 export { LineSplitter } from './line-splitter.js';
+export { liveRunRecord, runRecordDir, stopRecordedRun, type RunRecord } from './run-record.js';

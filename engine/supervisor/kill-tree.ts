@@ -1,4 +1,4 @@
-import { processTree, readProcessTable, type ProcessEntry } from './process-table.js';
+import { markedPids, markedPidsSync, processTree, readProcessTable, type ProcessEntry } from './process-table.js';
 
 /** pid → start time (Linux) of every process ever seen in a service's tree. */
 export type KnownPids = Map<number, number | undefined>;
@@ -32,11 +32,15 @@ function signalAll(rootPid: number, tree: ProcessEntry[], signal: NodeJS.Signals
   }
 }
 
-async function liveTree(rootPid: number, known: KnownPids): Promise<ProcessEntry[]> {
-  const table = await readProcessTable();
+async function liveTree(rootPid: number, known: KnownPids, runId?: string): Promise<ProcessEntry[]> {
+  const [table, marked] = await Promise.all([readProcessTable(), runId ? markedPids(runId) : Promise.resolve([])]);
   const tree = processTree(table, rootPid, known);
+  // What carries the run's marker belongs to it too, wherever it went (setsid, double fork).
+  const inTree = new Set(tree.map((p) => p.pid));
+  const markedSet = new Set(marked);
+  for (const p of table) if (markedSet.has(p.pid) && !inTree.has(p.pid) && p.state !== 'Z') tree.push(...processTree(table, p.pid, new Map()).filter((q) => !inTree.has(q.pid)));
   remember(known, tree, table);
-  return tree.filter((p) => p.pid !== process.pid);
+  return [...new Map(tree.map((p) => [p.pid, p])).values()].filter((p) => p.pid !== process.pid);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,21 +50,21 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * to `graceMs` for all of them to go, then SIGKILL what is left. Resolves with the pids that
  * survived even SIGKILL (normally none).
  */
-export async function terminateTree(rootPid: number, known: KnownPids, graceMs: number): Promise<number[]> {
-  let tree = await liveTree(rootPid, known);
+export async function terminateTree(rootPid: number, known: KnownPids, graceMs: number, runId?: string): Promise<number[]> {
+  let tree = await liveTree(rootPid, known, runId);
   if (tree.length === 0) return [];
   signalAll(rootPid, tree, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
-    tree = await liveTree(rootPid, known);
+    tree = await liveTree(rootPid, known, runId);
     if (tree.length === 0) return [];
   }
   signalAll(rootPid, tree, 'SIGKILL');
   const killDeadline = Date.now() + 3000;
   while (Date.now() < killDeadline) {
     await sleep(50);
-    tree = await liveTree(rootPid, known);
+    tree = await liveTree(rootPid, known, runId);
     if (tree.length === 0) return [];
     signalAll(rootPid, tree, 'SIGKILL');
   }
@@ -68,8 +72,8 @@ export async function terminateTree(rootPid: number, known: KnownPids, graceMs: 
 }
 
 /** Last resort when Orchard itself exits: SIGKILL every group and known pid, synchronously. */
-export function killSync(rootPid: number, known: KnownPids): void {
-  for (const target of [-rootPid, ...known.keys()]) {
+export function killSync(rootPid: number, known: KnownPids, runId?: string): void {
+  for (const target of [-rootPid, ...known.keys(), ...(runId ? markedPidsSync(runId) : [])]) {
     if (target === process.pid) continue;
     try {
       process.kill(target, 'SIGKILL');

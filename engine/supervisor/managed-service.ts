@@ -1,5 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { OrchardError, messageOf } from '../core/errors.js';
 import type { AppStatus } from './app-status.js';
 import { probeHttp } from './http-probe.js';
@@ -7,9 +9,11 @@ import { remember, terminateTree, type KnownPids } from './kill-tree.js';
 import { LineSplitter } from './line-splitter.js';
 import type { LogRing, ServiceLogLine } from './log-ring.js';
 import { portOwner } from './port-owner.js';
-import { processTree, readProcessTable } from './process-table.js';
+import { processIdentity, processTree, readProcessTable, RUN_MARKER_ENV } from './process-table.js';
 import { pruneRunLogs, RotatingLog } from './rotating-log.js';
+import { recordIsLive, removeRunRecord, writeRunRecord, type RunRecord } from './run-record.js';
 import { withPort, type ServiceSpec } from './service-spec.js';
+import { SpoolTail } from './spool-tail.js';
 
 /** How many new ports to try when the allocated one was taken before the service bound it. */
 const MAX_PORT_RETRIES = 3;
@@ -35,14 +39,26 @@ interface Run {
   exit?: Exit;
   log: RotatingLog;
   logMatched: Promise<void>;
-  child: ResultPromise | undefined;
+  child: ChildProcess | undefined;
+  /** ORCHARD_RUN_ID of every process of this run. */
+  runId: string;
+  tails: SpoolTail[];
+  /** Re-adopted after a server restart: no child handle, its exit is noticed by polling. */
+  adopted: boolean;
+  /** What is persisted for re-adoption (when the supervisor persists runs). */
+  record?: RunRecord;
 }
 
 export interface ManagedServiceHooks {
   allocatePort: () => Promise<number>;
   onStatus: (status: AppStatus) => void;
   onLine: (line: ServiceLogLine) => void;
+  /** Where run records are persisted for re-adoption after a server crash (none: not persisted). */
+  recordDir?: string;
 }
+
+/** How often an adopted process (no child handle) is checked for its exit. */
+const ADOPTED_POLL_MS = 300;
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
   let resolve!: (value: T) => void;
@@ -71,6 +87,7 @@ export class ManagedService {
   private finished = false;
   private restartPending = false;
   private runCount: number;
+  private readonly adoptedTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly appId: string,
@@ -78,6 +95,7 @@ export class ManagedService {
     private readonly ring: LogRing,
     private readonly hooks: ManagedServiceHooks,
     previousRuns = 0,
+    private readonly adopt?: RunRecord,
   ) {
     this.runCount = previousRuns;
     this.status = { app: appId, state: 'stopped', restarts: 0, run: previousRuns };
@@ -136,11 +154,21 @@ export class ManagedService {
 
   private async runLoop(): Promise<void> {
     let portRetries = 0;
+    let adopt = this.adopt;
     for (;;) {
       if (this.stopping) return this.finishStopped();
-      const port = this.spec.port ?? (await this.hooks.allocatePort());
-      const run = await this.launch(port);
-      const outcome = await this.awaitReadiness(run);
+      let run: Run;
+      let outcome: Awaited<ReturnType<ManagedService['awaitReadiness']>>;
+      if (adopt) {
+        run = await this.adoptRun(adopt);
+        // It was ready before the server died: an HTTP check confirms it, a log pattern cannot.
+        outcome = this.spec.readiness.http || adopt.readyAt === undefined ? await this.awaitReadiness(run) : 'ready';
+        adopt = undefined;
+      } else {
+        const port = this.spec.port ?? (await this.hooks.allocatePort());
+        run = await this.launch(port);
+        outcome = await this.awaitReadiness(run);
+      }
       if (outcome === 'stop') {
         await this.terminate(run);
         return this.finishStopped();
@@ -156,17 +184,20 @@ export class ManagedService {
         await this.terminate(run);
         if (this.spec.port === undefined && portRetries < MAX_PORT_RETRIES) {
           portRetries++;
-          this.system(`port ${port} was taken by another program before ${this.appId} could use it; retrying on a new port`);
+          this.system(`port ${run.port} was taken by another program before ${this.appId} could use it; retrying on a new port`);
           continue;
         }
-        const error = this.describe(`port ${port} is used by another program`);
+        const error = this.describe(`port ${run.port} is used by another program`);
         this.update({ state: 'crashed', error, pid: undefined });
         this.settle(this.serviceError(error, 'Stop the program that holds the port, or let Orchard allocate one (no fixed port).'));
         return;
       }
       if (outcome === 'ready') {
         portRetries = 0;
-        this.update({ state: 'ready', readyAt: Date.now(), error: undefined });
+        // What it printed before it was ready is in the ring when "ready" is reported.
+        await Promise.all(run.tails.map((t) => t.drain()));
+        this.update({ state: 'ready', readyAt: run.record?.readyAt ?? Date.now(), error: undefined });
+        await this.persist(run, { readyAt: this.status.readyAt ?? Date.now() });
         this.settle();
         const end = await this.watchHealth(run);
         if (end === 'stop') {
@@ -229,7 +260,19 @@ export class ManagedService {
     const matched = deferred();
     const pattern = this.spec.readiness.log ? new RegExp(this.spec.readiness.log) : undefined;
     const exited = deferred<Exit>();
-    const run: Run = { number, port, pid: undefined, startedAt, exited: exited.promise, log, logMatched: matched.promise, child: undefined };
+    const run: Run = {
+      number,
+      port,
+      pid: undefined,
+      startedAt,
+      exited: exited.promise,
+      log,
+      logMatched: matched.promise,
+      child: undefined,
+      runId: randomUUID(),
+      tails: [],
+      adopted: false,
+    };
     this.current = run;
     const url = `http://127.0.0.1:${port}${this.spec.ui ?? '/'}`;
     const restarts = this.status.restarts + (this.restartPending ? 1 : 0);
@@ -243,53 +286,141 @@ export class ManagedService {
       run.exit = { code: null, signal: null };
       return run;
     }
-    let child: ResultPromise;
+    // Output goes to spool files the supervisor tails, never to pipes: a service must outlive a crashed server.
+    const spools = { stdout: spoolPath(this.spec.logDir, stamp, number, 'out'), stderr: spoolPath(this.spec.logDir, stamp, number, 'err') };
+    const fds: number[] = [];
+    let child: ChildProcess;
     try {
-      child = execa(file, args, {
+      mkdirSync(this.spec.logDir, { recursive: true });
+      const out = SpoolTail.openForChild(spools.stdout);
+      fds.push(out);
+      const err = SpoolTail.openForChild(spools.stderr);
+      fds.push(err);
+      // node's spawn (argv array, no shell): it passes the spool descriptors straight to the child.
+      child = spawn(file, args, {
         cwd: this.spec.cwd,
-        env,
-        extendEnv: false,
+        env: { ...env, [RUN_MARKER_ENV]: run.runId },
         detached: true,
-        cleanup: false,
-        stdin: 'ignore',
-        buffer: false,
-        reject: false,
-        stripFinalNewline: false,
-        encoding: 'utf8',
+        stdio: ['ignore', out, err],
       });
     } catch (err) {
       exited.resolve({ code: null, signal: null, spawnError: `could not be started: ${messageOf(err)}` });
       return run;
+    } finally {
+      // The child holds its own copies.
+      for (const fd of fds) closeSync(fd);
     }
     run.child = child;
     run.pid = child.pid;
+    run.tails = this.tailSpools(run, spools, matched.resolve, pattern);
     const finish = (exit: Exit): void => {
       if (run.exit) return;
       run.exit = exit;
-      if (exit.spawnError) this.system(`${file} ${exit.spawnError}`);
-      else this.system(`process ${run.pid ?? '?'} ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}`);
-      exited.resolve(exit);
+      // Every line it printed is read before its exit is reported.
+      void Promise.all(run.tails.map((t) => t.drain())).then(() => {
+        if (exit.spawnError) this.system(`${file} ${exit.spawnError}`);
+        else this.system(`process ${run.pid ?? '?'} ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}`);
+        exited.resolve(exit);
+      });
     };
     child.on('exit', (code, signal) => finish({ code, signal }));
     child.on('error', (err) => {
       if (run.pid === undefined || !run.exit) finish({ code: null, signal: null, spawnError: `could not be started: ${messageOf(err)}` });
     });
-    // The result promise settles once stdio closes; reject:false means it never throws, but be safe.
-    child.catch(() => undefined);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const readable = child[stream];
-      if (!readable) continue;
-      readable.setEncoding('utf8');
-      const splitter = new LineSplitter((line) => {
-        this.line(stream, line, run);
-        if (pattern?.test(line)) matched.resolve();
-      });
-      readable.on('data', (chunk: string) => splitter.push(chunk));
-      readable.on('end', () => splitter.flush());
-      readable.on('error', () => undefined);
+    if (run.pid !== undefined && this.hooks.recordDir) {
+      const identity = await processIdentity(run.pid);
+      if (identity && !run.exit) {
+        run.record = {
+          schema: 1,
+          app: this.appId,
+          pid: run.pid,
+          identity,
+          runId: run.runId,
+          port,
+          run: number,
+          restarts,
+          startedAt,
+          logFile: log.file,
+          spools,
+          spec: this.spec,
+          serverPid: process.pid,
+        };
+        await this.persist(run, {});
+      }
     }
     if (run.pid !== undefined) this.update({ pid: run.pid });
     return run;
+  }
+
+  /** Tail a run's spools into the ring, the log file and the readiness pattern. */
+  private tailSpools(run: Run, spools: { stdout: string; stderr: string }, matched: () => void, pattern: RegExp | undefined): SpoolTail[] {
+    return (['stdout', 'stderr'] as const).map((stream) => {
+      const tail = new SpoolTail(spools[stream], (line) => {
+        this.line(stream, line, run);
+        if (pattern?.test(line)) matched();
+      });
+      tail.start();
+      return tail;
+    });
+  }
+
+  /**
+   * Take over a run a previous server started (found by pid, start time and command line): no
+   * child handle, so its exit is noticed by polling, and its exit status stays unknown.
+   */
+  private async adoptRun(record: RunRecord): Promise<Run> {
+    this.runCount = Math.max(this.runCount, record.run);
+    const logs = this.spec.logs ?? {};
+    const log = new RotatingLog(record.logFile, { maxBytes: logs.maxBytes ?? 5 * 1024 * 1024, keepRotated: logs.keepRotated ?? 3 });
+    const matched = deferred();
+    const pattern = this.spec.readiness.log ? new RegExp(this.spec.readiness.log) : undefined;
+    const exited = deferred<Exit>();
+    const run: Run = {
+      number: record.run,
+      port: record.port,
+      pid: record.pid,
+      // Readiness is measured from now.
+      startedAt: Date.now(),
+      exited: exited.promise,
+      log,
+      logMatched: matched.promise,
+      child: undefined,
+      runId: record.runId,
+      tails: [],
+      adopted: true,
+      record: { ...record, serverPid: process.pid },
+    };
+    this.current = run;
+    const url = `http://127.0.0.1:${record.port}${this.spec.ui ?? '/'}`;
+    this.update({ state: 'starting', restarts: record.restarts, port: record.port, url, startedAt: record.startedAt, run: record.run, pid: record.pid });
+    this.system(
+      `re-adopted process ${record.pid} (run ${record.run}, port ${record.port}) after the Orchard server restarted; ` +
+        'its output is read from its spool files, so lines it printed while no server ran follow',
+    );
+    run.tails = this.tailSpools(run, record.spools, matched.resolve, pattern);
+    await this.persist(run, {});
+    const timer = setInterval(() => {
+      void recordIsLive(record).then(async (live) => {
+        if (live || run.exit) return;
+        clearInterval(timer);
+        run.exit = { code: null, signal: null };
+        await Promise.all(run.tails.map((t) => t.drain()));
+        this.system(`process ${record.pid} ended (its exit status is unknown: it was adopted from an earlier server)`);
+        exited.resolve(run.exit);
+      });
+    }, ADOPTED_POLL_MS);
+    timer.unref();
+    void run.exited.then(() => clearInterval(timer));
+    this.adoptedTimers.add(timer);
+    return run;
+  }
+
+  /** Update and write the run's record (a failed write is logged, never fatal). */
+  private async persist(run: Run, patch: Partial<RunRecord>): Promise<void> {
+    const dir = this.hooks.recordDir;
+    if (!dir || !run.record) return;
+    Object.assign(run.record, patch);
+    await writeRunRecord(dir, run.record).catch((err: unknown) => this.system(`could not record the run for re-adoption: ${messageOf(err)}`));
   }
 
   /** Wait for every configured readiness check, the process's exit, a stop request or the timeout. */
@@ -376,11 +507,20 @@ export class ManagedService {
 
   private async terminate(run: Run): Promise<void> {
     if (run.pid !== undefined) {
-      const survivors = await terminateTree(run.pid, this.known, this.spec.stopGraceMs);
+      const survivors = await terminateTree(run.pid, this.known, this.spec.stopGraceMs, run.runId);
       if (survivors.length > 0) this.system(`could not kill process(es) ${survivors.join(', ')}`);
       this.known.clear();
     }
+    for (const timer of this.adoptedTimers) clearInterval(timer);
+    this.adoptedTimers.clear();
+    await Promise.all(run.tails.map((t) => t.close(true)));
+    if (this.hooks.recordDir && run.pid !== undefined) await removeRunRecord(this.hooks.recordDir, this.appId, run.pid).catch(() => undefined);
     await run.log.flush();
+  }
+
+  /** ORCHARD_RUN_ID of the current run (the last-resort kill at exit finds escaped processes by it). */
+  get runId(): string | undefined {
+    return this.current?.runId;
   }
 
   private finishStopped(): void {
@@ -439,6 +579,11 @@ export class ManagedService {
     const file = this.current?.log.file;
     return new OrchardError('SERVICE', message, { where: `app ${this.appId}${file ? `, log ${file}` : ''}`, hint });
   }
+}
+
+/** Hidden (not `service-*`, so run-log pruning leaves them alone); removed when the run ends. */
+function spoolPath(logDir: string, stamp: string, run: number, stream: 'out' | 'err'): string {
+  return path.join(logDir, `.spool-${stamp}-run${run}.${stream}`);
 }
 
 /** Sleep until `deadline` (epoch ms), waking early in small steps when `cancelled()` turns true. */

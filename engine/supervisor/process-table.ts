@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 
@@ -133,4 +134,86 @@ export function processTree(table: ProcessEntry[], rootPid: number, known: Map<n
     if (p.pid === rootPid || p.pgid === rootPid || sameKnown) visit(p);
   }
   return [...found.values()].filter((p) => p.state !== 'Z');
+}
+
+/** The environment variable that marks every process of one service run (inherited by all it starts). */
+export const RUN_MARKER_ENV = 'ORCHARD_RUN_ID';
+
+/**
+ * Linux: every process (of this user: others' environ is unreadable) whose environment carries
+ * `ORCHARD_RUN_ID=<runId>`. This finds what left the process group and lost its parent link
+ * (a double-forked daemon that called setsid) even when nobody saw it while its parent lived.
+ * Elsewhere: none (the process group and the pids seen before are all there is).
+ */
+export async function markedPids(runId: string): Promise<number[]> {
+  if (process.platform !== 'linux') return [];
+  const needle = Buffer.from(`\0${RUN_MARKER_ENV}=${runId}\0`);
+  const names = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
+  const found = await Promise.all(
+    names.map(async (n) => {
+      const env = await readFile(`/proc/${n}/environ`).catch(() => undefined);
+      return env && hasMarker(env, needle) ? Number(n) : undefined;
+    }),
+  );
+  return found.filter((p): p is number => p !== undefined);
+}
+
+/** The same, synchronously (for the last-resort kill when Orchard exits). */
+export function markedPidsSync(runId: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const needle = Buffer.from(`\0${RUN_MARKER_ENV}=${runId}\0`);
+  const out: number[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
+    try {
+      if (hasMarker(readFileSync(`/proc/${n}/environ`), needle)) out.push(Number(n));
+    } catch {
+      // Gone, or not ours.
+    }
+  }
+  return out;
+}
+
+function hasMarker(environ: Buffer, needle: Buffer): boolean {
+  // environ is NUL-separated with no leading NUL: match the first entry too.
+  return environ.indexOf(needle) >= 0 || environ.subarray(0, needle.length - 1).equals(needle.subarray(1));
+}
+
+/** Who a pid is: its start time and command line, so a reused pid is never mistaken for our process. */
+export interface ProcessIdentity {
+  /** Linux: /proc/<pid>/stat field 22 (clock ticks since boot); macOS: `ps -o lstart=`. */
+  start: string;
+  /** Linux: /proc/<pid>/cmdline (arguments joined by NUL); macOS: `ps -o command=`. */
+  command: string;
+}
+
+/** The identity of a live (not zombie) process, or undefined when there is none with this pid. */
+export async function processIdentity(pid: number): Promise<ProcessIdentity | undefined> {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (process.platform === 'linux') {
+    const [stat, cmdline] = await Promise.all([
+      readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined),
+      readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined),
+    ]);
+    const entry = stat === undefined ? undefined : parseProcStat(stat, 4096);
+    if (!entry || entry.state === 'Z' || entry.startTime === undefined || cmdline === undefined) return undefined;
+    return { start: String(entry.startTime), command: cmdline.replace(/\0$/, '') };
+  }
+  const result = await execa('ps', ['-o', 'lstart=,command=', '-p', String(pid)], { reject: false, timeout: 5000 });
+  return parsePsIdentity(String(result.stdout));
+}
+
+/** `ps -o lstart=,command=`: lstart is a fixed 24-character date ("Fri Dec  4 17:25:27 2026"). */
+export function parsePsIdentity(text: string): ProcessIdentity | undefined {
+  const line = text.split('\n').find((l) => l.trim() !== '')?.trimStart();
+  if (!line || line.length < 26) return undefined;
+  const start = line.slice(0, 24).trim();
+  const command = line.slice(24).trim();
+  return start && command ? { start, command } : undefined;
 }

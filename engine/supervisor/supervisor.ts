@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { OrchardError, messageOf } from '../core/errors.js';
 import type { AppStatus } from './app-status.js';
 import { sampleGpus, type GpuStats } from './ioreg.js';
 import { killSync, remember } from './kill-tree.js';
 import { LogRing, type ServiceLogLine } from './log-ring.js';
-import { ManagedService } from './managed-service.js';
+import { ManagedService, type ManagedServiceHooks } from './managed-service.js';
 import { allocatePort } from '../core/port.js';
 import { processTree, readProcessTable } from './process-table.js';
+import { readRunRecord, recordedApps, recordIsLive, runRecordFile } from './run-record.js';
 import type { ServiceSpec } from './service-spec.js';
 import { TreeCpuMeter, type TreeMetrics } from './tree-metrics.js';
 
@@ -38,6 +39,11 @@ export interface SupervisorOptions {
   ringLines?: number;
   /** Where ports come from (tests use it to force a collision). Default: bind 127.0.0.1:0. */
   allocatePort?: () => Promise<number>;
+  /**
+   * Persist each running app here (ORCHARD_HOME/run), so a server that starts after a crash can
+   * re-adopt them (`adopt()`). Default: not persisted.
+   */
+  recordDir?: string;
 }
 
 interface AppEntry {
@@ -88,21 +94,68 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     // A final status (crashed, stopped) may still be cleaning up leftovers: let it finish.
     await entry.service?.idle();
+    // A run an earlier server left behind (not adopted yet) is taken over, never started twice.
+    if (!entry.service?.active && this.options.recordDir) {
+      const adopted = await this.adoptOne(appId);
+      if (adopted) return adopted.start();
+    }
     const service = new ManagedService(
       appId,
       spec,
       entry.ring,
-      {
-        allocatePort: this.options.allocatePort ?? allocatePort,
-        onStatus: (status) => this.emit('status', status),
-        onLine: (line) => this.deliver(entry, appId, line),
-      },
+      this.hooks(entry, appId),
       entry.service?.runs ?? 0,
     );
     entry.service = service;
     entry.metrics = undefined;
     this.ensureSampling();
     return service.start();
+  }
+
+  /**
+   * After a server crash: take over every app a previous server left running (its record matches a
+   * live process by pid, start time and command line), so none is started twice. Records whose
+   * process is gone are removed. Resolves with the adopted app ids once each has been re-checked.
+   */
+  async adopt(): Promise<string[]> {
+    const dir = this.options.recordDir;
+    if (!dir || this.closed) return [];
+    const adopted: string[] = [];
+    for (const appId of await recordedApps(dir)) {
+      const service = await this.adoptOne(appId);
+      if (!service) continue;
+      adopted.push(appId);
+      await service.start().catch(() => undefined);
+    }
+    return adopted;
+  }
+
+  /** Adopt one app's recorded run when its process still lives; remove a record whose process is gone. */
+  private async adoptOne(appId: string): Promise<ManagedService | undefined> {
+    const dir = this.options.recordDir;
+    if (!dir) return undefined;
+    const record = await readRunRecord(dir, appId);
+    if (!record || !(await recordIsLive(record))) {
+      await rm(runRecordFile(dir, appId), { force: true });
+      if (record) await Promise.all([rm(record.spools.stdout, { force: true }), rm(record.spools.stderr, { force: true })]);
+      return undefined;
+    }
+    const entry = this.entry(appId, record.spec.logs?.ringLines);
+    if (entry.service?.active) return undefined;
+    const service = new ManagedService(appId, record.spec, entry.ring, this.hooks(entry, appId), record.run - 1, record);
+    entry.service = service;
+    entry.metrics = undefined;
+    this.ensureSampling();
+    return service;
+  }
+
+  private hooks(entry: AppEntry, appId: string): ManagedServiceHooks {
+    return {
+      allocatePort: this.options.allocatePort ?? allocatePort,
+      onStatus: (status) => this.emit('status', status),
+      onLine: (line) => this.deliver(entry, appId, line),
+      ...(this.options.recordDir ? { recordDir: this.options.recordDir } : {}),
+    };
   }
 
   /** Stop an app (its whole process tree). Stopping a stopped app is fine. */
@@ -217,7 +270,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private killAllSync(): void {
     for (const entry of this.apps.values()) {
       const pid = entry.service?.rootPid;
-      if (entry.service && pid !== undefined) killSync(pid, entry.service.known);
+      if (entry.service && pid !== undefined) killSync(pid, entry.service.known, entry.service.runId);
     }
   }
 }

@@ -6,6 +6,7 @@ import { readAppState } from '../../install/state-store.js';
 import type { LoadedRecipe } from '../../recipe/load.js';
 import type { Plan } from '../../recipe/plan-types.js';
 import type { ApiContext } from '../api-context.js';
+import { HttpError } from '../http-errors.js';
 import type { CatalogEntry, CatalogResponse, FitSummary } from '../api-types.js';
 import { probeMachine } from '../../hardware/probe.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
@@ -13,11 +14,28 @@ import { scanRecipes } from '../../recipe/catalog.js';
 import { planRecipe } from '../../recipe/plan.js';
 
 const GiB = 1024 ** 3;
+/** How long one hardware probe serves catalog requests (it runs nvidia-smi, vulkaninfo, sysctl…). */
+export const PROBE_TTL_MS = 60_000;
+
+let cachedProbe: { at: number; machine: Promise<MachineInfo> } | undefined;
+
+/** One probe for every recipe of a request, and for the requests of the next minute. */
+function probeOnce(): Promise<MachineInfo> {
+  if (!cachedProbe || Date.now() - cachedProbe.at > PROBE_TTL_MS) {
+    const machine = probeMachine();
+    cachedProbe = { at: Date.now(), machine };
+    // A failed probe is not kept: the next request tries again.
+    machine.catch(() => {
+      if (cachedProbe?.machine === machine) cachedProbe = undefined;
+    });
+  }
+  return cachedProbe.machine;
+}
 
 /** GET /api/v1/catalog: bundled and user recipes, each with what it needs and whether it fits here. */
-export async function catalog(ctx: ApiContext): Promise<CatalogResponse> {
+export async function catalog(ctx: ApiContext, signal?: AbortSignal): Promise<CatalogResponse> {
   const { recipes, problems } = await scanRecipes(ctx.home);
-  const machine = await probeMachine().then(
+  const machine = await probeOnce().then(
     (m) => ({ ok: true as const, m }),
     (err: unknown) => ({ ok: false as const, reason: messageOf(err) }),
   );
@@ -25,7 +43,13 @@ export async function catalog(ctx: ApiContext): Promise<CatalogResponse> {
     .then((s) => s.bavail * s.bsize)
     .catch(() => undefined);
   const entries: CatalogEntry[] = [];
-  for (const loaded of recipes) entries.push(await entry(ctx, loaded, machine.ok ? machine.m : machine.reason, freeDisk));
+  for (const loaded of recipes) {
+    if (signal?.aborted) {
+      ctx.log(`catalog: the client went away; stopped after ${entries.length} of ${recipes.length} recipes`);
+      throw new HttpError(499, 'CLIENT_CLOSED', 'the client closed the request');
+    }
+    entries.push(await entry(ctx, loaded, machine.ok ? machine.m : machine.reason, freeDisk));
+  }
   groupEngines(entries, recipes, (await resolveProfile('host')).platform);
   return { recipes: entries, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) };
 }
@@ -79,7 +103,7 @@ export function groupEngines(entries: CatalogEntry[], recipes: readonly LoadedRe
 }
 
 async function planForHost(ctx: ApiContext, loaded: LoadedRecipe): Promise<Plan> {
-  return planRecipe(loaded, { profile: await resolveProfile('host'), home: ctx.home });
+  return planRecipe(loaded, { profile: await resolveProfile('host', probeOnce), home: ctx.home });
 }
 
 /**

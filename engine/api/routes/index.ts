@@ -17,7 +17,7 @@ const p = (suffix: string): string => `${API_PREFIX}${suffix}`;
  * enumerates this table, so a route added here is covered by it automatically.
  */
 export const routes: readonly Route<ApiContext>[] = [
-  { method: 'GET', path: p('/catalog'), handler: ({ server }) => catalog(server) },
+  { method: 'GET', path: p('/catalog'), handler: ({ server, signal }) => catalog(server, signal) },
   { method: 'GET', path: p('/apps'), handler: ({ server }) => listApps(server) },
   { method: 'GET', path: p('/apps/:id'), handler: ({ server, params }) => appDetail(server, params['id']!) },
   { method: 'POST', path: p('/plan'), handler: async ({ server, req }) => plan(server, await readJsonBody(req)) },
@@ -67,3 +67,4 @@ export const routes: readonly Route<ApiContext>[] = [
 
 /** The WebSocket path (not an HTTP route; the upgrade has its own checks, tested the same way). */
 export const EVENTS_PATH = p('/events');
+export { restoreServiceContext } from './services.js';

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { OrchardError } from '../../core/errors.js';
+import { findTooDeep, tooDeepMessage } from '../../core/json-depth.js';
 import { findSyntaxProblem, locatePointer } from '../../recipe/pointer-location.js';
 import type { Recipe } from '../../recipe/recipe.types.gen.js';
 import type { ApiContext } from '../api-context.js';
@@ -15,6 +16,8 @@ type Validated = { ok: true; recipe: Recipe; response: ValidateResponse } | { ok
 
 /** Validate recipe text for the editor: syntax errors and schema/semantic errors, each with its line. */
 export async function validateText(text: string): Promise<Validated> {
+  const deep = findTooDeep(text);
+  if (deep) return { ok: false, response: { ok: false, errors: [{ pointer: deep.pointer, message: tooDeepMessage(deep), hint: 'Recipes are never that deep: flatten it.' }] } };
   const syntax = findSyntaxProblem(text);
   if (syntax) {
     return { ok: false, response: { ok: false, errors: [{ pointer: '', message: `invalid JSON: ${syntax.message}`, hint: 'Check for a missing comma, quote or bracket near that place.', line: syntax.line, column: syntax.column }] } };

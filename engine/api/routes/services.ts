@@ -88,6 +88,21 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   return { status: 202, value: statusOf(ctx, ctx.supervisor.status(id)) };
 }
 
+/**
+ * For an app re-adopted after a server restart: what startService would have set up (its own UI,
+ * how to read its speed, the live diagnoser), from its recipe as installed.
+ */
+export async function restoreServiceContext(ctx: ApiContext, id: string): Promise<void> {
+  const state = await requireAppState(ctx.home, id);
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs: state.inputs, home: ctx.home });
+  if (!plan.service) return;
+  await ctx.prepareDiagnosis(id, plan.expectedBackend);
+  ctx.metrics.set(id, []);
+  if (plan.service.ui !== undefined) ctx.uiApps.add(id);
+  const speed = throughputKind(plan.service.type);
+  if (speed) ctx.throughput.set(id, { kind: speed });
+}
+
 export async function stopService(ctx: ApiContext, id: string): Promise<ServiceStatus> {
   return statusOf(ctx, await ctx.supervisor.stop(checkAppId(id)));
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome, type OrchardHome } from '../../core/home.js';
@@ -35,7 +36,7 @@ export function register(program: Command): void {
         const { url, pid, already } = await launchDetached(home, port);
         printLine(`Orchard is running at ${url}`);
         printLine(already ? `(it was already running, pid ${pid})` : `(in the background, pid ${pid}; its log is ${serverLogFile(home)})`);
-        if (flags.open) openBrowser(url);
+        if (flags.open) openBrowser(home, url);
         return;
       }
       await serveForeground(home, port, flags.open);
@@ -77,7 +78,7 @@ async function serveForeground(home: OrchardHome, port: number | undefined, open
   } else {
     printLine(`Orchard is running at ${tokenUrl(server.port, token)}`);
     printLine('Open that URL in a browser on this machine. Press Ctrl-C to stop (running apps stop too).');
-    if (open) openBrowser(tokenUrl(server.port, token));
+    if (open) openBrowser(home, tokenUrl(server.port, token));
   }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -143,9 +144,24 @@ function tailOf(file: string): string {
   }
 }
 
-function openBrowser(url: string): void {
+/** How long a one-time opener page is kept (the browser reads it within seconds). */
+const OPENER_TTL_MS = 10 * 60_000;
+
+/**
+ * Open the UI without putting the token in any process's argv (the process list is readable by
+ * every user): the opener gets a file:// page, private to this user (0600 in a 0700 folder of
+ * ORCHARD_HOME, like orchard.json), that sends the browser on to the URL with the token.
+ */
+function openBrowser(home: OrchardHome, url: string): void {
+  let page: string;
+  try {
+    page = writeOpenerPage(home, url);
+  } catch {
+    return; // No page, no browser: the printed URL is enough.
+  }
+  const target = pathToFileURL(page).href;
   const [cmd, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin' ? ['open', [target]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', target]] : ['xdg-open', [target]];
   try {
     const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => undefined);
@@ -153,4 +169,30 @@ function openBrowser(url: string): void {
   } catch {
     // No browser opener: the printed URL is enough.
   }
+  // A foreground server removes its page once the browser had time to read it.
+  setTimeout(() => rmSync(page, { force: true }), OPENER_TTL_MS).unref();
+}
+
+export function openerDir(home: OrchardHome): string {
+  return path.join(home.root, 'open');
+}
+
+function writeOpenerPage(home: OrchardHome, url: string): string {
+  const dir = openerDir(home);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  // Pages of earlier runs (a detached launcher exits at once, so it cannot remove its own).
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (Date.now() - statSync(file).mtimeMs > OPENER_TTL_MS) rmSync(file, { force: true });
+  }
+  const file = path.join(dir, `${randomBytes(12).toString('hex')}.html`);
+  const quoted = JSON.stringify(url).replace(/</g, '\\u003c');
+  const html = `<!doctype html><meta charset="utf-8"><title>Orchard</title>
+<meta http-equiv="refresh" content="0;url=${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}">
+<script>location.replace(${quoted});</script>
+<p>Opening Orchard…</p>
+`;
+  writeFileSync(file, html, { mode: 0o600, flag: 'wx' });
+  return file;
 }

@@ -10,8 +10,9 @@ import { OrchardError } from '../../core/errors.js';
 import { appPaths, resolveHome, type OrchardHome } from '../../core/home.js';
 import type { AppState } from '../../install/app-state.js';
 import { readAppState, requireAppState } from '../../install/state-store.js';
-import { action, printJson, printLine } from '../output.js';
+import { action, onStdoutClosed, printJson, printLine } from '../output.js';
 import { launchDetached } from './serve.js';
+import { liveRunRecord, runRecordDir, stopRecordedRun, type RunRecord } from '../../supervisor/index.js';
 
 /**
  * `orchard start|stop|status|logs`: the services run inside the `orchard serve` process (one
@@ -36,10 +37,19 @@ export function register(program: Command): void {
     .description("Stop an app's service and its whole process tree")
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: { json?: boolean }) => {
-      const client = await connectToServer(resolveHome());
-      const value: ServiceStatus = client ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value : { state: 'stopped', restarts: 0 };
+      const home = resolveHome();
+      const client = await connectToServer(home);
+      if (client) {
+        const { value } = await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {});
+        if (flags.json) printJson({ ok: true, app: id, service: value });
+        else printLine(describeService(id, value));
+        return;
+      }
+      // No server (it crashed): the app may still run, recorded for re-adoption. Stop it from here.
+      const stopped = /^[a-z0-9][a-z0-9-]{0,63}$/.test(id) ? await stopRecordedRun(runRecordDir(home), id) : undefined;
+      const value: ServiceStatus = { state: 'stopped', restarts: stopped?.restarts ?? 0 };
       if (flags.json) printJson({ ok: true, app: id, service: value });
-      else printLine(client ? describeService(id, value) : `${id} is not running (no Orchard server runs).`);
+      else printLine(stopped ? `${id}: stopped (pid ${stopped.pid}; no Orchard server was running)` : `${id} is not running (no Orchard server runs).`);
     }));
 
   program
@@ -60,7 +70,12 @@ export function register(program: Command): void {
         printJson({ ok: true, server: client ? client.baseUrl : null, apps });
         return;
       }
-      printLine(client ? `Orchard server: ${client.baseUrl}/` : 'No Orchard server runs (start one with `orchard serve`); no app is running.');
+      const orphans = apps.filter((a) => a.service.state !== 'stopped').length;
+      printLine(
+        client
+          ? `Orchard server: ${client.baseUrl}/`
+          : `No Orchard server runs (start one with \`orchard serve\`); ${orphans === 0 ? 'no app is running' : `${orphans} app(s) still run and are re-adopted when it starts`}.`,
+      );
       if (apps.length === 0) printLine('No apps are installed.');
       for (const app of apps) printLine(`${app.id.padEnd(24)} ${app.lifecycle.padEnd(12)} ${app.service.state.padEnd(10)} ${verdictText(app)}`);
     }));
@@ -127,6 +142,7 @@ async function follow(client: ApiClient, id: string, tail: number): Promise<void
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    onStdoutClosed(stop);
     socket.once('close', () => resolve());
   });
 }
@@ -154,7 +170,7 @@ function printSummary(app: AppSummary, serverRuns: boolean): void {
 }
 
 async function offlineSummary(home: OrchardHome, id: string): Promise<AppSummary> {
-  return summaryFromState(await requireAppState(home, id));
+  return summaryFromState(await requireAppState(home, id), await liveRunRecord(runRecordDir(home), id));
 }
 
 async function offlineList(home: OrchardHome): Promise<AppSummary[]> {
@@ -162,14 +178,26 @@ async function offlineList(home: OrchardHome): Promise<AppSummary[]> {
   const out: AppSummary[] = [];
   for (const name of (await readdir(home.apps)).sort()) {
     const state = await readAppState(appPaths(home, name)).catch(() => undefined);
-    if (state) out.push(summaryFromState(state));
+    if (state) out.push(summaryFromState(state, await liveRunRecord(runRecordDir(home), state.id)));
   }
   return out;
 }
 
-/** Without a server nothing runs: the state alone. */
-function summaryFromState(state: AppState): AppSummary {
-  return appSummary(state, { service: { state: 'stopped', restarts: 0 }, hasService: false });
+/**
+ * Without a server: the state, and whether an app a crashed server left running still runs (its
+ * run record matches a live process by pid, start time and command line).
+ */
+function summaryFromState(state: AppState, running: RunRecord | undefined): AppSummary {
+  if (!running) return appSummary(state, { service: { state: 'stopped', restarts: 0 }, hasService: false });
+  const service: ServiceStatus = {
+    state: running.readyAt !== undefined ? 'ready' : 'starting',
+    pid: running.pid,
+    port: running.port,
+    startedAt: new Date(running.startedAt).toISOString(),
+    restarts: running.restarts,
+    message: 'no Orchard server runs: the app keeps running and is re-adopted when a server starts (`orchard serve`)',
+  };
+  return appSummary(state, { service, hasService: true });
 }
 
 /** Without a server: the end of the newest run log on disk. */
@@ -181,5 +209,13 @@ async function lastRunLog(home: OrchardHome, id: string, tail: number): Promise<
   const newest = withTimes.sort((a, b) => b.t - a.t)[0]!.f;
   const lines = (await readFile(path.join(dir, newest), 'utf8')).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
+  // A run a crashed server left behind: what it printed since is still in its spool files.
+  const running = await liveRunRecord(runRecordDir(home), id);
+  if (running) {
+    for (const spool of [running.spools.stdout, running.spools.stderr]) {
+      const text = await readFile(spool, 'utf8').catch(() => '');
+      lines.push(...text.split('\n').filter((l) => l !== ''));
+    }
+  }
   return lines.slice(-tail);
 }

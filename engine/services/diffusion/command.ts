@@ -58,7 +58,7 @@ function registerMedia(service: Command, media: ServiceMedia): void {
     .option('--offload-to-cpu', 'keep weights in RAM, compute on the GPU (large Wan models)')
     .option('--diffusion-fa', 'flash attention in the diffusion model')
     .option('--sd-arg <arg>', 'one more sd-server argument, passed verbatim (repeatable)', (v: string, all: string[]) => [...all, v], [])
-    .option('--outputs <dir>', 'save every finished image/video here (default: the app\'s outputs/ folder when run as an app; else memory only)')
+    .option('--outputs <dir>', 'save every finished image/video here (default: the app\'s outputs/ folder when run as an app; else ORCHARD_HOME/service-outputs/<media>)')
     .option('--max-queue <n>', 'jobs that may wait; more get 429', '8')
     .option('--ready-timeout <seconds>', 'give up if sd-server has not loaded the model by then', '900')
     .option('--width <px>', "the app's default width for jobs that do not say")
@@ -79,14 +79,14 @@ function registerMedia(service: Command, media: ServiceMedia): void {
           ...(opts.frames !== undefined ? { frames: int(opts.frames, '--frames', 1, 1025) } : {}),
           ...(opts.fps !== undefined ? { fps: int(opts.fps, '--fps', 1, 120) } : {}),
         };
-        const outputs = outputsDir(opts.outputs, process.env);
+        const outputs = outputsDir(opts.outputs, process.env, media);
         const code = await runDiffusionService({
           media,
           sdServer: opts.sdServer,
           port: int(opts.port, '--port', 1, 65535),
           maxQueue: int(opts.maxQueue, '--max-queue', 1, 1000),
           readyTimeoutMs: int(opts.readyTimeout, '--ready-timeout', 1, 86_400) * 1000,
-          ...(outputs ? { outputDir: outputs } : {}),
+          outputDir: outputs,
           launch: {
             backend,
             models: {

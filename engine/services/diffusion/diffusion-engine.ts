@@ -40,9 +40,8 @@ export interface JobResult {
   mimeType: string;
   /** File extension without the dot (png, webm, webp, avi, mp4). */
   extension: string;
-  /** Where the result was saved; when it was not (no outputs folder, or saving failed), `bytes` holds it. */
-  file?: string;
-  bytes?: Buffer;
+  /** Where the result was saved (results are files, never kept in memory). */
+  file: string;
   fps?: number;
   frameCount?: number;
 }

@@ -83,13 +83,9 @@ async function sendResult({ engine, res, id }: Parameters<Handler>[0], job: JobS
   if (!result) {
     return sendJson(res, 409, errorBody('SERVICE', `job ${id} has no result (state: ${job.state})`, job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.'));
   }
+  // Results live on disk only (outputs/), never in the service's memory.
   const headers = (size: number) => ({ 'content-type': result.mimeType, 'content-length': String(size), 'content-disposition': `inline; filename="${id}.${result.extension}"` });
-  if (result.bytes) {
-    res.writeHead(200, headers(result.bytes.length));
-    res.end(result.bytes);
-    return;
-  }
-  const file = result.file ?? '';
+  const file = result.file;
   const size = await stat(file).then((s) => s.size, () => undefined);
   if (size === undefined) return sendJson(res, 410, errorBody('SERVICE', `the result of job ${id} was saved as ${file}, which no longer exists`, 'It was moved or deleted; run the job again.'));
   res.writeHead(200, headers(size));

@@ -16,7 +16,7 @@ export interface DiffusionServiceOptions {
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   /** Where finished results are saved (outputsDir() decides the default). */
-  outputDir?: string;
+  outputDir: string;
 }
 
 const TAG = '[orchard-diffusion]';
@@ -38,9 +38,9 @@ export async function runDiffusionService(opts: DiffusionServiceOptions): Promis
     onNotice: say,
     ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
     ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
-    ...(opts.outputDir ? { outputDir: opts.outputDir } : {}),
+    outputDir: opts.outputDir,
   });
-  say(opts.outputDir ? `results are saved in ${opts.outputDir}` : 'results are kept in memory only (no --outputs, and not run as an app)');
+  say(`results are saved in ${opts.outputDir}`);
 
   const verdict = await engine.preflight();
   say(`preflight verdict: ${JSON.stringify(verdict)}`);

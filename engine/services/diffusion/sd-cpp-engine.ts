@@ -11,6 +11,7 @@ import type {
   JobResult,
   JobSnapshot,
 } from './diffusion-engine.js';
+import { loadJobRecords, saveJobRecord } from './result-files.js';
 import { takeResult, type SdResult } from './take-result.js';
 import { listDevices, preflightVerdict } from './list-devices.js';
 import { runtimeVerdict } from './runtime-verdict.js';
@@ -21,7 +22,10 @@ import { SdServerProcess, type ProcessExit } from './sd-server-process.js';
 const POLL_MS = 250;
 const RETRY_429_MS = 500;
 const MAX_RESTARTS = 3;
+/** Finished jobs kept in the table (metadata only: their results are files). */
 const KEEP_FINISHED_JOBS = 50;
+/** Earlier jobs read back from the outputs folder at start. */
+const SAVED_JOBS_LISTED = 500;
 
 export interface SdCppEngineOptions {
   sdServer: string;
@@ -33,8 +37,8 @@ export interface SdCppEngineOptions {
   onNotice?: (text: string) => void;
   maxQueue?: number;
   readyTimeoutMs?: number;
-  /** Save each finished result here (see result-files.ts); without it results live in memory only. */
-  outputDir?: string;
+  /** Each finished result is saved here, with its job's snapshot (see result-files.ts). */
+  outputDir: string;
 }
 
 interface JobRecord {
@@ -74,6 +78,10 @@ export class SdCppEngine implements DiffusionEngine {
   /** Set while we restart on purpose (cancel of a generating job): not a crash. */
   private intentionalRestart = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Finished jobs known from disk (earlier runs of the service, or pruned from the table). */
+  private readonly saved = new Map<string, JobSnapshot>();
+  /** Job records being written (stop waits for them). */
+  private readonly recordWrites = new Set<Promise<void>>();
 
   constructor(private readonly opts: SdCppEngineOptions) {
     this.env = opts.env ?? process.env;
@@ -87,6 +95,7 @@ export class SdCppEngine implements DiffusionEngine {
 
   async start(): Promise<void> {
     if (!this.preflightResult) await this.preflight();
+    for (const job of (await loadJobRecords(this.opts.outputDir, SAVED_JOBS_LISTED)).reverse()) this.saved.set(job.id, job);
     await this.spawn();
   }
 
@@ -147,15 +156,23 @@ export class SdCppEngine implements DiffusionEngine {
   }
 
   job(id: string): JobSnapshot | undefined {
-    return this.jobs.get(id)?.snapshot;
+    return this.jobs.get(id)?.snapshot ?? this.saved.get(id);
   }
 
+  /** Earlier jobs (from disk) first, then this run's, oldest first. */
   jobsList(): JobSnapshot[] {
-    return [...this.jobs.values()].map((r) => r.snapshot);
+    const live = [...this.jobs.values()].map((r) => r.snapshot);
+    return [...[...this.saved.values()].filter((j) => !this.jobs.has(j.id)), ...live];
   }
 
   result(id: string): JobResult | undefined {
-    return this.jobs.get(id)?.result;
+    const record = this.jobs.get(id);
+    if (record) return record.result;
+    const summary = this.saved.get(id)?.result;
+    if (!summary?.file) return undefined;
+    const { bytes: _size, ...meta } = summary;
+    void _size;
+    return { ...meta, file: summary.file };
   }
 
   onEvent(listener: (event: JobEvent) => void): () => void {
@@ -185,6 +202,8 @@ export class SdCppEngine implements DiffusionEngine {
     }
     if (this.active) this.finish(this.active, 'cancelled', { message: 'the service stopped' });
     await this.process?.stop();
+    // Every finished job's record is on disk before the service exits.
+    await Promise.all(this.recordWrites);
   }
 
   // ---- process ----
@@ -379,7 +398,7 @@ export class SdCppEngine implements DiffusionEngine {
 
   private async takeResult(record: JobRecord, sd: SdJob): Promise<void> {
     const job = record.snapshot;
-    const { stored, summary } = await takeResult(job, sd.result ?? undefined, { env: this.env, ...(this.opts.outputDir ? { outputDir: this.opts.outputDir } : {}) });
+    const { stored, summary } = await takeResult(job, sd.result ?? undefined, { env: this.env, outputDir: this.opts.outputDir });
     record.result = stored;
     job.result = summary;
   }
@@ -392,12 +411,22 @@ export class SdCppEngine implements DiffusionEngine {
     job.finishedAt = new Date().toISOString();
     if (error) job.error = error;
     if (this.active === record) this.active = undefined;
+    // Its snapshot goes on disk beside the results, so a restarted service still lists it.
+    const write = saveJobRecord(this.opts.outputDir, job)
+      .catch((err: unknown) => this.opts.onNotice?.(`could not record job ${job.id}: ${messageOf(err)}`))
+      .finally(() => this.recordWrites.delete(write));
+    this.recordWrites.add(write);
     this.emit({ type: 'state', job });
   }
 
   private prune(): void {
     const finished = [...this.jobs.values()].filter((r) => ['completed', 'failed', 'cancelled'].includes(r.snapshot.state));
-    for (const r of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_JOBS))) this.jobs.delete(r.snapshot.id);
+    for (const r of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_JOBS))) {
+      this.jobs.delete(r.snapshot.id);
+      this.saved.set(r.snapshot.id, r.snapshot);
+    }
+    const extra = this.saved.size - SAVED_JOBS_LISTED;
+    if (extra > 0) for (const id of [...this.saved.keys()].slice(0, extra)) this.saved.delete(id);
   }
 
   private emit(event: JobEvent): void {

@@ -15,32 +15,28 @@ export interface SdResult {
 
 /**
  * Turn a completed sd-server job into Orchard's result: the PNG, or the video converted to MP4
- * when ffmpeg is on PATH (else the container sd.cpp wrote, and a note says so), saved as a file
- * when there is an outputs folder. `stored` is what the engine keeps (the file, or the bytes when
- * it could not be saved); `summary` is what the job snapshot shows. Notes go onto the job.
+ * when ffmpeg is on PATH (else the container sd.cpp wrote, and a note says so), saved as a file in
+ * the outputs folder. `stored` is what the engine keeps (the file and its metadata, never the
+ * bytes); `summary` is what the job snapshot shows. Notes go onto the job. A result that cannot be
+ * saved fails the job, saying why.
  */
 export async function takeResult(
   job: JobSnapshot,
   sd: SdResult | undefined,
-  o: { env: NodeJS.ProcessEnv; outputDir?: string },
+  o: { env: NodeJS.ProcessEnv; outputDir: string },
 ): Promise<{ stored: JobResult; summary: NonNullable<JobSnapshot['result']> }> {
   const media = job.kind === 'text-to-image' ? image(sd) : await video(job, sd, o.env);
   const { bytes, ...meta } = media;
-  let file: string | undefined;
-  if (o.outputDir) {
-    try {
-      file = await saveResult(o.outputDir, { id: job.id, kind: job.kind, finishedAt: new Date() }, media);
-    } catch (err) {
-      job.notes.push(`could not save the result in ${o.outputDir} (${messageOf(err)}); it is kept in memory only, until the service stops.`);
-    }
+  let file: string;
+  try {
+    file = await saveResult(o.outputDir, { id: job.id, kind: job.kind, finishedAt: new Date() }, media);
+  } catch (err) {
+    throw new Error(`could not save it in ${o.outputDir} (${messageOf(err)}); free some space or fix the folder's permissions, then run the job again`);
   }
-  return {
-    stored: { ...meta, ...(file ? { file } : { bytes }) },
-    summary: { ...meta, bytes: bytes.length, ...(file ? { file } : {}) },
-  };
+  return { stored: { ...meta, file }, summary: { ...meta, bytes: bytes.length, file } };
 }
 
-type Media = Omit<JobResult, 'file' | 'bytes'> & { bytes: Buffer };
+type Media = Omit<JobResult, 'file'> & { bytes: Buffer };
 
 function image(sd: SdResult | undefined): Media {
   const b64 = sd?.images?.[0]?.b64_json;
