@@ -77,6 +77,11 @@ async function probe(): Promise<Confinement> {
 const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
 /** Read-only view of the system, fresh /dev (with a writable /dev/shm) and /proc, own pid namespace and session. */
 const BWRAP_BASE = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--new-session'];
+/**
+ * A service outlives the server that started it (a crashed `orchard serve` re-adopts its apps), so
+ * it is not tied to its parent; the supervisor's stop (process group, run marker) ends it instead.
+ */
+const BWRAP_SERVICE_BASE = BWRAP_BASE.filter((a) => a !== '--die-with-parent');
 
 /** What one app's confined process may see, as absolute paths (made real by `resolveScope`). */
 export interface SandboxScope {
@@ -116,6 +121,8 @@ export interface ConfineOptions {
   cwd?: string;
   /** Host device nodes to pass through (bwrap's private /dev has none); default: the GPU's. */
   devices?: string[];
+  /** A long-running service: not killed with its parent (see BWRAP_SERVICE_BASE). */
+  service?: boolean;
 }
 
 /** The real folder of /etc/resolv.conf when it lives under /run (systemd-resolved, resolvconf): DNS needs it. */
@@ -155,7 +162,7 @@ export async function confinedCommand(
   mkdirSync(o.scope.appRoot, { recursive: true });
   const scope = resolveScope(o.scope);
   const cwd = o.cwd ? realExistingSync(o.cwd) : undefined;
-  const wrapped = confineArgv(argv, { mechanism: confinement.mechanism, scope, network: o.network, ...(cwd ? { cwd } : {}) });
+  const wrapped = confineArgv(argv, { mechanism: confinement.mechanism, scope, network: o.network, ...(cwd ? { cwd } : {}), ...(kind === 'service' ? { service: true } : {}) });
   return {
     argv: wrapped,
     confined: true,
@@ -195,7 +202,7 @@ function appReadOnly(scope: SandboxScope): string[] {
 export function bwrapArgs(o: ConfineOptions): string[] {
   const { scope } = o;
   const userHome = scope.userHome ?? os.homedir();
-  const args = [...BWRAP_BASE];
+  const args = [...(o.service ? BWRAP_SERVICE_BASE : BWRAP_BASE)];
   for (const dev of o.devices ?? gpuDevices()) args.push('--dev-bind-try', dev, dev);
   const hidden = hiddenRoots(scope);
   const roBind = (p: string) => args.push('--ro-bind-try', p, p);

@@ -19,8 +19,9 @@ export class Resolver {
     try {
       const rendered = renderTemplate(value, this.vars, pointer);
       // A NUL byte ends a C string: a path or argument holding one would mean two different things.
-      if (rendered.includes('\0')) {
-        this.issue(pointer, 'contains a NUL byte (\\u0000)', 'Remove the NUL character; no path, argument or value may contain one.');
+      // One written in the recipe itself is validation's to report; here, one an input brought in.
+      if (rendered.includes('\0') && !value.includes('\0')) {
+        this.issue(pointer, 'contains a NUL byte (\\u0000) from a substituted value', 'Remove the NUL character from the input; no path, argument or value may contain one.');
       }
       return rendered;
     } catch (err) {

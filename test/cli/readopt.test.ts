@@ -45,15 +45,22 @@ function httpOk(port: number): Promise<boolean> {
 }
 
 /** Live processes running this test's service script (by its path: unique to this temp folder). */
+/**
+ * Instances of the service: processes running `script`, counted once per launch. A confined service
+ * is bwrap → bwrap (the sandbox's init) → node, each with the script in its argv: only the
+ * outermost, whose parent is not one of them, is the instance (and the pid the supervisor knows).
+ */
 async function instances(script: string): Promise<number[]> {
-  const out: number[] = [];
+  const found = new Map<number, number>();
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
     const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').includes(script) && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') out.push(Number(name));
+    const after = stat.slice(stat.lastIndexOf(')') + 2);
+    const [state, ppid] = after.split(' ');
+    if (cmdline.split('\0').includes(script) && state !== 'Z') found.set(Number(name), Number(ppid));
   }
-  return out;
+  return [...found].filter(([, ppid]) => !found.has(ppid)).map(([pid]) => pid);
 }
 
 /** Alive and not a zombie (an orphan is reaped by whoever adopted it, maybe later). */

@@ -50,7 +50,8 @@ export async function catalog(ctx: ApiContext, signal?: AbortSignal): Promise<Ca
     }
     entries.push(await entry(ctx, loaded, machine.ok ? machine.m : machine.reason, freeDisk));
   }
-  groupEngines(entries, recipes, (await resolveProfile('host')).platform);
+  // The platform alone decides the default engine: no second hardware probe for it.
+  groupEngines(entries, recipes, (await resolveProfile('host', probeOnce)).platform);
   return { recipes: entries, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) };
 }
 
