@@ -4,6 +4,7 @@ import { readJsonBody } from '../http-io.js';
 import { ANSWERED, WithStatus, type Route } from '../router.js';
 import { appDetail, getJob, install, listApps, uninstall, update } from './apps.js';
 import { catalog } from './catalog.js';
+import { gatewayInfo, unloadModel } from './gateway.js';
 import { readRecipeText, save, validate } from './recipes.js';
 import { proxyToService, serviceLogs, serviceMetrics, startService, stopService } from './services.js';
 import { getSettings, putSettings } from './settings.js';
@@ -60,6 +61,15 @@ export const routes: readonly Route<ApiContext>[] = [
   { method: 'POST', path: p('/recipes'), handler: async ({ server, req }) => save(server, await readJsonBody(req)) },
   { method: 'GET', path: p('/settings'), handler: async ({ server }) => getSettings(server) },
   { method: 'PUT', path: p('/settings'), handler: async ({ server, req }) => putSettings(server, await readJsonBody(req)) },
+  { method: 'GET', path: p('/gateway'), handler: async ({ server }) => gatewayInfo(server) },
+  {
+    method: 'POST',
+    path: p('/gateway/models/:id/unload'),
+    handler: async ({ server, params, req }) => {
+      await readJsonBody(req);
+      return unloadModel(server, params['id']!);
+    },
+  },
 ];
 
 /** The WebSocket path (not an HTTP route; the upgrade has its own checks, tested the same way). */
