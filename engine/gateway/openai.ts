@@ -43,6 +43,7 @@ export async function forwardOpenAi(ctx: GatewayContext, req: IncomingMessage, r
   let events = 0;
   let completionTokens: number | undefined;
   try {
+    const sentAt = Date.now();
     const answer = await upstream(lease.port, 'POST', path, body, signal);
     const headers: Record<string, string | string[]> = { 'x-orchard-model': model.id, 'x-orchard-queue-position': String(lease.queuePosition) };
     for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !DROP.has(name)) headers[name] = value;
@@ -52,6 +53,8 @@ export async function forwardOpenAi(ctx: GatewayContext, req: IncomingMessage, r
       const bytes = await readAll(answer);
       res.end(bytes);
       completionTokens = usageOf(bytes);
+      // Not streamed: the speed over the whole request (prompt included), a lower bound.
+      firstTokenAt = sentAt;
       return;
     }
     res.flushHeaders();

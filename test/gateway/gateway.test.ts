@@ -7,6 +7,7 @@ import type { GatewayInfo } from '../../engine/api/api-types.js';
 import { tempDir } from '../helpers/paths.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
 import { api } from '../api/helpers.js';
+import { parseJson, runCli } from '../helpers/cli.js';
 import { installApp, llmService, startOrchard, type Running } from './helpers.js';
 
 /**
@@ -216,7 +217,7 @@ test('a budget for one model: the second evicts the idle first; when the first i
   assert.ok(idle, 'the generations stopped when their clients left');
   // The service stops at its next token: it counts the cancelled generation.
   const port = o.t.server.context.supervisor.status('tiny-big').port;
-  let metrics: { requests: { cancelled: number }; active: number } | undefined;
+  let metrics: { requests: { cancelled: number; total: number }; active: number } | undefined;
   for (let i = 0; i < 50 && !(metrics && metrics.requests.cancelled >= 1 && metrics.active === 0); i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 100));
     metrics = (await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.json())) as typeof metrics;
@@ -230,11 +231,26 @@ test('a budget for one model: the second evicts the idle first; when the first i
 });
 
 test('the API lists loaded models for the UI and `orchard ps`, and unloads one on request', async () => {
-  const gw = await info();
+  let gw = await info();
+  for (let i = 0; i < 50 && gw.models[0]?.measuredBytes === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    gw = await info();
+  }
   assert.equal(gw.enabled, true);
   assert.equal(gw.budgetBytes, budget);
   const m = gw.models.find((x) => x.id === 'tiny-chat-instruct');
   assert.ok(m && m.startedBy === 'gateway' && m.keepAlive.endsWith('s'), JSON.stringify(m));
+  assert.ok(m.measuredBytes !== undefined && m.measuredBytes > 50 * 1024 ** 2, `measured from the supervisor's samples: ${m.measuredBytes}`);
+  assert.ok(m.requests === 1 && m.tokensPerSecond !== undefined && m.tokensPerSecond > 0, JSON.stringify(m));
+
+  const ps = await runCli(['ps', '--json'], { home });
+  assert.equal(ps.code, 0, ps.stderr);
+  const listed = parseJson<GatewayInfo & { ok: boolean }>(ps);
+  assert.deepEqual(listed.models.map((x) => x.id), ['tiny-chat-instruct']);
+  const table = await runCli(['ps'], { home });
+  assert.match(table.stdout, /MODEL\s+STATE\s+PREDICTED\s+MEASURED\s+UNLOADS IN\s+RUNNING\s+QUEUED\s+REQUESTS\s+TOKENS\/S/);
+  assert.match(table.stdout, /tiny-chat-instruct\s+ready\s+\d+\.\d MiB\s+\d+\.\d MiB\s+\d+m \d+s\s+0\s+0\s+1\s+\d/);
+  assert.match(table.stdout, new RegExp(`Gateway: ${o.base}/v1 \\(OpenAI\\), ${o.base} \\(Ollama\\)`));
   const unloaded = await api<{ unloaded: boolean; gateway: GatewayInfo }>(o.t, 'POST', '/gateway/models/tiny-chat-instruct/unload', {});
   assert.equal(unloaded.status, 200, unloaded.raw.body);
   assert.equal(unloaded.value.unloaded, true);

@@ -55,7 +55,7 @@ export interface Running {
 
 /** `orchard serve` as it composes itself: the API server, then the gateway on its supervisor. */
 export async function startOrchard(home: string, o: AttachOptions): Promise<Running> {
-  const t = await startTestServer(home, { metricsIntervalMs: 200, writeServerJson: false });
+  const t = await startTestServer(home, { metricsIntervalMs: 200 });
   const gateway = await attachGateway(t.server, { port: 0, log: (l) => t.logs.push(l), ...o });
   if (!gateway) throw new Error(`the gateway did not start: ${t.logs.join('\n')}`);
   return {
