@@ -4,6 +4,7 @@ import { AppPage } from './pages/AppPage.js';
 import { CatalogPage } from './pages/CatalogPage.js';
 import { DoctorPage } from './pages/DoctorPage.js';
 import { EditorPage } from './pages/EditorPage.js';
+import { ModelsPage } from './pages/ModelsPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
 
 export function App() {
@@ -20,6 +21,7 @@ export function App() {
         {route.page === 'doctor' && <DoctorPage />}
         {route.page === 'editor' && <EditorPage key={route.recipe ?? ''} {...(route.recipe ? { recipe: route.recipe } : {})} />}
         {route.page === 'settings' && <SettingsPage />}
+        {route.page === 'models' && <ModelsPage />}
       </main>
     </div>
   );

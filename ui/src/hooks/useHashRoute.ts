@@ -6,7 +6,8 @@ export type Route =
   | { page: 'app'; id: string }
   | { page: 'doctor' }
   | { page: 'editor'; recipe?: string }
-  | { page: 'settings' };
+  | { page: 'settings' }
+  | { page: 'models' };
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
@@ -23,6 +24,8 @@ export function parseRoute(hash: string): Route {
     }
     case 'settings':
       return { page: 'settings' };
+    case 'models':
+      return { page: 'models' };
     default:
       return { page: 'catalog' };
   }
