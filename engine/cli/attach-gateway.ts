@@ -1,7 +1,13 @@
 import type { RunningServer } from '../api/server.js';
 import { startService } from '../api/routes/services.js';
 import type { GatewayInfo } from '../api/api-types.js';
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { messageOf } from '../core/errors.js';
+import { appPaths, type OrchardHome } from '../core/home.js';
+import type { AppSource } from '../gateway/models.js';
+import { readAppState } from '../install/state-store.js';
 import { usableMemoryBytes } from '../gateway/budget.js';
 import { startGateway, type RunningGateway } from '../gateway/server.js';
 import { probeMachine } from '../hardware/probe.js';
@@ -41,6 +47,7 @@ export async function attachGateway(server: RunningServer, o: AttachOptions = {}
     gateway = await startGateway({
       home: ctx.home,
       supervisor: ctx.supervisor,
+      apps: installedApps(ctx.home),
       start: async (id) => {
         await startService(ctx, id, true);
         return ctx.supervisor.status(id);
@@ -59,4 +66,19 @@ export async function attachGateway(server: RunningServer, o: AttachOptions = {}
     unload: (id) => gateway.unload(id),
   };
   return gateway;
+}
+
+/** The installed apps, from each ORCHARD_HOME/apps/<id>/state.json. */
+function installedApps(home: OrchardHome): AppSource {
+  return {
+    ids: async () => (existsSync(home.apps) ? (await readdir(home.apps, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name) : []),
+    stamp: async (id) => {
+      const s = await stat(path.join(appPaths(home, id).root, 'state.json')).catch(() => undefined);
+      return s ? `${s.mtimeMs}:${s.size}` : undefined;
+    },
+    read: async (id) => {
+      const state = await readAppState(appPaths(home, id));
+      return state && { id: state.id, lifecycle: state.lifecycle, recipeFile: state.recipe.file, profile: state.profile, inputs: state.inputs, updatedAt: state.updatedAt };
+    },
+  };
 }

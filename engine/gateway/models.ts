@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { appPaths, type OrchardHome } from '../core/home.js';
+import type { OrchardHome } from '../core/home.js';
 import { numberKey, scalar, stringKey, type GgufHeader } from '../fit/gguf-header.js';
 import { readModelHeaders } from '../fit/model-headers.js';
 import { modelShape } from '../fit/model-shape.js';
 import { predictMemory, type MemoryPrediction } from '../fit/predict-memory.js';
 import { modelWeight } from '../fit/recipe-fit.js';
-import { readAppState } from '../install/state-store.js';
 import { loadRecipe } from '../recipe/load.js';
 import { planRecipe } from '../recipe/plan.js';
 import type { Plan } from '../recipe/plan-types.js';
@@ -41,6 +39,24 @@ export interface GatewayModel {
   chatTemplate?: string;
 }
 
+/** What the gateway needs to know of an installed app (its state.json), given by whoever owns app state. */
+export interface InstalledApp {
+  id: string;
+  lifecycle: string;
+  recipeFile: string;
+  profile: string;
+  inputs: Record<string, string | number | boolean>;
+  updatedAt: string;
+}
+
+export interface AppSource {
+  /** Every app folder's id. */
+  ids(): Promise<string[]>;
+  /** Changes whenever the app's state changes (e.g. state.json's mtime and size); undefined when gone. */
+  stamp(id: string): Promise<string | undefined>;
+  read(id: string): Promise<InstalledApp | undefined>;
+}
+
 const GiB = 1024 ** 3;
 interface Cached {
   stamp: string;
@@ -57,15 +73,14 @@ export class ModelCatalog {
 
   constructor(
     private readonly home: OrchardHome,
+    private readonly apps: AppSource,
     private readonly aliasSettings: () => Record<string, { alias?: string }> = () => ({}),
   ) {}
 
   async list(): Promise<GatewayModel[]> {
-    if (!existsSync(this.home.apps)) return [];
     const out: GatewayModel[] = [];
-    for (const entry of (await readdir(this.home.apps, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (!entry.isDirectory()) continue;
-      const model = await this.entry(entry.name).catch(() => undefined);
+    for (const id of (await this.apps.ids()).sort()) {
+      const model = await this.entry(id).catch(() => undefined);
       if (model) out.push(model);
     }
     assignAliases(out, this.aliasSettings());
@@ -81,11 +96,8 @@ export class ModelCatalog {
   }
 
   private async entry(id: string): Promise<GatewayModel | undefined> {
-    const app = appPaths(this.home, id);
-    const stateFile = path.join(app.root, 'state.json');
-    const s = await stat(stateFile).catch(() => undefined);
-    if (!s) return undefined;
-    const stamp = `${s.mtimeMs}:${s.size}`;
+    const stamp = await this.apps.stamp(id);
+    if (stamp === undefined) return undefined;
     const cached = this.cache.get(id);
     if (cached?.stamp === stamp) return cached.model;
     const model = await this.build(id).catch(() => undefined);
@@ -94,9 +106,9 @@ export class ModelCatalog {
   }
 
   private async build(id: string): Promise<GatewayModel | undefined> {
-    const state = await readAppState(appPaths(this.home, id));
+    const state = await this.apps.read(id);
     if (!state || state.lifecycle !== 'installed') return undefined;
-    const loaded = await loadRecipe(state.recipe.file);
+    const loaded = await loadRecipe(state.recipeFile);
     const type = loaded.recipe.service?.type;
     if (type !== 'llm' && type !== 'image') return undefined;
     const plan = await planRecipe(loaded, { profile: await resolveProfile(state.profile), inputs: state.inputs, home: this.home });

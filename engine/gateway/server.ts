@@ -9,7 +9,7 @@ import type { GatewayContext, RequestNote } from './context.js';
 import { GatewayError } from './gateway-error.js';
 import { generateImages, serveImageFile } from './images.js';
 import { parseKeepAlive } from './keep-alive.js';
-import { ModelCatalog } from './models.js';
+import { ModelCatalog, type AppSource } from './models.js';
 import { chat, embed, generateRoute, OLLAMA_API_VERSION, ps, sendJson, sendOllamaError, show, tags } from './ollama.js';
 import { forwardOpenAi, getModel, listModels, sendOpenAiError } from './openai.js';
 import { Scheduler, type LoadedModel, type StartApp } from './scheduler.js';
@@ -18,6 +18,8 @@ import { checkGatewayRequest, originAllowed } from './security.js';
 export interface GatewayOptions {
   home: OrchardHome;
   supervisor: Supervisor;
+  /** The installed apps (their state), read by the install layer's owner. */
+  apps: AppSource;
   /** Starts an app as `orchard start` does (resolves with its status once ready). */
   start: StartApp;
   /** Read at every use, so a settings change applies without a restart. */
@@ -75,7 +77,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     log,
   });
   const ctx: GatewayContext = {
-    catalog: new ModelCatalog(o.home, () => settings().apps ?? {}),
+    catalog: new ModelCatalog(o.home, o.apps, () => settings().apps ?? {}),
     scheduler,
     port: 0,
     images: new Map(),
