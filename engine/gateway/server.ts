@@ -9,7 +9,7 @@ import type { GatewayContext, RequestNote } from './context.js';
 import { GatewayError } from './gateway-error.js';
 import { generateImages, serveImageFile } from './images.js';
 import { parseKeepAlive } from './keep-alive.js';
-import { ModelCatalog, type AppSource } from './models.js';
+import { ModelCatalog, type AppSource, type GatewayModel } from './models.js';
 import { chat, embed, generateRoute, OLLAMA_API_VERSION, ps, sendJson, sendOllamaError, show, tags } from './ollama.js';
 import { forwardOpenAi, getModel, listModels, sendOpenAiError } from './openai.js';
 import { Scheduler, type LoadedModel, type StartApp } from './scheduler.js';
@@ -47,6 +47,8 @@ export interface RunningGateway {
   port: number;
   url: string;
   status(): GatewayStatus;
+  /** Every installed model it can serve, with its budget cost (its fit prediction). */
+  models(): Promise<GatewayModel[]>;
   unload(appId: string): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -118,6 +120,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       defaultKeepAlive: String(settings().keepAlive ?? DEFAULT_KEEP_ALIVE),
       models: scheduler.list(),
     }),
+    models: () => ctx.catalog.list(),
     unload: (id) => scheduler.unload(id),
     close: () =>
       (closing ??= (async () => {
