@@ -20,6 +20,8 @@ const TTFT_MAX_TOKENS = 4;
 const MODELS = (process.env['BENCH_MODELS'] ?? 'tiny,large').split(',');
 type Run = { tps: number; ttft: number; tokens: number };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const tps = (runs: Run[]) => median(runs.map((r) => r.tps)).toFixed(1);
+const ttft = (runs: Run[]) => median(runs.map((r) => r.ttft)).toFixed(2);
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'orchard gateway bench '));
 const home = path.join(dir, 'home');
@@ -42,21 +44,42 @@ try {
     const id = `bench-${name}`;
     // The first request loads it; then read the app's own port from the API.
     await run(`${started.gateway}/v1/completions`, id, 2);
-    const info = (await (await fetch(`${started.api}/api/v1/gateway`, { headers: { authorization: `Bearer ${token}` } })).json()) as { models: { id: string; port?: number }[] };
+    const info = (await (await fetch(`${started.api}/api/v1/gateway`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      models: { id: string; port?: number }[];
+    };
     const port = info.models.find((m) => m.id === id)?.port;
     if (port === undefined) throw new Error(`${id} is not loaded: ${JSON.stringify(info)}`);
     const direct = `http://127.0.0.1:${port}/v1/completions`;
     const viaGateway = `${started.gateway}/v1/completions`;
-    const long = await alternate(RUNS, () => run(direct, id, PARAMS.max_tokens), () => run(viaGateway, id, PARAMS.max_tokens));
-    const short = await alternate(TTFT_PAIRS, () => run(direct, id, TTFT_MAX_TOKENS), () => run(viaGateway, id, TTFT_MAX_TOKENS));
+    const long = await alternate(
+      RUNS,
+      () => run(direct, id, PARAMS.max_tokens),
+      () => run(viaGateway, id, PARAMS.max_tokens),
+    );
+    const short = await alternate(
+      TTFT_PAIRS,
+      () => run(direct, id, TTFT_MAX_TOKENS),
+      () => run(viaGateway, id, TTFT_MAX_TOKENS),
+    );
     const ratios = long.other.map((r, i) => r.tps / long.around(i, (x) => x.tps));
     const [rlo, rhi] = medianInterval(ratios);
     const diffs = short.other.map((r, i) => r.ttft - short.around(i, (x) => x.ttft));
     const [lo, hi] = medianInterval(diffs);
-    console.log(`[${name}] tokens per run: direct ${long.base.map((r) => r.tokens).join(',')}; gateway ${long.other.map((r) => r.tokens).join(',')}`);
-    console.log(`[${name}] direct: ${median(long.base.map((r) => r.tps)).toFixed(1)} tok/s, TTFT ${median(short.base.map((r) => r.ttft)).toFixed(2)} ms; gateway: ${median(long.other.map((r) => r.tps)).toFixed(1)} tok/s, TTFT ${median(short.other.map((r) => r.ttft)).toFixed(2)} ms (medians)`);
-    console.log(`[${name}] ratio tok/s gateway/direct: ${median(ratios).toFixed(3)}, 95% interval ${rlo.toFixed(3)} to ${rhi.toFixed(3)} (${RUNS} gateway runs, each against its two direct neighbours; target >= 0.98)`);
-    console.log(`[${name}] TTFT added by the gateway: ${median(diffs).toFixed(2)} ms, 95% interval ${lo.toFixed(2)} to ${hi.toFixed(2)} ms (${TTFT_PAIRS} paired short requests; target <= 2 ms)`);
+    console.log(
+      `[${name}] tokens per run: direct ${long.base.map((r) => r.tokens).join(',')}; gateway ${long.other.map((r) => r.tokens).join(',')}`,
+    );
+    console.log(
+      `[${name}] direct: ${tps(long.base)} tok/s, TTFT ${ttft(short.base)} ms; ` +
+        `gateway: ${tps(long.other)} tok/s, TTFT ${ttft(short.other)} ms (medians)`,
+    );
+    console.log(
+      `[${name}] ratio tok/s gateway/direct: ${median(ratios).toFixed(3)}, 95% interval ${rlo.toFixed(3)} to ${rhi.toFixed(3)} ` +
+        `(${RUNS} gateway runs, each against its two direct neighbours; target >= 0.98)`,
+    );
+    console.log(
+      `[${name}] TTFT added by the gateway: ${median(diffs).toFixed(2)} ms, 95% interval ${lo.toFixed(2)} to ${hi.toFixed(2)} ms ` +
+        `(${TTFT_PAIRS} paired short requests; target <= 2 ms)`,
+    );
   }
 } finally {
   if (serve && serve.exitCode === null) {
@@ -111,7 +134,14 @@ function medianInterval(xs: number[]): [number, number] {
 
 /** One streamed completion with a light node:http client (as bench/llm's); TTFT = request start to the first text event. */
 function run(url: string, model: string, maxTokens: number): Promise<Run> {
-  const body = JSON.stringify({ model, prompt: PROMPT, ...PARAMS, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } });
+  const body = JSON.stringify({
+    model,
+    prompt: PROMPT,
+    ...PARAMS,
+    max_tokens: maxTokens,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let first: number | undefined;
@@ -129,14 +159,21 @@ function run(url: string, model: string, maxTokens: number): Promise<Run> {
           const event = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
           if (!event.startsWith('data: {')) continue;
-          if (event.includes('"usage":{')) tokens = (JSON.parse(event.slice(6)) as { usage: { completion_tokens: number } }).usage.completion_tokens;
+          if (event.includes('"usage":{'))
+            tokens = (JSON.parse(event.slice(6)) as { usage: { completion_tokens: number } }).usage.completion_tokens;
           else if (event.includes('"finish_reason":null') && !event.includes('"text":""')) {
             first ??= now;
             last = now;
           }
         }
       });
-      res.on('end', () => resolve({ ttft: (first ?? performance.now()) - start, tps: first === undefined || tokens < 2 ? 0 : ((tokens - 1) * 1000) / (last - first), tokens }));
+      res.on('end', () =>
+        resolve({
+          ttft: (first ?? performance.now()) - start,
+          tps: first === undefined || tokens < 2 ? 0 : ((tokens - 1) * 1000) / (last - first),
+          tokens,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -59,7 +59,9 @@ export async function attachGateway(server: RunningServer, o: AttachOptions = {}
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return off(code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pick another with --gateway-port or gateway.port` : messageOf(err));
+    return off(
+      code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pick another with --gateway-port or gateway.port` : messageOf(err),
+    );
   }
   ctx.gateway = {
     info: () => ({ enabled: true, ...gateway.status() }),
@@ -71,14 +73,24 @@ export async function attachGateway(server: RunningServer, o: AttachOptions = {}
 /** The installed apps, from each ORCHARD_HOME/apps/<id>/state.json. */
 function installedApps(home: OrchardHome): AppSource {
   return {
-    ids: async () => (existsSync(home.apps) ? (await readdir(home.apps, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name) : []),
+    ids: async () =>
+      existsSync(home.apps) ? (await readdir(home.apps, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name) : [],
     stamp: async (id) => {
       const s = await stat(path.join(appPaths(home, id).root, 'state.json')).catch(() => undefined);
       return s ? `${s.mtimeMs}:${s.size}` : undefined;
     },
     read: async (id) => {
       const state = await readAppState(appPaths(home, id));
-      return state && { id: state.id, lifecycle: state.lifecycle, recipeFile: state.recipe.file, profile: state.profile, inputs: state.inputs, updatedAt: state.updatedAt };
+      return (
+        state && {
+          id: state.id,
+          lifecycle: state.lifecycle,
+          recipeFile: state.recipe.file,
+          profile: state.profile,
+          inputs: state.inputs,
+          updatedAt: state.updatedAt,
+        }
+      );
     },
   };
 }

@@ -17,6 +17,8 @@ export function usableMemoryBytes(machine: MachineInfo): number {
   }
   if (accelerator === 'cpu') return Math.max(0, ram - osReserve(ram));
   const vendor = accelerator === 'cuda' ? ['nvidia'] : accelerator === 'rocm' ? ['amd'] : ['nvidia', 'amd', 'intel', 'other'];
-  const vram = machine.gpus.filter((g) => vendor.includes(g.vendor) && g.backends.includes(accelerator)).reduce((s, g) => s + (g.vramBytes ?? 0), 0);
+  const vram = machine.gpus
+    .filter((g) => vendor.includes(g.vendor) && g.backends.includes(accelerator))
+    .reduce((s, g) => s + (g.vramBytes ?? 0), 0);
   return Math.max(0, vram - 512 * 1024 * 1024);
 }

@@ -30,17 +30,35 @@ export interface RequestNote {
   tokens?: number;
 }
 
-export type Handler = (ctx: GatewayContext, req: import('node:http').IncomingMessage, res: ServerResponse, note: RequestNote) => Promise<void>;
+export type Handler = (
+  ctx: GatewayContext,
+  req: import('node:http').IncomingMessage,
+  res: ServerResponse,
+  note: RequestNote,
+) => Promise<void>;
 
 /** The model a request names, or a 404 that lists the ones it could have named. */
-export async function resolveModel(ctx: GatewayContext, name: unknown, kind: GatewayModel['kind'] | undefined): Promise<{ model: GatewayModel; known: GatewayModel[] }> {
-  if (typeof name !== 'string' || name.trim() === '') throw new GatewayError(400, 'you must provide a model parameter', { param: 'model', code: 'missing_model' });
+export async function resolveModel(
+  ctx: GatewayContext,
+  name: unknown,
+  kind: GatewayModel['kind'] | undefined,
+): Promise<{ model: GatewayModel; known: GatewayModel[] }> {
+  if (typeof name !== 'string' || name.trim() === '')
+    throw new GatewayError(400, 'you must provide a model parameter', { param: 'model', code: 'missing_model' });
   const { model, known } = await ctx.catalog.find(name);
   const usable = known.filter((m) => kind === undefined || m.kind === kind);
   if (!model || (kind !== undefined && model.kind !== kind)) {
-    const list = usable.map((m) => m.id).join(', ') || `none: install ${kind === 'image' ? 'an image' : 'an LLM'} app first (orchard install <recipe>)`;
-    const what = model ? `${model.id} is ${model.kind === 'image' ? 'an image model' : 'a language model'}, not ${kind === 'image' ? 'an image model' : 'a language model'}.` : `The model \`${name}\` does not exist.`;
+    const list =
+      usable.map((m) => m.id).join(', ') ||
+      `none: install ${kind === 'image' ? 'an image' : 'an LLM'} app first (orchard install <recipe>)`;
+    const what = model
+      ? `${model.id} is ${kindName(model.kind)}, not ${kindName(kind ?? 'llm')}.`
+      : `The model \`${name}\` does not exist.`;
     throw new GatewayError(404, `${what} Known models: ${list}.`, { param: 'model', code: 'model_not_found' });
   }
   return { model, known };
+}
+
+function kindName(kind: GatewayModel['kind']): string {
+  return kind === 'image' ? 'an image model' : 'a language model';
 }

@@ -29,9 +29,11 @@ export async function generateImages(ctx: GatewayContext, req: IncomingMessage, 
   const prompt = body['prompt'];
   if (typeof prompt !== 'string' || prompt.trim() === '') throw new GatewayError(400, 'prompt is required', { param: 'prompt' });
   const n = body['n'] ?? 1;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10) throw new GatewayError(400, 'n must be an integer from 1 to 10', { param: 'n' });
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10)
+    throw new GatewayError(400, 'n must be an integer from 1 to 10', { param: 'n' });
   const format = body['response_format'] ?? 'url';
-  if (format !== 'url' && format !== 'b64_json') throw new GatewayError(400, 'response_format must be url or b64_json', { param: 'response_format' });
+  if (format !== 'url' && format !== 'b64_json')
+    throw new GatewayError(400, 'response_format must be url or b64_json', { param: 'response_format' });
   const size = parseSize(body['size']);
   let name = body['model'];
   if (name === undefined || name === null) {
@@ -54,13 +56,19 @@ export async function generateImages(ctx: GatewayContext, req: IncomingMessage, 
       if (typeof body['negative_prompt'] === 'string') job['negative'] = body['negative_prompt'];
       const submitted = await call<JobSnapshot>(lease.port, 'POST', '/v1/jobs', job, signal);
       const done = await waitJob(lease.port, submitted.id, signal);
-      if (done.state !== 'completed' || !done.result) throw new GatewayError(500, `the image job failed: ${done.error?.message ?? done.state}`, { code: 'generation_failed' });
+      if (done.state !== 'completed' || !done.result)
+        throw new GatewayError(500, `the image job failed: ${done.error?.message ?? done.state}`, { code: 'generation_failed' });
       if (format === 'b64_json') {
         const bytes = await readAll(await upstream(lease.port, 'GET', `/v1/jobs/${encodeURIComponent(done.id)}/result`, undefined, signal));
         data.push({ b64_json: bytes.toString('base64'), revised_prompt: prompt });
       } else {
         const key = `${randomBytes(12).toString('hex')}`;
-        ctx.images.set(key, { appId: model.id, jobId: done.id, mimeType: done.result.mimeType, ...(done.result.file ? { file: done.result.file } : {}) });
+        ctx.images.set(key, {
+          appId: model.id,
+          jobId: done.id,
+          mimeType: done.result.mimeType,
+          ...(done.result.file ? { file: done.result.file } : {}),
+        });
         while (ctx.images.size > KEPT_IMAGES) ctx.images.delete(ctx.images.keys().next().value as string);
         data.push({ url: `http://127.0.0.1:${ctx.port}/v1/images/files/${key}`, revised_prompt: prompt });
       }

@@ -3,7 +3,7 @@ import { GatewayError } from './gateway-error.js';
 /** Forever, as a keep-alive in milliseconds. */
 export const FOREVER = Number.POSITIVE_INFINITY;
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
  * A keep-alive as Ollama reads it: a number is seconds; a string is a Go duration ("5m", "1h30m",
@@ -21,7 +21,8 @@ export function parseKeepAlive(value: unknown, param = 'keep_alive'): number {
   const match = /^([+-])?((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(text);
   if (!match) throw new GatewayError(400, `${param} "${value}" is not a duration (examples: "5m", "1h30m", "30s", 0, -1)`, { param });
   let ms = 0;
-  for (const part of (match[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(part[1]) * (UNITS[part[2] ?? 's'] ?? 1000);
+  for (const part of (match[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    ms += Number(part[1]) * (UNITS[part[2] ?? 's'] ?? 1000);
   return match[1] === '-' ? FOREVER : ms;
 }
 

@@ -20,7 +20,16 @@ type Body = Record<string, unknown>;
 
 export async function tags(ctx: GatewayContext): Promise<unknown> {
   const models = (await ctx.catalog.list()).filter((m) => m.kind === 'llm');
-  return { models: models.map((m) => ({ name: tagged(m.id), model: tagged(m.id), modified_at: m.modifiedAt, size: m.sizeBytes, digest: m.digest, details: details(m) })) };
+  return {
+    models: models.map((m) => ({
+      name: tagged(m.id),
+      model: tagged(m.id),
+      modified_at: m.modifiedAt,
+      size: m.sizeBytes,
+      digest: m.digest,
+      details: details(m),
+    })),
+  };
 }
 
 export async function ps(ctx: GatewayContext): Promise<unknown> {
@@ -36,7 +45,17 @@ export async function ps(ctx: GatewayContext): Promise<unknown> {
         if (!m) return [];
         // Kept forever (or busy): Ollama reports a far-away expiry rather than none.
         const expires = l.expiresAt ?? now + 290 * 365 * 24 * 3600 * 1000;
-        return [{ name: tagged(m.id), model: tagged(m.id), size: l.predictedBytes, digest: m.digest, details: details(m), expires_at: new Date(expires).toISOString(), size_vram: m.prediction?.gpu ?? 0 }];
+        return [
+          {
+            name: tagged(m.id),
+            model: tagged(m.id),
+            size: l.predictedBytes,
+            digest: m.digest,
+            details: details(m),
+            expires_at: new Date(expires).toISOString(),
+            size_vram: m.prediction?.gpu ?? 0,
+          },
+        ];
       }),
   };
 }
@@ -71,10 +90,14 @@ function details(m: GatewayModel): Record<string, unknown> {
   };
 }
 
-/** Ollama's `options` mapped onto the service's OpenAI fields (options the service has no knob for are ignored, as Ollama ignores unknown ones). */
+/**
+ * Ollama's `options` mapped onto the service's OpenAI fields. Options the service has no knob for
+ * are ignored, as Ollama ignores unknown ones.
+ */
 function sampling(body: Body): Record<string, unknown> {
   const options = body['options'];
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) throw new GatewayError(400, 'options must be an object');
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+    throw new GatewayError(400, 'options must be an object');
   const o = (options ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const num = (key: string): number | undefined => {
@@ -97,7 +120,8 @@ function sampling(body: Body): Record<string, unknown> {
   else if (Array.isArray(stop)) out['stop'] = stop.filter((s): s is string => typeof s === 'string').slice(0, 4);
   const format = body['format'];
   if (format === 'json') out['response_format'] = { type: 'json_object' };
-  else if (typeof format === 'object' && format !== null) out['response_format'] = { type: 'json_schema', json_schema: { name: 'format', schema: format } };
+  else if (typeof format === 'object' && format !== null)
+    out['response_format'] = { type: 'json_schema', json_schema: { name: 'format', schema: format } };
   else if (format !== undefined && format !== null && format !== '') throw new GatewayError(400, 'format must be "json" or a JSON schema');
   return out;
 }
@@ -136,7 +160,16 @@ export async function chat(ctx: GatewayContext, req: IncomingMessage, res: Serve
     if (!r) throw new GatewayError(400, `messages[${i}].role must be system, user, assistant or tool`);
     return { role: r, content };
   });
-  await generate(ctx, body, res, note, '/v1/chat/completions', { messages: openAiMessages }, flavour, (e) => e.choices?.[0]?.delta?.content);
+  await generate(
+    ctx,
+    body,
+    res,
+    note,
+    '/v1/chat/completions',
+    { messages: openAiMessages },
+    flavour,
+    (e) => e.choices?.[0]?.delta?.content,
+  );
 }
 
 /** POST /api/generate */
@@ -201,7 +234,11 @@ async function generate(
       throw new GatewayError(answer.statusCode ?? 500, message);
     }
     if (stream) {
-      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-orchard-model': model.id, 'x-orchard-queue-position': String(lease.queuePosition) });
+      res.writeHead(200, {
+        'content-type': 'application/x-ndjson',
+        'x-orchard-model': model.id,
+        'x-orchard-queue-position': String(lease.queuePosition),
+      });
       res.flushHeaders();
     }
     const parser = new SseParser((value) => {
@@ -212,7 +249,8 @@ async function generate(
           firstAt = process.hrtime.bigint();
           firstTokenMs = Date.now();
         }
-        if (stream) res.write(`${JSON.stringify({ model: name, created_at: new Date().toISOString(), ...flavour.piece(piece), done: false })}\n`);
+        if (stream)
+          res.write(`${JSON.stringify({ model: name, created_at: new Date().toISOString(), ...flavour.piece(piece), done: false })}\n`);
         else text += piece;
       }
       const reason = e.choices?.[0]?.finish_reason;
@@ -240,7 +278,11 @@ async function generate(
     if (stream) res.end(`${JSON.stringify(final)}\n`);
     else sendJson(res, 200, final);
   } finally {
-    lease.release({ ...(note.tokens !== undefined ? { completionTokens: note.tokens } : {}), ...(firstTokenMs !== undefined ? { firstTokenAt: firstTokenMs } : {}), endedAt: Date.now() });
+    lease.release({
+      ...(note.tokens !== undefined ? { completionTokens: note.tokens } : {}),
+      ...(firstTokenMs !== undefined ? { firstTokenAt: firstTokenMs } : {}),
+      endedAt: Date.now(),
+    });
   }
 }
 
@@ -255,21 +297,38 @@ async function loadOrUnload(ctx: GatewayContext, body: Body, res: ServerResponse
     sendJson(res, 200, { model: name, created_at: new Date().toISOString(), ...flavour.last(''), done_reason: 'unload', done: true });
     return;
   }
-  const lease = await ctx.scheduler.acquire(model, { signal: clientGone(res), known, ...(keepAlive !== undefined ? { keepAliveMs: keepAlive } : {}) });
+  const lease = await ctx.scheduler.acquire(model, {
+    signal: clientGone(res),
+    known,
+    ...(keepAlive !== undefined ? { keepAliveMs: keepAlive } : {}),
+  });
   lease.release();
   note.loadMs = lease.loadMs;
   sendJson(res, 200, { model: name, created_at: new Date().toISOString(), ...flavour.last(''), done_reason: 'load', done: true });
 }
 
 /** POST /api/embed: `input` (a string or strings) → normalised `embeddings`, as Ollama returns them. */
-export async function embed(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, note: RequestNote, legacy = false): Promise<void> {
+export async function embed(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  note: RequestNote,
+  legacy = false,
+): Promise<void> {
   const started = process.hrtime.bigint();
   const body = parseJsonObject(await readBody(req));
   const input = legacy ? body['prompt'] : body['input'];
-  const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : undefined;
-  if (!texts || texts.length === 0) throw new GatewayError(400, legacy ? 'prompt must be a string' : 'input must be a string or an array of strings');
+  const texts =
+    typeof input === 'string'
+      ? [input]
+      : Array.isArray(input) && input.every((x) => typeof x === 'string')
+        ? (input as string[])
+        : undefined;
+  if (!texts || texts.length === 0)
+    throw new GatewayError(400, legacy ? 'prompt must be a string' : 'input must be a string or an array of strings');
   const dimensions = body['dimensions'];
-  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1)) throw new GatewayError(400, 'dimensions must be a positive integer');
+  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1))
+    throw new GatewayError(400, 'dimensions must be a positive integer');
   const { model, known } = await resolveModel(ctx, body['model'], 'llm');
   note.model = model.id;
   const keepAlive = keepAliveOf(body);
@@ -279,8 +338,13 @@ export async function embed(ctx: GatewayContext, req: IncomingMessage, res: Serv
   note.loadMs = lease.loadMs;
   try {
     const answer = await upstream(lease.port, 'POST', '/v1/embeddings', Buffer.from(JSON.stringify({ input: texts })), signal);
-    const raw = JSON.parse((await readAll(answer)).toString('utf8')) as { data?: { embedding: number[] }[]; usage?: { prompt_tokens?: number }; error?: { message?: string } };
-    if ((answer.statusCode ?? 500) >= 400 || !raw.data) throw new GatewayError(answer.statusCode ?? 500, raw.error?.message ?? 'the embedding failed');
+    const raw = JSON.parse((await readAll(answer)).toString('utf8')) as {
+      data?: { embedding: number[] }[];
+      usage?: { prompt_tokens?: number };
+      error?: { message?: string };
+    };
+    if ((answer.statusCode ?? 500) >= 400 || !raw.data)
+      throw new GatewayError(answer.statusCode ?? 500, raw.error?.message ?? 'the embedding failed');
     if (legacy) {
       sendJson(res, 200, { embedding: raw.data[0]?.embedding ?? [] });
       return;

@@ -29,7 +29,13 @@ function modelObject(m: GatewayModel, id: string): Record<string, unknown> {
  * it if needed), then pass the request and the answer through unchanged. A stream goes out chunk by
  * chunk as it arrives (no buffering); a client that leaves cancels the service's generation.
  */
-export async function forwardOpenAi(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, note: RequestNote, path: string): Promise<void> {
+export async function forwardOpenAi(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  note: RequestNote,
+  path: string,
+): Promise<void> {
   const body = await readBody(req);
   const json = parseJsonObject(body);
   const { model, known } = await resolveModel(ctx, json['model'], 'llm');
@@ -45,7 +51,10 @@ export async function forwardOpenAi(ctx: GatewayContext, req: IncomingMessage, r
   try {
     const sentAt = Date.now();
     const answer = await upstream(lease.port, 'POST', path, body, signal);
-    const headers: Record<string, string | string[]> = { 'x-orchard-model': model.id, 'x-orchard-queue-position': String(lease.queuePosition) };
+    const headers: Record<string, string | string[]> = {
+      'x-orchard-model': model.id,
+      'x-orchard-queue-position': String(lease.queuePosition),
+    };
     for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !DROP.has(name)) headers[name] = value;
     const streaming = String(answer.headers['content-type'] ?? '').includes('text/event-stream');
     res.writeHead(answer.statusCode ?? 502, headers);
@@ -82,7 +91,11 @@ export async function forwardOpenAi(ctx: GatewayContext, req: IncomingMessage, r
     completionTokens = Math.max(0, events - 2 - (usageAsked ? 1 : 0));
   } finally {
     note.tokens = completionTokens;
-    lease.release({ ...(completionTokens !== undefined ? { completionTokens } : {}), ...(firstTokenAt !== undefined ? { firstTokenAt } : {}), endedAt: Date.now() });
+    lease.release({
+      ...(completionTokens !== undefined ? { completionTokens } : {}),
+      ...(firstTokenAt !== undefined ? { firstTokenAt } : {}),
+      endedAt: Date.now(),
+    });
   }
 }
 

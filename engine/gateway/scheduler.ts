@@ -127,7 +127,10 @@ export class Scheduler {
       this.afterUse(slot, o.keepAliveMs);
     };
     try {
-      const port = slot.state === 'ready' && slot.port !== undefined ? slot.port : await abortable(slot.loading ?? Promise.reject(new Error('no load')), o.signal);
+      const port =
+        slot.state === 'ready' && slot.port !== undefined
+          ? slot.port
+          : await abortable(slot.loading ?? Promise.reject(new Error('no load')), o.signal);
       const readyAt = Date.now();
       if (slot.queue.size >= this.options.maxQueue()) {
         throw new GatewayError(503, `${model.id} has ${slot.queue.size} requests waiting already`, { code: 'queue_full' });
@@ -135,10 +138,14 @@ export class Scheduler {
       const queuePosition = slot.queue.size + (slot.queue.pending >= slot.queue.concurrency ? 1 : 0);
       const running = new Promise<void>((started) => {
         slot.queue
-          .add(() => new Promise<void>((done) => {
-            finish = done;
-            started();
-          }), { signal: o.signal })
+          .add(
+            () =>
+              new Promise<void>((done) => {
+                finish = done;
+                started();
+              }),
+            { signal: o.signal },
+          )
           .catch(() => undefined);
       });
       await abortable(running, o.signal);
@@ -153,7 +160,12 @@ export class Scheduler {
           if (released) return;
           if (stats?.completionTokens !== undefined && stats.completionTokens > 0) {
             slot.completionTokens += stats.completionTokens;
-            if (stats.firstTokenAt !== undefined && stats.endedAt !== undefined && stats.completionTokens > 1 && stats.endedAt > stats.firstTokenAt) {
+            if (
+              stats.firstTokenAt !== undefined &&
+              stats.endedAt !== undefined &&
+              stats.completionTokens > 1 &&
+              stats.endedAt > stats.firstTokenAt
+            ) {
               slot.tokensPerSecond = Math.round((((stats.completionTokens - 1) * 1000) / (stats.endedAt - stats.firstTokenAt)) * 10) / 10;
             }
           }
@@ -202,7 +214,14 @@ export class Scheduler {
         budgetBytes: s.model.budgetBytes,
         ...(measured !== undefined ? { measuredBytes: measured } : {}),
         ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
-        keepAlive: s.holders > 0 ? 'busy' : s.expiresAt !== undefined ? describeKeepAlive(s.expiresAt - now) : s.keepAliveMs === FOREVER ? 'forever' : 'now',
+        keepAlive:
+          s.holders > 0
+            ? 'busy'
+            : s.expiresAt !== undefined
+              ? describeKeepAlive(s.expiresAt - now)
+              : s.keepAliveMs === FOREVER
+                ? 'forever'
+                : 'now',
         active: s.queue.pending,
         queued: s.queue.size,
         requests: s.requests,
@@ -231,7 +250,10 @@ export class Scheduler {
 
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn);
-    this.lock = run.then(() => undefined, () => undefined);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -328,19 +350,26 @@ export class Scheduler {
   private async makeRoom(model: GatewayModel): Promise<void> {
     const budget = this.options.budgetBytes();
     if (model.budgetBytes > budget) {
-      throw new GatewayError(503, `${model.id} needs ${gib(model.budgetBytes)} (its fit prediction), more than the whole memory budget of ${gib(budget)}`, {
-        code: 'insufficient_memory',
-      });
+      throw new GatewayError(
+        503,
+        `${model.id} needs ${gib(model.budgetBytes)} (its fit prediction), more than the whole memory budget of ${gib(budget)}`,
+        {
+          code: 'insufficient_memory',
+        },
+      );
     }
     let used = this.usedBytes();
     if (used + model.budgetBytes <= budget) return;
-    const idle = [...this.slots.values()].filter((s) => s.byGateway && s.state === 'ready' && s.holders === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.slots.values()]
+      .filter((s) => s.byGateway && s.state === 'ready' && s.holders === 0)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
     const freeable = idle.reduce((sum, s) => sum + s.model.budgetBytes, 0);
     if (used - freeable + model.budgetBytes > budget) {
       const holders = [...this.slots.values()].map((s) => `${s.model.id} (${gib(s.model.budgetBytes)}, ${this.describeUse(s)})`);
       throw new GatewayError(
         503,
-        `not enough memory to load ${model.id}: it needs ${gib(model.budgetBytes)}, the budget is ${gib(budget)} and ${gib(used)} is held by ${holders.join(', ')}. ` +
+        `not enough memory to load ${model.id}: it needs ${gib(model.budgetBytes)}, the budget is ${gib(budget)} ` +
+          `and ${gib(used)} is held by ${holders.join(', ')}. ` +
           'Retry when those requests have finished, unload a model (`orchard ps` lists them; the Models page has Unload buttons; ' +
           '`orchard stop <id>` for one you started), or raise gateway.memoryBudgetBytes in orchard.json.',
         { code: 'insufficient_memory' },
@@ -386,7 +415,10 @@ export class Scheduler {
     this.options.log(`gateway: unloading ${id}: ${reason}`);
     const stopping = this.options.supervisor
       .stop(id)
-      .then(() => undefined, (err: unknown) => this.options.log(`gateway: stopping ${id} failed: ${messageOf(err)}`))
+      .then(
+        () => undefined,
+        (err: unknown) => this.options.log(`gateway: stopping ${id} failed: ${messageOf(err)}`),
+      )
       .finally(() => this.unloading.delete(id));
     this.unloading.set(id, stopping);
     return stopping;

@@ -12,7 +12,17 @@ import { GatewayError } from './gateway-error.js';
  *    this machine cannot send Orchard's token, and only loopback clients reach 127.0.0.1.
  */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const DEFAULT_ORIGINS = ['http://localhost', 'https://localhost', 'http://localhost:*', 'https://localhost:*', 'http://127.0.0.1', 'https://127.0.0.1', 'http://127.0.0.1:*', 'https://127.0.0.1:*', 'http://[::1]:*'];
+const DEFAULT_ORIGINS = [
+  'http://localhost',
+  'https://localhost',
+  'http://localhost:*',
+  'https://localhost:*',
+  'http://127.0.0.1',
+  'https://127.0.0.1',
+  'http://127.0.0.1:*',
+  'https://127.0.0.1:*',
+  'http://[::1]:*',
+];
 
 export interface GatewayAccess {
   port: number;
@@ -29,12 +39,19 @@ export function checkGatewayRequest(headers: IncomingHttpHeaders, access: Gatewa
   }
   const origin = headers.origin;
   if (origin !== undefined && !originAllowed(origin, access.origins)) {
-    throw new GatewayError(403, `requests from the web page ${origin} are refused; allow it with gateway.origins in orchard.json or ORCHARD_GATEWAY_ORIGINS`, { code: 'forbidden_origin' });
+    throw new GatewayError(
+      403,
+      `requests from the web page ${origin} are refused; allow it with gateway.origins in orchard.json or ORCHARD_GATEWAY_ORIGINS`,
+      { code: 'forbidden_origin' },
+    );
   }
   if (access.apiKey !== undefined && !preflight) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
     if (!match?.[1] || !sameSecret(match[1], access.apiKey)) {
-      throw new GatewayError(401, 'this gateway needs its API key: send Authorization: Bearer <gateway.apiKey from orchard.json>', { code: 'invalid_api_key', type: 'authentication_error' });
+      throw new GatewayError(401, 'this gateway needs its API key: send Authorization: Bearer <gateway.apiKey from orchard.json>', {
+        code: 'invalid_api_key',
+        type: 'authentication_error',
+      });
     }
   }
 }
@@ -45,7 +62,12 @@ export function originAllowed(origin: string, patterns: readonly string[]): bool
     const pattern = p.toLowerCase();
     if (pattern === '*') return true;
     if (!pattern.includes('*')) return pattern === o;
-    const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+    const re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*')}$`,
+    );
     return re.test(o);
   });
 }

@@ -73,7 +73,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     supervisor: o.supervisor,
     start: o.start,
     budgetBytes: budget,
-    defaultKeepAliveMs: () => keepAliveOf(settings().keepAlive) ?? (parseKeepAlive(DEFAULT_KEEP_ALIVE)),
+    defaultKeepAliveMs: () => keepAliveOf(settings().keepAlive) ?? parseKeepAlive(DEFAULT_KEEP_ALIVE),
     appKeepAliveMs: (id) => keepAliveOf(settings().apps?.[id]?.keepAlive),
     maxQueue: () => settings().maxQueue ?? DEFAULT_MAX_QUEUE,
     log,
@@ -174,9 +174,17 @@ async function handle(ctx: GatewayContext, settings: () => GatewaySettings, req:
   }
 }
 
-async function route(ctx: GatewayContext, method: string, path: string, req: IncomingMessage, res: ServerResponse, note: RequestNote): Promise<void> {
+async function route(
+  ctx: GatewayContext,
+  method: string,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  note: RequestNote,
+): Promise<void> {
   const want = (m: string): void => {
-    if (method !== m && !(m === 'GET' && method === 'HEAD')) throw new GatewayError(405, `${path} accepts ${m}, not ${method}`, { code: 'method_not_allowed' });
+    if (method !== m && !(m === 'GET' && method === 'HEAD'))
+      throw new GatewayError(405, `${path} accepts ${m}, not ${method}`, { code: 'method_not_allowed' });
   };
   switch (path) {
     case '/':

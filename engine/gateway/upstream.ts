@@ -25,7 +25,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   } catch (err) {
     throw new GatewayError(400, `the body is not valid JSON: ${(err as Error).message}`, { code: 'invalid_json' });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GatewayError(400, 'the request body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GatewayError(400, 'the request body must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -33,7 +34,14 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
  * Send a request to an app on 127.0.0.1:port. Resolves with its response; the signal (the client
  * leaving) destroys the upstream request, which makes the service stop generating.
  */
-export function upstream(port: number, method: string, path: string, body: Buffer | undefined, signal: AbortSignal, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+export function upstream(
+  port: number,
+  method: string,
+  path: string,
+  body: Buffer | undefined,
+  signal: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -54,7 +62,13 @@ export function upstream(port: number, method: string, path: string, body: Buffe
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     req.on('close', () => signal.removeEventListener('abort', onAbort));
-    req.on('error', (err) => reject(err instanceof GatewayError ? err : new GatewayError(502, `the model's service did not answer: ${err.message}`, { code: 'upstream_error' })));
+    req.on('error', (err) =>
+      reject(
+        err instanceof GatewayError
+          ? err
+          : new GatewayError(502, `the model's service did not answer: ${err.message}`, { code: 'upstream_error' }),
+      ),
+    );
     req.end(body);
   });
 }

@@ -43,9 +43,11 @@ export function normaliseGatewaySettings(value: unknown): GatewaySettings | unde
   if (isPort(o['port'])) out.port = o['port'];
   if (typeof o['enabled'] === 'boolean') out.enabled = o['enabled'];
   if (typeof o['apiKey'] === 'string' && o['apiKey'].trim() !== '') out.apiKey = o['apiKey'].trim();
-  if (Array.isArray(o['origins'])) out.origins = o['origins'].filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
+  if (Array.isArray(o['origins']))
+    out.origins = o['origins'].filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
   if (isKeepAlive(o['keepAlive'])) out.keepAlive = o['keepAlive'];
-  if (typeof o['memoryBudgetBytes'] === 'number' && Number.isFinite(o['memoryBudgetBytes']) && o['memoryBudgetBytes'] > 0) out.memoryBudgetBytes = o['memoryBudgetBytes'];
+  if (typeof o['memoryBudgetBytes'] === 'number' && Number.isFinite(o['memoryBudgetBytes']) && o['memoryBudgetBytes'] > 0)
+    out.memoryBudgetBytes = o['memoryBudgetBytes'];
   if (typeof o['maxQueue'] === 'number' && Number.isInteger(o['maxQueue']) && o['maxQueue'] >= 0) out.maxQueue = o['maxQueue'];
   const apps = o['apps'];
   if (typeof apps === 'object' && apps !== null && !Array.isArray(apps)) {
@@ -74,7 +76,14 @@ export function effectiveGatewaySettings(fromFile: GatewaySettings | undefined, 
   const key = env[GATEWAY_ENV.apiKey];
   if (key !== undefined && key.trim() !== '') out.apiKey = key.trim();
   const origins = env[GATEWAY_ENV.origins];
-  if (origins !== undefined && origins.trim() !== '') out.origins = [...(out.origins ?? []), ...origins.split(',').map((s) => s.trim()).filter(Boolean)];
+  if (origins !== undefined && origins.trim() !== '')
+    out.origins = [
+      ...(out.origins ?? []),
+      ...origins
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ];
   const keepAlive = env[GATEWAY_ENV.keepAlive];
   if (keepAlive !== undefined && keepAlive.trim() !== '') out.keepAlive = keepAlive.trim();
   const memory = Number(env[GATEWAY_ENV.memoryBudgetBytes] ?? '');

@@ -41,7 +41,8 @@ after(async () => {
   await cleanup();
 });
 
-const get = (headers: Record<string, string>, p = '/v1/models') => rawRequest(o.gateway.port, 'GET', p, { host: `127.0.0.1:${o.gateway.port}`, ...headers });
+const get = (headers: Record<string, string>, p = '/v1/models') =>
+  rawRequest(o.gateway.port, 'GET', p, { host: `127.0.0.1:${o.gateway.port}`, ...headers });
 
 test('Host must be a loopback name; a browser Origin must be on the allow-list; allowed ones get CORS', async () => {
   assert.equal((await get({})).status, 200, 'no token needed by default');
@@ -103,11 +104,19 @@ test('POST /v1/images/generations starts the image app and answers b64_json or a
   assert.equal(fetched.headers.get('content-type'), 'image/png');
   assert.deepEqual([...Buffer.from(await fetched.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
 
-  const jobs = (await fetch(`http://127.0.0.1:${o.t.server.context.supervisor.status('flux-test').port}/v1/jobs`).then((r) => r.json())) as { jobs: { request: Record<string, unknown> }[] };
+  const jobs = (await fetch(`http://127.0.0.1:${o.t.server.context.supervisor.status('flux-test').port}/v1/jobs`).then((r) =>
+    r.json(),
+  )) as { jobs: { request: Record<string, unknown> }[] };
   const first = jobs.jobs.find((j) => j.request['prompt'] === 'a lovely cat');
-  assert.deepEqual([first?.request['width'], first?.request['height'], first?.request['steps']], [512, 512, 4], 'size from the request, steps from the app (Flux schnell: 4)');
+  assert.deepEqual(
+    [first?.request['width'], first?.request['height'], first?.request['steps']],
+    [512, 512, 4],
+    'size from the request, steps from the app (Flux schnell: 4)',
+  );
 
-  const chat = await client.chat.completions.create({ model: 'flux-test', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+  const chat = await client.chat.completions
+    .create({ model: 'flux-test', messages: [{ role: 'user', content: 'hi' }] })
+    .catch((e: unknown) => e);
   assert.ok(chat instanceof OpenAI.NotFoundError);
   assert.match(chat.message, /flux-test is an image model/);
 });

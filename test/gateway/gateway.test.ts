@@ -45,14 +45,22 @@ after(async () => {
 
 const info = async (): Promise<GatewayInfo> => (await api<GatewayInfo>(o.t, 'GET', '/gateway')).value;
 const state = (id: string): string => o.t.server.context.supervisor.status(id).state;
-const runs = (id: string): number => o.t.server.context.supervisor.logs(id).filter((l) => l.stream === 'system' && /^starting run \d+/.test(l.line)).length;
+const runs = (id: string): number =>
+  o.t.server.context.supervisor.logs(id).filter((l) => l.stream === 'system' && /^starting run \d+/.test(l.line)).length;
 
 test('the openai client lists every installed model by id and alias; the first chat starts the model, streaming', async () => {
   const models = (await openai.models.list()).data.map((m) => m.id);
-  for (const id of ['tiny-chat-instruct', 'tiny-chat', 'tiny-big', 'tiny successor']) assert.ok(models.includes(id), `${id} in ${models.join(', ')}`);
+  for (const id of ['tiny-chat-instruct', 'tiny-chat', 'tiny-big', 'tiny successor'])
+    assert.ok(models.includes(id), `${id} in ${models.join(', ')}`);
   assert.equal(state('tiny-chat-instruct'), 'stopped');
 
-  const stream = await openai.chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'Hello' }], stream: true, temperature: 0, stream_options: { include_usage: true } });
+  const stream = await openai.chat.completions.create({
+    model: 'tiny-chat',
+    messages: [{ role: 'user', content: 'Hello' }],
+    stream: true,
+    temperature: 0,
+    stream_options: { include_usage: true },
+  });
   let text = '';
   let usage: OpenAI.CompletionUsage | undefined;
   for await (const chunk of stream) {
@@ -71,7 +79,9 @@ test('the openai client lists every installed model by id and alias; the first c
   assert.equal(embedded.data.length, 2);
   assert.equal(embedded.data[0]?.embedding.length, 64);
 
-  const missing = await openai.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+  const missing = await openai.chat.completions
+    .create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })
+    .catch((e: unknown) => e);
   assert.ok(missing instanceof OpenAI.NotFoundError, String(missing));
   assert.equal(missing.code, 'model_not_found');
   assert.equal(missing.param, 'model');
@@ -82,7 +92,10 @@ test('the openai client lists every installed model by id and alias; the first c
   assert.ok(loaded && loaded.state === 'ready' && loaded.requests === 3, JSON.stringify(gw));
   assert.ok(loaded.predictedBytes > 100 * 1024 ** 2, 'the fit prediction includes the service process');
   assert.equal(gw.openaiBaseUrl, `${o.base}/v1`);
-  assert.ok(o.t.logs.some((l) => /gateway: POST \/v1\/chat\/completions status=200 .*model=tiny-chat-instruct/.test(l)), 'routed requests are logged');
+  assert.ok(
+    o.t.logs.some((l) => /gateway: POST \/v1\/chat\/completions status=200 .*model=tiny-chat-instruct/.test(l)),
+    'routed requests are logged',
+  );
   assert.ok(!o.t.logs.some((l) => l.includes('Hello')), 'never with their bodies');
 });
 
@@ -95,7 +108,12 @@ test('the ollama client: tags, streamed chat with Ollama fields, generate, embed
 
   const parts: string[] = [];
   let last: Awaited<ReturnType<typeof ollama.chat>> | undefined;
-  for await (const part of await ollama.chat({ model: 'tiny-chat-instruct', messages: [{ role: 'user', content: 'x' }], stream: true, options: { temperature: 0 } })) {
+  for await (const part of await ollama.chat({
+    model: 'tiny-chat-instruct',
+    messages: [{ role: 'user', content: 'x' }],
+    stream: true,
+    options: { temperature: 0 },
+  })) {
     if (part.done) last = part;
     else parts.push(part.message.content);
   }
@@ -107,7 +125,13 @@ test('the ollama client: tags, streamed chat with Ollama fields, generate, embed
   assert.ok((last?.total_duration ?? 0) >= (last?.eval_duration ?? 0));
   assert.equal(last?.model, 'tiny-chat-instruct');
 
-  const limited = await ollama.generate({ model: 'tiny-chat-instruct:latest', prompt: 'abc', raw: true, stream: false, options: { num_predict: 4, temperature: 0 } });
+  const limited = await ollama.generate({
+    model: 'tiny-chat-instruct:latest',
+    prompt: 'abc',
+    raw: true,
+    stream: false,
+    options: { num_predict: 4, temperature: 0 },
+  });
   assert.equal(limited.response, 'defg');
   assert.equal(limited.done_reason, 'length');
   assert.equal(limited.eval_count, 4);
@@ -123,7 +147,10 @@ test('the ollama client: tags, streamed chat with Ollama fields, generate, embed
   assert.match(shown.template, /add_generation_prompt/);
 
   const running = await ollama.ps();
-  assert.deepEqual(running.models.map((m) => m.name), ['tiny-chat-instruct:latest']);
+  assert.deepEqual(
+    running.models.map((m) => m.name),
+    ['tiny-chat-instruct:latest'],
+  );
   assert.ok(Date.parse(String(running.models[0]?.expires_at)) > Date.now() + 9 * 60_000, 'keep-alive 10m from the settings');
   assert.match((await ollama.version()).version, /^\d+\.\d+\.\d+$/);
 
@@ -137,7 +164,8 @@ test('the ollama client: tags, streamed chat with Ollama fields, generate, embed
 
 test('two concurrent first requests start the model once; keep_alive 0 unloads, a short keep-alive expires', async () => {
   assert.equal(state('tiny-big'), 'stopped');
-  const ask = () => openai.chat.completions.create({ model: 'tiny-big', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, temperature: 0 });
+  const ask = () =>
+    openai.chat.completions.create({ model: 'tiny-big', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, temperature: 0 });
   const [a, b] = await Promise.all([ask(), ask()]);
   assert.equal(a.choices[0]?.message.content, b.choices[0]?.message.content, 'greedy: the same answer twice');
   assert.equal(runs('tiny-big'), 1, 'one launch for both');
@@ -179,7 +207,10 @@ test('a budget for one model: the second evicts the idle first; when the first i
   const controllers = [0, 1, 2].map(() => new AbortController());
   const long = controllers.map((c) =>
     openai.chat.completions
-      .create({ model: 'tiny-big', messages: [{ role: 'user', content: 'go' }], max_tokens: 1800, temperature: 0, stream: true }, { signal: c.signal })
+      .create(
+        { model: 'tiny-big', messages: [{ role: 'user', content: 'go' }], max_tokens: 1800, temperature: 0, stream: true },
+        { signal: c.signal },
+      )
       .then(async (s) => {
         for await (const chunk of s) void chunk;
       })
@@ -195,7 +226,9 @@ test('a budget for one model: the second evicts the idle first; when the first i
   assert.equal(busy?.queued, 2, `one running, two queued: ${JSON.stringify(busy)}`);
   assert.equal(busy?.keepAlive, 'busy');
 
-  const refused = await openai.chat.completions.create({ model: 'tiny-chat-instruct', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+  const refused = await openai.chat.completions
+    .create({ model: 'tiny-chat-instruct', messages: [{ role: 'user', content: 'x' }] })
+    .catch((e: unknown) => e);
   assert.ok(refused instanceof OpenAI.APIError && refused.status === 503, String(refused));
   assert.equal(refused.code, 'insufficient_memory');
   assert.match(refused.message, /not enough memory to load tiny-chat-instruct: .* held by tiny-big \(.*busy: 1 running, 2 queued\)/);
@@ -220,10 +253,17 @@ test('a budget for one model: the second evicts the idle first; when the first i
     if (i > 0) await new Promise((r) => setTimeout(r, 100));
     metrics = (await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.json())) as typeof metrics;
   }
-  assert.ok(metrics && metrics.requests.cancelled >= 1 && metrics.active === 0, `the service saw the cancellation: ${JSON.stringify(metrics)}`);
+  assert.ok(
+    metrics && metrics.requests.cancelled >= 1 && metrics.active === 0,
+    `the service saw the cancellation: ${JSON.stringify(metrics)}`,
+  );
   assert.equal(metrics.requests.total, 2, 'the queued requests never reached the service');
 
-  const now = await openai.chat.completions.create({ model: 'tiny-chat-instruct', messages: [{ role: 'user', content: 'Hello' }], temperature: 0 });
+  const now = await openai.chat.completions.create({
+    model: 'tiny-chat-instruct',
+    messages: [{ role: 'user', content: 'Hello' }],
+    temperature: 0,
+  });
   assert.equal(now.choices[0]?.message.content, 'abcdefghijklmnopqrstuvwxyz', 'once idle, tiny-big is evicted in turn');
   assert.equal(state('tiny-big'), 'stopped');
 });
@@ -238,13 +278,19 @@ test('the API lists loaded models for the UI and `orchard ps`, and unloads one o
   assert.equal(gw.budgetBytes, budget);
   const m = gw.models.find((x) => x.id === 'tiny-chat-instruct');
   assert.ok(m && m.startedBy === 'gateway' && m.keepAlive.endsWith('s'), JSON.stringify(m));
-  assert.ok(m.measuredBytes !== undefined && m.measuredBytes > 50 * 1024 ** 2, `measured from the supervisor's samples: ${m.measuredBytes}`);
+  assert.ok(
+    m.measuredBytes !== undefined && m.measuredBytes > 50 * 1024 ** 2,
+    `measured from the supervisor's samples: ${m.measuredBytes}`,
+  );
   assert.ok(m.requests === 1 && m.tokensPerSecond !== undefined && m.tokensPerSecond > 0, JSON.stringify(m));
 
   const ps = await runCli(['ps', '--json'], { home });
   assert.equal(ps.code, 0, ps.stderr);
   const listed = parseJson<GatewayInfo & { ok: boolean }>(ps);
-  assert.deepEqual(listed.models.map((x) => x.id), ['tiny-chat-instruct']);
+  assert.deepEqual(
+    listed.models.map((x) => x.id),
+    ['tiny-chat-instruct'],
+  );
   const table = await runCli(['ps'], { home });
   assert.match(table.stdout, /MODEL\s+STATE\s+PREDICTED\s+MEASURED\s+UNLOADS IN\s+RUNNING\s+QUEUED\s+REQUESTS\s+TOKENS\/S/);
   assert.match(table.stdout, /tiny-chat-instruct\s+ready\s+\d+\.\d MiB\s+\d+\.\d MiB\s+\d+m \d+s\s+0\s+0\s+1\s+\d/);

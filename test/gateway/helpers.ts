@@ -11,7 +11,12 @@ import { startTestServer, type TestServer } from '../api/helpers.js';
  * with the inputs, and its app folder. The recipe's service is the given one, with `{{inputs.model}}`
  * for the model file (tests generate their GGUFs; real recipes link theirs from the store).
  */
-export async function installApp(root: string, home: string, id: string, o: { kind: 'llm' | 'image'; model: string; service: Record<string, unknown> }): Promise<void> {
+export async function installApp(
+  root: string,
+  home: string,
+  id: string,
+  o: { kind: 'llm' | 'image'; model: string; service: Record<string, unknown> },
+): Promise<void> {
   const recipeFile = path.join(root, 'recipes', id, 'recipe.json');
   await mkdir(path.dirname(recipeFile), { recursive: true });
   const recipe = {
@@ -43,7 +48,12 @@ export async function installApp(root: string, home: string, id: string, o: { ki
 
 /** An LLM app on Orchard's bundled service, one CPU thread (see research: threads), the given context. */
 export function llmService(context: number): Record<string, unknown> {
-  return { type: 'llm', args: ['--model', '{{inputs.model}}', '--context', String(context), '--threads', '1', '--gpu', 'cpu'], readiness: { http: '/health', timeout: 60 }, stopGraceSeconds: 3 };
+  return {
+    type: 'llm',
+    args: ['--model', '{{inputs.model}}', '--context', String(context), '--threads', '1', '--gpu', 'cpu'],
+    readiness: { http: '/health', timeout: 60 },
+    stopGraceSeconds: 3,
+  };
 }
 
 export interface Running {

@@ -31,14 +31,29 @@ test('origins: loopback pages are allowed, others only when listed (with * wildc
 });
 
 test('gateway settings: malformed fields are dropped, the environment wins', () => {
-  assert.deepEqual(normaliseGatewaySettings({ port: 'x', apiKey: ' k ', origins: ['a', 3], keepAlive: '10m', memoryBudgetBytes: -1, apps: { m: { alias: 'bad alias!', keepAlive: 0 } } }), {
-    apiKey: 'k',
-    origins: ['a'],
-    keepAlive: '10m',
-    apps: { m: { keepAlive: 0 } },
-  });
+  assert.deepEqual(
+    normaliseGatewaySettings({
+      port: 'x',
+      apiKey: ' k ',
+      origins: ['a', 3],
+      keepAlive: '10m',
+      memoryBudgetBytes: -1,
+      apps: { m: { alias: 'bad alias!', keepAlive: 0 } },
+    }),
+    {
+      apiKey: 'k',
+      origins: ['a'],
+      keepAlive: '10m',
+      apps: { m: { keepAlive: 0 } },
+    },
+  );
   assert.equal(normaliseGatewaySettings('nope'), undefined);
-  const env = { ORCHARD_GATEWAY_PORT: '12000', ORCHARD_GATEWAY_ORIGINS: 'https://x.example, app://*', ORCHARD_GATEWAY_KEEP_ALIVE: '-1', ORCHARD_GATEWAY_MEMORY_BYTES: '1000' };
+  const env = {
+    ORCHARD_GATEWAY_PORT: '12000',
+    ORCHARD_GATEWAY_ORIGINS: 'https://x.example, app://*',
+    ORCHARD_GATEWAY_KEEP_ALIVE: '-1',
+    ORCHARD_GATEWAY_MEMORY_BYTES: '1000',
+  };
   assert.deepEqual(effectiveGatewaySettings({ port: 11500, origins: ['https://y.example'] }, env), {
     port: 12000,
     origins: ['https://y.example', 'https://x.example', 'app://*'],

@@ -14,25 +14,38 @@ export function register(program: Command): void {
     .command('ps')
     .description('List the models the gateway has loaded: memory (predicted and measured), keep-alive left, queue, requests, tokens/s')
     .option('--json', 'print the result as JSON')
-    .action(action(async (flags: { json?: boolean }) => {
-      const client = await connectToServer(resolveHome());
-      const info: GatewayInfo = client ? (await client.request<GatewayInfo>('GET', '/gateway')).value : { enabled: false, models: [], reason: 'no Orchard server runs' };
-      if (flags.json) {
-        printJson({ ok: true, ...info });
-        return;
-      }
-      if (!info.enabled) {
-        printLine(`The gateway is not running (${info.reason ?? 'off'}); no model is loaded.${client ? '' : ' Start Orchard with `orchard serve`.'}`);
-        return;
-      }
-      printLine(`Gateway: ${info.openaiBaseUrl ?? ''} (OpenAI), ${info.ollamaBaseUrl ?? ''} (Ollama)${info.authRequired ? ', API key required' : ''}`);
-      printLine(`Memory budget: ${formatBytes(info.usedBytes ?? 0)} of ${formatBytes(info.budgetBytes ?? 0)} in use; idle models unload after ${info.defaultKeepAlive ?? '5m'}`);
-      if (info.models.length === 0) {
-        printLine('No model is loaded: the first request for one loads it.');
-        return;
-      }
-      printTable(info.models);
-    }));
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const client = await connectToServer(resolveHome());
+        const info: GatewayInfo = client
+          ? (await client.request<GatewayInfo>('GET', '/gateway')).value
+          : { enabled: false, models: [], reason: 'no Orchard server runs' };
+        if (flags.json) {
+          printJson({ ok: true, ...info });
+          return;
+        }
+        if (!info.enabled) {
+          printLine(
+            `The gateway is not running (${info.reason ?? 'off'}); no model is loaded.` +
+              (client ? '' : ' Start Orchard with `orchard serve`.'),
+          );
+          return;
+        }
+        printLine(
+          `Gateway: ${info.openaiBaseUrl ?? ''} (OpenAI), ${info.ollamaBaseUrl ?? ''} (Ollama)` +
+            (info.authRequired ? ', API key required' : ''),
+        );
+        printLine(
+          `Memory budget: ${formatBytes(info.usedBytes ?? 0)} of ${formatBytes(info.budgetBytes ?? 0)} in use; ` +
+            `idle models unload after ${info.defaultKeepAlive ?? '5m'}`,
+        );
+        if (info.models.length === 0) {
+          printLine('No model is loaded: the first request for one loads it.');
+          return;
+        }
+        printTable(info.models);
+      }),
+    );
 }
 
 function printTable(models: GatewayLoadedModel[]): void {
@@ -49,5 +62,11 @@ function printTable(models: GatewayLoadedModel[]): void {
   ]);
   const head = ['MODEL', 'STATE', 'PREDICTED', 'MEASURED', 'UNLOADS IN', 'RUNNING', 'QUEUED', 'REQUESTS', 'TOKENS/S'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [head, ...rows]) printLine(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  for (const row of [head, ...rows])
+    printLine(
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }

@@ -69,7 +69,12 @@ export function serverLogFile(home: OrchardHome): string {
   return path.join(home.root, 'logs', 'server.log');
 }
 
-async function serveForeground(home: OrchardHome, port: number | undefined, open: boolean, gatewayPort: number | undefined | null): Promise<void> {
+async function serveForeground(
+  home: OrchardHome,
+  port: number | undefined,
+  open: boolean,
+  gatewayPort: number | undefined | null,
+): Promise<void> {
   const running = await liveServerInfo(home);
   if (running && running.pid !== process.pid) {
     throw new OrchardError('SERVICE', `an Orchard server already runs for ${home.root} (pid ${running.pid}, port ${running.port})`, {
@@ -93,7 +98,10 @@ async function serveForeground(home: OrchardHome, port: number | undefined, open
     if (open) openBrowser(tokenUrl(server.port, token));
   }
   if (gateway) {
-    printLine(`Gateway for every installed model: ${gateway.url}/v1 for OpenAI clients, ${gateway.url} for Ollama clients (no token needed on this machine).`);
+    printLine(
+      `Gateway for every installed model: ${gateway.url}/v1 for OpenAI clients, ${gateway.url} for Ollama clients ` +
+        '(no token needed on this machine).',
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -121,7 +129,12 @@ function portError(err: unknown, port: number): unknown {
  * Start `orchard serve` in the background (its output goes to ORCHARD_HOME/logs/server.log, without
  * the token) and wait until it listens. Returns its URL with the token, for this user only.
  */
-export async function launchDetached(home: OrchardHome, port?: number, timeoutMs = 20_000, extraArgs: string[] = []): Promise<{ url: string; pid: number; already: boolean }> {
+export async function launchDetached(
+  home: OrchardHome,
+  port?: number,
+  timeoutMs = 20_000,
+  extraArgs: string[] = [],
+): Promise<{ url: string; pid: number; already: boolean }> {
   const settings = await ensureSettings(home);
   const running = await liveServerInfo(home);
   if (running) return { url: tokenUrl(running.port, settings.token), pid: running.pid, already: true };
@@ -129,7 +142,8 @@ export async function launchDetached(home: OrchardHome, port?: number, timeoutMs
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a', 0o600);
   const cli = fileURLToPath(new URL('../main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--no-open', ...(port !== undefined ? ['--port', String(port)] : []), ...extraArgs], {
+  const portArgs = port !== undefined ? ['--port', String(port)] : [];
+  const child = spawn(process.execPath, [cli, 'serve', '--no-open', ...portArgs, ...extraArgs], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ORCHARD_HOME: home.root, [CHILD_ENV]: '1' },
