@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { usableMemoryBytes } from '../../engine/gateway/budget.js';
 import { FOREVER, parseKeepAlive } from '../../engine/gateway/keep-alive.js';
+import { probeMachine } from '../../engine/hardware/probe.js';
+import { fixturesDir } from '../helpers/paths.js';
 import { originAllowed } from '../../engine/gateway/security.js';
 import { effectiveGatewaySettings, normaliseGatewaySettings } from '../../engine/settings/gateway-settings.js';
 
@@ -60,4 +65,32 @@ test('gateway settings: malformed fields are dropped, the environment wins', () 
     keepAlive: '-1',
     memoryBudgetBytes: 1000,
   });
+});
+
+const GiB = 1024 ** 3;
+const fixture = (name: string): string => readFileSync(path.join(fixturesDir, 'hardware', name), 'utf8');
+
+test('the default budget: the GPU working set on Apple Silicon, RAM less the OS reserve on a CPU machine', async () => {
+  const mac = (extra: string) =>
+    probeMachine({
+      platform: 'darwin',
+      arch: 'arm64',
+      cpus: () => [],
+      run: async (file) => {
+        const outputs: Record<string, string> = {
+          sysctl: `${fixture('sysctl-travis-vm.txt').replace('8589934592', String(48 * GiB))}${fixture('sysctl-machdep-m1.txt')}${extra}`,
+          system_profiler: fixture('system-profiler-m3pro-truncated.json.txt'),
+        };
+        return file in outputs ? { ok: true, stdout: outputs[file] ?? '' } : { ok: false, stdout: '' };
+      },
+    });
+  assert.equal(usableMemoryBytes(await mac('')), 36 * GiB, "Metal's default working set: 3/4 of 48 GiB");
+  assert.equal(usableMemoryBytes(await mac(fixture('sysctl-wired-limit-set.txt'))), 26000 * 1024 ** 2, 'iogpu.wired_limit_mb when set');
+  const linux = await probeMachine({
+    platform: 'linux',
+    arch: 'x64',
+    readText: async () => fixture('meminfo-16gb.txt'),
+    run: async () => ({ ok: false, stdout: '' }),
+  });
+  assert.equal(usableMemoryBytes(linux), 16268680 * 1024 - 4 * GiB, 'CPU only: RAM less 4 GiB for the OS');
 });
