@@ -58,6 +58,7 @@ export interface AppSource {
 }
 
 const GiB = 1024 ** 3;
+const LIST_TTL_MS = 500;
 interface Cached {
   stamp: string;
   model: GatewayModel | undefined;
@@ -70,6 +71,8 @@ interface Cached {
  */
 export class ModelCatalog {
   private readonly cache = new Map<string, Cached>();
+  /** The last listing, reused for a moment: every request names a model, and a listing stats every app. */
+  private recent: { at: number; models: Promise<GatewayModel[]> } | undefined;
 
   constructor(
     private readonly home: OrchardHome,
@@ -77,11 +80,22 @@ export class ModelCatalog {
     private readonly aliasSettings: () => Record<string, { alias?: string }> = () => ({}),
   ) {}
 
-  async list(): Promise<GatewayModel[]> {
+  list(): Promise<GatewayModel[]> {
+    const now = Date.now();
+    if (this.recent && now - this.recent.at < LIST_TTL_MS) return this.recent.models;
+    const models = this.scan();
+    this.recent = { at: now, models };
+    models.catch(() => {
+      this.recent = undefined;
+    });
+    return models;
+  }
+
+  private async scan(): Promise<GatewayModel[]> {
     const out: GatewayModel[] = [];
     for (const id of (await this.apps.ids()).sort()) {
       const model = await this.entry(id).catch(() => undefined);
-      if (model) out.push(model);
+      if (model) out.push({ ...model, aliases: [] }); // a copy: aliases are assigned per listing
     }
     assignAliases(out, this.aliasSettings());
     return out;

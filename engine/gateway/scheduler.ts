@@ -114,7 +114,9 @@ export class Scheduler {
   async acquire(model: GatewayModel, o: { keepAliveMs?: number; signal: AbortSignal; known: GatewayModel[] }): Promise<Lease> {
     if (this.closed) throw new GatewayError(503, 'the gateway is shutting down');
     const arrived = Date.now();
-    const slot = await this.serialised(() => this.ensure(model, o.known));
+    // A loaded model needs no budget decision: skip the queue of loads and evictions.
+    const loaded = this.slots.get(model.id);
+    const slot = loaded && !this.unloading.has(model.id) ? loaded : await this.serialised(() => this.ensure(model, o.known));
     slot.holders++;
     this.clearTimer(slot);
     let released = false;

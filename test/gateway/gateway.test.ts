@@ -50,6 +50,7 @@ const runs = (id: string): number =>
 
 test('the openai client lists every installed model by id and alias; the first chat starts the model, streaming', async () => {
   const models = (await openai.models.list()).data.map((m) => m.id);
+  assert.equal(new Set(models).size, models.length, `no duplicates: ${models.join(', ')}`);
   for (const id of ['tiny-chat-instruct', 'tiny-chat', 'tiny-big', 'tiny successor'])
     assert.ok(models.includes(id), `${id} in ${models.join(', ')}`);
   assert.equal(state('tiny-chat-instruct'), 'stopped');
