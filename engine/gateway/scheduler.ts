@@ -134,10 +134,10 @@ export class Scheduler {
           ? slot.port
           : await abortable(slot.loading ?? Promise.reject(new Error('no load')), o.signal);
       const readyAt = Date.now();
-      if (slot.queue.size >= this.options.maxQueue()) {
-        throw new GatewayError(503, `${model.id} has ${slot.queue.size} requests waiting already`, { code: 'queue_full' });
-      }
       const queuePosition = slot.queue.size + (slot.queue.pending >= slot.queue.concurrency ? 1 : 0);
+      if (queuePosition > 0 && slot.queue.size >= this.options.maxQueue()) {
+        throw new GatewayError(503, `${model.id} has ${slot.queue.size} requests waiting already (gateway.maxQueue)`, { code: 'queue_full' });
+      }
       const running = new Promise<void>((started) => {
         slot.queue
           .add(

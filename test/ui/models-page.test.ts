@@ -42,6 +42,11 @@ test('the Models page shows the gateway, a loaded model with its memory, and unl
     await screenshot(page, 'models');
     await page.getByRole('button', { name: 'Unload tiny-page' }).click();
     await page.getByText('No model is loaded').waitFor();
+    // The list drops it as the unload begins; the process is gone once the POST has answered.
+    await page.getByRole('button', { name: 'Unload tiny-page' }).waitFor({ state: 'detached' });
+    const deadline = Date.now() + 10_000;
+    while (o.t.server.context.supervisor.status('tiny-page').state !== 'stopped' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     assert.equal(o.t.server.context.supervisor.status('tiny-page').state, 'stopped');
     assert.deepEqual(problems, []);
   } catch (err) {
