@@ -191,7 +191,8 @@ export interface GatewayLoadedModel {
   id: string;
   name: string;
   kind: 'llm' | 'image';
-  state: 'loading' | 'ready';
+  /** unloading: being stopped; its memory is not free yet. */
+  state: 'loading' | 'ready' | 'unloading';
   /** "gateway": loaded on demand (unloaded after its keep-alive); "user": started by hand, never unloaded unasked. */
   startedBy: 'gateway' | 'user';
   port?: number;

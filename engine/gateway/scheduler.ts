@@ -58,7 +58,8 @@ export interface LoadedModel {
   id: string;
   name: string;
   kind: GatewayModel['kind'];
-  state: 'loading' | 'ready';
+  /** unloading: being stopped (its memory is not free yet). */
+  state: 'loading' | 'ready' | 'unloading';
   startedBy: 'gateway' | 'user';
   port?: number;
   predictedBytes: number;
@@ -90,7 +91,8 @@ export interface LoadedModel {
  */
 export class Scheduler {
   private readonly slots = new Map<string, Slot>();
-  private readonly unloading = new Map<string, Promise<void>>();
+  /** Models being stopped: their memory is not free until their process is gone. */
+  private readonly unloading = new Map<string, { model: GatewayModel; done: Promise<void> }>();
   /** Budget decisions one at a time, so two loads never both pass the same check. */
   private lock: Promise<void> = Promise.resolve();
   private closed = false;
@@ -136,7 +138,9 @@ export class Scheduler {
       const readyAt = Date.now();
       const queuePosition = slot.queue.size + (slot.queue.pending >= slot.queue.concurrency ? 1 : 0);
       if (queuePosition > 0 && slot.queue.size >= this.options.maxQueue()) {
-        throw new GatewayError(503, `${model.id} has ${slot.queue.size} requests waiting already (gateway.maxQueue)`, { code: 'queue_full' });
+        throw new GatewayError(503, `${model.id} has ${slot.queue.size} requests waiting already (gateway.maxQueue)`, {
+          code: 'queue_full',
+        });
       }
       const running = new Promise<void>((started) => {
         slot.queue
@@ -184,7 +188,7 @@ export class Scheduler {
   async unload(appId: string, reason = 'unloaded on request'): Promise<boolean> {
     const slot = this.slots.get(appId);
     if (!slot) {
-      await this.unloading.get(appId);
+      await this.unloading.get(appId)?.done;
       return false;
     }
     await this.stopSlot(slot, reason);
@@ -203,41 +207,60 @@ export class Scheduler {
 
   list(): LoadedModel[] {
     const now = Date.now();
-    return [...this.slots.values()].map((s) => {
-      const measured = this.options.supervisor.metrics(s.model.id)?.rssBytes;
-      return {
-        id: s.model.id,
-        name: s.model.name,
-        kind: s.model.kind,
-        state: s.state,
-        startedBy: s.byGateway ? 'gateway' : 'user',
-        ...(s.port !== undefined ? { port: s.port } : {}),
-        predictedBytes: s.model.prediction?.total ?? s.model.budgetBytes,
-        budgetBytes: s.model.budgetBytes,
-        ...(measured !== undefined ? { measuredBytes: measured } : {}),
-        ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
-        keepAlive:
-          s.holders > 0
-            ? 'busy'
-            : s.expiresAt !== undefined
-              ? describeKeepAlive(s.expiresAt - now)
-              : s.keepAliveMs === FOREVER
-                ? 'forever'
-                : 'now',
-        active: s.queue.pending,
-        queued: s.queue.size,
-        requests: s.requests,
-        completionTokens: s.completionTokens,
-        ...(s.tokensPerSecond !== undefined ? { tokensPerSecond: s.tokensPerSecond } : {}),
-        ...(s.loadedAt !== undefined ? { loadedAt: s.loadedAt } : {}),
-        lastUsedAt: s.lastUsed,
-      };
-    });
+    const stopping = [...this.unloading.values()].map(({ model }): LoadedModel => ({
+      id: model.id,
+      name: model.name,
+      kind: model.kind,
+      state: 'unloading',
+      startedBy: 'gateway',
+      predictedBytes: model.prediction?.total ?? model.budgetBytes,
+      budgetBytes: model.budgetBytes,
+      keepAlive: 'now',
+      active: 0,
+      queued: 0,
+      requests: 0,
+      completionTokens: 0,
+      lastUsedAt: now,
+    }));
+    return [...this.slots.values()]
+      .map((s): LoadedModel => {
+        const measured = this.options.supervisor.metrics(s.model.id)?.rssBytes;
+        return {
+          id: s.model.id,
+          name: s.model.name,
+          kind: s.model.kind,
+          state: s.state,
+          startedBy: s.byGateway ? 'gateway' : 'user',
+          ...(s.port !== undefined ? { port: s.port } : {}),
+          predictedBytes: s.model.prediction?.total ?? s.model.budgetBytes,
+          budgetBytes: s.model.budgetBytes,
+          ...(measured !== undefined ? { measuredBytes: measured } : {}),
+          ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
+          keepAlive:
+            s.holders > 0
+              ? 'busy'
+              : s.expiresAt !== undefined
+                ? describeKeepAlive(s.expiresAt - now)
+                : s.keepAliveMs === FOREVER
+                  ? 'forever'
+                  : 'now',
+          active: s.queue.pending,
+          queued: s.queue.size,
+          requests: s.requests,
+          completionTokens: s.completionTokens,
+          ...(s.tokensPerSecond !== undefined ? { tokensPerSecond: s.tokensPerSecond } : {}),
+          ...(s.loadedAt !== undefined ? { loadedAt: s.loadedAt } : {}),
+          lastUsedAt: s.lastUsed,
+        };
+      })
+      .concat(stopping);
   }
 
+  /** Loaded, loading and still-stopping models: all of them hold memory. */
   usedBytes(): number {
     let used = 0;
     for (const s of this.slots.values()) used += s.model.budgetBytes;
+    for (const u of this.unloading.values()) used += u.model.budgetBytes;
     return used;
   }
 
@@ -261,7 +284,7 @@ export class Scheduler {
 
   private async ensure(model: GatewayModel, known: GatewayModel[]): Promise<Slot> {
     const pending = this.unloading.get(model.id);
-    if (pending) await pending;
+    if (pending) await pending.done;
     const existing = this.slots.get(model.id);
     if (existing) return existing;
     this.adoptRunning(known);
@@ -362,6 +385,12 @@ export class Scheduler {
     }
     let used = this.usedBytes();
     if (used + model.budgetBytes <= budget) return;
+    if (this.unloading.size > 0) {
+      // Models on their way out: their memory is free once their processes have exited.
+      await Promise.all([...this.unloading.values()].map((u) => u.done));
+      used = this.usedBytes();
+      if (used + model.budgetBytes <= budget) return;
+    }
     const idle = [...this.slots.values()]
       .filter((s) => s.byGateway && s.state === 'ready' && s.holders === 0)
       .sort((a, b) => a.lastUsed - b.lastUsed);
@@ -412,7 +441,7 @@ export class Scheduler {
   private stopSlot(slot: Slot, reason: string): Promise<void> {
     const id = slot.model.id;
     const already = this.unloading.get(id);
-    if (already) return already;
+    if (already) return already.done;
     this.forget(slot);
     this.options.log(`gateway: unloading ${id}: ${reason}`);
     const stopping = this.options.supervisor
@@ -422,7 +451,7 @@ export class Scheduler {
         (err: unknown) => this.options.log(`gateway: stopping ${id} failed: ${messageOf(err)}`),
       )
       .finally(() => this.unloading.delete(id));
-    this.unloading.set(id, stopping);
+    this.unloading.set(id, { model: slot.model, done: stopping });
     return stopping;
   }
 

@@ -183,7 +183,17 @@ test('two concurrent first requests start the model once; keep_alive 0 unloads, 
   const deadline = Date.now() + 8000;
   while (state('tiny-big') !== 'stopped' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.equal(state('tiny-big'), 'stopped', 'unloaded once its keep-alive passed');
-  assert.ok(!(await info()).models.some((m) => m.id === 'tiny-big'));
+  let listed = (await info()).models.map((m) => `${m.id}:${m.state}`);
+  for (let i = 0; i < 20 && listed.some((m) => m.startsWith('tiny-big:')); i++) {
+    assert.deepEqual(
+      listed.filter((m) => m.startsWith('tiny-big:')),
+      ['tiny-big:unloading'],
+      'listed as unloading until its process is gone',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    listed = (await info()).models.map((m) => `${m.id}:${m.state}`);
+  }
+  assert.ok(!listed.some((m) => m.startsWith('tiny-big:')), listed.join(', '));
 });
 
 test('a budget for one model: the second evicts the idle first; when the first is busy the second gets a 503', async () => {

@@ -51,7 +51,7 @@ export function register(program: Command): void {
 function printTable(models: GatewayLoadedModel[]): void {
   const rows = models.map((m) => [
     m.id,
-    m.state === 'loading' ? 'loading' : m.startedBy === 'user' ? 'ready (started by hand)' : 'ready',
+    m.state !== 'ready' ? m.state : m.startedBy === 'user' ? 'ready (started by hand)' : 'ready',
     formatBytes(m.predictedBytes),
     m.measuredBytes !== undefined ? formatBytes(m.measuredBytes) : '-',
     m.keepAlive,

@@ -139,9 +139,11 @@ function ModelRow({ model: m, now, busy, onUnload }: { model: GatewayLoadedModel
       <td>{m.requests}</td>
       <td>{m.tokensPerSecond !== undefined ? m.tokensPerSecond.toFixed(1) : '—'}</td>
       <td>
-        <button type="button" className="secondary" onClick={onUnload} disabled={busy} aria-label={`Unload ${m.id}`}>
-          {busy ? 'Unloading…' : 'Unload'}
-        </button>
+        {m.state !== 'unloading' && (
+          <button type="button" className="secondary" onClick={onUnload} disabled={busy} aria-label={`Unload ${m.id}`}>
+            {busy ? 'Unloading…' : 'Unload'}
+          </button>
+        )}
       </td>
     </tr>
   );
