@@ -2,7 +2,7 @@ import type { Verdict } from '../diagnose/verdict.js';
 import type { OrchardHome } from '../core/home.js';
 import type { SettingsFile } from '../settings/settings.js';
 import type { Supervisor } from '../supervisor/index.js';
-import type { MetricsSample, ServerMessage } from './api-types.js';
+import type { GatewayInfo, MetricsSample, ServerMessage } from './api-types.js';
 import type { EventHub } from './event-hub.js';
 import type { JobManager } from './job-manager.js';
 import type { LiveDiagnoser } from '../diagnose/live.js';
@@ -42,4 +42,12 @@ export interface ApiContext {
   /** Set up the live diagnoser of an app before its service starts (expected backend from the plan). */
   prepareDiagnosis(app: string, expect: Backend | undefined): Promise<void>;
   log(line: string): void;
+  /** The gateway, when `orchard serve` runs one (it attaches itself after the server starts). */
+  gateway?: GatewayHandle;
+}
+
+/** What the API needs of the gateway (engine/gateway, wired by the CLI): its status and unloading. */
+export interface GatewayHandle {
+  info(): GatewayInfo;
+  unload(appId: string): Promise<boolean>;
 }

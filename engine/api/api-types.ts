@@ -233,3 +233,49 @@ export interface ClusterOverview {
   }[];
   note: string;
 }
+
+/** One model the gateway has loaded (or is loading): GET /api/v1/gateway, `orchard ps`, the Models page. */
+export interface GatewayLoadedModel {
+  id: string;
+  name: string;
+  kind: 'llm' | 'image';
+  /** unloading: being stopped; its memory is not free yet. */
+  state: 'loading' | 'ready' | 'unloading';
+  /** "gateway": loaded on demand (unloaded after its keep-alive); "user": started by hand, never unloaded unasked. */
+  startedBy: 'gateway' | 'user';
+  port?: number;
+  /** The fit prediction of the whole service process. */
+  predictedBytes: number;
+  /** What it counts against the budget (the GPU part on a GPU). */
+  budgetBytes: number;
+  /** Resident memory of its process tree, from the supervisor's last sample. */
+  measuredBytes?: number;
+  /** Epoch ms it unloads at if still idle. */
+  expiresAt?: number;
+  /** "4m 59s", "busy", "forever". */
+  keepAlive: string;
+  active: number;
+  queued: number;
+  requests: number;
+  completionTokens: number;
+  tokensPerSecond?: number;
+  loadedAt?: number;
+  lastUsedAt: number;
+}
+
+/** GET /api/v1/gateway: where the gateway listens and what it holds. `enabled: false` when it is off. */
+export interface GatewayInfo {
+  enabled: boolean;
+  port?: number;
+  /** http://127.0.0.1:11435/v1 for OpenAI clients. */
+  openaiBaseUrl?: string;
+  /** http://127.0.0.1:11435 for Ollama clients. */
+  ollamaBaseUrl?: string;
+  authRequired?: boolean;
+  budgetBytes?: number;
+  usedBytes?: number;
+  defaultKeepAlive?: string;
+  models: GatewayLoadedModel[];
+  /** Why it is off (disabled in settings, its port taken…). */
+  reason?: string;
+}

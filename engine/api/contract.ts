@@ -14,6 +14,7 @@ import type {
   AppSummary,
   CatalogResponse,
   ClusterOverview,
+  GatewayInfo,
   DoctorReport,
   InstallRequest,
   Job,
@@ -78,6 +79,8 @@ export interface ApiRoutes {
   'GET /apps/:id/lora': { response: LoraRunsResponse };
   'GET /doctor': { response: DoctorReport };
   'GET /cluster': { response: ClusterOverview };
+  'GET /gateway': { response: GatewayInfo };
+  'POST /gateway/models/:id/unload': { body: EmptyRequest; response: { unloaded: boolean; gateway: GatewayInfo } };
   'POST /fit': { body: FitRequest; response: FitReport };
   'POST /diagnose': { body: DiagnoseRequest; response: Verdict };
   'POST /recipes/validate': { body: RecipeTextRequest; response: ValidateResponse };
@@ -120,6 +123,7 @@ export const REQUEST_SCHEMAS: { readonly [K in RouteKey]?: JsonSchema } = {
   'POST /apps/:id/uninstall': body({ purgeModels: { type: 'boolean' } }),
   'POST /apps/:id/start': body({}),
   'POST /apps/:id/stop': body({}),
+  'POST /gateway/models/:id/unload': body({}),
   'POST /fit': body({ recipe: nonEmptyString, model: nonEmptyString, context: { type: 'integer', minimum: 1 } }),
   'POST /diagnose': body({ log: { type: 'string' }, expect: nonEmptyString }, ['log']),
   'POST /recipes/validate': body({ text: { type: 'string' } }, ['text']),

@@ -4,6 +4,7 @@ import { writeJsonAtomic } from '../core/atomic-write.js';
 import { findTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import { OrchardError } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
+import { normaliseGatewaySettings, type GatewaySettings } from './gateway-settings.js';
 
 /**
  * ORCHARD_HOME/orchard.json: the local API token and the user's settings. It holds secrets (the
@@ -17,6 +18,8 @@ export interface SettingsFile {
   concurrency: number;
   /** Hugging Face token for gated weights. Electron keeps it in safeStorage instead. */
   hfToken?: string;
+  /** The gateway (one OpenAI + Ollama endpoint for every model): engine/settings/gateway-settings.ts. */
+  gateway?: GatewaySettings;
 }
 
 export const DEFAULT_CONCURRENCY = 2;
@@ -112,5 +115,6 @@ function normalise(value: unknown): SettingsFile {
       ? obj['concurrency']
       : DEFAULT_CONCURRENCY;
   const hfToken = typeof obj['hfToken'] === 'string' && obj['hfToken'] !== '' ? obj['hfToken'] : undefined;
-  return { token, concurrency, ...(hfToken ? { hfToken } : {}) };
+  const gateway = normaliseGatewaySettings(obj['gateway']);
+  return { token, concurrency, ...(hfToken ? { hfToken } : {}), ...(gateway ? { gateway } : {}) };
 }

@@ -7,6 +7,7 @@ import { contractKey } from '../../engine/api/request-validation.js';
 import type { appDetail, getJob, listApps, loraRuns } from '../../engine/api/routes/apps.js';
 import type { catalog } from '../../engine/api/routes/catalog.js';
 import type { clusterOverview } from '../../engine/api/routes/cluster.js';
+import type { gatewayInfo, unloadModel } from '../../engine/api/routes/gateway.js';
 import type { readRecipeText, save, validate } from '../../engine/api/routes/recipes.js';
 import { routes } from '../../engine/api/routes/index.js';
 import type { serviceLogs, serviceMetrics, stopService } from '../../engine/api/routes/services.js';
@@ -30,6 +31,8 @@ const handlersMatchContract: [
   Answers<typeof loraRuns, 'GET /apps/:id/lora'>,
   Answers<typeof doctor, 'GET /doctor'>,
   Answers<typeof clusterOverview, 'GET /cluster'>,
+  Answers<typeof gatewayInfo, 'GET /gateway'>,
+  Answers<typeof unloadModel, 'POST /gateway/models/:id/unload'>,
   Answers<typeof fit, 'POST /fit'>,
   Answers<typeof diagnose, 'POST /diagnose'>,
   Answers<typeof validate, 'POST /recipes/validate'>,
@@ -37,7 +40,7 @@ const handlersMatchContract: [
   Answers<typeof save, 'POST /recipes'>,
   Answers<typeof getSettings, 'GET /settings'>,
   Answers<typeof putSettings, 'PUT /settings'>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 let t: TestServer;
 let cleanup: () => Promise<void>;
@@ -71,6 +74,8 @@ test('the route table and the contract name the same routes', () => {
     'GET /apps/:id/lora': true,
     'GET /doctor': true,
     'GET /cluster': true,
+    'GET /gateway': true,
+    'POST /gateway/models/:id/unload': true,
     'POST /fit': true,
     'POST /diagnose': true,
     'POST /recipes/validate': true,

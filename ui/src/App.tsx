@@ -5,6 +5,7 @@ import { CatalogPage } from './pages/CatalogPage.js';
 import { ClusterPage } from './pages/ClusterPage.js';
 import { DoctorPage } from './pages/DoctorPage.js';
 import { EditorPage } from './pages/EditorPage.js';
+import { ModelsPage } from './pages/ModelsPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
 
 export function App() {
@@ -22,6 +23,7 @@ export function App() {
         {route.page === 'editor' && <EditorPage key={route.recipe ?? ''} {...(route.recipe ? { recipe: route.recipe } : {})} />}
         {route.page === 'settings' && <SettingsPage />}
         {route.page === 'cluster' && <ClusterPage />}
+        {route.page === 'models' && <ModelsPage />}
       </main>
     </div>
   );

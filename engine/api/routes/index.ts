@@ -5,6 +5,7 @@ import { ANSWERED, WithStatus, type Route } from '../router.js';
 import { appDetail, getJob, install, listApps, loraRuns, uninstall, update } from './apps.js';
 import { catalog } from './catalog.js';
 import { clusterOverview } from './cluster.js';
+import { gatewayInfo, unloadModel } from './gateway.js';
 import { readRecipeText, save, validate } from './recipes.js';
 import { proxyToService, serviceLogs, serviceMetrics, startService, stopService } from './services.js';
 import { getSettings, putSettings } from './settings.js';
@@ -63,8 +64,17 @@ export const routes: readonly Route<ApiContext>[] = [
   { method: 'POST', path: p('/recipes'), handler: async ({ server, req }) => save(server, await readJsonBody(req)) },
   { method: 'GET', path: p('/settings'), handler: async ({ server }) => getSettings(server) },
   { method: 'PUT', path: p('/settings'), handler: async ({ server, req }) => putSettings(server, await readJsonBody(req)) },
+  { method: 'GET', path: p('/gateway'), handler: async ({ server }) => gatewayInfo(server) },
+  {
+    method: 'POST',
+    path: p('/gateway/models/:id/unload'),
+    handler: async ({ server, params, req }) => {
+      await readJsonBody(req);
+      return unloadModel(server, params['id']!);
+    },
+  },
 ];
 
 /** The WebSocket path (not an HTTP route; the upgrade has its own checks, tested the same way). */
 export const EVENTS_PATH = p('/events');
-export { restoreServiceContext } from './services.js';
+export { restoreServiceContext, startService } from './services.js';

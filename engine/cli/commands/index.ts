@@ -17,6 +17,7 @@ export const commandFiles: { names: readonly string[]; load: () => Promise<{ reg
   { names: ['shell', 'run'], load: () => import('./shell.js') },
   { names: ['serve'], load: () => import('./serve.js') },
   { names: ['start', 'stop', 'status', 'logs'], load: () => import('./service-control.js') },
+  { names: ['ps'], load: () => import('./ps.js') },
   { names: ['service'], load: () => import('./service.js') },
   { names: ['cluster'], load: () => import('./cluster.js') },
   { names: ['fit'], load: () => import('./fit.js') },

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome, type OrchardHome } from '../../core/home.js';
 import { startServer } from '../../api/server.js';
+import { attachGateway } from '../attach-gateway.js';
 import { liveServerInfo } from '../../settings/server-info.js';
 import { ensureSettings } from '../../settings/settings.js';
 import { action, printLine } from '../output.js';
@@ -18,6 +19,8 @@ const CHILD_ENV = 'ORCHARD_SERVE_DETACHED';
 
 interface ServeFlags {
   port?: string;
+  gatewayPort?: string;
+  gateway: boolean;
   open: boolean;
   detach?: boolean;
 }
@@ -29,25 +32,34 @@ export function register(program: Command): void {
     .option('--port <n>', `port to listen on (default ${DEFAULT_PORT}, or a free one when taken; 0 picks a free one)`)
     .option('--no-open', 'do not open the browser')
     .option('--detach', 'run in the background and return once it listens')
+    .option('--gateway-port <n>', 'port of the gateway, the OpenAI + Ollama endpoint for every model (default 11435, or gateway.port)')
+    .option('--no-gateway', 'run without the gateway')
     .action(action(async (flags: ServeFlags) => {
       const home = resolveHome();
       const port = parsePort(flags.port);
+      const gatewayPort = flags.gateway ? parsePort(flags.gatewayPort, '--gateway-port') : null;
       if (flags.detach) {
-        const { url, pid, already } = await launchDetached(home, port);
+        const { url, pid, already } = await launchDetached(home, port, undefined, gatewayArgs(gatewayPort));
         printLine(`Orchard is running at ${url}`);
         printLine(already ? `(it was already running, pid ${pid})` : `(in the background, pid ${pid}; its log is ${serverLogFile(home)})`);
         if (flags.open) openBrowser(home, url);
         return;
       }
-      await serveForeground(home, port, flags.open);
+      await serveForeground(home, port, flags.open, gatewayPort);
     }));
 }
 
-function parsePort(value: string | undefined): number | undefined {
+function parsePort(value: string | undefined, flag = '--port'): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new OrchardError('USAGE', `--port must be a TCP port (0-65535), got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new OrchardError('USAGE', `${flag} must be a TCP port (0-65535), got "${value}"`);
   return n;
+}
+
+/** The gateway flags a detached server is started with: null = --no-gateway. */
+function gatewayArgs(port: number | undefined | null): string[] {
+  if (port === null) return ['--no-gateway'];
+  return port === undefined ? [] : ['--gateway-port', String(port)];
 }
 
 export function tokenUrl(port: number, token: string): string {
@@ -58,7 +70,12 @@ export function serverLogFile(home: OrchardHome): string {
   return path.join(home.root, 'logs', 'server.log');
 }
 
-async function serveForeground(home: OrchardHome, port: number | undefined, open: boolean): Promise<void> {
+async function serveForeground(
+  home: OrchardHome,
+  port: number | undefined,
+  open: boolean,
+  gatewayPort: number | undefined | null,
+): Promise<void> {
   const running = await liveServerInfo(home);
   if (running && running.pid !== process.pid) {
     throw new OrchardError('SERVICE', `an Orchard server already runs for ${home.root} (pid ${running.pid}, port ${running.port})`, {
@@ -73,6 +90,7 @@ async function serveForeground(home: OrchardHome, port: number | undefined, open
     server = await startServer({ home, port: 0 });
   }
   const token = server.context.token;
+  const gateway = gatewayPort === null ? undefined : await attachGateway(server, gatewayPort === undefined ? {} : { port: gatewayPort });
   if (process.env[CHILD_ENV] === '1') {
     printLine(`Orchard is running at http://127.0.0.1:${server.port}/ (pid ${process.pid}; the token is in orchard.json)`);
   } else {
@@ -80,12 +98,21 @@ async function serveForeground(home: OrchardHome, port: number | undefined, open
     printLine('Open that URL in a browser on this machine. Press Ctrl-C to stop (running apps stop too).');
     if (open) openBrowser(home, tokenUrl(server.port, token));
   }
+  if (gateway) {
+    printLine(
+      `Gateway for every installed model: ${gateway.url}/v1 for OpenAI clients, ${gateway.url} for Ollama clients ` +
+        '(no token needed on this machine).',
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       printLine('Stopping Orchard and the apps it runs…');
-      void server.close().finally(resolve);
+      void (gateway?.close() ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => server.close())
+        .finally(resolve);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -103,7 +130,12 @@ function portError(err: unknown, port: number): unknown {
  * Start `orchard serve` in the background (its output goes to ORCHARD_HOME/logs/server.log, without
  * the token) and wait until it listens. Returns its URL with the token, for this user only.
  */
-export async function launchDetached(home: OrchardHome, port?: number, timeoutMs = 20_000): Promise<{ url: string; pid: number; already: boolean }> {
+export async function launchDetached(
+  home: OrchardHome,
+  port?: number,
+  timeoutMs = 20_000,
+  extraArgs: string[] = [],
+): Promise<{ url: string; pid: number; already: boolean }> {
   const settings = await ensureSettings(home);
   const running = await liveServerInfo(home);
   if (running) return { url: tokenUrl(running.port, settings.token), pid: running.pid, already: true };
@@ -111,7 +143,8 @@ export async function launchDetached(home: OrchardHome, port?: number, timeoutMs
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a', 0o600);
   const cli = fileURLToPath(new URL('../main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--no-open', ...(port !== undefined ? ['--port', String(port)] : [])], {
+  const portArgs = port !== undefined ? ['--port', String(port)] : [];
+  const child = spawn(process.execPath, [cli, 'serve', '--no-open', ...portArgs, ...extraArgs], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ORCHARD_HOME: home.root, [CHILD_ENV]: '1' },

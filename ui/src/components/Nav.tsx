@@ -3,6 +3,7 @@ import { useEventsConnected } from '../hooks/useServerEvents.js';
 
 const LINKS: { label: string; route: Route; matches: Route['page'][] }[] = [
   { label: 'Catalog', route: { page: 'catalog' }, matches: ['catalog', 'app'] },
+  { label: 'Models', route: { page: 'models' }, matches: ['models'] },
   { label: 'Recipe editor', route: { page: 'editor' }, matches: ['editor'] },
   { label: 'Doctor', route: { page: 'doctor' }, matches: ['doctor'] },
   { label: 'Cluster', route: { page: 'cluster' }, matches: ['cluster'] },

@@ -7,7 +7,8 @@ export type Route =
   | { page: 'doctor' }
   | { page: 'editor'; recipe?: string }
   | { page: 'settings' }
-  | { page: 'cluster' };
+  | { page: 'cluster' }
+  | { page: 'models' };
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
@@ -26,6 +27,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'settings' };
     case 'cluster':
       return { page: 'cluster' };
+    case 'models':
+      return { page: 'models' };
     default:
       return { page: 'catalog' };
   }
