@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
@@ -12,6 +12,7 @@ import { DownloadProgress } from '../../store/download-progress.js';
 import { freeSpaceSource } from '../../store/fetch-to-store.js';
 import { displayUrl } from '../../store/hub-auth.js';
 import { removePartial } from '../../store/partial-state.js';
+import { sha256OfFile } from '../../store/blob-store.js';
 
 interface FetchFlags {
   output: string;
@@ -49,6 +50,16 @@ export function register(program: Command): void {
       resolveHome(); // same environment rules as every command
       const output = path.resolve(flags.output);
       const part = `${output}.part`;
+      // Already there and it matches --sha256: done, at no network cost (as aria2c or `ollama pull` would).
+      const finished = sha256 !== undefined ? await verifiedAlready(output, sha256) : undefined;
+      if (finished !== undefined) {
+        if (flags.json) {
+          printJson({ ok: true, file: output, url, sha256, size: finished, integrity: 'pinned', reusedBytes: finished, seconds: 0, bytesPerSecond: 0, alreadyPresent: true });
+        } else {
+          printLine(`${output}: already downloaded and verified (${finished} bytes, sha256 ${sha256}); nothing fetched`);
+        }
+        return;
+      }
       const emit = flags.json ? undefined : progressPrinter();
       const progress = emit ? new DownloadProgress(emit, { file: path.basename(output), url: displayUrl(url) }) : undefined;
       const { signal, dispose } = cancelOnSignals();
@@ -79,4 +90,11 @@ export function register(program: Command): void {
         dispose();
       }
     }));
+}
+
+/** The size of `file` when it exists and its sha256 is `sha256`; undefined otherwise (fetch it). */
+async function verifiedAlready(file: string, sha256: string): Promise<number | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  return (await sha256OfFile(file)) === sha256 ? info.size : undefined;
 }
