@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WebSocket } from 'ws';
 import { appSummary } from '../../api/app-summary.js';
 import { ApiClient, connectToServer } from '../../api/client.js';
@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: { wait: boolean; json?: boolean }) => {
       const home = resolveHome();
+      await requireAppState(home, id); // an unknown app is an error here, before any server is launched
       const client = await serverOrLaunch(home, flags.json === true);
       const { value } = await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/start${flags.wait ? '?wait=ready' : ''}`, {});
       if (flags.json) printJson({ ok: true, app: id, service: value });
@@ -36,10 +37,15 @@ export function register(program: Command): void {
     .description("Stop an app's service and its whole process tree")
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: { json?: boolean }) => {
-      const client = await connectToServer(resolveHome());
-      const value: ServiceStatus = client ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value : { state: 'stopped', restarts: 0 };
-      if (flags.json) printJson({ ok: true, app: id, service: value });
-      else printLine(client ? describeService(id, value) : `${id} is not running (no Orchard server runs).`);
+      const home = resolveHome();
+      await requireAppState(home, id);
+      const client = await connectToServer(home);
+      const before = client ? (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value.service : undefined;
+      const wasRunning = before !== undefined && before.state !== 'stopped' && before.state !== 'crashed';
+      const value: ServiceStatus = client && wasRunning ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value : { state: 'stopped', restarts: 0 };
+      if (flags.json) printJson({ ok: true, app: id, wasRunning, service: value });
+      else if (!client) printLine(`${id} is not running (no Orchard server runs); nothing to stop.`);
+      else printLine(wasRunning ? describeService(id, value) : `${id} is not running; nothing to stop.`);
     }));
 
   program
@@ -69,15 +75,19 @@ export function register(program: Command): void {
     .command('logs <id>')
     .description("Print an app's service output; -f follows it live")
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('-n, --tail <n>', 'how many past lines to print', '200')
-    .action(action(async (id: string, flags: { follow?: boolean; tail: string }) => {
+    .addOption(new Option('-n, --tail <n>', 'how many past lines to print').default(200).argParser(wholeNumber('--tail')))
+    .option('--json', 'print the lines as JSON (not with --follow)')
+    .action(action(async (id: string, flags: { follow?: boolean; tail: number; json?: boolean }) => {
       const home = resolveHome();
-      const tail = Number(flags.tail);
-      if (!Number.isInteger(tail) || tail < 0) throw new OrchardError('USAGE', `--tail must be a whole number, got "${flags.tail}"`);
+      const tail = flags.tail;
+      if (flags.follow && flags.json) throw new OrchardError('USAGE', '--json and --follow cannot be used together');
+      await requireAppState(home, id);
       const client = await connectToServer(home);
       if (!client) {
         if (flags.follow) throw new OrchardError('SERVICE', `no Orchard server runs, so ${id} is not running`, { hint: `Start it: orchard start ${id}` });
-        for (const line of await lastRunLog(home, id, tail)) printLine(line);
+        const lines = await lastRunLog(home, id, tail);
+        if (flags.json) printJson({ ok: true, app: id, lines });
+        else for (const line of lines) printLine(line);
         return;
       }
       if (flags.follow) {
@@ -85,7 +95,8 @@ export function register(program: Command): void {
         return;
       }
       const { value } = await client.request<{ lines: string[] }>('GET', `/apps/${encodeURIComponent(id)}/logs?tail=${tail}`);
-      for (const line of value.lines) printLine(line);
+      if (flags.json) printJson({ ok: true, app: id, lines: value.lines });
+      else for (const line of value.lines) printLine(line);
     }));
 }
 
@@ -182,4 +193,13 @@ async function lastRunLog(home: OrchardHome, id: string, tail: number): Promise<
   const lines = (await readFile(path.join(dir, newest), 'utf8')).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines.slice(-tail);
+}
+
+/** A commander argParser for a whole number ≥ 0 (a usage error, exit 2, otherwise). */
+function wholeNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    return n;
+  };
 }
