@@ -143,7 +143,7 @@ function tailOf(file: string): string {
   }
 }
 
-function openBrowser(url: string): void {
+export function openBrowser(url: string): void {
   const [cmd, args] =
     process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
   try {
