@@ -128,7 +128,7 @@ async function runStep(
   previousOutputs: Record<string, JsonValue> | undefined,
 ): Promise<void> {
   const startedAt = Date.now();
-  state.journal[key] = { script: step.script, key: step.key, kind: step.kind, status: 'running', hash: step.hash, startedAt: new Date(startedAt).toISOString() };
+  state.journal[key] = { script: step.script, key: step.key, kind: step.kind, title: step.title, status: 'running', hash: step.hash, startedAt: new Date(startedAt).toISOString() };
   await writeAppState(app, state);
   emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'running' });
   try {

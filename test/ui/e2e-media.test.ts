@@ -52,6 +52,8 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
 
   await step('opens with the token; both fixtures are in the catalog', async () => {
     await page.goto(serve.url);
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
+    await page.getByRole('link', { name: 'Catalog' }).first().click();
     await page.getByRole('heading', { name: 'Catalog' }).waitFor();
     await page.getByRole('link', { name: image.name }).waitFor();
     await page.getByRole('link', { name: video.name }).waitFor();

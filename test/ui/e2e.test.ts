@@ -58,13 +58,16 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
 
   await step('opens with the token and drops it from the address bar', async () => {
     await page.goto(serve.url);
-    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
     assert.ok(!page.url().includes('token'), `the token is still in the address bar: ${page.url()}`);
-    assert.equal(await page.evaluate(`sessionStorage.getItem('orchard.token')`), serve.token);
+    // Exchanged for an HttpOnly session cookie: page script keeps no token (first-hour.test.ts checks the cookie).
+    assert.equal(await page.evaluate(`sessionStorage.getItem('orchard.token')`), null);
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
     const card = page.locator('article', { has: page.getByRole('link', { name: 'Tiny chat (end-to-end fixture)' }) });
     await card.waitFor();
     await assertText(card, /llm/);
-    await assertText(card, /3\.\d MB/); // both files: 3 MB of extras plus the model
+    await assertText(card, /[23]\.\d MiB/); // both files: 3 MB (2.9 MiB) of extras plus the model
     await assertText(card, /cpu/);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     await screenshot(page, 'catalog');
@@ -125,7 +128,7 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     await dialog.getByText('extras.bin').first().waitFor();
     await assertText(dialog, /tiny\.gguf/);
     await assertText(dialog, /127\.0\.0\.1/);
-    await assertText(dialog, /3\.0 MB/);
+    await assertText(dialog, /2\.9 MiB/);
     await screenshot(page, 'install-plan');
     await dialog.getByRole('button', { name: 'Install', exact: true }).click();
     // Mid-download: a real <progress> for the throttled file, with speed and ETA.

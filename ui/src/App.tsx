@@ -4,6 +4,7 @@ import { AppPage } from './pages/AppPage.js';
 import { CatalogPage } from './pages/CatalogPage.js';
 import { DoctorPage } from './pages/DoctorPage.js';
 import { EditorPage } from './pages/EditorPage.js';
+import { LibraryPage } from './pages/LibraryPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
 
 export function App() {
@@ -15,6 +16,7 @@ export function App() {
       </a>
       <Nav route={route} />
       <main id="main" className="page" tabIndex={-1}>
+        {route.page === 'library' && <LibraryPage />}
         {route.page === 'catalog' && <CatalogPage />}
         {route.page === 'app' && <AppPage key={route.id} id={route.id} />}
         {route.page === 'doctor' && <DoctorPage />}

@@ -3,6 +3,7 @@ import type { Job, PlanResponse } from '../../../engine/api/api-types.js';
 import { api, ApiFailure } from '../api/client.js';
 import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { InstallDialog } from '../components/InstallDialog.js';
 import { PlanSummary } from '../components/PlanSummary.js';
 import { ValidationList } from '../components/ValidationList.js';
 import { useDebouncedValidation } from '../hooks/useDebouncedValidation.js';
@@ -83,18 +84,14 @@ export function EditorPage({ recipe }: { recipe?: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [profile, valid, validation.result]);
 
+  // Save, then show the plan: nothing is installed until the user confirms in the dialog.
+  const [confirming, setConfirming] = useState<{ id: string; file: string }>();
   const install = async () => {
     const target = dirty || !saved ? await save() : saved;
-    if (!target) return;
-    setBusy(true);
-    try {
-      await api<{ job: Job }>('POST', `/apps/${encodeURIComponent(target.id)}/install`, { recipe: target.file });
-      window.location.hash = routeHref({ page: 'app', id: target.id });
-    } catch (err) {
-      setActionError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (target) setConfirming({ id: target.id, file: target.file });
+  };
+  const started = (job: Job) => {
+    window.location.hash = routeHref({ page: 'app', id: job.app });
   };
 
   return (
@@ -162,6 +159,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
           {plan && <PlanSummary plan={plan} />}
         </section>
       </div>
+      {confirming && <InstallDialog appId={confirming.id} recipe={confirming.file} operation="install" onStarted={started} onClose={() => setConfirming(undefined)} />}
     </div>
   );
 }
