@@ -147,6 +147,36 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
     assert.ok(!existsSync(path.join(orchardHome, 'apps', 'my-app')), 'nothing was installed before confirming');
   });
 
+  await step('the editor completes keys from the recipe schema, shows its docs on hover, and marks errors inline', async () => {
+    await page.goto(`${serve.origin}/#/editor`);
+    const content = page.locator('.cm-content[aria-label="Recipe JSON"]');
+    await content.waitFor();
+    // A new key after "id": typing its start offers the schema's keys.
+    await page.locator('.cm-line', { hasText: '"id": "my-app",' }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('"wei');
+    await page.keyboard.press('Control+Space');
+    const popup = page.locator('.cm-tooltip-autocomplete');
+    await popup.getByText('weights').first().waitFor();
+    await screenshot(page, 'editor-completion-light');
+    await page.keyboard.press('Escape');
+    // A wrong enum value: marked at its line, with the schema's message in the lint tooltip.
+    await content.fill(STARTER_WITH_BAD_KIND);
+    const bad = page.locator('.cm-error-line[data-line="5"]');
+    await bad.waitFor({ timeout: 15_000 });
+    await page.locator('.cm-lint-marker-error').first().waitFor();
+    await page.locator('.issues li[data-line="5"]').first().waitFor();
+    // Hovering the error shows the message (with its hint when there is one).
+    await page.locator('.cm-lint-marker-error').first().waitFor();
+    assert.equal(await page.locator('.cm-lintRange-error').count() > 0, true);
+    // The underline is on the bad line (the server's line and column, not a stale one).
+    assert.equal(await bad.locator('.cm-lintRange-error').count() > 0, true, 'the error is underlined on line 5');
+    await bad.locator('.cm-lintRange-error').first().hover();
+    await page.locator('.cm-tooltip-lint', { hasText: 'must be one of: llm, image, video, tool' }).waitFor();
+    await screenshot(page, 'editor-error-light');
+  });
+
   await step('dark mode follows the system, and Settings can pin light', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(`${serve.origin}/#/library`);
@@ -190,6 +220,15 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
   expectClose(page);
   assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), [], 'the page logged errors or made external requests');
 });
+
+const STARTER_WITH_BAD_KIND = `{
+  "id": "my-app",
+  "name": "My app",
+  "version": "0.1.0",
+  "kind": "chatbot",
+  "install": [{ "kind": "write", "path": "app/hello.txt", "content": "hello" }]
+}
+`;
 
 async function background(page: Page): Promise<string> {
   return page.evaluate('getComputedStyle(document.body.parentElement).backgroundColor') as Promise<string>;

@@ -1,11 +1,15 @@
+import { lazy, Suspense } from 'react';
 import { Nav } from './components/Nav.js';
+import { SkeletonRows } from './components/Skeleton.js';
 import { useHashRoute } from './hooks/useHashRoute.js';
 import { AppPage } from './pages/AppPage.js';
 import { CatalogPage } from './pages/CatalogPage.js';
 import { DoctorPage } from './pages/DoctorPage.js';
-import { EditorPage } from './pages/EditorPage.js';
 import { LibraryPage } from './pages/LibraryPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
+
+// The recipe editor (CodeMirror and the schema tooling, about half the code) loads on first visit only.
+const EditorPage = lazy(() => import('./pages/EditorPage.js').then((m) => ({ default: m.EditorPage })));
 
 export function App() {
   const route = useHashRoute();
@@ -20,7 +24,11 @@ export function App() {
         {route.page === 'catalog' && <CatalogPage />}
         {route.page === 'app' && <AppPage key={route.id} id={route.id} />}
         {route.page === 'doctor' && <DoctorPage />}
-        {route.page === 'editor' && <EditorPage key={route.recipe ?? ''} {...(route.recipe ? { recipe: route.recipe } : {})} />}
+        {route.page === 'editor' && (
+          <Suspense fallback={<SkeletonRows rows={6} label="Loading the recipe editor" />}>
+            <EditorPage key={route.recipe ?? ''} {...(route.recipe ? { recipe: route.recipe } : {})} />
+          </Suspense>
+        )}
         {route.page === 'settings' && <SettingsPage />}
       </main>
     </div>

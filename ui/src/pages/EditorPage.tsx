@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Job, PlanResponse } from '../../../engine/api/api-types.js';
 import { api, ApiFailure } from '../api/client.js';
 import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.js';
@@ -31,6 +31,13 @@ export function EditorPage({ recipe }: { recipe?: string }) {
   const validation = useDebouncedValidation(text);
   const valid = validation.result?.ok === true && !validation.checking;
   const dirty = saved?.text !== text;
+  const marks = useMemo(
+    () =>
+      (validation.result?.errors ?? []).flatMap((e) =>
+        e.line !== undefined ? [{ line: e.line, message: e.message, ...(e.column !== undefined ? { column: e.column } : {}), ...(e.hint ? { hint: e.hint } : {}) }] : [],
+      ),
+    [validation.result],
+  );
 
   useEffect(() => {
     if (!recipe) return;
@@ -130,7 +137,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
       <ErrorBox error={loadError} />
       <div className="editor-grid">
         <section className="editor-left" aria-label="Recipe text">
-          <CodeEditor ref={editor} value={text} onChange={setText} label="Recipe JSON" marks={(validation.result?.errors ?? []).flatMap((e) => (e.line !== undefined ? [{ line: e.line, message: e.message }] : []))} />
+          <CodeEditor ref={editor} value={text} onChange={setText} label="Recipe JSON" marks={marks} />
           <ErrorBox error={validation.error} />
           <ValidationList result={validation.result} checking={validation.checking} onJump={(issue) => issue.line !== undefined && editor.current?.goToLine(issue.line, issue.column)} />
         </section>
