@@ -29,7 +29,9 @@ export interface FitTargetOptions {
  */
 export async function fitTarget(target: string, o: FitTargetOptions): Promise<FitReport> {
   const headers = o.hfToken ? { authorization: `Bearer ${o.hfToken}` } : undefined;
-  if (isUrl(target) || (existsSync(target) && statSync(target).isFile())) {
+  // A recipe file (recipes/x/recipe.json) is a recipe, like its id; any other file or URL is a model.
+  const recipeFile = !isUrl(target) && /\.json$/i.test(target);
+  if (!recipeFile && (isUrl(target) || (existsSync(target) && statSync(target).isFile()))) {
     const shape = await readModelShape(target, headers ? { headers } : {});
     return fitModelOnMachine(shape, o.machine, {
       contextSize: o.contextSize ?? Math.min(shape.trainContext, DEFAULT_CONTEXT),

@@ -1,6 +1,6 @@
 import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
@@ -17,7 +17,7 @@ import { sha256OfFile } from '../../store/blob-store.js';
 interface FetchFlags {
   output: string;
   sha256?: string;
-  connections?: string;
+  connections: number;
   mirror?: string[];
   json?: boolean;
 }
@@ -32,14 +32,11 @@ export function register(program: Command): void {
     .description('Download a file with parallel, resumable, verified transfers (the downloader of the model store)')
     .requiredOption('-o, --output <file>', 'where to write the file')
     .option('--sha256 <hex>', 'expected sha256: the file is only written when it matches')
-    .option('--connections <n>', 'parallel connections when the server supports ranges', '8')
+    .addOption(new Option('--connections <n>', 'parallel connections when the server supports ranges (1 to 64)').default(8).argParser(connectionCount))
     .option('--mirror <url...>', 'mirrors tried in order when the URL fails')
     .option('--json', 'print the result as JSON')
     .action(action(async (url: string, flags: FetchFlags) => {
-      const connections = Number(flags.connections ?? '8');
-      if (!Number.isInteger(connections) || connections < 1 || connections > 64) {
-        throw new OrchardError('USAGE', `--connections must be a whole number from 1 to 64, got "${flags.connections}"`);
-      }
+      const connections = flags.connections;
       const sha256 = flags.sha256?.toLowerCase();
       if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new OrchardError('USAGE', '--sha256 must be 64 hexadecimal characters');
       try {
@@ -97,4 +94,10 @@ async function verifiedAlready(file: string, sha256: string): Promise<number | u
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) return undefined;
   return (await sha256OfFile(file)) === sha256 ? info.size : undefined;
+}
+
+function connectionCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 64) throw new InvalidArgumentError(`--connections must be a whole number from 1 to 64, got "${value}"`);
+  return n;
 }

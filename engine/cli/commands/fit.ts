@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
 import { gib, type FitReport } from '../../fit/fit-verdict.js';
@@ -8,22 +8,21 @@ import type { Accelerator } from '../../recipe/recipe.types.gen.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { action, printJson, printLine } from '../output.js';
 
-const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
+const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'] as const satisfies readonly (Accelerator | 'auto')[];
 
 export function register(program: Command): void {
   program
     .command('fit <model>')
-    .description('Predict whether a GGUF model (file, URL or LLM recipe) fits this machine, reading only its header')
-    .option('--context <n>', 'context size in tokens (default: the recipe\'s, else min(model, 4096))')
-    .option('--parallel <n>', 'parallel sequences, each with its own context', '1')
-    .option('--gpu <backend>', 'auto | metal | cuda | vulkan | cpu', 'auto')
+    .description('Predict whether a GGUF model (file, URL, or an LLM recipe by id or recipe.json path) fits this machine, reading only its header')
+    .option('--context <n>', "context size in tokens (default: the recipe's, else min(model, 4096))", positive('--context'))
+    .addOption(new Option('--parallel <n>', 'parallel sequences, each with its own context').default(1).argParser(positive('--parallel')))
+    .addOption(new Option('--gpu <backend>', 'the accelerator to plan for').choices(GPUS).default('auto'))
     .option('--json', 'print the fit report as JSON')
     .action(
-      action(async (target: string, opts: { context?: string; parallel: string; gpu: string; json?: boolean }) => {
-        const contextSize = opts.context === undefined ? undefined : positive(opts.context, '--context');
-        const parallel = positive(opts.parallel, '--parallel');
-        if (!GPUS.includes(opts.gpu)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}`);
-        const gpu = opts.gpu as Accelerator | 'auto';
+      action(async (target: string, opts: { context?: number; parallel: number; gpu: (typeof GPUS)[number]; json?: boolean }) => {
+        const contextSize = opts.context;
+        const parallel = opts.parallel;
+        const gpu = opts.gpu;
         const report = await fitTarget(target, {
           machine: await probeMachine(),
           home: resolveHome(),
@@ -39,10 +38,13 @@ export function register(program: Command): void {
     );
 }
 
-function positive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new OrchardError('USAGE', `${name} must be a positive integer, not "${value}"`);
-  return n;
+/** A commander argParser for a positive integer (a usage error, exit 2, otherwise). */
+function positive(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, not "${value}"`);
+    return n;
+  };
 }
 
 function formatFit(r: FitReport): string {
