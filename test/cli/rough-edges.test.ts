@@ -91,3 +91,26 @@ test('fit takes a recipe.json path like an id', async () => {
   assert.match(byPath.stderr, /has no LLM service with a GGUF model to check/);
   assert.doesNotMatch(byPath.stderr, /not a GGUF|magic/i);
 });
+
+test('doctor: one short list of machine problems; per-recipe advice fits the platform and the recipe', async () => {
+  const result = await runCli(['doctor', '--json'], { home });
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as {
+    machine: { os: string };
+    problems: { problem: string; fix: string }[];
+    recipes: { id: string; ok: boolean; problems: string[]; fixes: string[] }[];
+  };
+  const ids = new Set(report.recipes.map((r) => r.id));
+  assert.ok(report.problems.length <= 3, `problems repeat the table: ${JSON.stringify(report.problems)}`);
+  for (const p of report.problems) assert.ok(![...ids].some((id) => p.problem.startsWith(`${id}:`)), `a recipe row in the problem list: ${p.problem}`);
+  const all = JSON.stringify([report.problems, report.recipes.map((r) => r.fixes)]);
+  if (report.machine.os !== 'darwin') assert.doesNotMatch(all, /iogpu/, 'Mac-only advice on another platform');
+  const recipesDir = path.join(repoRoot, 'recipes');
+  const { readFile } = await import('node:fs/promises');
+  for (const r of report.recipes.filter((x) => !x.ok)) {
+    assert.ok(r.fixes.length > 0, `${r.id} has reasons but no advice`);
+    const recipe = JSON.parse(await readFile(path.join(recipesDir, r.id, 'recipe.json'), 'utf8').catch(() => '{}')) as { inputs?: Record<string, unknown> };
+    const hasQuant = Object.keys(recipe.inputs ?? {}).some((k) => /quant/i.test(k));
+    if (!hasQuant) assert.doesNotMatch(r.fixes.join(' '), /quantis|quantiz/i, `${r.id} has no quantisation input`);
+  }
+});
