@@ -98,7 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     reading.add(m.app);
     const port = status.port;
-    void readThroughput(port, known.kind)
+    void readThroughput(port, known.kind, known)
       .then(async (read) => {
         const current = throughput.get(m.app);
         if (read && current) throughput.set(m.app, { kind: current.kind, ...read });
