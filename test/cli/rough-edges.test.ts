@@ -114,3 +114,32 @@ test('doctor: one short list of machine problems; per-recipe advice fits the pla
     if (!hasQuant) assert.doesNotMatch(r.fixes.join(' '), /quantis|quantiz/i, `${r.id} has no quantisation input`);
   }
 });
+
+test('recipe validate lists every problem at once — schema, template and path — each with its hint', async () => {
+  const dir = path.join(root, 'bad-recipe');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'recipe.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      id: 'bad-app',
+      name: 'Bad',
+      version: '1.0.0',
+      kind: 'chatbot',
+      install: [
+        { kind: 'write', path: '../outside.txt', content: '{{inputs.nope}}' },
+        { kind: 'link', weight: 'missing' },
+      ],
+    }),
+  );
+  const result = await runCli(['recipe', 'validate', file, '--json'], { home });
+  assert.equal(result.code, 1);
+  const { errors } = JSON.parse(result.stdout) as { errors: { pointer: string; message: string; hint?: string }[] };
+  assert.deepEqual(
+    errors.map((e) => e.pointer),
+    ['/kind', '/install/0/path', '/install/0/content', '/install/1/weight'],
+  );
+  for (const e of errors) assert.ok(e.hint && e.hint.length > 0, `no hint for ${e.pointer}: ${e.message}`);
+  const text = await runCli(['recipe', 'validate', file], { home });
+  assert.match(text.stderr, /4 problems in /);
+});
