@@ -24,9 +24,11 @@ export const apiKey = (route: string) => ['api', route] as const;
 /** Keep the cache honest: what a server event changes is fetched again. */
 export function invalidateOnEvents(): () => void {
   return events.subscribe((message: ServerMessage) => {
-    if (message.type === 'job' && message.job.state !== 'running') {
-      void queryClient.invalidateQueries({ queryKey: apiKey('/catalog') });
+    if (message.type === 'job') {
+      // A job starting or ending changes the Library (installing, installed, failed, gone).
       void queryClient.invalidateQueries({ queryKey: apiKey('/apps') });
+      void queryClient.invalidateQueries({ queryKey: apiKey('/jobs') });
+      if (message.job.state !== 'running') void queryClient.invalidateQueries({ queryKey: apiKey('/catalog') });
     } else if (message.type === 'status' || message.type === 'verdict') {
       void queryClient.invalidateQueries({ queryKey: apiKey('/apps') });
     }
