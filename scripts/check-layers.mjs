@@ -57,6 +57,11 @@ const BASE = ['core', 'schema', 'shared'];
 /** The only engine files ui/ may import, and only with `import type`: the HTTP API's contract. */
 export const CONTRACT = ['engine/api/api-types.ts', 'engine/api/contract.ts'];
 /**
+ * Data (no code) the UI bundles as it is: the recipe JSON Schema, the single source of truth of the
+ * recipe format, which the editor's completion, hover docs and inline errors are driven by.
+ */
+export const UI_DATA = ['engine/recipe/recipe.schema.json'];
+/**
  * Code of a service runs elsewhere only through these files (its entry points); other layers may
  * still `import type` its contract types (the API re-exports the diffusion job's shape).
  */
@@ -164,6 +169,7 @@ export function checkLayers(root) {
       if (fromUnit === 'ui' || fromUnit === 'main') {
         if (toUnit === fromUnit || (fromUnit === 'ui' && toUnit === 'shared')) continue;
         if (fromUnit === 'ui' && CONTRACT.includes(to) && typeOnly) continue;
+        if (fromUnit === 'ui' && UI_DATA.includes(to)) continue;
         problems.push(
           fromUnit === 'ui'
             ? `${where}: ui reaches the engine only over HTTP (only \`import type\` from ${CONTRACT.join(' or ')})`

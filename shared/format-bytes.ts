@@ -4,7 +4,7 @@
  * engine and the UI may import (scripts/check-layers.mjs).
  */
 export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '?';
+  if (bytes === undefined || !Number.isFinite(bytes)) return 'unknown';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;

@@ -17,6 +17,8 @@ export interface ServiceThroughput {
   kind: 'llm' | 'media';
   tokensPerSecond?: number;
   stepsPerSecond?: number;
+  /** LLM: completion tokens counted at the last read, to tell a new completion from an old speed. */
+  completionTokens?: number;
 }
 
 export interface ApiContext {

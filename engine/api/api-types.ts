@@ -57,7 +57,14 @@ export interface ServiceStatus {
 
 export interface FitSummary {
   verdict: 'fits' | 'fits-after-raising-limit' | 'does-not-fit' | 'unknown';
+  /** Every line below (blockers first), for older clients. */
   reasons: string[];
+  /** What stops it here (platform, accelerator, tools, not enough memory or disk). */
+  blockers: string[];
+  /** Plain facts that are not problems ("needs 16 GiB of memory; this machine has 23.5 GiB"). */
+  facts: string[];
+  /** The one blocker "Install anyway (runs on CPU, slow)" — the CLI's --allow-cpu — accepts. */
+  allowCpuAccepts?: string;
 }
 
 /** GET /api/v1/catalog */
@@ -75,6 +82,8 @@ export interface CatalogEntry {
   diskGiB?: number;
   /** Sum of the pinned weight sizes for the default inputs; undefined when some are unpinned. */
   downloadBytes?: number;
+  /** True when install steps fetch more than the weights (git clones, pip/uv, archives): the download is larger. */
+  fetchesMore?: boolean;
   fit: FitSummary;
   installed?: Lifecycle;
   /**
@@ -103,7 +112,7 @@ export interface AppSummary {
   /** The recipe's service type (llm, image, video or command): which "Try it" panel fits. */
   serviceType?: Service['type'];
   /** Steps of the install journal in plan order, for the step list. */
-  steps: { key: string; kind: string; status: 'running' | 'done' | 'failed'; error?: string; log?: string }[];
+  steps: { key: string; kind: string; title?: string; status: 'running' | 'done' | 'failed'; error?: string; log?: string }[];
 }
 
 /**

@@ -20,6 +20,7 @@ export function appSummary(state: AppState, now: { service: ServiceStatus; hasSe
     steps: Object.entries(state.journal).map(([key, j]) => ({
       key,
       kind: j.kind,
+      ...(j.title ? { title: j.title } : {}),
       status: j.status,
       ...(j.error ? { error: j.error.message } : {}),
       ...(j.error?.log ? { log: j.error.log } : {}),

@@ -42,7 +42,8 @@ export class ApiClient {
     if (!res.ok) {
       const error = (value as Partial<ApiError>).error;
       throw new OrchardError(isKnownCode(error?.code) ? error.code : 'SERVICE', error?.message ?? `HTTP ${res.status}`, {
-        where: error?.where ?? `${method} ${API_PREFIX}${route}`,
+        // The route is an implementation detail: only the server's own `where` (a file, a field) is shown.
+        ...(error?.where ? { where: error.where } : {}),
         ...(error?.hint ? { hint: error.hint } : {}),
       });
     }

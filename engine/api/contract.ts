@@ -80,6 +80,7 @@ export interface ApiRoutes {
   'GET /doctor': { response: DoctorReport };
   'GET /cluster': { response: ClusterOverview };
   'GET /gateway': { response: GatewayInfo };
+  'POST /session/link': { body: EmptyRequest; response: { url: string; expiresInSeconds: number } };
   'POST /gateway/models/:id/unload': { body: EmptyRequest; response: { unloaded: boolean; gateway: GatewayInfo } };
   'POST /fit': { body: FitRequest; response: FitReport };
   'POST /diagnose': { body: DiagnoseRequest; response: Verdict };
@@ -124,6 +125,7 @@ export const REQUEST_SCHEMAS: { readonly [K in RouteKey]?: JsonSchema } = {
   'POST /apps/:id/start': body({}),
   'POST /apps/:id/stop': body({}),
   'POST /gateway/models/:id/unload': body({}),
+  'POST /session/link': body({}),
   'POST /fit': body({ recipe: nonEmptyString, model: nonEmptyString, context: { type: 'integer', minimum: 1 } }),
   'POST /diagnose': body({ log: { type: 'string' }, expect: nonEmptyString }, ['log']),
   'POST /recipes/validate': body({ text: { type: 'string' } }, ['text']),

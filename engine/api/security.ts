@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { WS_PROTOCOL, WS_TOKEN_PREFIX } from './api-types.js';
 import { HttpError } from './http-errors.js';
+import { checkSession, presentedSession } from './session.js';
 
 /**
  * The checks every request and the WebSocket upgrade pass (DESIGN §8), in this order:
@@ -58,7 +59,7 @@ export function checkToken(presented: string | undefined, expected: string): voi
       401,
       'UNAUTHORIZED',
       presented === undefined ? 'this API needs the Orchard token' : 'the Orchard token is wrong',
-      'Send `Authorization: Bearer <token>` with the token from ORCHARD_HOME/orchard.json, or open the URL `orchard serve` printed.',
+      'Send `Authorization: Bearer <token>` with the token from ORCHARD_HOME/orchard.json, or run `orchard open` for a fresh access link.',
     );
   }
 }
@@ -70,9 +71,18 @@ export function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(da, db) && a.length === b.length;
 }
 
-/** All three checks for one request. `needsToken` is false only for the UI's static files. */
-export function checkRequest(headers: IncomingHttpHeaders, o: { port: number; token: string; needsToken: boolean; websocket?: boolean }): void {
+/**
+ * All three checks for one request. `needsToken` is false only for the UI's static files and the
+ * session exchange. Without a token, the browser's session cookie stands in for it (session.ts).
+ */
+export function checkRequest(headers: IncomingHttpHeaders, o: { port: number; token: string; needsToken: boolean; websocket?: boolean; method?: string }): void {
   checkHost(headers, o.port);
   checkOrigin(headers, o.port);
-  if (o.needsToken) checkToken(presentedToken(headers, o.websocket === true), o.token);
+  if (!o.needsToken) return;
+  const presented = presentedToken(headers, o.websocket === true);
+  if (presented === undefined && presentedSession(headers) !== undefined) {
+    checkSession(headers, { token: o.token, method: o.method ?? 'GET', websocket: o.websocket === true, sameValue: tokensEqual });
+    return;
+  }
+  checkToken(presented, o.token);
 }

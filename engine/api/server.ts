@@ -22,6 +22,7 @@ import { bindRoute } from './request-validation.js';
 import { ANSWERED, findRoute, WithStatus } from './router.js';
 import { EVENTS_PATH, restoreServiceContext, routes } from './routes/index.js';
 import { checkRequest } from './security.js';
+import { SESSION_PATH, sessionExchange } from './session-route.js';
 import { toMetricsSample, toServiceStatus } from './service-status.js';
 import { readThroughput } from './service-throughput.js';
 import { readServiceVerdict } from './service-verdict.js';
@@ -100,7 +101,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     reading.add(m.app);
     const port = status.port;
-    void readThroughput(port, known.kind)
+    void readThroughput(port, known.kind, known)
       .then(async (read) => {
         const current = throughput.get(m.app);
         if (read && current) throughput.set(m.app, { kind: current.kind, ...read });
@@ -212,7 +213,12 @@ async function handle(ctx: ApiContext, uiDir: string | undefined, req: IncomingM
   if (!raw.startsWith('/')) throw new HttpError(400, 'BAD_REQUEST', 'request target must be a path');
   const url = new URL(raw, `http://${BIND_ADDRESS}:${ctx.port}`);
   const isApi = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`);
-  checkRequest(req.headers, { port: ctx.port, token: ctx.token, needsToken: isApi });
+  const isSession = url.pathname === SESSION_PATH;
+  checkRequest(req.headers, { port: ctx.port, token: ctx.token, needsToken: isApi && !isSession, method: req.method ?? 'GET' });
+  if (isSession) {
+    await sessionExchange(ctx, req, res);
+    return;
+  }
   if (!isApi) {
     await serveUi(uiDir, req, res, url.pathname);
     return;
@@ -236,7 +242,7 @@ function upgrade(ctx: ApiContext, req: IncomingMessage, socket: Duplex, head: Bu
     if (!raw.startsWith('/')) throw new HttpError(400, 'BAD_REQUEST', 'request target must be a path');
     const pathname = new URL(raw, `http://${BIND_ADDRESS}:${ctx.port}`).pathname;
     // Check first, then say whether the path exists: an unauthenticated client learns nothing.
-    checkRequest(req.headers, { port: ctx.port, token: ctx.token, needsToken: true, websocket: true });
+    checkRequest(req.headers, { port: ctx.port, token: ctx.token, needsToken: true, websocket: true, method: 'GET' });
     if (pathname !== EVENTS_PATH) throw new HttpError(404, 'NOT_FOUND', `no WebSocket at ${pathname}`, `The event stream is ${EVENTS_PATH}.`);
   } catch (err) {
     const { status, body } = errorBody(err);

@@ -16,15 +16,24 @@ export function throughputKind(serviceType: string): ThroughputKind | undefined 
  * - media: GET /v1/jobs → the running job's sampling speed (1 / seconds per step); none when idle.
  * Returns undefined when the service does not answer in time or answers something else.
  */
-export async function readThroughput(port: number, kind: ThroughputKind): Promise<Omit<ServiceThroughput, 'kind'> | undefined> {
+export async function readThroughput(port: number, kind: ThroughputKind, previous?: Omit<ServiceThroughput, 'kind'>): Promise<Omit<ServiceThroughput, 'kind'> | undefined> {
   const body = await getJson(port, kind === 'llm' ? '/metrics' : '/v1/jobs');
   if (body === undefined) return undefined;
-  return kind === 'llm' ? llmThroughput(body) : mediaThroughput(body);
+  return kind === 'llm' ? llmThroughput(body, previous) : mediaThroughput(body);
 }
 
-export function llmThroughput(body: unknown): Omit<ServiceThroughput, 'kind'> {
-  const last = (body as { tokensPerSecond?: { last?: unknown } } | null)?.tokensPerSecond?.last;
-  return typeof last === 'number' && Number.isFinite(last) ? { tokensPerSecond: last } : {};
+/**
+ * The latest completion's speed while generating or just after it finished; 0 once the service is
+ * idle with no new completion since the last read, so the chart falls to zero when generation ends.
+ */
+export function llmThroughput(body: unknown, previous?: Omit<ServiceThroughput, 'kind'>): Omit<ServiceThroughput, 'kind'> {
+  const metrics = body as { tokensPerSecond?: { last?: unknown }; active?: unknown; tokens?: { completion?: unknown } } | null;
+  const last = metrics?.tokensPerSecond?.last;
+  if (typeof last !== 'number' || !Number.isFinite(last)) return {};
+  const completed = typeof metrics?.tokens?.completion === 'number' ? metrics.tokens.completion : undefined;
+  const active = typeof metrics?.active === 'number' ? metrics.active : 0;
+  const fresh = previous?.completionTokens === undefined || completed !== previous.completionTokens;
+  return { tokensPerSecond: active > 0 || fresh ? last : 0, ...(completed !== undefined ? { completionTokens: completed } : {}) };
 }
 
 export function mediaThroughput(body: unknown): Omit<ServiceThroughput, 'kind'> {

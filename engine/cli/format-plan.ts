@@ -1,9 +1,11 @@
 import type { Plan, PlannedStep, StepConfinement } from '../recipe/plan-types.js';
+import { formatBytes } from '../store/index.js';
 import { bold, dim, red } from '../core/style.js';
 
 /** A word as a shell would need it quoted (for showing commands only; nothing is run through a shell). */
 export const quote = (arg: string) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+/** `{{port}}` is filled when the service starts: the plan says so instead of showing the template. */
+const showPort = (text: string) => text.replace(/\{\{\s*port\s*\}\}/g, '<port>');
 
 /** The plan as a person reads it: what will happen, where, what it costs, and what to worry about. */
 export function formatPlan(plan: Plan): string {
@@ -28,7 +30,7 @@ export function formatPlan(plan: Plan): string {
   if (plan.weights.length > 0) {
     out.push('', bold('Weights (into the shared store, linked into the app):'));
     for (const w of plan.weights) {
-      const size = w.size !== undefined ? gib(w.size) : 'size from hub';
+      const size = w.size !== undefined ? formatBytes(w.size) : 'size from hub';
       const pin = w.pinned ? `sha256 ${w.sha256?.slice(0, 12)}…` : red('unpinned: hash taken from the hub at download');
       out.push(`  ${w.id}: ${w.url} (${size}; ${pin})${w.gatedPage ? red(` gated: accept the licence at ${w.gatedPage}`) : ''}`);
       out.push(dim(`    -> ${w.path}`));
@@ -43,12 +45,12 @@ export function formatPlan(plan: Plan): string {
   if (plan.service) {
     const s = plan.service;
     out.push('', bold('Service:'));
-    out.push(`  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`);
+    out.push(showPort(`  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`));
     if (s.confinement) out.push(`  ${confinementText(s.confinement)}`);
     if (s.type === 'llm-cluster') {
       out.push(`  across cluster hosts (llama.cpp RPC over SSH tunnels): \`orchard cluster plan <model> --hosts …\` lists every remote command and tunnel`);
     }
-    out.push(dim(`  on 127.0.0.1:{{port}}; ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`));
+    out.push(dim(`  on 127.0.0.1:<port> (a free port, assigned at start); ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`));
   }
   out.push('', bold('Network hosts contacted:'), `  ${plan.hosts.length > 0 ? plan.hosts.join(', ') : 'none'}`);
   out.push(bold('Isolation:'), `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`);
@@ -72,7 +74,11 @@ function formatStep(step: PlannedStep, n: number): string[] {
       detail(`extract ${step.params.archive} -> ${step.params.dest}${step.params.strip ? ` (strip ${step.params.strip})` : ''}`);
       break;
     case 'env':
-      detail(`${step.params.type} environment in ${step.params.dir}${step.params.python ? ` (Python ${step.params.python})` : ''}`);
+      detail(
+        step.params.type === 'none'
+          ? 'no environment: steps use the tools already on this machine'
+          : `${step.params.type} environment in ${step.params.dir}${step.params.python ? ` (Python ${step.params.python})` : ''}`,
+      );
       break;
     case 'run': {
       const p = step.params;
@@ -87,7 +93,7 @@ function formatStep(step: PlannedStep, n: number): string[] {
       detail(`write ${step.params.content.length} bytes to ${step.params.path} (mode ${step.params.mode.toString(8)})`);
       break;
     case 'fetch':
-      for (const w of step.params.weights) detail(`download ${w.id}${w.size !== undefined ? ` (${gib(w.size)})` : ''}`);
+      for (const w of step.params.weights) detail(`download ${w.id}${w.size !== undefined ? ` (${formatBytes(w.size)})` : ''}`);
       break;
     case 'link':
       detail(`link ${step.params.weight.id} -> ${step.params.to}`);

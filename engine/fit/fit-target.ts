@@ -36,7 +36,9 @@ export async function fitTarget(target: string, o: FitTargetOptions): Promise<Fi
     const shape = await readMlxModelShape(target, headers ? { headers } : {});
     return fitMlxOnMachine(shape, o.machine, o.contextSize ?? Math.min(shape.trainContext, 8192));
   }
-  if (isUrl(target) || (existsSync(target) && statSync(target).isFile())) {
+  // A recipe file (recipes/x/recipe.json) is a recipe, like its id; any other file or URL is a model.
+  const recipeFile = !isUrl(target) && /\.json$/i.test(target);
+  if (!recipeFile && (isUrl(target) || (existsSync(target) && statSync(target).isFile()))) {
     const urlHeaders = isUrl(target) ? tokenHeadersFor(target, headers) : undefined;
     const shape = await readModelShape(target, urlHeaders ? { headers: urlHeaders } : {});
     return fitModelOnMachine(shape, o.machine, {

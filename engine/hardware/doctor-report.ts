@@ -25,6 +25,8 @@ export interface RecipeFit {
   needs: { platforms: string[]; accelerators: Accelerator[]; memoryGiB: number | null; diskGiB: number | null };
   ok: boolean;
   problems: string[];
+  /** What to do about them, for this platform and this recipe (no quantisation advice without a quantisation input). */
+  fixes: string[];
 }
 
 export interface Problem {
@@ -78,7 +80,11 @@ export async function doctorReport(m: MachineInfo, recipes: LoadedRecipe[], home
     });
   }
   const fits = recipes.map((r) => recipeFit(r, m, budget, disk.freeBytes));
-  for (const f of fits) for (const p of f.problems) problems.push({ problem: `${f.id}: ${p}`, fix: fixFor(p) });
+  // One list of machine problems; each recipe's own reasons stay in its row of the recipe table.
+  const blocked = fits.filter((f) => !f.ok);
+  if (blocked.length > 0 && blocked.length === fits.length) {
+    problems.push({ problem: `None of the ${fits.length} recipes runs well on this machine.`, fix: 'See the recipe table for each one’s reasons and what to do.' });
+  }
   return { machine: m, accelerators: m.accelerators, budget, disk, recipes: fits, problems };
 }
 
@@ -95,13 +101,22 @@ function recipeFit(loaded: LoadedRecipe, m: MachineInfo, budget: MemoryBudget, f
   const usableMemory = accelerators.length > 0 && accelerators.every((a) => a !== 'cpu') ? budget.modelBytes : Math.max(budget.modelBytes, m.memory.totalBytes);
   if (memoryGiB !== null && memoryGiB * GiB > usableMemory) problems.push(`needs ${memoryGiB} GiB of memory; ${gib(usableMemory)} usable here`);
   if (diskGiB !== null && freeBytes !== null && diskGiB * GiB > freeBytes) problems.push(`needs ${diskGiB} GiB of disk; ${gib(freeBytes)} free`);
-  return { id: loaded.recipe.id, name: loaded.recipe.name, needs: { platforms, accelerators, memoryGiB, diskGiB }, ok: problems.length === 0, problems };
+  const fixes = [...new Set(problems.map((p) => fixFor(p, loaded, m)))];
+  return { id: loaded.recipe.id, name: loaded.recipe.name, needs: { platforms, accelerators, memoryGiB, diskGiB }, ok: problems.length === 0, problems, fixes };
 }
 
-function fixFor(problem: string): string {
-  if (problem.includes('of memory')) return 'Pick a smaller model or quantisation in the recipe inputs; on a Mac, raising iogpu.wired_limit_mb may make it fit.';
+/** Advice that fits this platform and this recipe. */
+function fixFor(problem: string, loaded: LoadedRecipe, m: MachineInfo): string {
+  if (problem.includes('of memory')) {
+    const quantInput = Object.keys(loaded.recipe.inputs ?? {}).find((k) => /quant/i.test(k));
+    const options = [
+      quantInput ? `pick a smaller quantisation (input "${quantInput}")` : 'pick a smaller model',
+      ...(m.os === 'darwin' && m.unifiedMemory ? ['raising iogpu.wired_limit_mb may make it fit (see above)'] : []),
+    ];
+    return `${options.join('; ')}.`.replace(/^./, (c) => c.toUpperCase());
+  }
   if (problem.includes('of disk')) return 'Free disk space, or point ORCHARD_HOME at a bigger disk.';
-  if (problem.startsWith('needs')) return 'Install on a machine with that accelerator, or use a variant of the app that supports this one.';
+  if (problem.startsWith('needs')) return m.accelerators.length === 1 ? 'Needs a GPU; install it with --allow-cpu to run it on the CPU, slowly.' : 'Install on a machine with that accelerator.';
   return 'This app does not support this platform.';
 }
 

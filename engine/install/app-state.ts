@@ -13,6 +13,8 @@ export interface JournalEntry {
   script: ScriptName;
   key: string;
   kind: string;
+  /** The step's title for people ("Download tiny.gguf"), as the plan named it. */
+  title?: string;
   status: 'running' | 'done' | 'failed';
   /** Hash of the step's resolved parameters: a different hash means the step must run again. */
   hash: string;

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { OrchardError, isOrchardError, messageOf } from '../core/errors.js';
 import { ignoreEvents, type Emit } from '../core/events.js';
 import { appPaths, type AppPaths, type OrchardHome } from '../core/home.js';
@@ -42,24 +44,31 @@ export interface InstallResult {
 export async function runInstall(o: InstallOptions): Promise<InstallResult> {
   const { plan } = o;
   const emit = o.emit ?? ignoreEvents;
-  if (plan.blockers.length > 0 && !o.force) {
-    throw new OrchardError('REQUIREMENT', `${plan.recipe.name} cannot be installed on ${plan.profile.name}: ${plan.blockers.join(' ')}`, {
+  const blockers = plan.blockers.filter((b) => !(o.allowCpu && b === plan.allowCpuAccepts));
+  if (blockers.length > 0 && !o.force) {
+    const onlyCpu = blockers.length === 1 && blockers[0] === plan.allowCpuAccepts;
+    throw new OrchardError('REQUIREMENT', `${plan.recipe.name} cannot be installed on ${plan.profile.name}: ${blockers.join(' ')}`, {
       where: plan.recipe.file,
-      hint: 'Install on a machine that meets these needs, or pass --force if you know better.',
+      hint: onlyCpu
+        ? 'To run it on the CPU anyway (slow), pass --allow-cpu.'
+        : 'Install on a machine that meets these needs, or pass --force if you know better.',
     });
   }
   refuseUnconfined(plan, o);
   const app = appPaths(o.home, plan.recipe.id);
+  const folderExisted = existsSync(app.root);
   const release = await acquireAppLock(app, o.operation);
   try {
+    const existing = await readAppState(app);
     await ensureAppLayout(app);
-    const state = prepareState((await readAppState(app)) ?? newAppState(plan), plan, o);
+    const state = prepareState(existing ?? newAppState(plan), plan, o);
     await writeAppState(app, state);
 
     const steps = [...plan.scripts.install, ...(o.operation === 'update' ? plan.scripts.update : [])];
     const ran: string[] = [];
     const skipped: string[] = [];
     let downloadsChecked = false;
+    let started = false;
     const beforeDownload = o.beforeDownload ?? fitGate({ home: o.home, force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
     try {
       for (const step of steps) {
@@ -76,10 +85,16 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
           downloadsChecked = true;
         }
         o.signal?.throwIfAborted();
+        started = true;
         await runStep(step, key, state, app, o, emit, previous?.outputs);
         ran.push(key);
       }
     } catch (err) {
+      // A new app refused before its first step ran (the fit gate, a cancel) leaves no folder behind.
+      if (!existing && !folderExisted && !started) {
+        await rm(app.root, { recursive: true, force: true });
+        throw err;
+      }
       // Whatever stopped the install (a step, the fit gate, a cancel) leaves it marked failed, to resume.
       if (state.lifecycle !== 'failed') {
         state.lifecycle = 'failed';
@@ -130,7 +145,7 @@ async function runStep(
   previousOutputs: Record<string, JsonValue> | undefined,
 ): Promise<void> {
   const startedAt = Date.now();
-  state.journal[key] = { script: step.script, key: step.key, kind: step.kind, status: 'running', hash: step.hash, startedAt: new Date(startedAt).toISOString() };
+  state.journal[key] = { script: step.script, key: step.key, kind: step.kind, title: step.title, status: 'running', hash: step.hash, startedAt: new Date(startedAt).toISOString() };
   await writeAppState(app, state);
   emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'running' });
   try {

@@ -156,6 +156,11 @@ export interface Plan {
   inputSpecs: Record<string, Input>;
   /** Reasons the recipe cannot be installed on this profile (platform, accelerator, tools…). */
   blockers: string[];
+  /**
+   * The blocker `--allow-cpu` (the UI's "Install anyway") accepts: a GPU recipe on a CPU-only
+   * machine. Present only when that is one of the blockers.
+   */
+  allowCpuAccepts?: string;
   requirements: { memoryGiB?: number; diskGiB?: number; tools: string[]; accelerators: Accelerator[] };
   paths: { root: string; app: string; env: string; models: string; store: string };
   weights: ResolvedWeight[];

@@ -44,6 +44,7 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
     inputs,
     inputSpecs: Object.fromEntries(Object.entries(recipe.inputs ?? {}).flatMap(([k, v]) => (v ? [[k, v]] : []))),
     blockers: blockers(loaded, o.profile),
+    ...(cpuBlocker(loaded, o.profile) ? { allowCpuAccepts: cpuBlocker(loaded, o.profile) } : {}),
     requirements: {
       ...resolved.requirements,
       tools: recipe.requires?.tools ?? [],
@@ -63,6 +64,17 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
   };
 }
 
+/** The one blocker `--allow-cpu` accepts: a GPU recipe on a CPU-only machine (it runs, slowly). */
+function cpuBlocker(loaded: LoadedRecipe, profile: Profile): string | undefined {
+  const accelerators = loaded.recipe.requires?.accelerators;
+  if (profile.accelerator !== 'cpu' || !accelerators || accelerators.includes('cpu')) return undefined;
+  return cpuBlockerText(loaded.recipe.name, accelerators);
+}
+
+function cpuBlockerText(name: string, accelerators: readonly string[]): string {
+  return `${name} needs a GPU (${accelerators.join(' or ')}); on a CPU-only machine it would be unusably slow, so it is refused.`;
+}
+
 /** Why this recipe cannot be installed on this profile; empty when it can. */
 function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
   const req = loaded.recipe.requires;
@@ -73,7 +85,7 @@ function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
   if (req?.accelerators && !req.accelerators.includes(profile.accelerator)) {
     found.push(
       profile.accelerator === 'cpu'
-        ? `${loaded.recipe.name} needs a GPU (${req.accelerators.join(' or ')}); on a CPU-only machine it would be unusably slow, so it is refused.`
+        ? cpuBlockerText(loaded.recipe.name, req.accelerators)
         : `${loaded.recipe.name} supports ${req.accelerators.join(', ')}, not ${profile.accelerator}.`,
     );
   }

@@ -95,9 +95,10 @@ function describe(e: ErrorObject): RecipeIssue {
       return {
         pointer: e.instancePath,
         message: `must be one of: ${((params['allowedValues'] as unknown[]) ?? []).map(String).join(', ')}`,
+        hint: parent.description ?? 'Use one of the listed values, spelled exactly.',
       };
     case 'const':
-      return { pointer: e.instancePath, message: `must be "${String(params['allowedValue'])}"` };
+      return { pointer: e.instancePath, message: `must be "${String(params['allowedValue'])}"`, ...(parent.description ? { hint: parent.description } : {}) };
     case 'pattern':
       return {
         pointer: e.instancePath,
@@ -105,7 +106,7 @@ function describe(e: ErrorObject): RecipeIssue {
         ...(parent.description ? { hint: parent.description } : {}),
       };
     case 'type':
-      return { pointer: e.instancePath, message: `must be ${article(String(params['type']))}` };
+      return { pointer: e.instancePath, message: `must be ${article(String(params['type']))}`, ...(parent.description ? { hint: parent.description } : {}) };
     default:
       return {
         pointer: e.instancePath,

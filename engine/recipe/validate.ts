@@ -17,9 +17,23 @@ export type ValidationResult = { ok: true; recipe: Recipe } | { ok: false; error
  */
 export function validateRecipe(value: unknown): ValidationResult {
   const validate = schemaValidator();
-  if (!validate(value)) return { ok: false, errors: issuesFromSchemaErrors(validate.errors ?? []) };
+  if (!validate(value)) {
+    // Every problem at once: the template, reference and path checks still run where the shape allows.
+    const schemaIssues = issuesFromSchemaErrors(validate.errors ?? []);
+    return { ok: false, errors: dedupeIssues([...schemaIssues, ...bestEffortSemanticIssues(value)]) };
+  }
   const errors = semanticIssues(value);
   return errors.length === 0 ? { ok: true, recipe: value } : { ok: false, errors };
+}
+
+/** The semantic checks on a recipe that failed the schema: skipped when its shape is too broken to walk. */
+function bestEffortSemanticIssues(value: unknown): RecipeIssue[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  try {
+    return semanticIssues(value as Recipe);
+  } catch {
+    return [];
+  }
 }
 
 function semanticIssues(recipe: Recipe): RecipeIssue[] {

@@ -47,12 +47,19 @@ test('status and stop without a server say nothing runs; start launches the serv
   assert.equal(none.code, 0, none.stderr);
   assert.deepEqual(parseJson<{ server: null; apps: unknown[] }>(none), { ok: true, server: null, apps: [] });
   const stop = await runCli(['stop', 'api-app'], { home });
-  assert.equal(stop.code, 0, stop.stderr);
-  assert.match(stop.stdout, /not running/);
+  assert.equal(stop.code, 1, 'stopping an app that is not installed is an error');
+  assert.match(stop.stderr, /^error: api-app is not installed\n/);
 
   // Install with the CLI (no server involved), then start through the server the CLI launches.
   const install = await runCli(['install', recipeDir, '--json'], { home, timeoutMs: 60_000 });
   assert.equal(install.code, 0, install.stderr + install.stdout);
+  // Installed from a recipe file outside the catalog: `list` still shows it, with where it came from.
+  const listed = parseJson<{ recipes: { id: string; source: string; file: string; installed: string }[] }>(await runCli(['list', '--json'], { home }));
+  assert.deepEqual(
+    listed.recipes.filter((r) => r.id === 'api-app').map((r) => [r.source, r.file, r.installed]),
+    [['file', path.join(recipeDir, 'recipe.json'), 'installed']],
+  );
+  assert.match((await runCli(['list'], { home })).stdout, /api-app .*\[installed\].*\(from .*recipe\.json\)/);
 
   const start = await runCli(['start', 'api-app'], { home, timeoutMs: 60_000 });
   assert.equal(start.code, 0, start.stderr + start.stdout);
@@ -88,5 +95,32 @@ test('status and stop without a server say nothing runs; start launches the serv
   const unknown = await runCli(['start', 'nothing-here', '--json'], { home });
   assert.equal(unknown.code, 1);
   assert.equal(parseJson<{ ok: false; error: { code: string } }>(unknown).error.code, 'NOT_INSTALLED');
+
+  // The rough edges: each one clear message, exit 1, and no API route in sight.
+  const stopAgain = await runCli(['stop', 'api-app'], { home });
+  assert.equal(stopAgain.code, 0, stopAgain.stderr);
+  assert.equal(stopAgain.stdout, 'api-app is not running; nothing to stop.\n');
+  const stopAgainJson = parseJson<{ wasRunning: boolean }>(await runCli(['stop', 'api-app', '--json'], { home }));
+  assert.equal(stopAgainJson.wasRunning, false);
+  const cases: [string[], RegExp][] = [
+    [['start', 'nothing-here'], /^error: nothing-here is not installed\n/],
+    [['stop', 'nothing-here'], /^error: nothing-here is not installed\n/],
+    [['logs', 'nothing-here'], /^error: nothing-here is not installed\n/],
+    [['uninstall', 'nothing-here'], /^error: nothing-here is not installed, so there is nothing to uninstall\n/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args, { home });
+    assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stderr, /\/api\/v1|POST|GET /, `${args.join(' ')} leaks no API route`);
+    assert.doesNotMatch(result.stderr, /install it first/i);
+    assert.equal(result.stdout, '');
+  }
+  const logsJson = await runCli(['logs', 'api-app', '--json', '-n', '5'], { home });
+  assert.equal(logsJson.code, 0, logsJson.stderr);
+  assert.ok(Array.isArray(parseJson<{ lines: string[] }>(logsJson).lines));
+  const badTail = await runCli(['logs', 'api-app', '-n', 'many'], { home });
+  assert.equal(badTail.code, 2, 'a bad number is a usage error');
+  assert.match(badTail.stderr, /--tail must be a whole number, got "many"/);
 });
 

@@ -8,6 +8,7 @@ import type { appDetail, getJob, listApps, loraRuns } from '../../engine/api/rou
 import type { catalog } from '../../engine/api/routes/catalog.js';
 import type { clusterOverview } from '../../engine/api/routes/cluster.js';
 import type { gatewayInfo, unloadModel } from '../../engine/api/routes/gateway.js';
+import type { mintLink } from '../../engine/api/session-route.js';
 import type { readRecipeText, save, validate } from '../../engine/api/routes/recipes.js';
 import { routes } from '../../engine/api/routes/index.js';
 import type { serviceLogs, serviceMetrics, stopService } from '../../engine/api/routes/services.js';
@@ -33,6 +34,7 @@ const handlersMatchContract: [
   Answers<typeof clusterOverview, 'GET /cluster'>,
   Answers<typeof gatewayInfo, 'GET /gateway'>,
   Answers<typeof unloadModel, 'POST /gateway/models/:id/unload'>,
+  Answers<typeof mintLink, 'POST /session/link'>,
   Answers<typeof fit, 'POST /fit'>,
   Answers<typeof diagnose, 'POST /diagnose'>,
   Answers<typeof validate, 'POST /recipes/validate'>,
@@ -40,7 +42,7 @@ const handlersMatchContract: [
   Answers<typeof save, 'POST /recipes'>,
   Answers<typeof getSettings, 'GET /settings'>,
   Answers<typeof putSettings, 'PUT /settings'>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 let t: TestServer;
 let cleanup: () => Promise<void>;
@@ -76,6 +78,7 @@ test('the route table and the contract name the same routes', () => {
     'GET /cluster': true,
     'GET /gateway': true,
     'POST /gateway/models/:id/unload': true,
+    'POST /session/link': true,
     'POST /fit': true,
     'POST /diagnose': true,
     'POST /recipes/validate': true,

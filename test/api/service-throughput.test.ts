@@ -35,7 +35,13 @@ test("tokens/s comes from the LLM service's own /metrics counters (none before t
     assert.deepEqual(await readThroughput(llm.port, 'llm'), {}, 'no completion yet: no speed');
     // 41 tokens decoded in 2 s after the first: 20 tokens/s.
     metrics.generation({ promptTokens: 5, completionTokens: 41, ttftMs: 30, decodeMs: 2000 });
-    assert.deepEqual(await readThroughput(llm.port, 'llm'), { tokensPerSecond: 20 });
+    const first = await readThroughput(llm.port, 'llm');
+    assert.deepEqual(first, { tokensPerSecond: 20, completionTokens: 41 });
+    // Idle, nothing new since that read: the chart falls to zero when generation has ended.
+    assert.deepEqual(await readThroughput(llm.port, 'llm', first), { tokensPerSecond: 0, completionTokens: 41 });
+    // A new completion shows its own speed again.
+    metrics.generation({ promptTokens: 5, completionTokens: 11, ttftMs: 30, decodeMs: 1000 });
+    assert.deepEqual(await readThroughput(llm.port, 'llm', first), { tokensPerSecond: 10, completionTokens: 52 });
   } finally {
     await llm.close();
   }

@@ -14,21 +14,24 @@ export interface RangeServer {
 /**
  * A static file server on 127.0.0.1 that answers Range requests (`bytes=a-b` and `bytes=a-`) with
  * 206, like a CDN or the Hugging Face hub: what fit's header reads and resumed downloads need.
+ * With `range: false` it is a plain server that ignores Range and always answers 200 with the whole file.
  */
-export async function startRangeServer(files: Record<string, Buffer>): Promise<RangeServer> {
+export async function startRangeServer(files: Record<string, Buffer>, o: { range?: boolean } = {}): Promise<RangeServer> {
+  const honoursRange = o.range !== false;
   const state = { bytesServed: 0, requests: [] as string[] };
   const server = createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
     state.requests.push(`${req.method ?? ''} /${name} ${req.headers.range ?? ''}`.trim());
     const body = files[name];
     if (!body) return void res.writeHead(404).end('not found');
-    const m = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    // range: false is a server without Range support: it ignores the header and sends it all (200).
+    const m = honoursRange ? /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? '')) : null;
     const start = m ? Number(m[1]) : 0;
     const end = m?.[2] ? Math.min(Number(m[2]), body.length - 1) : body.length - 1;
     if (m && start >= body.length) return void res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
     const part = body.subarray(start, end + 1);
     res.writeHead(m ? 206 : 200, {
-      'accept-ranges': 'bytes',
+      ...(honoursRange ? { 'accept-ranges': 'bytes' } : {}),
       'content-length': String(part.length),
       ...(m ? { 'content-range': `bytes ${start}-${end}/${body.length}` } : {}),
     });

@@ -50,8 +50,7 @@ test('an LLM that cannot fit is refused before any weight byte is downloaded; --
   const blobs = path.join(home, 'store', 'blobs', 'sha256');
   assert.ok(!existsSync(blobs) || (await readdir(blobs)).length === 0, 'nothing entered the store');
   assert.ok(server.requests.every((r) => /bytes=\d+-\d+$/.test(r)), `only header ranges were read: ${server.requests.join(', ')}`);
-  const state = JSON.parse(await readFile(path.join(home, 'apps', 'tiny-llm', 'state.json'), 'utf8')) as { lifecycle: string };
-  assert.equal(state.lifecycle, 'failed', 'a refused install is marked failed, not left installing');
+  assert.ok(!existsSync(path.join(home, 'apps', 'tiny-llm')), 'a refused new install leaves no app folder behind');
 
   const forced = await runCli(['install', recipeDir, '--input', 'context=400000000', '--force', '--json'], { home });
   assert.equal(forced.code, 0, forced.stderr);
@@ -64,4 +63,58 @@ test('an LLM that fits installs, and the fit verdict is shown', async () => {
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stderr, /fit: fits — needs .* at a context of 256/);
   assert.ok(existsSync(path.join(home, 'apps', 'tiny-llm', 'models', 'tiny.gguf')));
+});
+
+/** The tiny LLM recipe served from a server without Range support, with what it pins. */
+async function rangelessRecipe(name: string, url: string, pins: { size?: number; sha256?: string; memoryGiB?: number }): Promise<string> {
+  const dir = path.join(root, 'recipes', name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, 'recipe.json'),
+    JSON.stringify({
+      id: name,
+      name: 'Tiny LLM without Range',
+      version: '1.0.0',
+      kind: 'llm',
+      ...(pins.memoryGiB !== undefined ? { requires: { memoryGiB: pins.memoryGiB } } : {}),
+      weights: [{ id: 'model', url, file: 'tiny.gguf', ...(pins.size !== undefined ? { size: pins.size } : {}), ...(pins.sha256 ? { sha256: pins.sha256 } : {}) }],
+      install: [{ kind: 'fetch' }, { kind: 'link', weight: 'model' }],
+      service: { type: 'llm', args: ['--model', '{{weights.model.path}}', '--threads', '1'], readiness: { http: '/health' } },
+    }),
+  );
+  return dir;
+}
+
+test('a server without Range: a pinned recipe installs by its pinned figures; too big is refused without litter; --force passes', async () => {
+  const bytes = await readFile(path.join(root, 'tiny.gguf'));
+  const plain = await startRangeServer({ 'tiny.gguf': bytes }, { range: false });
+  try {
+    const pins = { size: bytes.length, sha256: plain.sha256('tiny.gguf') };
+    const home = path.join(root, 'home rangeless');
+    const fits = await rangelessRecipe('tiny-plain', plain.url('tiny.gguf'), { ...pins, memoryGiB: 1 });
+    const ok = await runCli(['install', fits], { home });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /fit: fits by the recipe's pinned figures — needs 1 GiB/);
+    assert.ok(existsSync(path.join(home, 'apps', 'tiny-plain', 'models', 'tiny.gguf')));
+
+    const huge = await rangelessRecipe('tiny-huge', plain.url('tiny.gguf'), { ...pins, memoryGiB: 100000 });
+    const refused = await runCli(['install', huge], { home });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /the recipe says it needs 100000 GiB of memory/);
+    assert.ok(!existsSync(path.join(home, 'apps', 'tiny-huge')), 'no failed app folder is left behind');
+    const forced = await runCli(['install', huge, '--force'], { home });
+    assert.equal(forced.code, 0, forced.stderr);
+
+    const unpinned = await rangelessRecipe('tiny-unpinned', plain.url('tiny.gguf'), {});
+    const unknown = await runCli(['install', unpinned], { home });
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /cannot tell whether the model fits: the model's header could not be read/);
+    assert.match(unknown.stderr, /--force/);
+    assert.ok(!existsSync(path.join(home, 'apps', 'tiny-unpinned')));
+    const unknownForced = await runCli(['install', unpinned, '--force'], { home });
+    assert.equal(unknownForced.code, 0, unknownForced.stderr);
+    assert.match(unknownForced.stderr, /fit: unknown — .*installing anyway \(--force\)/);
+  } finally {
+    await plain.close();
+  }
 });

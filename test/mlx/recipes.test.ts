@@ -86,7 +86,7 @@ test('one model, two engines: the GGUF and MLX recipes of a family share model.f
 test('catalog: one card per model, MLX preferred on darwin-arm64 and GGUF elsewhere, the other engine linked', async () => {
   const recipes = await listRecipes(home);
   const make = (): CatalogEntry[] =>
-    recipes.map((r) => ({ id: r.recipe.id, name: r.recipe.name, version: r.recipe.version, kind: r.recipe.kind, source: 'bundled', file: r.file, accelerators: [], platforms: [], fit: { verdict: 'fits', reasons: [] } }));
+    recipes.map((r) => ({ id: r.recipe.id, name: r.recipe.name, version: r.recipe.version, kind: r.recipe.kind, source: 'bundled', file: r.file, accelerators: [], platforms: [], fit: { verdict: 'fits', reasons: [], blockers: [], facts: [] } }));
   const mac = make();
   groupEngines(mac, recipes, 'darwin-arm64');
   const linux = make();

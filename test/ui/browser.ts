@@ -19,7 +19,9 @@ export async function launchChromium(): Promise<Browser> {
 
 /** A 1280×800 page that records console errors and failed requests (both fail the test at the end). */
 export async function newPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // Its own context (not browser.newPage): a test may open a second tab that shares its cookies.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {

@@ -14,5 +14,20 @@ export function formatDuration(ms: number | undefined): string {
 }
 
 export function formatGiB(gib: number | undefined): string {
-  return gib === undefined ? '?' : `${gib} GiB`;
+  return gib === undefined ? 'unknown' : `${gib} GiB`;
+}
+
+/** A step kind as people say it, for steps whose plan gave no title (older installs). */
+export function stepTitle(kind: string): string {
+  const titles: Record<string, string> = {
+    fetch: 'Download the model files',
+    link: 'Link a model into the app',
+    git: 'Get the source code',
+    extract: 'Unpack an archive',
+    env: 'Create the environment',
+    run: 'Run a setup command',
+    write: 'Write a file',
+    verify: 'Check the GPU backend',
+  };
+  return titles[kind] ?? kind;
 }

@@ -76,6 +76,7 @@ async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled'
     ...(memoryGiB !== undefined ? { memoryGiB } : {}),
     ...(diskGiB !== undefined ? { diskGiB } : {}),
     ...(downloadBytes !== undefined ? { downloadBytes } : {}),
+    ...(plan && Object.values(plan.scripts).flat().some((s) => s.kind === 'git' || s.kind === 'env' || s.kind === 'run' || s.kind === 'extract') ? { fetchesMore: true } : {}),
     fit: fitSummary(machine, plan, memoryGiB, diskGiB, freeDisk),
     ...(state ? { installed: state.lifecycle } : {}),
   };
@@ -112,31 +113,36 @@ async function planForHost(ctx: ApiContext, loaded: LoadedRecipe): Promise<Plan>
  * there. The precise memory fit of an LLM (weights + KV cache at a context) is `POST /fit`.
  */
 export function fitSummary(machine: MachineInfo | string, plan: Plan | undefined, memoryGiB: number | undefined, diskGiB: number | undefined, freeDisk: number | undefined): FitSummary {
-  if (typeof machine === 'string') return { verdict: 'unknown', reasons: [`this machine could not be probed: ${machine}`] };
-  if (!plan) return { verdict: 'unknown', reasons: ['the recipe could not be planned for this machine'] };
-  const reasons: string[] = [...plan.blockers];
+  if (typeof machine === 'string') return unknownFit(`this machine could not be probed: ${machine}`);
+  if (!plan) return unknownFit('the recipe could not be planned for this machine');
+  const blockers: string[] = [...plan.blockers];
+  const facts: string[] = [];
   let verdict: FitSummary['verdict'] = plan.blockers.length > 0 ? 'does-not-fit' : 'fits';
   const memory = machine.memory.totalBytes;
   if (memoryGiB !== undefined) {
     const need = memoryGiB * GiB;
     if (need > memory) {
       verdict = 'does-not-fit';
-      reasons.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
+      blockers.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
     } else if (machine.unifiedMemory && machine.macos && need > machine.macos.gpuWorkingSetBytes) {
       if (verdict === 'fits') verdict = 'fits-after-raising-limit';
-      reasons.push(`needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until iogpu.wired_limit_mb is raised (see Doctor)`);
+      blockers.push(`needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until iogpu.wired_limit_mb is raised (see Doctor)`);
     } else {
-      reasons.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
+      facts.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
     }
   }
   if (diskGiB !== undefined && freeDisk !== undefined) {
     if (diskGiB * GiB > freeDisk) {
       verdict = 'does-not-fit';
-      reasons.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
+      blockers.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
     } else {
-      reasons.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
+      facts.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
     }
   }
-  return { verdict, reasons };
+  return { verdict, reasons: [...blockers, ...facts], blockers, facts, ...(plan.allowCpuAccepts ? { allowCpuAccepts: plan.allowCpuAccepts } : {}) };
 }
 
+
+function unknownFit(reason: string): FitSummary {
+  return { verdict: 'unknown', reasons: [reason], blockers: [], facts: [reason] };
+}

@@ -9,6 +9,7 @@ import { gatewayInfo, unloadModel } from './gateway.js';
 import { readRecipeText, save, validate } from './recipes.js';
 import { proxyToService, serviceLogs, serviceMetrics, startService, stopService } from './services.js';
 import { getSettings, putSettings } from './settings.js';
+import { mintLink } from '../session-route.js';
 import { diagnose, doctor, fit, plan } from './tools.js';
 
 const p = (suffix: string): string => `${API_PREFIX}${suffix}`;
@@ -62,6 +63,14 @@ export const routes: readonly Route<ApiContext>[] = [
   { method: 'POST', path: p('/recipes/validate'), handler: async ({ req }) => validate(await readJsonBody(req)) },
   { method: 'GET', path: p('/recipes/:id'), handler: async ({ server, params }) => readRecipeText(server, params['id']!) },
   { method: 'POST', path: p('/recipes'), handler: async ({ server, req }) => save(server, await readJsonBody(req)) },
+  {
+    method: 'POST',
+    path: p('/session/link'),
+    handler: async ({ server, req }) => {
+      await readJsonBody(req);
+      return mintLink(server);
+    },
+  },
   { method: 'GET', path: p('/settings'), handler: async ({ server }) => getSettings(server) },
   { method: 'PUT', path: p('/settings'), handler: async ({ server, req }) => putSettings(server, await readJsonBody(req)) },
   { method: 'GET', path: p('/gateway'), handler: async ({ server }) => gatewayInfo(server) },

@@ -35,7 +35,7 @@ export function register(program: Command): void {
         const w = report.budget.wiredLimit;
         if (w) printLine(`big models:   ${w.command}\n              ${w.risk}\n              undo: ${w.resetCommand}`);
         if (report.disk.freeBytes !== null) printLine(`disk free:    ${gib(report.disk.freeBytes)} at ${report.disk.path}`);
-        for (const r of report.recipes) printLine(`recipe ${r.id}: ${r.ok ? 'fits' : r.problems.join('; ')}`);
+        for (const r of report.recipes) printLine(`recipe ${r.id}: ${r.ok ? 'fits' : `${r.problems.join('; ')} — ${r.fixes.join(' ')}`}`);
         if (report.problems.length === 0) printLine('problems:     none');
         for (const p of report.problems) printLine(`problem:      ${p.problem}\n  fix:        ${p.fix}`);
       }),

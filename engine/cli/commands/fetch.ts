@@ -1,19 +1,19 @@
-import { lstat, rename, rm } from 'node:fs/promises';
+import { lstat, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
 import { displayUrl, DownloadProgress, downloadFile, freeSpaceSource, removePartial } from '../../store/download/index.js';
-import { preflightDiskSpace } from '../../store/index.js';
+import { preflightDiskSpace, sha256OfFile } from '../../store/index.js';
 import { envSetting } from '../../core/env-settings.js';
 
 interface FetchFlags {
   output: string;
   sha256?: string;
-  connections?: string;
+  connections: number;
   mirror?: string[];
   json?: boolean;
 }
@@ -28,14 +28,11 @@ export function register(program: Command): void {
     .description('Download a file with parallel, resumable, verified transfers (the downloader of the model store)')
     .requiredOption('-o, --output <file>', 'where to write the file')
     .option('--sha256 <hex>', 'expected sha256: the file is only written when it matches')
-    .option('--connections <n>', 'parallel connections when the server supports ranges', '8')
+    .addOption(new Option('--connections <n>', 'parallel connections when the server supports ranges (1 to 64)').default(8).argParser(connectionCount))
     .option('--mirror <url...>', 'mirrors tried in order when the URL fails')
     .option('--json', 'print the result as JSON')
     .action(action(async (url: string, flags: FetchFlags) => {
-      const connections = Number(flags.connections ?? '8');
-      if (!Number.isInteger(connections) || connections < 1 || connections > 64) {
-        throw new OrchardError('USAGE', `--connections must be a whole number from 1 to 64, got "${flags.connections}"`);
-      }
+      const connections = flags.connections;
       const sha256 = flags.sha256?.toLowerCase();
       if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new OrchardError('USAGE', '--sha256 must be 64 hexadecimal characters');
       try {
@@ -46,6 +43,16 @@ export function register(program: Command): void {
       resolveHome(); // same environment rules as every command
       const output = path.resolve(flags.output);
       const part = `${output}.part`;
+      // Already there and it matches --sha256: done, at no network cost (as aria2c or `ollama pull` would).
+      const finished = sha256 !== undefined ? await verifiedAlready(output, sha256) : undefined;
+      if (finished !== undefined) {
+        if (flags.json) {
+          printJson({ ok: true, file: output, url, sha256, size: finished, integrity: 'pinned', reusedBytes: finished, seconds: 0, bytesPerSecond: 0, alreadyPresent: true });
+        } else {
+          printLine(`${output}: already downloaded and verified (${finished} bytes, sha256 ${sha256}); nothing fetched`);
+        }
+        return;
+      }
       const emit = flags.json ? undefined : progressPrinter();
       const progress = emit ? new DownloadProgress(emit, { file: path.basename(output), url: displayUrl(url) }) : undefined;
       const { signal, dispose } = cancelOnSignals();
@@ -85,4 +92,17 @@ export function register(program: Command): void {
         dispose();
       }
     }));
+}
+
+/** The size of `file` when it exists and its sha256 is `sha256`; undefined otherwise (fetch it). */
+async function verifiedAlready(file: string, sha256: string): Promise<number | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  return (await sha256OfFile(file)) === sha256 ? info.size : undefined;
+}
+
+function connectionCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 64) throw new InvalidArgumentError(`--connections must be a whole number from 1 to 64, got "${value}"`);
+  return n;
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
 import { gib, type FitReport } from '../../fit/fit-verdict.js';
@@ -9,20 +9,20 @@ import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { action, printJson, printLine } from '../output.js';
 import { envSetting } from '../../core/env-settings.js';
 
-const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
+const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'] as const satisfies readonly (Accelerator | 'auto')[];
 
 export function register(program: Command): void {
   program
     .command('fit <model>')
-    .description('Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe (reads only headers)')
-    .option('--context <n>', 'context size in tokens (default: the recipe\'s, else min(model, 4096))')
-    .option('--parallel <n>', 'parallel sequences, each with its own context', '1')
-    .option('--gpu <backend>', 'auto | metal | cuda | vulkan | cpu', 'auto')
+    .description('Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe by id or recipe.json path (reads only headers)')
+    .option('--context <n>', "context size in tokens (default: the recipe's, else min(model, 4096))", positive('--context'))
+    .addOption(new Option('--parallel <n>', 'parallel sequences, each with its own context').default(1).argParser(positive('--parallel')))
+    .addOption(new Option('--gpu <backend>', 'the accelerator to plan for').choices(GPUS).default('auto'))
     .option('--hosts <names>', 'plan the model over this machine and these cluster hosts (comma-separated): per-node layers and memory')
     .option('--json', 'print the fit report as JSON')
     .action(
-      action(async (target: string, opts: { context?: string; parallel: string; gpu: string; hosts?: string; json?: boolean }) => {
-        const contextSize = opts.context === undefined ? undefined : positive(opts.context, '--context');
+      action(async (target: string, opts: { context?: number; parallel: number; gpu: (typeof GPUS)[number]; hosts?: string; json?: boolean }) => {
+        const contextSize = opts.context;
         if (opts.hosts !== undefined) {
           const names = opts.hosts.split(',').map((s) => s.trim()).filter(Boolean);
           const { clusterFit, formatClusterFit } = await import('../../cluster/cluster-fit.js');
@@ -32,9 +32,8 @@ export function register(program: Command): void {
           if (!report.fits) process.exitCode = 1;
           return;
         }
-        const parallel = positive(opts.parallel, '--parallel');
-        if (!GPUS.includes(opts.gpu)) throw new OrchardError('USAGE', `--gpu must be one of ${GPUS.join(', ')}`);
-        const gpu = opts.gpu as Accelerator | 'auto';
+        const parallel = opts.parallel;
+        const gpu = opts.gpu;
         const report = await fitTarget(target, {
           machine: await probeMachine(),
           home: resolveHome(),
@@ -50,10 +49,13 @@ export function register(program: Command): void {
     );
 }
 
-function positive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new OrchardError('USAGE', `${name} must be a positive integer, not "${value}"`);
-  return n;
+/** A commander argParser for a positive integer (a usage error, exit 2, otherwise). */
+function positive(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, not "${value}"`);
+    return n;
+  };
 }
 
 function formatFit(r: FitReport): string {

@@ -16,6 +16,7 @@ export const commandFiles: { names: readonly string[]; load: () => Promise<{ reg
   { names: ['uninstall'], load: () => import('./uninstall.js') },
   { names: ['shell', 'run'], load: () => import('./shell.js') },
   { names: ['serve'], load: () => import('./serve.js') },
+  { names: ['open'], load: () => import('./open.js') },
   { names: ['start', 'stop', 'status', 'logs'], load: () => import('./service-control.js') },
   { names: ['ps'], load: () => import('./ps.js') },
   { names: ['service'], load: () => import('./service.js') },

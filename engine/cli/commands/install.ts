@@ -14,7 +14,7 @@ import { red } from '../../core/style.js';
 import { envSetting } from '../../core/env-settings.js';
 
 interface InstallFlags {
-  input: Record<string, string>;
+  input?: Record<string, string>;
   allowCpu?: boolean;
   force?: boolean;
   allowUnconfined?: boolean;
@@ -26,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('install <recipe>')
     .description('Install an app from a recipe file or id; run it again after an interruption and it resumes')
-    .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput, {})
+    .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput)
     .option('--allow-cpu', 'accept a CPU backend where the recipe expects a GPU (remembered and shown)')
     .option('--force', 'install although this machine does not meet the needs or the model does not fit')
     .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')
@@ -35,13 +35,13 @@ export function register(program: Command): void {
     .action(action(async (recipe: string, flags: InstallFlags) => {
       const home = resolveHome();
       const loaded = await findRecipe(recipe, home);
-      await install('install', await planRecipe(loaded, { profile: await resolveProfile('host'), inputs: flags.input, home }), flags);
+      await install('install', await planRecipe(loaded, { profile: await resolveProfile('host'), inputs: flags.input ?? {}, home }), flags);
     }));
 
   program
     .command('update <id>')
     .description('Re-plan an installed app from its recipe and re-run only the steps that changed, then its update script')
-    .option('--input <key=value>', 'change a recipe input (repeatable)', collectInput, {})
+    .option('--input <key=value>', 'change a recipe input (repeatable)', collectInput)
     .option('--allow-cpu', 'accept a CPU backend where the recipe expects a GPU')
     .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')
     .option('-v, --verbose', 'show every line the steps print')

@@ -12,12 +12,12 @@ export function register(program: Command): void {
     .command('plan <recipe>')
     .description('Show every action an install would take on a platform profile; runs nothing')
     .option('--profile <name>', 'darwin-arm64-metal | linux-x64-cuda | linux-x64-cpu | host', 'host')
-    .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput, {})
+    .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput)
     .option('--json', 'print the plan object')
     .action(
-      action(async (recipe: string, opts: { profile: string; input: Record<string, string>; json?: boolean }) => {
+      action(async (recipe: string, opts: { profile: string; input?: Record<string, string>; json?: boolean }) => {
         const home = resolveHome();
-        const plan = await planRecipe(await findRecipe(recipe, home), { profile: await resolveProfile(opts.profile), inputs: opts.input, home });
+        const plan = await planRecipe(await findRecipe(recipe, home), { profile: await resolveProfile(opts.profile), inputs: opts.input ?? {}, home });
         if (opts.json) printJson(plan);
         else printLine(formatPlan(plan));
       }),

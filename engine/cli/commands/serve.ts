@@ -185,7 +185,7 @@ const OPENER_TTL_MS = 10 * 60_000;
  * every user): the opener gets a file:// page, private to this user (0600 in a 0700 folder of
  * ORCHARD_HOME, like orchard.json), that sends the browser on to the URL with the token.
  */
-function openBrowser(home: OrchardHome, url: string): void {
+export function openBrowser(home: OrchardHome, url: string): void {
   let page: string;
   try {
     page = writeOpenerPage(home, url);

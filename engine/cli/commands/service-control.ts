@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WebSocket } from 'ws';
 import { appSummary } from '../../api/app-summary.js';
 import { type ApiClient, connectToServer } from '../../api/client.js';
@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: { wait: boolean; json?: boolean }) => {
       const home = resolveHome();
+      await requireAppState(home, id); // an unknown app is an error here, before any server is launched
       const client = await serverOrLaunch(home, flags.json === true);
       const { value } = await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/start${flags.wait ? '?wait=ready' : ''}`, {});
       if (flags.json) printJson({ ok: true, app: id, service: value });
@@ -38,18 +39,21 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: { json?: boolean }) => {
       const home = resolveHome();
+      await requireAppState(home, id);
       const client = await connectToServer(home);
       if (client) {
-        const { value } = await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {});
-        if (flags.json) printJson({ ok: true, app: id, service: value });
-        else printLine(describeService(id, value));
+        const before = (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value.service;
+        const wasRunning = before !== undefined && before.state !== 'stopped' && before.state !== 'crashed';
+        const value: ServiceStatus = wasRunning ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value : { state: 'stopped', restarts: 0 };
+        if (flags.json) printJson({ ok: true, app: id, wasRunning, service: value });
+        else printLine(wasRunning ? describeService(id, value) : `${id} is not running; nothing to stop.`);
         return;
       }
       // No server (it crashed): the app may still run, recorded for re-adoption. Stop it from here.
-      const stopped = /^[a-z0-9][a-z0-9-]{0,63}$/.test(id) ? await stopRecordedRun(runRecordDir(home), id) : undefined;
+      const stopped = await stopRecordedRun(runRecordDir(home), id);
       const value: ServiceStatus = { state: 'stopped', restarts: stopped?.restarts ?? 0 };
-      if (flags.json) printJson({ ok: true, app: id, service: value });
-      else printLine(stopped ? `${id}: stopped (pid ${stopped.pid}; no Orchard server was running)` : `${id} is not running (no Orchard server runs).`);
+      if (flags.json) printJson({ ok: true, app: id, wasRunning: stopped !== undefined, service: value });
+      else printLine(stopped ? `${id}: stopped (pid ${stopped.pid}; no Orchard server was running)` : `${id} is not running (no Orchard server runs); nothing to stop.`);
     }));
 
   program
@@ -84,15 +88,19 @@ export function register(program: Command): void {
     .command('logs <id>')
     .description("Print an app's service output; -f follows it live")
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('-n, --tail <n>', 'how many past lines to print', '200')
-    .action(action(async (id: string, flags: { follow?: boolean; tail: string }) => {
+    .addOption(new Option('-n, --tail <n>', 'how many past lines to print').default(200).argParser(wholeNumber('--tail')))
+    .option('--json', 'print the lines as JSON (not with --follow)')
+    .action(action(async (id: string, flags: { follow?: boolean; tail: number; json?: boolean }) => {
       const home = resolveHome();
-      const tail = Number(flags.tail);
-      if (!Number.isInteger(tail) || tail < 0) throw new OrchardError('USAGE', `--tail must be a whole number, got "${flags.tail}"`);
+      const tail = flags.tail;
+      if (flags.follow && flags.json) throw new OrchardError('USAGE', '--json and --follow cannot be used together');
+      await requireAppState(home, id);
       const client = await connectToServer(home);
       if (!client) {
         if (flags.follow) throw new OrchardError('SERVICE', `no Orchard server runs, so ${id} is not running`, { hint: `Start it: orchard start ${id}` });
-        for (const line of await lastRunLog(home, id, tail)) printLine(line);
+        const lines = await lastRunLog(home, id, tail);
+        if (flags.json) printJson({ ok: true, app: id, lines });
+        else for (const line of lines) printLine(line);
         return;
       }
       if (flags.follow) {
@@ -100,7 +108,8 @@ export function register(program: Command): void {
         return;
       }
       const { value } = await client.request<{ lines: string[] }>('GET', `/apps/${encodeURIComponent(id)}/logs?tail=${tail}`);
-      for (const line of value.lines) printLine(line);
+      if (flags.json) printJson({ ok: true, app: id, lines: value.lines });
+      else for (const line of value.lines) printLine(line);
     }));
 }
 
@@ -218,4 +227,13 @@ async function lastRunLog(home: OrchardHome, id: string, tail: number): Promise<
     }
   }
   return lines.slice(-tail);
+}
+
+/** A commander argParser for a whole number ≥ 0 (a usage error, exit 2, otherwise). */
+function wholeNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    return n;
+  };
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { resolveHome } from '../../core/home.js';
+import { OrchardError } from '../../core/errors.js';
+import { appPaths, resolveHome } from '../../core/home.js';
+import { readAppState } from '../../install/state-store.js';
 import { uninstallApp } from '../../install/uninstall.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
@@ -11,8 +13,12 @@ export function register(program: Command): void {
     .option('--purge-models', 'also delete store blobs that no other installed app uses')
     .option('--json', 'print the result as JSON')
     .action(action(async (id: string, flags: { purgeModels?: boolean; json?: boolean }) => {
+      const home = resolveHome();
+      if (!(await readAppState(appPaths(home, id)))) {
+        throw new OrchardError('NOT_INSTALLED', `${id} is not installed, so there is nothing to uninstall`, { hint: '`orchard status` lists the installed apps.' });
+      }
       const result = await uninstallApp({
-        home: resolveHome(),
+        home,
         id,
         ...(flags.purgeModels ? { purgeModels: true } : {}),
         ...(flags.json ? {} : { emit: progressPrinter() }),

@@ -24,8 +24,9 @@ export function apiToken(): string {
 
 export const API = '/api/v1';
 
+/** The Bearer token when the page has one (Electron); in a browser the session cookie stands in for it. */
 export function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { Authorization: `Bearer ${token}`, ...extra };
+  return token ? { Authorization: `Bearer ${token}`, ...extra } : { ...extra };
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -93,6 +94,6 @@ export async function readJson<T>(response: Response): Promise<T> {
 function failureFrom(status: number, parsed: unknown, text: string): ApiFailure {
   const error = (parsed as Partial<ApiError> | undefined)?.error;
   if (error && typeof error.message === 'string') return new ApiFailure(status, error.code, error.message, error.where, error.hint);
-  const hint = status === 401 ? 'Open Orchard with the link `orchard serve` printed (it carries the token).' : undefined;
+  const hint = status === 401 ? 'Run `orchard open` for a fresh access link.' : undefined;
   return new ApiFailure(status, `HTTP_${status}`, text.trim().slice(0, 200) || `HTTP ${status}`, undefined, hint);
 }

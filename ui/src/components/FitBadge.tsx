@@ -7,10 +7,12 @@ const LABELS: Record<FitSummary['verdict'], { text: string; tone: string }> = {
   unknown: { text: 'Fit unknown', tone: 'muted' },
 };
 
+/** The verdict; a GPU recipe that only lacks the GPU here is "CPU only, slow", not red. */
 export function FitBadge({ fit }: { fit: FitSummary }) {
-  const label = LABELS[fit.verdict];
+  const cpuOnly = fit.verdict === 'does-not-fit' && fit.allowCpuAccepts !== undefined && fit.blockers.length === 1;
+  const label = cpuOnly ? { text: 'CPU only here (slow)', tone: 'warn' } : LABELS[fit.verdict];
   return (
-    <span className={`badge ${label.tone}`} title={fit.reasons.join('\n')}>
+    <span className={`badge ${label.tone} fit-badge`} title={[...fit.blockers, ...fit.facts].join('\n')} data-verdict={fit.verdict}>
       {label.text}
     </span>
   );

@@ -8,8 +8,13 @@ import { Sparkline } from './Sparkline.js';
  */
 export function MetricsPanel({ samples, serviceType }: { samples: MetricsSample[]; serviceType?: AppSummary['serviceType'] }) {
   const recent = samples.slice(-120);
-  const tokens = recent.filter((s) => s.tokensPerSecond !== undefined).map((s) => s.tokensPerSecond ?? 0);
-  const steps = recent.filter((s) => s.stepsPerSecond !== undefined).map((s) => s.stepsPerSecond ?? 0);
+  // From the first measured speed on, a sample without one is idle time: the line falls to zero.
+  const series = (pick: (s: MetricsSample) => number | undefined): number[] => {
+    const first = recent.findIndex((s) => pick(s) !== undefined);
+    return first < 0 ? [] : recent.slice(first).map((s) => pick(s) ?? 0);
+  };
+  const tokens = series((s) => s.tokensPerSecond);
+  const steps = series((s) => s.stepsPerSecond);
   const gpu = recent.filter((s) => s.gpuPercent !== undefined).map((s) => s.gpuPercent ?? 0);
   const media = serviceType === 'image' || serviceType === 'video';
   return (

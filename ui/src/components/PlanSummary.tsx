@@ -4,7 +4,8 @@ import { formatBytes } from '../format.js';
 type PlannedStep = PlanResponse['scripts']['install'][number];
 
 /** What a plan will do, for a human to read before confirming: files, commands, hosts, warnings. */
-export function PlanSummary({ plan }: { plan: PlanResponse }) {
+export function PlanSummary({ plan, accepted }: { plan: PlanResponse; accepted?: string }) {
+  const blockers = plan.blockers.filter((b) => b !== accepted);
   const steps = plan.scripts.install;
   const totalBytes = plan.weights.reduce((sum, w) => sum + (w.size ?? 0), 0);
   const unpinned = plan.weights.filter((w) => w.size === undefined).length;
@@ -12,11 +13,11 @@ export function PlanSummary({ plan }: { plan: PlanResponse }) {
   const warnings = [...plan.warnings, ...steps.flatMap((s) => s.effects.warnings.map((w) => `${s.title}: ${w}`))];
   return (
     <div className="plan-summary">
-      {plan.blockers.length > 0 && (
+      {blockers.length > 0 && (
         <div className="error-box" role="alert">
           <strong>This recipe cannot be installed on {plan.profile.name}:</strong>
           <ul>
-            {plan.blockers.map((b) => (
+            {blockers.map((b) => (
               <li key={b}>{b}</li>
             ))}
           </ul>
@@ -109,7 +110,7 @@ export function PlanSummary({ plan }: { plan: PlanResponse }) {
         )}
         {plan.requirements.memoryGiB !== undefined && (
           <p className="muted">
-            Needs {plan.requirements.memoryGiB} GiB memory and {plan.requirements.diskGiB ?? '?'} GiB disk
+            Needs {plan.requirements.memoryGiB} GiB memory and {plan.requirements.diskGiB !== undefined ? `${plan.requirements.diskGiB} GiB` : 'an unknown amount of'} disk
             {plan.requirements.tools.length > 0 ? `; tools: ${plan.requirements.tools.join(', ')}` : ''}.
           </p>
         )}
@@ -141,7 +142,7 @@ function StepDetail({ step }: { step: PlannedStep }) {
     case 'extract':
       return <div className="step-detail">{`${step.params.archive} → ${step.params.dest}`}</div>;
     case 'env':
-      return <div className="step-detail">{`${step.params.type} environment in ${step.params.dir}`}</div>;
+      return <div className="step-detail">{step.params.type === 'none' ? 'no environment: uses the tools already on this machine' : `${step.params.type} environment in ${step.params.dir}`}</div>;
     case 'verify':
       return <div className="step-detail">{`expects ${step.params.expect}`}</div>;
     default:

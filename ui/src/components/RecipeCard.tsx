@@ -1,12 +1,23 @@
+import { Cpu, HardDrive, MemoryStick, Download, CircleAlert } from 'lucide-react';
 import type { CatalogEntry } from '../../../engine/api/api-types.js';
 import { formatBytes, formatGiB } from '../format.js';
 import { routeHref } from '../hooks/useHashRoute.js';
 import { FitBadge } from './FitBadge.js';
 
-/** One catalog entry: what it is, what it costs, and whether this machine can run it. */
+/** What the download costs, honestly: pinned sizes, what the installer fetches itself, or "unknown". */
+export function downloadText(entry: CatalogEntry): string {
+  const weights = entry.downloadBytes;
+  if (weights !== undefined && weights > 0) return entry.fetchesMore ? `${formatBytes(weights)} + what its installer fetches` : formatBytes(weights);
+  if (entry.fetchesMore) return entry.diskGiB !== undefined ? `fetched by its installer (up to ${formatGiB(entry.diskGiB)} on disk)` : 'fetched by its installer; size unknown';
+  if (weights === 0) return 'nothing to download';
+  return 'unknown (sizes not pinned)';
+}
+
+/** One catalog entry: what it is, what it costs, and — only when something stands in the way — why not here. */
 export function RecipeCard({ entry }: { entry: CatalogEntry }) {
+  const blockers = entry.fit.blockers;
   return (
-    <article className="card recipe-card" aria-labelledby={`card-${entry.id}`}>
+    <article className="card recipe-card" aria-labelledby={`card-${entry.id}`} data-recipe={entry.id}>
       <header>
         <h2 id={`card-${entry.id}`}>
           <a href={routeHref({ page: 'app', id: entry.id })}>{entry.name}</a>
@@ -14,43 +25,48 @@ export function RecipeCard({ entry }: { entry: CatalogEntry }) {
         <span className={`kind kind-${entry.kind}`}>{entry.kind}</span>
       </header>
       {entry.description && <p className="description">{entry.description}</p>}
-      <dl className="facts">
-        <dt>Download</dt>
-        <dd>{entry.downloadBytes === undefined ? 'size not pinned' : formatBytes(entry.downloadBytes)}</dd>
-        <dt>Needs</dt>
-        <dd>
-          {formatGiB(entry.memoryGiB)} memory, {formatGiB(entry.diskGiB)} disk
-        </dd>
-        {entry.model && (
-          <>
-            <dt>Engine</dt>
-            <dd className="chips">
-              <span className={`chip engine-${entry.model.engine}`}>{entry.model.engine === 'mlx' ? 'MLX' : 'GGUF'}</span>
-              {entry.model.others.map((o) => (
-                <a key={o.id} className="chip chip-link" href={routeHref({ page: 'app', id: o.id })} title={o.name}>
-                  also {o.engine === 'mlx' ? 'MLX' : 'GGUF'}
-                </a>
-              ))}
-            </dd>
-          </>
+      <ul className="card-facts" aria-label="Needs">
+        <li title="Download">
+          <Download size={14} aria-hidden="true" /> {downloadText(entry)}
+        </li>
+        {entry.memoryGiB !== undefined && (
+          <li title="Memory">
+            <MemoryStick size={14} aria-hidden="true" /> {formatGiB(entry.memoryGiB)}
+          </li>
         )}
-        <dt>Runs on</dt>
-        <dd className="chips">
-          {entry.accelerators.length === 0 ? <span className="chip">any</span> : entry.accelerators.map((a) => <span key={a} className={`chip accel-${a}`}>{a}</span>)}
-        </dd>
-      </dl>
+        {entry.diskGiB !== undefined && (
+          <li title="Disk">
+            <HardDrive size={14} aria-hidden="true" /> {formatGiB(entry.diskGiB)}
+          </li>
+        )}
+        <li title="Runs on">
+          <Cpu size={14} aria-hidden="true" /> {entry.accelerators.length === 0 ? 'any' : entry.accelerators.join(' · ')}
+        </li>
+        {entry.model && (
+          <li title="Engine" className="chips">
+            <span className={`chip engine-${entry.model.engine}`}>{entry.model.engine === 'mlx' ? 'MLX' : 'GGUF'}</span>
+            {entry.model.others.map((o) => (
+              <a key={o.id} className="chip chip-link" href={routeHref({ page: 'app', id: o.id })} title={o.name}>
+                also {o.engine === 'mlx' ? 'MLX' : 'GGUF'}
+              </a>
+            ))}
+          </li>
+        )}
+      </ul>
+      {blockers.length > 0 && (
+        <ul className="fit-blockers">
+          {blockers.slice(0, 2).map((reason) => (
+            <li key={reason}>
+              <CircleAlert size={14} aria-hidden="true" /> {reason === entry.fit.allowCpuAccepts ? 'Needs a GPU; can run on this CPU, slowly.' : reason}
+            </li>
+          ))}
+        </ul>
+      )}
       <footer>
         <FitBadge fit={entry.fit} />
         <span className="source">{entry.source === 'user' ? 'your recipe' : 'bundled'}</span>
         {entry.installed && <span className={`badge lifecycle-${entry.installed}`}>{entry.installed}</span>}
       </footer>
-      {entry.fit.reasons.length > 0 && (
-        <ul className="fit-reasons">
-          {entry.fit.reasons.slice(0, 3).map((reason) => (
-            <li key={reason}>{reason}</li>
-          ))}
-        </ul>
-      )}
     </article>
   );
 }

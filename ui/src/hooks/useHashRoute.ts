@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 
 /** A route parsed from the hash (`#/apps/llm-demo`). Hash routing needs no server fallback route. */
 export type Route =
+  | { page: 'library' }
   | { page: 'catalog' }
   | { page: 'app'; id: string }
   | { page: 'doctor' }
@@ -15,6 +16,10 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(query);
   switch (parts[0]) {
+    case 'library':
+      return { page: 'library' };
+    case 'catalog':
+      return { page: 'catalog' };
     case 'apps':
       return parts[1] ? { page: 'app', id: parts[1] } : { page: 'catalog' };
     case 'doctor':
@@ -30,7 +35,7 @@ export function parseRoute(hash: string): Route {
     case 'models':
       return { page: 'models' };
     default:
-      return { page: 'catalog' };
+      return { page: 'library' };
   }
 }
 

@@ -1,3 +1,4 @@
+import { Cpu, SearchX } from 'lucide-react';
 import { useState } from 'react';
 import type { CatalogResponse } from '../../../engine/api/api-types.js';
 import { BackendBadge } from '../components/BackendBadge.js';
@@ -12,11 +13,13 @@ import { StepList } from '../components/StepList.js';
 import { TryIt } from '../components/TryIt.js';
 import { TryMedia } from '../components/TryMedia.js';
 import { UninstallDialog } from '../components/UninstallDialog.js';
+import { SkeletonRows } from '../components/Skeleton.js';
+import { stepTitle } from '../format.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
 import { useAppLive } from '../hooks/useAppLive.js';
 import { routeHref } from '../hooks/useHashRoute.js';
 
-type Dialog = 'install' | 'update' | 'uninstall' | undefined;
+type Dialog = 'install' | 'install-cpu' | 'update' | 'uninstall' | undefined;
 
 export function AppPage({ id }: { id: string }) {
   const live = useAppLive(id);
@@ -30,13 +33,17 @@ export function AppPage({ id }: { id: string }) {
   const running = status && status.state !== 'stopped' && status.state !== 'crashed';
   const ready = installed && status?.state === 'ready';
   const serviceType = app?.serviceType;
+  const cpuOnly = entry?.fit.allowCpuAccepts !== undefined && entry.fit.blockers.length === 1;
+
+  // Not installed and no recipe by that id: a real not-found page, not an Install button.
+  if (app === null && !job && catalog.data && !entry) return <NotFound id={id} />;
 
   return (
     <>
       <header className="page-header">
         <div>
           <p className="breadcrumb">
-            <a href={routeHref({ page: 'catalog' })}>Catalog</a> /
+            <a href={routeHref({ page: app ? 'library' : 'catalog' })}>{app ? 'Library' : 'Catalog'}</a> /
           </p>
           <h1>
             {name} <span className={`kind kind-${app?.kind ?? entry?.kind ?? 'tool'}`}>{app?.kind ?? entry?.kind}</span>
@@ -49,8 +56,13 @@ export function AppPage({ id }: { id: string }) {
         <div className="actions">
           {(app === null || (app && app.lifecycle !== 'installed' && !jobRunning)) && (
             // Any lifecycle but "installed" with no job running means an install stopped half way: resume it.
-            <button type="button" className="primary" disabled={jobRunning} onClick={() => setDialog('install')}>
+            <button type="button" className="primary" disabled={jobRunning || (!app && cpuOnly)} onClick={() => setDialog('install')}>
               {app ? 'Resume install' : 'Install'}
+            </button>
+          )}
+          {app === null && cpuOnly && (
+            <button type="button" className="secondary install-anyway" disabled={jobRunning} onClick={() => setDialog('install-cpu')}>
+              <Cpu size={14} aria-hidden="true" /> Install anyway (runs on CPU, slow)
             </button>
           )}
           {installed && (
@@ -71,7 +83,7 @@ export function AppPage({ id }: { id: string }) {
         </div>
       </header>
       <ErrorBox error={live.error} />
-      {app === undefined && !live.error && <p className="muted">Loading…</p>}
+      {app === undefined && !live.error && <SkeletonRows rows={4} label="Loading the app" />}
       {job && <JobProgress job={job} stepLogs={live.stepLogs} />}
 
       {app && (
@@ -104,7 +116,7 @@ export function AppPage({ id }: { id: string }) {
                   steps={app.steps.map((s) => ({
                     key: s.key,
                     kind: s.kind,
-                    title: s.key.replace(/^install:/, ''),
+                    title: s.title ?? stepTitle(s.kind),
                     status: s.status,
                     ...(s.error ? { message: s.error } : {}),
                     log: s.log ? s.log.split('\n') : (live.stepLogs[s.key] ?? []),
@@ -125,10 +137,35 @@ export function AppPage({ id }: { id: string }) {
         </section>
       )}
 
-      {(dialog === 'install' || dialog === 'update') && (
-        <InstallDialog appId={id} recipe={entry?.file ?? id} operation={dialog} onStarted={live.setJob} onClose={() => setDialog(undefined)} />
+      {(dialog === 'install' || dialog === 'update' || dialog === 'install-cpu') && (
+        <InstallDialog
+          appId={id}
+          recipe={entry?.file ?? id}
+          operation={dialog === 'update' ? 'update' : 'install'}
+          allowCpu={dialog === 'install-cpu' || app?.allowCpu === true}
+          onStarted={live.setJob}
+          onClose={() => setDialog(undefined)}
+        />
       )}
       {dialog === 'uninstall' && <UninstallDialog appId={id} name={name} onStarted={live.setJob} onClose={() => setDialog(undefined)} />}
     </>
+  );
+}
+
+function NotFound({ id }: { id: string }) {
+  return (
+    <section className="card empty-state not-found" aria-labelledby="not-found-title">
+      <SearchX size={32} aria-hidden="true" />
+      <h1 id="not-found-title">No app called “{id}”</h1>
+      <p className="muted">It is not installed, and no recipe in the catalog has that id.</p>
+      <p>
+        <a className="button primary" href={routeHref({ page: 'library' })}>
+          Go to your library
+        </a>{' '}
+        <a className="button secondary" href={routeHref({ page: 'catalog' })}>
+          Browse the catalog
+        </a>
+      </p>
+    </section>
   );
 }

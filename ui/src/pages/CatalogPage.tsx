@@ -1,15 +1,11 @@
 import type { CatalogResponse } from '../../../engine/api/api-types.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { RecipeCard } from '../components/RecipeCard.js';
+import { SkeletonCards } from '../components/Skeleton.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
-import { useServerEvents } from '../hooks/useServerEvents.js';
 
 export function CatalogPage() {
   const catalog = useApiQuery<CatalogResponse>('/catalog');
-  // A finished job changes what is installed: refresh the badges.
-  useServerEvents((message) => {
-    if (message.type === 'job' && message.job.state !== 'running') catalog.reload();
-  });
   const recipes = catalog.data?.recipes ?? [];
   const bundled = recipes.filter((r) => r.source === 'bundled');
   const user = recipes.filter((r) => r.source === 'user');
@@ -27,7 +23,7 @@ export function CatalogPage() {
         </div>
       </header>
       <ErrorBox error={catalog.error} />
-      {catalog.loading && !catalog.data && <p className="muted">Loading the catalog…</p>}
+      {!catalog.data && !catalog.error && <SkeletonCards cards={6} label="Loading the catalog" />}
       {catalog.data && (
         <>
           <section aria-labelledby="bundled-title">

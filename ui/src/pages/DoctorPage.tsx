@@ -66,6 +66,7 @@ export function DoctorPage() {
                 <th scope="col">Recipe</th>
                 <th scope="col">Runs here?</th>
                 <th scope="col">Why not</th>
+                <th scope="col">What to do</th>
               </tr>
             </thead>
             <tbody>
@@ -74,6 +75,7 @@ export function DoctorPage() {
                   <td>{r.name}</td>
                   <td>{r.ok ? <span className="badge good">yes</span> : <span className="badge bad">no</span>}</td>
                   <td className="muted">{r.problems.join('; ')}</td>
+                  <td className="muted">{r.fixes.join(' ')}</td>
                 </tr>
               ))}
             </tbody>
@@ -142,7 +144,7 @@ function MachineCard({ machine }: { machine: MachineInfo }) {
             .filter((s) => !s.ok)
             .map((s) => (
               <li key={s.name} className="muted">
-                {s.name}: {s.note ?? 'not readable'}
+                {s.name}: {(s.note ?? 'not readable').replace(`${s.name}: `, '')}
               </li>
             ))}
         </ul>

@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
-import type { PlanResponse } from '../../../engine/api/api-types.js';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Job, PlanResponse } from '../../../engine/api/api-types.js';
 import { api, ApiFailure } from '../api/client.js';
 import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { InstallDialog } from '../components/InstallDialog.js';
 import { PlanSummary } from '../components/PlanSummary.js';
 import { ValidationList } from '../components/ValidationList.js';
 import { useDebouncedValidation } from '../hooks/useDebouncedValidation.js';
@@ -30,6 +31,13 @@ export function EditorPage({ recipe }: { recipe?: string }) {
   const validation = useDebouncedValidation(text);
   const valid = validation.result?.ok === true && !validation.checking;
   const dirty = saved?.text !== text;
+  const marks = useMemo(
+    () =>
+      (validation.result?.errors ?? []).flatMap((e) =>
+        e.line !== undefined ? [{ line: e.line, message: e.message, ...(e.column !== undefined ? { column: e.column } : {}), ...(e.hint ? { hint: e.hint } : {}) }] : [],
+      ),
+    [validation.result],
+  );
 
   useEffect(() => {
     if (!recipe) return;
@@ -83,18 +91,14 @@ export function EditorPage({ recipe }: { recipe?: string }) {
     if (valid) void preview();
   }, [profile, valid, validation.result]);
 
+  // Save, then show the plan: nothing is installed until the user confirms in the dialog.
+  const [confirming, setConfirming] = useState<{ id: string; file: string }>();
   const install = async () => {
     const target = dirty || !saved ? await save() : saved;
-    if (!target) return;
-    setBusy(true);
-    try {
-      await api('POST /apps/:id/install', { params: { id: target.id }, body: { recipe: target.file } });
-      window.location.hash = routeHref({ page: 'app', id: target.id });
-    } catch (err) {
-      setActionError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (target) setConfirming({ id: target.id, file: target.file });
+  };
+  const started = (job: Job) => {
+    window.location.hash = routeHref({ page: 'app', id: job.app });
   };
 
   return (
@@ -133,7 +137,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
       <ErrorBox error={loadError} />
       <div className="editor-grid">
         <section className="editor-left" aria-label="Recipe text">
-          <CodeEditor ref={editor} value={text} onChange={setText} label="Recipe JSON" marks={(validation.result?.errors ?? []).flatMap((e) => (e.line !== undefined ? [{ line: e.line, message: e.message }] : []))} />
+          <CodeEditor ref={editor} value={text} onChange={setText} label="Recipe JSON" marks={marks} />
           <ErrorBox error={validation.error} />
           <ValidationList result={validation.result} checking={validation.checking} onJump={(issue) => issue.line !== undefined && editor.current?.goToLine(issue.line, issue.column)} />
         </section>
@@ -162,6 +166,7 @@ export function EditorPage({ recipe }: { recipe?: string }) {
           {plan && <PlanSummary plan={plan} />}
         </section>
       </div>
+      {confirming && <InstallDialog appId={confirming.id} recipe={confirming.file} operation="install" onStarted={started} onClose={() => setConfirming(undefined)} />}
     </div>
   );
 }

@@ -1,11 +1,21 @@
-/** Shown when the page was opened without the token (e.g. a bookmark in a new tab). */
-export function NoToken() {
+import { KeyRound } from 'lucide-react';
+
+/** Shown when this browser has no session: no link was opened yet, or the link was wrong or used. */
+export function NoToken({ problem }: { problem?: string }) {
   return (
-    <main className="page narrow">
-      <h1>Orchard needs its access link</h1>
+    <main className="page narrow no-access">
+      <h1>
+        <KeyRound aria-hidden="true" /> {problem ? 'This access link did not work' : 'Orchard needs its access link'}
+      </h1>
+      {problem && (
+        <p className="error-box" role="alert">
+          {problem}
+        </p>
+      )}
       <p>
-        This page talks to the local Orchard server, which only answers requests that carry its token. Open the link that{' '}
-        <code>orchard serve</code> printed in your terminal (it ends in <code>#token=…</code>), or start Orchard with <code>npm start</code>.
+        This page talks to the local Orchard server, which only answers this browser once it has opened an access link. Run{' '}
+        <code>orchard open</code> in a terminal for a fresh one (or use the link <code>orchard serve</code> printed). After that, other tabs,
+        bookmarks and reloads work on their own.
       </p>
     </main>
   );

@@ -3,6 +3,7 @@ import type { Settings } from '../../../engine/api/api-types.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
+import { setThemeChoice, themeChoice, type ThemeChoice } from '../theme.js';
 
 /**
  * Settings. The Hugging Face token is write-only: the API only says whether one is set, and the
@@ -61,6 +62,7 @@ export function SettingsPage() {
           {notice}
         </p>
       )}
+      <AppearanceCard />
       {settings.data && (
         <>
           <section className="card" aria-labelledby="home-title">
@@ -110,5 +112,31 @@ export function SettingsPage() {
         </>
       )}
     </div>
+  );
+}
+
+/** Light, dark, or follow the system (the default); kept in this browser. */
+function AppearanceCard() {
+  const [choice, setChoice] = useState<ThemeChoice>(themeChoice);
+  const choose = (next: ThemeChoice) => {
+    setChoice(next);
+    setThemeChoice(next);
+  };
+  const options: { value: ThemeChoice; label: string }[] = [
+    { value: 'system', label: 'Follow the system' },
+    { value: 'light', label: 'Light' },
+    { value: 'dark', label: 'Dark' },
+  ];
+  return (
+    <section className="card" aria-labelledby="appearance-title">
+      <h2 id="appearance-title">Appearance</h2>
+      <div className="segmented" role="radiogroup" aria-label="Theme">
+        {options.map((o) => (
+          <label key={o.value} className={choice === o.value ? 'selected' : ''}>
+            <input type="radio" name="theme" value={o.value} checked={choice === o.value} onChange={() => choose(o.value)} /> {o.label}
+          </label>
+        ))}
+      </div>
+    </section>
   );
 }
