@@ -5,7 +5,12 @@ import { writeHfToken } from './hf-token.js';
 import type { ShellSettings } from './shell-store.js';
 
 /** Answer the preload's three requests, and only from a frame showing Orchard's own UI. */
-export function registerBridgeHandlers(o: { uiOrigin: () => string; token: () => string; version: string; store: Store<ShellSettings> }): void {
+export function registerBridgeHandlers(o: {
+  uiOrigin: () => string;
+  token: () => string;
+  version: string;
+  store: Store<ShellSettings>;
+}): void {
   const trusted = (event: IpcMainInvokeEvent): void => {
     const url = event.senderFrame?.url ?? '';
     let origin = '';

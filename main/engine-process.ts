@@ -31,7 +31,10 @@ export async function startEngine(opts: { home?: string; hfToken?: string; timeo
   const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' };
   if (opts.home) env['ORCHARD_HOME'] = opts.home;
   if (opts.hfToken) env['HF_TOKEN'] = opts.hfToken;
-  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, cliEntry, 'serve', '--no-open', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, cliEntry, 'serve', '--no-open', '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let seen = '';
     let errors = '';

@@ -23,7 +23,8 @@ export function writeHfToken(store: Store<ShellSettings>, token: string | null):
     store.delete('hfTokenEncrypted');
     return { ok: true, message: 'Hugging Face token removed from the system keychain. It stops being used when Orchard restarts.' };
   }
-  if (!/^[\x21-\x7e]{8,200}$/.test(token)) return { ok: false, message: 'That does not look like a Hugging Face token (printable characters, no spaces).' };
+  if (!/^[\x21-\x7e]{8,200}$/.test(token))
+    return { ok: false, message: 'That does not look like a Hugging Face token (printable characters, no spaces).' };
   if (!safeStorage.isEncryptionAvailable()) {
     return { ok: false, message: 'The system keychain is not available, so the token cannot be stored safely here.' };
   }

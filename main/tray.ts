@@ -37,7 +37,10 @@ export function createTray(o: { origin: string; token: string; show: (hash?: str
   };
   const poll = async (): Promise<void> => {
     try {
-      const response = await fetch(`${o.origin}/api/v1/apps`, { headers: { Authorization: `Bearer ${o.token}` }, signal: AbortSignal.timeout(4000) });
+      const response = await fetch(`${o.origin}/api/v1/apps`, {
+        headers: { Authorization: `Bearer ${o.token}` },
+        signal: AbortSignal.timeout(4000),
+      });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body = (await response.json()) as { apps?: AppRow[] };
       render(body.apps ?? []);

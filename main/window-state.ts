@@ -8,7 +8,15 @@ export function restoredBounds(store: Store<ShellSettings>): { x?: number; y?: n
   const visible =
     saved.x !== undefined &&
     saved.y !== undefined &&
-    screen.getAllDisplays().some((d) => saved.x! >= d.workArea.x - 50 && saved.y! >= d.workArea.y - 50 && saved.x! < d.workArea.x + d.workArea.width && saved.y! < d.workArea.y + d.workArea.height);
+    screen
+      .getAllDisplays()
+      .some(
+        (d) =>
+          saved.x! >= d.workArea.x - 50 &&
+          saved.y! >= d.workArea.y - 50 &&
+          saved.x! < d.workArea.x + d.workArea.width &&
+          saved.y! < d.workArea.y + d.workArea.height,
+      );
   const size = { width: Math.max(900, saved.width), height: Math.max(600, saved.height) };
   return visible ? { ...size, x: saved.x!, y: saved.y! } : size;
 }

@@ -47,31 +47,60 @@ export function confinementDisabledByUser(env: NodeJS.ProcessEnv = process.env):
 
 async function probe(): Promise<Confinement> {
   if (confinementDisabledByUser()) {
-    return { available: false, mechanism: 'none', note: 'confinement is turned off (ORCHARD_NO_CONFINEMENT=1), so recipe processes are not confined' };
+    return {
+      available: false,
+      mechanism: 'none',
+      note: 'confinement is turned off (ORCHARD_NO_CONFINEMENT=1), so recipe processes are not confined',
+    };
   }
   if (process.platform === 'linux') {
     const bwrap = findOnPath('bwrap', process.env);
     if (!bwrap) {
-      return { available: false, mechanism: 'none', note: 'bubblewrap (bwrap) is not installed, so recipe processes cannot be confined; install it (apt-get install bubblewrap)' };
+      return {
+        available: false,
+        mechanism: 'none',
+        note: 'bubblewrap (bwrap) is not installed, so recipe processes cannot be confined; install it (apt-get install bubblewrap)',
+      };
     }
     try {
       await execa(bwrap, [...BWRAP_BASE, '--', 'true'], { timeout: 10_000, stdin: 'ignore' });
-      return { available: true, mechanism: 'bwrap', note: 'bubblewrap: app folder writable; store, models, recipe and toolchains read-only; rest of ORCHARD_HOME and your home hidden' };
+      return {
+        available: true,
+        mechanism: 'bwrap',
+        note: 'bubblewrap: app folder writable; store, models, recipe and toolchains read-only; rest of ORCHARD_HOME and your home hidden',
+      };
     } catch (err) {
       const detail = (err as { stderr?: string }).stderr?.trim() || messageOf(err);
-      return { available: false, mechanism: 'none', note: `bwrap is installed but cannot make a sandbox here (${detail}); user namespaces may be disabled, so recipe processes cannot be confined` };
+      return {
+        available: false,
+        mechanism: 'none',
+        note: `bwrap is installed but cannot make a sandbox here (${detail}); user namespaces may be disabled, so recipe processes cannot be confined`,
+      };
     }
   }
   if (process.platform === 'darwin') {
-    if (!existsSync(SANDBOX_EXEC)) return { available: false, mechanism: 'none', note: `${SANDBOX_EXEC} is missing, so recipe processes cannot be confined` };
+    if (!existsSync(SANDBOX_EXEC))
+      return { available: false, mechanism: 'none', note: `${SANDBOX_EXEC} is missing, so recipe processes cannot be confined` };
     try {
       await execa(SANDBOX_EXEC, ['-p', '(version 1)\n(allow default)', '/usr/bin/true'], { timeout: 10_000, stdin: 'ignore' });
-      return { available: true, mechanism: 'sandbox-exec', note: 'sandbox-exec profile: app folder and temp writable; rest of ORCHARD_HOME and your home unreadable' };
+      return {
+        available: true,
+        mechanism: 'sandbox-exec',
+        note: 'sandbox-exec profile: app folder and temp writable; rest of ORCHARD_HOME and your home unreadable',
+      };
     } catch (err) {
-      return { available: false, mechanism: 'none', note: `sandbox-exec does not work here (${messageOf(err)}), so recipe processes cannot be confined` };
+      return {
+        available: false,
+        mechanism: 'none',
+        note: `sandbox-exec does not work here (${messageOf(err)}), so recipe processes cannot be confined`,
+      };
     }
   }
-  return { available: false, mechanism: 'none', note: `no confinement is implemented on ${process.platform}, so recipe processes cannot be confined` };
+  return {
+    available: false,
+    mechanism: 'none',
+    note: `no confinement is implemented on ${process.platform}, so recipe processes cannot be confined`,
+  };
 }
 
 const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
@@ -162,7 +191,13 @@ export async function confinedCommand(
   mkdirSync(o.scope.appRoot, { recursive: true });
   const scope = resolveScope(o.scope);
   const cwd = o.cwd ? realExistingSync(o.cwd) : undefined;
-  const wrapped = confineArgv(argv, { mechanism: confinement.mechanism, scope, network: o.network, ...(cwd ? { cwd } : {}), ...(kind === 'service' ? { service: true } : {}) });
+  const wrapped = confineArgv(argv, {
+    mechanism: confinement.mechanism,
+    scope,
+    network: o.network,
+    ...(cwd ? { cwd } : {}),
+    ...(kind === 'service' ? { service: true } : {}),
+  });
   return {
     argv: wrapped,
     confined: true,
@@ -187,9 +222,13 @@ function hiddenRoots(scope: SandboxScope): string[] {
 
 function appReadOnly(scope: SandboxScope): string[] {
   const app = scope.appRoot;
-  return [path.join(app, 'models'), path.join(app, 'state.json'), path.join(app, '.lock'), path.join(app, 'logs'), ...(scope.readOnlyInApp ?? [])].filter((p) =>
-    isInside(app, p),
-  );
+  return [
+    path.join(app, 'models'),
+    path.join(app, 'state.json'),
+    path.join(app, '.lock'),
+    path.join(app, 'logs'),
+    ...(scope.readOnlyInApp ?? []),
+  ].filter((p) => isInside(app, p));
 }
 
 /**
@@ -327,12 +366,17 @@ export function sandboxExecProfile(scope: SandboxScope, o: { network: boolean })
   const q = sbplString;
   const hidden = hiddenRoots(scope);
   // Re-allowed inside the hidden roots; never a folder that holds one (that would undo the deny).
-  const readable = [scope.appRoot, scope.store, ...(scope.recipeDir ? [scope.recipeDir] : []), ...(scope.toolchains ?? []), ...(scope.granted ?? [])].filter(
-    (p) => hidden.some((h) => isInside(h, p)) && !hidden.some((h) => isInside(p, h)),
-  );
+  const readable = [
+    scope.appRoot,
+    scope.store,
+    ...(scope.recipeDir ? [scope.recipeDir] : []),
+    ...(scope.toolchains ?? []),
+    ...(scope.granted ?? []),
+  ].filter((p) => hidden.some((h) => isInside(h, p)) && !hidden.some((h) => isInside(p, h)));
   const ancestors = new Set<string>();
   for (const p of readable) {
-    for (let dir = path.dirname(p); dir !== path.dirname(dir); dir = path.dirname(dir)) if (hidden.some((h) => isInside(h, dir))) ancestors.add(dir);
+    for (let dir = path.dirname(p); dir !== path.dirname(dir); dir = path.dirname(dir))
+      if (hidden.some((h) => isInside(h, dir))) ancestors.add(dir);
   }
   const lines = ['(version 1)', '(allow default)'];
   if (hidden.length > 0) {

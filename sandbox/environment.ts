@@ -12,11 +12,7 @@ export const OPT_IN_ONLY_VARIABLES: readonly string[] = ['PYTORCH_ENABLE_MPS_FAL
  * The variables that keep an app inside its own folder: home, XDG dirs, temp and every cache the
  * usual AI tooling writes to. `optIn` carries what the recipe explicitly asked for.
  */
-export function sandboxVariables(
-  app: AppPaths,
-  home: OrchardHome,
-  opts: { optIn?: Record<string, string> } = {},
-): Record<string, string> {
+export function sandboxVariables(app: AppPaths, home: OrchardHome, opts: { optIn?: Record<string, string> } = {}): Record<string, string> {
   const cache = (name: string) => path.join(app.cache, name);
   const vars: Record<string, string> = {
     HOME: app.home,
@@ -52,14 +48,49 @@ export function sandboxVariables(
 
 /** Parent variables a process may inherit: locale, terminal, certificates, proxies, GPU selection. */
 const INHERITED = new Set([
-  'PATH', 'LANG', 'LANGUAGE', 'TERM', 'COLORTERM', 'TERM_PROGRAM', 'TZ', 'USER', 'LOGNAME', 'SHELL',
-  'NO_COLOR', 'FORCE_COLOR', 'CI',
-  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy',
-  'DISPLAY', 'WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR',
-  'CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NVIDIA_DRIVER_CAPABILITIES', 'HIP_VISIBLE_DEVICES',
-  'ROCR_VISIBLE_DEVICES', 'CUDA_HOME', 'CUDA_PATH', 'LD_LIBRARY_PATH', 'DYLD_FALLBACK_LIBRARY_PATH',
-  'SYSTEMROOT', 'SystemRoot', 'COMSPEC', 'WINDIR', 'PATHEXT',
+  'PATH',
+  'LANG',
+  'LANGUAGE',
+  'TERM',
+  'COLORTERM',
+  'TERM_PROGRAM',
+  'TZ',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'CI',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'REQUESTS_CA_BUNDLE',
+  'CURL_CA_BUNDLE',
+  'NODE_EXTRA_CA_CERTS',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'all_proxy',
+  'DISPLAY',
+  'WAYLAND_DISPLAY',
+  'XDG_RUNTIME_DIR',
+  'CUDA_VISIBLE_DEVICES',
+  'NVIDIA_VISIBLE_DEVICES',
+  'NVIDIA_DRIVER_CAPABILITIES',
+  'HIP_VISIBLE_DEVICES',
+  'ROCR_VISIBLE_DEVICES',
+  'CUDA_HOME',
+  'CUDA_PATH',
+  'LD_LIBRARY_PATH',
+  'DYLD_FALLBACK_LIBRARY_PATH',
+  'SYSTEMROOT',
+  'SystemRoot',
+  'COMSPEC',
+  'WINDIR',
+  'PATHEXT',
 ]);
 const INHERITED_PREFIXES = ['LC_'];
 /** Never inherited even when a rule above would let them through. */

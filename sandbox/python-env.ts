@@ -35,7 +35,10 @@ interface Marker {
  * Make the app's Python venv: `uv venv` when uv is available and allowed, else `python3 -m venv`.
  * A complete env with the same settings is kept; a half-made or different one is rebuilt.
  */
-export async function ensurePythonEnv(params: EnvParams, o: EnvBuildOptions): Promise<{ kept: boolean; version: string; manager: 'uv' | 'venv' }> {
+export async function ensurePythonEnv(
+  params: EnvParams,
+  o: EnvBuildOptions,
+): Promise<{ kept: boolean; version: string; manager: 'uv' | 'venv' }> {
   const toolEnv = withoutAppEnv(o.env, params.dir);
   const existing = await readMarker(params.dir);
   if (existing && existing.type === 'python' && (!params.python || existing.python === params.python)) {
@@ -85,7 +88,11 @@ export function venvPython(dir: string): string {
 }
 
 /** A python whose major.minor is `want` (python3.X, then python3), or a clear error saying how to get it. */
-async function findPython(want: string | undefined, env: Record<string, string>, o: Pick<EnvBuildOptions, 'signal' | 'wrap'>): Promise<string> {
+async function findPython(
+  want: string | undefined,
+  env: Record<string, string>,
+  o: Pick<EnvBuildOptions, 'signal' | 'wrap'>,
+): Promise<string> {
   const names = want ? [`python${want}`, 'python3', 'python'] : ['python3', 'python'];
   const seen: string[] = [];
   for (const name of names) {
@@ -148,7 +155,10 @@ export function withoutAppEnv(env: Record<string, string>, dir: string): Record<
   const bin = envBinDir({ dir });
   const rest = { ...env };
   if (rest['VIRTUAL_ENV'] === dir) delete rest['VIRTUAL_ENV'];
-  rest['PATH'] = (rest['PATH'] ?? '').split(path.delimiter).filter((d) => d && d !== bin).join(path.delimiter);
+  rest['PATH'] = (rest['PATH'] ?? '')
+    .split(path.delimiter)
+    .filter((d) => d && d !== bin)
+    .join(path.delimiter);
   return rest;
 }
 

@@ -47,8 +47,39 @@ export const LAYERS = {
   // Bundled services are standalone processes: never cli, api, install or steps.
   'services/*': ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'cluster'],
   gateway: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'services/*'],
-  api: ['recipe', 'fit', 'diagnose', 'supervisor', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'cluster', 'install', 'steps', 'gateway', 'services/*'],
-  cli: ['api', 'gateway', 'install', 'steps', 'supervisor', 'diagnose', 'services/*', 'recipe', 'fit', 'hardware', 'sandbox', 'store', 'settings', 'openai', 'cluster'],
+  api: [
+    'recipe',
+    'fit',
+    'diagnose',
+    'supervisor',
+    'hardware',
+    'sandbox',
+    'store',
+    'settings',
+    'openai',
+    'cluster',
+    'install',
+    'steps',
+    'gateway',
+    'services/*',
+  ],
+  cli: [
+    'api',
+    'gateway',
+    'install',
+    'steps',
+    'supervisor',
+    'diagnose',
+    'services/*',
+    'recipe',
+    'fit',
+    'hardware',
+    'sandbox',
+    'store',
+    'settings',
+    'openai',
+    'cluster',
+  ],
   ui: [],
   main: [],
 };
@@ -102,7 +133,8 @@ function listSources(root) {
 
 // `import x from '...'`, `import type {...} from '...'`, `export {...} from '...'`, `import '...'`,
 // `import('...')`. Comments are blanked first so an example in a comment is not an import.
-const IMPORT = /(?:^|[;\s}])(import|export)\s+(type\s+)?(?:[\w*{}\s,$]*?\bfrom\s*)?['"]([^'"\n]+)['"]|\bimport\(\s*['"]([^'"\n]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[;\s}])(import|export)\s+(type\s+)?(?:[\w*{}\s,$]*?\bfrom\s*)?['"]([^'"\n]+)['"]|\bimport\(\s*['"]([^'"\n]+)['"]\s*\)/g;
 
 function stripComments(text) {
   return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`\\])\/\/[^\n]*/g, '$1');
@@ -117,7 +149,12 @@ export function importsOf(text) {
     if (!spec) continue;
     // `import { type A, type B } from` is type-only too.
     const braces = /^\s*(?:import|export)\s*\{([^}]*)\}/.exec(m[0].replace(/^[;\s}]/, ''));
-    const allTypes = braces ? braces[1].split(',').filter((s) => s.trim()).every((s) => /^\s*type\s/.test(s)) : false;
+    const allTypes = braces
+      ? braces[1]
+          .split(',')
+          .filter((s) => s.trim())
+          .every((s) => /^\s*type\s/.test(s))
+      : false;
     const line = clean.slice(0, m.index).split('\n').length + (m[0].startsWith('\n') ? 1 : 0);
     found.push({ spec, typeOnly: Boolean(m[2]) || allTypes, line });
   }
@@ -138,7 +175,10 @@ function resolve(root, fromRel, spec) {
     path.join(base, 'index.ts'),
   ];
   const hit = candidates.find((c) => existsSync(c) && statSync(c).isFile());
-  return path.relative(root, hit ?? base).split(path.sep).join('/');
+  return path
+    .relative(root, hit ?? base)
+    .split(path.sep)
+    .join('/');
 }
 
 /** Folders (repo-relative) that hold an index.ts: packages whose insides are private. */

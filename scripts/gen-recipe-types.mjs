@@ -12,8 +12,7 @@ const outFile = path.join(root, 'engine', 'recipe', 'recipe.types.gen.ts');
 export async function generateRecipeTypes() {
   const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
   return compile(schema, 'Recipe', {
-    bannerComment:
-      '/* Generated from recipe.schema.json by scripts/gen-recipe-types.mjs. Do not edit: edit the schema and regenerate. */',
+    bannerComment: '/* Generated from recipe.schema.json by scripts/gen-recipe-types.mjs. Do not edit: edit the schema and regenerate. */',
     additionalProperties: false,
     unreachableDefinitions: true,
     strictIndexSignatures: true,

@@ -40,11 +40,13 @@ if (targets.length === 0) {
 // Node 20's runner, given a folder, runs every .js in it (helpers too): list *.test.js ourselves.
 const testFiles = (p) =>
   statSync(p).isDirectory()
-    ? readdirSync(p).sort().flatMap((name) => testFiles(path.join(p, name)))
-    : p.endsWith('.test.js') ? [p] : [];
-const compiled = (targets.length > 0 ? targets : ['test'])
-  .map((t) => path.join(root, out, t.replace(/\.ts$/, '.js')))
-  .flatMap(testFiles);
+    ? readdirSync(p)
+        .sort()
+        .flatMap((name) => testFiles(path.join(p, name)))
+    : p.endsWith('.test.js')
+      ? [p]
+      : [];
+const compiled = (targets.length > 0 ? targets : ['test']).map((t) => path.join(root, out, t.replace(/\.ts$/, '.js'))).flatMap(testFiles);
 if (compiled.length === 0) {
   console.error(`no test files under ${targets.join(' ') || 'test'}`);
   process.exit(1);

@@ -33,7 +33,8 @@ export function renderMarkdown(text) { return esc(String(text)).replace(/\`([^\`
 export default { parse: no, parseDocument: no, stringify: no };
 export const parse = no, parseDocument = no, stringify = no, isMap = () => false, isSeq = () => false, isScalar = () => false, isPair = () => false, isNode = () => false, visit = no, LineCounter = class { constructor() { no(); } };`;
       }
-      if (id === NO_JSON5) return `const no = () => { throw new Error('JSON5 is not supported in the recipe editor'); };
+      if (id === NO_JSON5)
+        return `const no = () => { throw new Error('JSON5 is not supported in the recipe editor'); };
 export default { parse: no, stringify: no };
 export const parse = no, stringify = no;`;
       return null;

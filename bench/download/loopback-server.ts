@@ -56,7 +56,8 @@ export function generatedContent(size: number, seed = 1): Content {
         const k = Math.floor(at / BLOCK);
         const b = block(k);
         const blockEnd = Math.min(end, (k + 1) * BLOCK);
-        for (; at < blockEnd; at += Math.min(CHUNK, blockEnd - at)) yield b.subarray(at - k * BLOCK, Math.min(blockEnd, at + CHUNK) - k * BLOCK);
+        for (; at < blockEnd; at += Math.min(CHUNK, blockEnd - at))
+          yield b.subarray(at - k * BLOCK, Math.min(blockEnd, at + CHUNK) - k * BLOCK);
       }
     },
   };
@@ -165,7 +166,11 @@ export class LoopbackServer {
       return;
     }
     const size = file.content.size;
-    const common: Record<string, string> = { ...(file.etag ? { etag: file.etag } : {}), ...(file.lastModified ? { 'last-modified': file.lastModified } : {}), ...file.headers };
+    const common: Record<string, string> = {
+      ...(file.etag ? { etag: file.etag } : {}),
+      ...(file.lastModified ? { 'last-modified': file.lastModified } : {}),
+      ...file.headers,
+    };
     let start = 0;
     let end = size;
     let status = 200;
@@ -190,7 +195,8 @@ export class LoopbackServer {
       res.end();
       return;
     }
-    const limit = answer && 'truncateAfter' in answer ? answer.truncateAfter : answer && 'stallAfter' in answer ? answer.stallAfter : Infinity;
+    const limit =
+      answer && 'truncateAfter' in answer ? answer.truncateAfter : answer && 'stallAfter' in answer ? answer.stallAfter : Infinity;
     const stall = answer !== undefined && 'stallAfter' in answer;
     const rate = this.o.ratePerConnection;
     let pacer = rate ? this.pacers.get(req.socket) : undefined;
@@ -206,28 +212,28 @@ export class LoopbackServer {
     // Rate-limited responses go out in pieces of ~20 ms, like a paced CDN, not in bursts.
     const pieceSize = rate ? Math.max(4096, Math.min(CHUNK, Math.floor(rate / 50))) : CHUNK;
     for (const big of file.content.chunks(start, end)) {
-     for (let off = 0; off < big.length; off += pieceSize) {
-      const chunk = big.subarray(off, off + pieceSize);
-      if (closed) return;
-      const piece = sent + chunk.length > limit ? chunk.subarray(0, limit - sent) : chunk;
-      await pacer?.take(piece.length);
-      if (closed) return;
-      if (piece.length > 0) {
-        this.bytesServed += piece.length;
-        sent += piece.length;
-        if (!res.write(piece)) await drained(res);
+      for (let off = 0; off < big.length; off += pieceSize) {
+        const chunk = big.subarray(off, off + pieceSize);
+        if (closed) return;
+        const piece = sent + chunk.length > limit ? chunk.subarray(0, limit - sent) : chunk;
+        await pacer?.take(piece.length);
+        if (closed) return;
+        if (piece.length > 0) {
+          this.bytesServed += piece.length;
+          sent += piece.length;
+          if (!res.write(piece)) await drained(res);
+        }
+        if (sent >= limit && stall) {
+          // A stalled server: the connection stays open and silent until the client gives up.
+          if (!closed) await new Promise<void>((resolve) => res.once('close', resolve));
+          return;
+        }
+        if (sent >= limit) {
+          await sleep(20);
+          res.destroy(); // a truncated body: the connection just ends
+          return;
+        }
       }
-      if (sent >= limit && stall) {
-        // A stalled server: the connection stays open and silent until the client gives up.
-        if (!closed) await new Promise<void>((resolve) => res.once('close', resolve));
-        return;
-      }
-      if (sent >= limit) {
-        await sleep(20);
-        res.destroy(); // a truncated body: the connection just ends
-        return;
-      }
-     }
     }
     res.end();
   }

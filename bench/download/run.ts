@@ -78,7 +78,11 @@ function reapedChildrenCpu(): number {
 }
 
 /** Run a command to the end (or until `killWhen` says so), timing it and sampling its peak RSS. */
-async function timed(tool: string, argv: string[], o: { killWhen?: () => boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult & { killed: boolean }> {
+async function timed(
+  tool: string,
+  argv: string[],
+  o: { killWhen?: () => boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult & { killed: boolean }> {
   const started = process.hrtime.bigint();
   const cpuBefore = { children: reapedChildrenCpu(), self: process.cpuUsage() };
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: o.env ?? process.env });
@@ -106,7 +110,15 @@ async function timed(tool: string, argv: string[], o: { killWhen?: () => boolean
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const self = process.cpuUsage(cpuBefore.self);
   const cpu = { tool: reapedChildrenCpu() - cpuBefore.children, server: (self.user + self.system) / 1e6 };
-  return { tool, seconds, cpu, ...(peak !== undefined ? { peakRssMiB: peak } : {}), ok: code === 0, killed, ...(code !== 0 && !killed ? { note: stderr.trim().split('\n').slice(-2).join(' ') } : {}) };
+  return {
+    tool,
+    seconds,
+    cpu,
+    ...(peak !== undefined ? { peakRssMiB: peak } : {}),
+    ok: code === 0,
+    killed,
+    ...(code !== 0 && !killed ? { note: stderr.trim().split('\n').slice(-2).join(' ') } : {}),
+  };
 }
 
 /** The tools compared; `--tools` picks some (default all). */
@@ -137,7 +149,16 @@ function fsyncSeconds(file: string): number {
  * `sync`): Orchard fsyncs its file before it reports success, aria2c and curl do not, so without
  * this the next tool would pay for their write-back.
  */
-async function compare(label: string, server: LoopbackServer, size: number, sha: string, connections: number, work: string, rounds: number, tools: Tool[]): Promise<RunResult[]> {
+async function compare(
+  label: string,
+  server: LoopbackServer,
+  size: number,
+  sha: string,
+  connections: number,
+  work: string,
+  rounds: number,
+  tools: Tool[],
+): Promise<RunResult[]> {
   const url = server.url('/model.bin');
   const out = path.join(work, 'out.bin');
   const best = new Map<string, RunResult>();
@@ -154,20 +175,58 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
       }
     }
     const cpu = r.cpu ? `  CPU ${r.cpu.tool.toFixed(1)} s, server ${r.cpu.server.toFixed(1)} s` : '';
-    console.log(`  ${label.padEnd(9)} ${r.tool.padEnd(26)} ` +
-`${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}` +
-`${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}` +
-`  (${((size / MiB) / r.seconds).toFixed(0)} MiB/s)${cpu}`);
+    console.log(
+      `  ${label.padEnd(9)} ${r.tool.padEnd(26)} ` +
+        `${r.ok ? `${r.seconds.toFixed(2)} s` : `FAILED ${r.note ?? ''}`}` +
+        `${r.peakRssMiB !== undefined && r.tool.startsWith('orchard') ? `  peak RSS ${r.peakRssMiB.toFixed(0)} MiB` : ''}` +
+        `  (${(size / MiB / r.seconds).toFixed(0)} MiB/s)${cpu}`,
+    );
     const prev = best.get(r.tool);
-    if (r.ok && (!prev?.ok || r.seconds < prev.seconds)) best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
+    if (r.ok && (!prev?.ok || r.seconds < prev.seconds))
+      best.set(r.tool, { ...r, peakRssMiB: Math.max(r.peakRssMiB ?? 0, prev?.peakRssMiB ?? 0) });
     else if (!prev) best.set(r.tool, r);
     else if (r.peakRssMiB !== undefined) prev.peakRssMiB = Math.max(prev.peakRssMiB ?? 0, r.peakRssMiB);
     if (!keepFile) await clean();
   };
-  const aria = ['aria2c', '-x8', '-s8', '-d', work, '-o', 'out.bin', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none', '--console-log-level=error', '--summary-interval=0', '--download-result=hide'];
+  const aria = [
+    'aria2c',
+    '-x8',
+    '-s8',
+    '-d',
+    work,
+    '-o',
+    'out.bin',
+    '--allow-overwrite=true',
+    '--auto-file-renaming=false',
+    '--file-allocation=none',
+    '--console-log-level=error',
+    '--summary-interval=0',
+    '--download-result=hide',
+  ];
   const runs: (() => Promise<void>)[] = [];
   if (tools.includes('orchard')) {
-    runs.push(async () => check(await timed('orchard fetch', [process.execPath, ...ENGINE_NODE_FLAGS, cliEntry, 'fetch', url, '-o', out, '--sha256', sha, '--connections', String(connections), '--json'], { env: { ...process.env, ORCHARD_HOME: path.join(work, 'home') } })));
+    runs.push(async () =>
+      check(
+        await timed(
+          'orchard fetch',
+          [
+            process.execPath,
+            ...ENGINE_NODE_FLAGS,
+            cliEntry,
+            'fetch',
+            url,
+            '-o',
+            out,
+            '--sha256',
+            sha,
+            '--connections',
+            String(connections),
+            '--json',
+          ],
+          { env: { ...process.env, ORCHARD_HOME: path.join(work, 'home') } },
+        ),
+      ),
+    );
   }
   if (have('aria2c') && tools.includes('aria2c')) {
     runs.push(async () => {
@@ -177,7 +236,8 @@ async function compare(label: string, server: LoopbackServer, size: number, sha:
       await check({ ...r, tool: 'aria2c -x8 -s8 + fsync', seconds: r.seconds + (r.ok ? fsyncSeconds(out) : 0) });
     });
   }
-  if (have('aria2c') && tools.includes('aria2c-verify')) runs.push(async () => check(await timed('aria2c -x8 -s8 --checksum', [...aria, `--checksum=sha-256=${sha}`, url])));
+  if (have('aria2c') && tools.includes('aria2c-verify'))
+    runs.push(async () => check(await timed('aria2c -x8 -s8 --checksum', [...aria, `--checksum=sha-256=${sha}`, url])));
   await clean();
   for (let round = 0; round < rounds; round++) {
     // Each round starts with the next tool: the first run after start-up is often the slowest.
@@ -218,7 +278,9 @@ async function main(): Promise<void> {
   if (!existsSync(cliEntry)) throw new Error(`build first: ${cliEntry} is missing (node scripts/build.mjs)`);
   if (!have('aria2c')) console.log('aria2c is missing: apt-get install -y aria2 (it will be skipped)');
   const work = await mkdtemp(path.join(os.tmpdir(), 'orchard bench '));
-  console.log(`download benchmark: ${(size / GiB).toFixed(2)} GiB generated file, ${(rate / MiB).toFixed(0)} MiB/s per connection, loopback`);
+  console.log(
+    `download benchmark: ${(size / GiB).toFixed(2)} GiB generated file, ${(rate / MiB).toFixed(0)} MiB/s per connection, loopback`,
+  );
 
   const content = generatedContent(size, 7);
   let t = Date.now();
@@ -236,13 +298,35 @@ async function main(): Promise<void> {
     console.log(`  ratios: ${ratios(r1)}`);
 
     console.log(`\nwithout Range support (${(noRangeSize / GiB).toFixed(2)} GiB, one connection for every tool):`);
-    const r2 = await compare('no-range', plain, noRangeSize, plainSha, connections, work, 1, tools.filter((t) => t !== 'aria2c-verify'));
+    const r2 = await compare(
+      'no-range',
+      plain,
+      noRangeSize,
+      plainSha,
+      connections,
+      work,
+      1,
+      tools.filter((t) => t !== 'aria2c-verify'),
+    );
     console.log(`  ratios: ${ratios(r2)}`);
 
     console.log('\nresume after SIGKILL at 50 %:');
     const out = path.join(work, 'resume.bin');
     const env = { ...process.env, ORCHARD_HOME: path.join(work, 'home') };
-    const argv = [process.execPath, ...ENGINE_NODE_FLAGS, cliEntry, 'fetch', ranged.url('/model.bin'), '-o', out, '--sha256', sha, '--connections', String(connections), '--json'];
+    const argv = [
+      process.execPath,
+      ...ENGINE_NODE_FLAGS,
+      cliEntry,
+      'fetch',
+      ranged.url('/model.bin'),
+      '-o',
+      out,
+      '--sha256',
+      sha,
+      '--connections',
+      String(connections),
+      '--json',
+    ];
     const before = ranged.bytesServed;
     const first = await timed('orchard (killed)', argv, { env, killWhen: () => ranged.bytesServed - before >= size / 2 });
     const servedFirst = ranged.bytesServed - before;
@@ -250,26 +334,36 @@ async function main(): Promise<void> {
     // (socket buffers, unflushed batches) when it died.
     const sidecar = JSON.parse(await readFile(`${out}.part.json`, 'utf8').catch(() => '{"done":[]}')) as { done: [number, number][] };
     const recorded = sidecar.done.reduce((n, [a, b]) => n + (b - a), 0);
-    console.log(`  at the kill: ${(servedFirst / MiB).toFixed(0)} MiB sent by the server, ` +
-`${(recorded / MiB).toFixed(0)} MiB recorded in the sidecar: ${((servedFirst - recorded) / MiB).toFixed(0)} MiB in flight`);
-    console.log(`  (the kernel's TCP buffers alone can hold ${(socketBufferBytes(connections) / MiB).toFixed(0)} MiB: ${connections} × ` +
-`(receive + send maximum) on loopback)`);
+    console.log(
+      `  at the kill: ${(servedFirst / MiB).toFixed(0)} MiB sent by the server, ` +
+        `${(recorded / MiB).toFixed(0)} MiB recorded in the sidecar: ${((servedFirst - recorded) / MiB).toFixed(0)} MiB in flight`,
+    );
+    console.log(
+      `  (the kernel's TCP buffers alone can hold ${(socketBufferBytes(connections) / MiB).toFixed(0)} MiB: ${connections} × ` +
+        `(receive + send maximum) on loopback)`,
+    );
     t = Date.now();
     const second = await timed('orchard (resume)', argv, { env });
     const servedTotal = ranged.bytesServed - before;
     const refetched = (servedTotal - size) / size;
     const ok = second.ok && (await stat(out).catch(() => undefined))?.size === size;
-    console.log(`  killed after ${first.seconds.toFixed(2)} s with ${(servedFirst / MiB).toFixed(0)} MiB served; ` +
-`resume took ${second.seconds.toFixed(2)} s, ${ok ? 'verified' : 'FAILED'}`);
-    console.log(`  bytes served in total: ${(servedTotal / size).toFixed(4)}× the file → ` +
-`re-fetched ${((servedTotal - size) / MiB).toFixed(0)} MiB, ${(refetched * 100).toFixed(2)} % of the file`);
+    console.log(
+      `  killed after ${first.seconds.toFixed(2)} s with ${(servedFirst / MiB).toFixed(0)} MiB served; ` +
+        `resume took ${second.seconds.toFixed(2)} s, ${ok ? 'verified' : 'FAILED'}`,
+    );
+    console.log(
+      `  bytes served in total: ${(servedTotal / size).toFixed(4)}× the file → ` +
+        `re-fetched ${((servedTotal - size) / MiB).toFixed(0)} MiB, ${(refetched * 100).toFixed(2)} % of the file`,
+    );
     for (const f of [out, `${out}.part`, `${out}.part.json`]) await rm(f, { force: true });
 
     const orchard = r1.find((r) => r.tool.startsWith('orchard'));
     console.log('\nsummary:');
     console.log(`  range:    ${ratios(r1)}`);
     console.log(`  no-range: ${ratios(r2)}`);
-    console.log(`  orchard peak RSS (${(size / GiB).toFixed(2)} GiB file): ${orchard?.peakRssMiB?.toFixed(0) ?? '?'} MiB (target < 200 MiB)`);
+    console.log(
+      `  orchard peak RSS (${(size / GiB).toFixed(2)} GiB file): ${orchard?.peakRssMiB?.toFixed(0) ?? '?'} MiB (target < 200 MiB)`,
+    );
     console.log(`  resume after kill at 50 %: re-fetched ${(refetched * 100).toFixed(2)} % (target ≤ 2 %)`);
   } finally {
     await ranged.stop();

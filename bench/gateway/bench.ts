@@ -154,8 +154,7 @@ function run(url: string, model: string, maxTokens: number): Promise<Run> {
       res.on('data', (chunk: string) => {
         const now = performance.now();
         buffer += chunk;
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
+        for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
           const event = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
           if (!event.startsWith('data: {')) continue;

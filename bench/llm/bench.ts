@@ -38,8 +38,10 @@ try {
   const large = path.join(dir, 'large.gguf');
   const t0 = Date.now();
   const written = await writeTinyGguf(large, { mode: 'random', seed: 4, ctx: 2048, embd: 768, layers: 12, heads: 12, ff: 2048, f16: true });
-  console.log(`generated large model: ${(written.bytes / 1e6).toFixed(0)} MB, ` +
-`${(written.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `generated large model: ${(written.bytes / 1e6).toFixed(0)} MB, ` +
+      `${(written.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // The tiny model makes a token every ~2 ms, so it shows the service's per-token overhead at its
   // worst; the large one (~9 ms a token here; it ends its text after 137 tokens) is closer to what
@@ -49,7 +51,12 @@ try {
 
   // Memory: predicted total vs the service process's RSS after load and one generation.
   // BENCH_MEMORY=0 skips this part when only the throughput is of interest.
-  for (const [name, file] of process.env['BENCH_MEMORY'] === '0' ? [] : ([['tiny', small], ['large', large]] as const)) {
+  for (const [name, file] of process.env['BENCH_MEMORY'] === '0'
+    ? []
+    : ([
+        ['tiny', small],
+        ['large', large],
+      ] as const)) {
     const shape = await readModelShape(file);
     const predicted = predictMemory(shape, { contextSize: 2048, accelerator: 'cpu' });
     // Three fresh service processes; the median, since file-backed pages (the node binary, the
@@ -63,14 +70,14 @@ try {
     const modelPart = predicted.weights + predicted.kv + predicted.compute;
     console.log(
       `${name}: predicted total ${mb(predicted.total)} (weights ${mb(predicted.weights)} + kv ${mb(predicted.kv)} ` +
-`+ compute ${mb(predicted.compute)} + overhead ${mb(predicted.overhead)}); ` +
+        `+ compute ${mb(predicted.compute)} + overhead ${mb(predicted.overhead)}); ` +
         `measured RSS ${mb(rss)}; error ${err.toFixed(1)}% (target <= 5%)`,
     );
     console.log(
       `${name}:   of which: process before the model ${mb(base)} (predicted overhead ${mb(predicted.overhead)}); ` +
-`model, context and buffers ${mb(rss - base)} ` +
+        `model, context and buffers ${mb(rss - base)} ` +
         `(predicted ${mb(modelPart)}, ${(((modelPart - (rss - base)) / (rss - base)) * 100).toFixed(1)}%); ` +
-`library model size ${mb(modelRam)}; RSS of the 3 runs ${samples.map((x) => mb(x.rss)).join(', ')}`,
+        `library model size ${mb(modelRam)}; RSS of the 3 runs ${samples.map((x) => mb(x.rss)).join(', ')}`,
     );
   }
 } finally {
@@ -96,8 +103,16 @@ async function throughput(name: string, file: string, runs: number): Promise<voi
   const context = await model.createContext({ contextSize: 2048, threads: 1 });
   const seq = context.getSequence();
   const svc = await startService(file);
-  const long = await alternate(runs, () => inProcessRun(seq, PARAMS.maxTokens), () => httpRun(svc.url, PARAMS.maxTokens));
-  const short = await alternate(TTFT_PAIRS, () => inProcessRun(seq, TTFT_MAX_TOKENS), () => httpRun(svc.url, TTFT_MAX_TOKENS));
+  const long = await alternate(
+    runs,
+    () => inProcessRun(seq, PARAMS.maxTokens),
+    () => httpRun(svc.url, PARAMS.maxTokens),
+  );
+  const short = await alternate(
+    TTFT_PAIRS,
+    () => inProcessRun(seq, TTFT_MAX_TOKENS),
+    () => httpRun(svc.url, TTFT_MAX_TOKENS),
+  );
   await svc.stop();
   await llama.dispose();
 
@@ -109,17 +124,27 @@ async function throughput(name: string, file: string, runs: number): Promise<voi
   const ttftDiffs = short.http.map((r, i) => r.ttft - short.around(i, (x) => x.ttft));
   const [lo, hi] = medianInterval(ttftDiffs);
   console.log(`[${name}] tokens per run: in-process ${inproc.map((r) => r.tokens).join(',')}; http ${http.map((r) => r.tokens).join(',')}`);
-  console.log(`[${name}] per run (in-process | http): tok/s ${inproc.map((r) => r.tps.toFixed(0)).join(',')} | ` +
-`${http.map((r) => r.tps.toFixed(0)).join(',')}; ` +
-`TTFT ms ${inproc.map((r) => r.ttft.toFixed(1)).join(',')} | ${http.map((r) => r.ttft.toFixed(1)).join(',')}`);
-  console.log(`[${name}] TTFT series (${TTFT_PAIRS} HTTP requests of ${TTFT_MAX_TOKENS} tokens in alternation with in-process runs): ` +
-`HTTP minus in-process ms ${ttftDiffs.map((d) => d.toFixed(1)).join(',')}`);
-  console.log(`[${name}] in-process: ${ip.tps.toFixed(1)} tok/s, TTFT ${ip.ttft.toFixed(2)} ms (median of ${inproc.length}); ` +
-`HTTP API: ${hp.tps.toFixed(1)} tok/s, TTFT ${hp.ttft.toFixed(2)} ms (median of ${runs})`);
-  console.log(`[${name}] ratio tok/s HTTP/in-process: ${median(ratios).toFixed(3)}, 95% interval ${rlo.toFixed(3)} to ${rhi.toFixed(3)} ` +
-`(median over HTTP runs, each against its two in-process neighbours; of medians ${(hp.tps / ip.tps).toFixed(3)}; target >= 0.97)`);
-  console.log(`[${name}] TTFT overhead: ${median(ttftDiffs).toFixed(2)} ms, 95% interval ${lo.toFixed(2)} to ${hi.toFixed(2)} ms ` +
-`(median of the TTFT series' paired differences; target <= 5 ms)`);
+  console.log(
+    `[${name}] per run (in-process | http): tok/s ${inproc.map((r) => r.tps.toFixed(0)).join(',')} | ` +
+      `${http.map((r) => r.tps.toFixed(0)).join(',')}; ` +
+      `TTFT ms ${inproc.map((r) => r.ttft.toFixed(1)).join(',')} | ${http.map((r) => r.ttft.toFixed(1)).join(',')}`,
+  );
+  console.log(
+    `[${name}] TTFT series (${TTFT_PAIRS} HTTP requests of ${TTFT_MAX_TOKENS} tokens in alternation with in-process runs): ` +
+      `HTTP minus in-process ms ${ttftDiffs.map((d) => d.toFixed(1)).join(',')}`,
+  );
+  console.log(
+    `[${name}] in-process: ${ip.tps.toFixed(1)} tok/s, TTFT ${ip.ttft.toFixed(2)} ms (median of ${inproc.length}); ` +
+      `HTTP API: ${hp.tps.toFixed(1)} tok/s, TTFT ${hp.ttft.toFixed(2)} ms (median of ${runs})`,
+  );
+  console.log(
+    `[${name}] ratio tok/s HTTP/in-process: ${median(ratios).toFixed(3)}, 95% interval ${rlo.toFixed(3)} to ${rhi.toFixed(3)} ` +
+      `(median over HTTP runs, each against its two in-process neighbours; of medians ${(hp.tps / ip.tps).toFixed(3)}; target >= 0.97)`,
+  );
+  console.log(
+    `[${name}] TTFT overhead: ${median(ttftDiffs).toFixed(2)} ms, 95% interval ${lo.toFixed(2)} to ${hi.toFixed(2)} ms ` +
+      `(median of the TTFT series' paired differences; target <= 5 ms)`,
+  );
 }
 
 /**
@@ -184,7 +209,14 @@ async function inProcessRun(seq: LlamaContextSequence, maxTokens: number): Promi
  * 0.979 against 0.991 for this light client, in 40 alternating pairs on the tiny model.
  */
 function httpRun(url: string, maxTokens: number): Promise<Run> {
-  const body = JSON.stringify({ prompt: PROMPT, max_tokens: maxTokens, temperature: PARAMS.temperature, seed: PARAMS.seed, stream: true, stream_options: { include_usage: true } });
+  const body = JSON.stringify({
+    prompt: PROMPT,
+    max_tokens: maxTokens,
+    temperature: PARAMS.temperature,
+    seed: PARAMS.seed,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let first: number | undefined;
@@ -220,9 +252,15 @@ function httpRun(url: string, maxTokens: number): Promise<Run> {
 async function measureService(file: string): Promise<{ rss: number; base: number; modelRam: number }> {
   const s = await startService(file);
   try {
-    await fetch(`${s.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: LONG_PROMPT, max_tokens: 32, seed: 1 }) });
+    await fetch(`${s.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: LONG_PROMPT, max_tokens: 32, seed: 1 }),
+    });
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${s.pid}/status`, 'utf8'))![1]) * 1024;
-    const health = (await (await fetch(`${s.url}/health`)).json()) as { memory: { rssBeforeModelBytes: number; library: { modelRam: number } } };
+    const health = (await (await fetch(`${s.url}/health`)).json()) as {
+      memory: { rssBeforeModelBytes: number; library: { modelRam: number } };
+    };
     return { rss, base: health.memory.rssBeforeModelBytes, modelRam: health.memory.library.modelRam };
   } finally {
     await s.stop();
@@ -234,7 +272,9 @@ function mb(n: number): string {
 }
 
 async function startService(model: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [entry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', '--context', '2048'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [entry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', '--context', '2048'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('service did not start')), 60_000);
@@ -251,9 +291,10 @@ async function startService(model: string): Promise<{ url: string; pid: number; 
   return {
     url,
     pid: child.pid!,
-    stop: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

@@ -28,7 +28,11 @@ export type { DoctorReport } from '../hardware/doctor-report.js';
  * events (`event: state|progress`, `data: <snapshot>`) show it, and the body `POST /v1/jobs` takes
  * (through the service proxy below).
  */
-export type { JobRequest as MediaJobRequest, JobSnapshot as MediaJob, StepProgress as MediaStepProgress } from '../services/diffusion/diffusion-engine.js';
+export type {
+  JobRequest as MediaJobRequest,
+  JobSnapshot as MediaJob,
+  StepProgress as MediaStepProgress,
+} from '../services/diffusion/diffusion-engine.js';
 
 export const API_PREFIX = '/api/v1';
 /** The WebSocket subprotocol the server selects; the token rides beside it as `orchard.token.<token>`. */
@@ -220,7 +224,14 @@ export interface ClusterOverview {
     fingerprint: string;
     direct?: { address: string };
     link?: { rttMs?: number; mibPerSecond?: number; checkedAt: string; error?: string };
-    peer?: { platform: string; accelerator: string; budgetBytes: number; ramBytes: number; orchardVersion: string; engine: { version: string } | null };
+    peer?: {
+      platform: string;
+      accelerator: string;
+      budgetBytes: number;
+      ramBytes: number;
+      orchardVersion: string;
+      engine: { version: string } | null;
+    };
   }[];
   runs: {
     app: string;
@@ -236,7 +247,13 @@ export interface ClusterOverview {
         state: string;
         error?: string;
         measured?: { model: number; kv: number; compute: number };
-        predicted: { layers: [number, number] | null; output: boolean; bytes: { weights: number; kv: number; compute: number; total: number }; budgetBytes: number; fits: boolean } | null;
+        predicted: {
+          layers: [number, number] | null;
+          output: boolean;
+          bytes: { weights: number; kv: number; compute: number; total: number };
+          budgetBytes: number;
+          fits: boolean;
+        } | null;
       }[];
     };
   }[];

@@ -3,7 +3,10 @@ import type { AppState } from '../install/app-state.js';
 import type { AppSummary, ServiceStatus } from './api-types.js';
 
 /** An installed app as the API and `orchard status` show it: its state plus what is running now. */
-export function appSummary(state: AppState, now: { service: ServiceStatus; hasService: boolean; serviceType?: AppSummary['serviceType']; verdict?: Verdict }): AppSummary {
+export function appSummary(
+  state: AppState,
+  now: { service: ServiceStatus; hasService: boolean; serviceType?: AppSummary['serviceType']; verdict?: Verdict },
+): AppSummary {
   const verdict = now.verdict ?? state.verdict;
   return {
     id: state.id,

@@ -37,7 +37,9 @@ export class ApiClient {
     try {
       value = text === '' ? {} : JSON.parse(text);
     } catch {
-      throw new OrchardError('SERVICE', `the Orchard server answered ${res.status} with something that is not JSON`, { where: `${method} ${route}` });
+      throw new OrchardError('SERVICE', `the Orchard server answered ${res.status} with something that is not JSON`, {
+        where: `${method} ${route}`,
+      });
     }
     if (!res.ok) {
       const error = (value as Partial<ApiError>).error;
@@ -66,14 +68,35 @@ export async function connectToServer(home: OrchardHome): Promise<ApiClient | un
   if (!info) return undefined;
   const settings = await readSettings(home);
   if (!settings?.token) {
-    throw new OrchardError('IO', 'a server is running but orchard.json has no token', { where: home.settingsFile, hint: 'Restart `orchard serve`.' });
+    throw new OrchardError('IO', 'a server is running but orchard.json has no token', {
+      where: home.settingsFile,
+      hint: 'Restart `orchard serve`.',
+    });
   }
   return new ApiClient(info.port, settings.token);
 }
 
 const CODES = new Set([
-  'RECIPE_INVALID', 'RECIPE_NOT_FOUND', 'TEMPLATE', 'PLAN', 'REQUIREMENT', 'STEP_FAILED', 'LOCKED', 'PATH_ESCAPE', 'ARCHIVE_UNSAFE',
-  'DOWNLOAD', 'INTEGRITY', 'AUTH', 'DISK_SPACE', 'NOT_INSTALLED', 'BACKEND', 'MODEL', 'SERVICE', 'USAGE', 'CANCELLED', 'IO',
+  'RECIPE_INVALID',
+  'RECIPE_NOT_FOUND',
+  'TEMPLATE',
+  'PLAN',
+  'REQUIREMENT',
+  'STEP_FAILED',
+  'LOCKED',
+  'PATH_ESCAPE',
+  'ARCHIVE_UNSAFE',
+  'DOWNLOAD',
+  'INTEGRITY',
+  'AUTH',
+  'DISK_SPACE',
+  'NOT_INSTALLED',
+  'BACKEND',
+  'MODEL',
+  'SERVICE',
+  'USAGE',
+  'CANCELLED',
+  'IO',
 ]);
 function isKnownCode(code: string | undefined): code is OrchardError['code'] {
   return code !== undefined && CODES.has(code);

@@ -39,14 +39,27 @@ export function errorBody(err: unknown): { status: number; body: ApiError } {
   if (err instanceof HttpError) {
     return {
       status: err.status,
-      body: { error: { code: err.code, message: err.message, ...(err.where ? { where: err.where } : {}), ...(err.hint ? { hint: err.hint } : {}) } },
+      body: {
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.where ? { where: err.where } : {}),
+          ...(err.hint ? { hint: err.hint } : {}),
+        },
+      },
     };
   }
   if (isOrchardError(err)) return { status: statusOf(err.code), body: { error: err.toJSON() } };
   // A bug: say so without internals (a stack could hold paths or secrets); the server log has it.
   return {
     status: 500,
-    body: { error: { code: 'INTERNAL', message: 'internal error in the Orchard server', hint: 'See the output of `orchard serve` and report it.' } },
+    body: {
+      error: {
+        code: 'INTERNAL',
+        message: 'internal error in the Orchard server',
+        hint: 'See the output of `orchard serve` and report it.',
+      },
+    },
   };
 }
 

@@ -27,7 +27,14 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   if (text === '') return {};
   // Refused before parsing: what follows (validation, stringify) recurses and would overflow.
   const deep = findTooDeep(text);
-  if (deep) throw new HttpError(400, 'BAD_JSON', `the request body is ${tooDeepMessage(deep)}`, 'Send a flatter JSON object.', `body${deep.pointer}`);
+  if (deep)
+    throw new HttpError(
+      400,
+      'BAD_JSON',
+      `the request body is ${tooDeepMessage(deep)}`,
+      'Send a flatter JSON object.',
+      `body${deep.pointer}`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -61,13 +68,15 @@ export const field = {
   number(body: Record<string, unknown>, name: string): number | undefined {
     const v = body[name];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, 'USAGE', `"${name}" must be a number`, undefined, `body.${name}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new HttpError(400, 'USAGE', `"${name}" must be a number`, undefined, `body.${name}`);
     return v;
   },
   stringMap(body: Record<string, unknown>, name: string): Record<string, string> | undefined {
     const v = body[name];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'USAGE', `"${name}" must be an object of strings`, undefined, `body.${name}`);
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new HttpError(400, 'USAGE', `"${name}" must be an object of strings`, undefined, `body.${name}`);
     const out: Record<string, string> = {};
     for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
       if (typeof value === 'string') out[k] = value;

@@ -47,7 +47,16 @@ export class JobManager {
         hint: 'Wait for it to finish (GET /api/v1/jobs/<id>), then try again.',
       });
     }
-    const job: Job = { id: randomUUID(), app, operation, state: 'running', startedAt: new Date().toISOString(), steps: steps.map((s) => ({ ...s })), downloads: {}, ...(Object.keys(weightFiles).length > 0 ? { weightFiles: { ...weightFiles } } : {}) };
+    const job: Job = {
+      id: randomUUID(),
+      app,
+      operation,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      steps: steps.map((s) => ({ ...s })),
+      downloads: {},
+      ...(Object.keys(weightFiles).length > 0 ? { weightFiles: { ...weightFiles } } : {}),
+    };
     this.jobs.set(job.id, job);
     this.activeByApp.set(app, job.id);
     const controller = new AbortController();
@@ -82,7 +91,8 @@ export class JobManager {
 
   /** Cancel every running job and wait until they have stopped (server shutdown). */
   async close(): Promise<void> {
-    for (const controller of this.controllers.values()) controller.abort(new OrchardError('CANCELLED', 'the Orchard server is shutting down'));
+    for (const controller of this.controllers.values())
+      controller.abort(new OrchardError('CANCELLED', 'the Orchard server is shutting down'));
     this.queue.clear();
     await this.queue.onIdle();
   }
@@ -91,7 +101,14 @@ export class JobManager {
     switch (event.type) {
       case 'step': {
         const { type: _type, app: _app, ...rest } = event;
-        const entry = { key: event.step, kind: event.kind, title: event.title, status: event.status, ...(event.elapsedMs !== undefined ? { elapsedMs: event.elapsedMs } : {}), ...(event.message !== undefined ? { message: event.message } : {}) };
+        const entry = {
+          key: event.step,
+          kind: event.kind,
+          title: event.title,
+          status: event.status,
+          ...(event.elapsedMs !== undefined ? { elapsedMs: event.elapsedMs } : {}),
+          ...(event.message !== undefined ? { message: event.message } : {}),
+        };
         const index = job.steps.findIndex((s) => s.key === event.step);
         if (index >= 0) job.steps[index] = entry;
         else job.steps.push(entry);

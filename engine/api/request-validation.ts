@@ -43,7 +43,13 @@ export function checkBody(req: IncomingMessage, body: Record<string, unknown>): 
   if (!validate || validate(body)) return;
   const error = validate.errors?.[0];
   const pointer = error ? pointerOf(error) : '';
-  throw new HttpError(400, 'BAD_REQUEST', `request body${pointer ? ` at ${pointer}` : ''}: ${messageOf(error)}`, `See ${key} in engine/api/contract.ts.`, pointer || '/');
+  throw new HttpError(
+    400,
+    'BAD_REQUEST',
+    `request body${pointer ? ` at ${pointer}` : ''}: ${messageOf(error)}`,
+    `See ${key} in engine/api/contract.ts.`,
+    pointer || '/',
+  );
 }
 
 function pointerOf(e: ErrorObject): string {

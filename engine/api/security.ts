@@ -26,7 +26,12 @@ export function allowedOrigins(port: number): Set<string> {
 export function checkHost(headers: IncomingHttpHeaders, port: number): void {
   const host = (headers.host ?? '').toLowerCase();
   if (!allowedHosts(port).has(host)) {
-    throw new HttpError(421, 'MISDIRECTED', 'this server only answers requests addressed to 127.0.0.1 or localhost on its own port', 'Open the address `orchard serve` printed.');
+    throw new HttpError(
+      421,
+      'MISDIRECTED',
+      'this server only answers requests addressed to 127.0.0.1 or localhost on its own port',
+      'Open the address `orchard serve` printed.',
+    );
   }
 }
 
@@ -34,7 +39,12 @@ export function checkOrigin(headers: IncomingHttpHeaders, port: number): void {
   const origin = headers.origin;
   if (origin === undefined) return;
   if (!allowedOrigins(port).has(origin.toLowerCase())) {
-    throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'requests from other web pages are refused', 'Use the Orchard UI itself, or a client that sends no Origin.');
+    throw new HttpError(
+      403,
+      'FORBIDDEN_ORIGIN',
+      'requests from other web pages are refused',
+      'Use the Orchard UI itself, or a client that sends no Origin.',
+    );
   }
 }
 
@@ -75,7 +85,10 @@ export function tokensEqual(a: string, b: string): boolean {
  * All three checks for one request. `needsToken` is false only for the UI's static files and the
  * session exchange. Without a token, the browser's session cookie stands in for it (session.ts).
  */
-export function checkRequest(headers: IncomingHttpHeaders, o: { port: number; token: string; needsToken: boolean; websocket?: boolean; method?: string }): void {
+export function checkRequest(
+  headers: IncomingHttpHeaders,
+  o: { port: number; token: string; needsToken: boolean; websocket?: boolean; method?: string },
+): void {
   checkHost(headers, o.port);
   checkOrigin(headers, o.port);
   if (!o.needsToken) return;

@@ -157,7 +157,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Apps a crashed server left running are taken over, not started a second time.
   for (const app of await supervisor.adopt()) {
     log(`re-adopted ${app} (pid ${supervisor.status(app).pid ?? '?'}), left running by an earlier Orchard server`);
-    await restoreServiceContext(ctx, app).catch((err: unknown) => log(`re-adopted ${app}, but its recipe could not be planned: ${messageOf(err)}`));
+    await restoreServiceContext(ctx, app).catch((err: unknown) =>
+      log(`re-adopted ${app}, but its recipe could not be planned: ${messageOf(err)}`),
+    );
   }
 
   const server = createServer((req, res) => {
@@ -243,7 +245,8 @@ function upgrade(ctx: ApiContext, req: IncomingMessage, socket: Duplex, head: Bu
     const pathname = new URL(raw, `http://${BIND_ADDRESS}:${ctx.port}`).pathname;
     // Check first, then say whether the path exists: an unauthenticated client learns nothing.
     checkRequest(req.headers, { port: ctx.port, token: ctx.token, needsToken: true, websocket: true, method: 'GET' });
-    if (pathname !== EVENTS_PATH) throw new HttpError(404, 'NOT_FOUND', `no WebSocket at ${pathname}`, `The event stream is ${EVENTS_PATH}.`);
+    if (pathname !== EVENTS_PATH)
+      throw new HttpError(404, 'NOT_FOUND', `no WebSocket at ${pathname}`, `The event stream is ${EVENTS_PATH}.`);
   } catch (err) {
     const { status, body } = errorBody(err);
     const text = `${JSON.stringify(body)}\n`;
@@ -265,7 +268,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_HEADERS_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_HEADERS_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const text = `${JSON.stringify(errorBody(new HttpError(status, status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', status === 431 ? 'the request headers are too large' : 'the request could not be parsed')).body)}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -300,4 +304,3 @@ function packageVersion(): string {
 function pathOnly(url: string | undefined): string {
   return (url ?? '').split('?')[0] ?? '';
 }
-

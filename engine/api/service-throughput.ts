@@ -16,7 +16,11 @@ export function throughputKind(serviceType: string): ThroughputKind | undefined 
  * - media: GET /v1/jobs → the running job's sampling speed (1 / seconds per step); none when idle.
  * Returns undefined when the service does not answer in time or answers something else.
  */
-export async function readThroughput(port: number, kind: ThroughputKind, previous?: Omit<ServiceThroughput, 'kind'>): Promise<Omit<ServiceThroughput, 'kind'> | undefined> {
+export async function readThroughput(
+  port: number,
+  kind: ThroughputKind,
+  previous?: Omit<ServiceThroughput, 'kind'>,
+): Promise<Omit<ServiceThroughput, 'kind'> | undefined> {
   const body = await getJson(port, kind === 'llm' ? '/metrics' : '/v1/jobs');
   if (body === undefined) return undefined;
   return kind === 'llm' ? llmThroughput(body, previous) : mediaThroughput(body);
@@ -42,7 +46,8 @@ export function mediaThroughput(body: unknown): Omit<ServiceThroughput, 'kind'> 
   for (const job of jobs as { state?: unknown; phase?: unknown; progress?: { secondsPerStep?: unknown } }[]) {
     const seconds = job.progress?.secondsPerStep;
     // Only sampling steps: sd.cpp reuses its bar for VAE tiles while decoding.
-    if (job.state === 'running' && job.phase === 'sampling' && typeof seconds === 'number' && seconds > 0) return { stepsPerSecond: Math.round((1 / seconds) * 1000) / 1000 };
+    if (job.state === 'running' && job.phase === 'sampling' && typeof seconds === 'number' && seconds > 0)
+      return { stepsPerSecond: Math.round((1 / seconds) * 1000) / 1000 };
   }
   return {};
 }

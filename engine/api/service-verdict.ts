@@ -17,7 +17,9 @@ export async function readServiceVerdict(port: number): Promise<Verdict | undefi
   return {
     backend: v.backend as Verdict['backend'],
     fallback: v.fallback as Verdict['fallback'],
-    ...(v.offload && typeof v.offload.layers === 'number' && typeof v.offload.total === 'number' ? { offload: { layers: v.offload.layers, total: v.offload.total } } : {}),
+    ...(v.offload && typeof v.offload.layers === 'number' && typeof v.offload.total === 'number'
+      ? { offload: { layers: v.offload.layers, total: v.offload.total } }
+      : {}),
     evidence: strings(v.evidence),
     advice: strings(v.advice),
   };

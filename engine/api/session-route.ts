@@ -3,7 +3,15 @@ import type { ApiContext } from './api-context.js';
 import { HttpError } from './http-errors.js';
 import { field, readJsonBody, sendJson } from './http-io.js';
 import { presentedToken, tokensEqual } from './security.js';
-import { clearedSessionCookieHeader, mintLinkCode, presentedSession, SESSION_PATH, sessionCookieHeader, sessionValue, takeLinkCode } from './session.js';
+import {
+  clearedSessionCookieHeader,
+  mintLinkCode,
+  presentedSession,
+  SESSION_PATH,
+  sessionCookieHeader,
+  sessionValue,
+  takeLinkCode,
+} from './session.js';
 
 export { SESSION_PATH };
 
@@ -20,7 +28,13 @@ export async function sessionExchange(ctx: ApiContext, req: IncomingMessage, res
     const token = presentedToken(req.headers, false);
     const cookie = presentedSession(req.headers);
     const ok = token !== undefined ? tokensEqual(token, ctx.token) : cookie !== undefined && tokensEqual(cookie, sessionValue(ctx.token));
-    if (!ok) throw new HttpError(401, 'UNAUTHORIZED', 'this browser has no valid Orchard session', 'Open the access link `orchard serve` or `orchard open` prints.');
+    if (!ok)
+      throw new HttpError(
+        401,
+        'UNAUTHORIZED',
+        'this browser has no valid Orchard session',
+        'Open the access link `orchard serve` or `orchard open` prints.',
+      );
     sendJson(res, 200, { ok: true });
     return;
   }
@@ -31,7 +45,12 @@ export async function sessionExchange(ctx: ApiContext, req: IncomingMessage, res
   }
   if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${SESSION_PATH}`);
   if (req.headers.origin === undefined) {
-    throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'an access link is exchanged by the Orchard page only (no Origin was sent)', 'Open the link in a browser.');
+    throw new HttpError(
+      403,
+      'FORBIDDEN_ORIGIN',
+      'an access link is exchanged by the Orchard page only (no Origin was sent)',
+      'Open the link in a browser.',
+    );
   }
   const body = await readJsonBody(req);
   const code = field.string(body, 'code');

@@ -42,7 +42,10 @@ export function presentedSession(headers: IncomingHttpHeaders): string | undefin
 }
 
 /** A cookie-authenticated request: the cookie must be right, and a state change must come from Orchard's own page. */
-export function checkSession(headers: IncomingHttpHeaders, o: { token: string; method: string; websocket: boolean; sameValue: (a: string, b: string) => boolean }): void {
+export function checkSession(
+  headers: IncomingHttpHeaders,
+  o: { token: string; method: string; websocket: boolean; sameValue: (a: string, b: string) => boolean },
+): void {
   const presented = presentedSession(headers) ?? '';
   if (!o.sameValue(presented, sessionValue(o.token))) {
     throw new HttpError(401, 'UNAUTHORIZED', 'this browser session is no longer valid', 'Run `orchard open` for a fresh access link.');
@@ -53,7 +56,12 @@ export function checkSession(headers: IncomingHttpHeaders, o: { token: string; m
   }
   const changes = o.websocket || (o.method !== 'GET' && o.method !== 'HEAD');
   if (changes && headers.origin === undefined) {
-    throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'a change made with the session cookie must come from the Orchard page (no Origin was sent)', 'Use the Orchard UI, or send the Bearer token.');
+    throw new HttpError(
+      403,
+      'FORBIDDEN_ORIGIN',
+      'a change made with the session cookie must come from the Orchard page (no Origin was sent)',
+      'Use the Orchard UI, or send the Bearer token.',
+    );
   }
 }
 

@@ -74,10 +74,17 @@ export async function serveUi(uiDir: string | undefined, req: IncomingMessage, r
   const ext = path.extname(file).toLowerCase();
   // Vite's hashed assets never change; index.html must be revalidated to see a new build.
   const cache = file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
-  res.writeHead(200, { ...UI_HEADERS, 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-length': info.size, 'cache-control': cache });
+  res.writeHead(200, {
+    ...UI_HEADERS,
+    'content-type': TYPES[ext] ?? 'application/octet-stream',
+    'content-length': info.size,
+    'cache-control': cache,
+  });
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -13,7 +13,11 @@ export function formatPlan(plan: Plan): string {
   out.push(bold(`${plan.recipe.name} ${plan.recipe.version} (${plan.recipe.id}) for ${plan.profile.name}`));
   out.push(dim(`recipe ${plan.recipe.file}`));
   if (Object.keys(plan.inputs).length > 0) {
-    out.push(`inputs: ${Object.entries(plan.inputs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    out.push(
+      `inputs: ${Object.entries(plan.inputs)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ')}`,
+    );
   }
   for (const b of plan.blockers) out.push(red(`BLOCKED: ${b}`));
   const req = plan.requirements;
@@ -45,16 +49,30 @@ export function formatPlan(plan: Plan): string {
   if (plan.service) {
     const s = plan.service;
     out.push('', bold('Service:'));
-    out.push(showPort(`  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`));
+    out.push(
+      showPort(
+        `  ${s.type === 'command' ? (s.command ?? []).map(quote).join(' ') : `orchard service ${s.type} ${s.args.map(quote).join(' ')}`}`,
+      ),
+    );
     if (s.confinement) out.push(`  ${confinementText(s.confinement)}`);
     if (s.type === 'llm-cluster') {
-      out.push(`  across cluster hosts (llama.cpp RPC over SSH tunnels): \`orchard cluster plan <model> --hosts …\` lists every remote command and tunnel`);
+      out.push(
+        `  across cluster hosts (llama.cpp RPC over SSH tunnels): \`orchard cluster plan <model> --hosts …\` lists every remote command and tunnel`,
+      );
     }
-    out.push(dim(`  on 127.0.0.1:<port> (a free port, assigned at start); ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`));
+    out.push(
+      dim(
+        `  on 127.0.0.1:<port> (a free port, assigned at start); ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`,
+      ),
+    );
   }
   out.push('', bold('Network hosts contacted:'), `  ${plan.hosts.length > 0 ? plan.hosts.join(', ') : 'none'}`);
-  out.push(bold('Isolation:'), `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`);
-  if (plan.unconfined.length > 0) out.push(red(`  cannot be confined here: ${plan.unconfined.join(', ')}; install refuses them unless --allow-unconfined`));
+  out.push(
+    bold('Isolation:'),
+    `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`,
+  );
+  if (plan.unconfined.length > 0)
+    out.push(red(`  cannot be confined here: ${plan.unconfined.join(', ')}; install refuses them unless --allow-unconfined`));
   if (plan.warnings.length > 0) {
     out.push('', bold('Warnings:'));
     for (const w of plan.warnings) out.push(red(`  ! ${w}`));
@@ -68,7 +86,9 @@ function formatStep(step: PlannedStep, n: number): string[] {
   const detail = (text: string) => lines.push(dim(`      ${text}`));
   switch (step.kind) {
     case 'git':
-      detail(`git clone ${step.params.url} -> ${step.params.dest} at ${step.params.ref}${step.params.pinned ? '' : red(' (unpinned)')}${step.params.submodules ? ' with submodules' : ''}`);
+      detail(
+        `git clone ${step.params.url} -> ${step.params.dest} at ${step.params.ref}${step.params.pinned ? '' : red(' (unpinned)')}${step.params.submodules ? ' with submodules' : ''}`,
+      );
       break;
     case 'extract':
       detail(`extract ${step.params.archive} -> ${step.params.dest}${step.params.strip ? ` (strip ${step.params.strip})` : ''}`);

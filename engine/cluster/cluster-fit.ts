@@ -22,7 +22,11 @@ export interface ClusterFitReport extends ClusterSplit {
  * `orchard fit <model> --hosts a,b`: the per-node plan of a model over this machine (the head) and
  * the named cluster hosts, with the budgets they reported when they were added or last checked.
  */
-export async function clusterFit(model: string, hostNames: string[], o: { home: OrchardHome; machine: MachineInfo; contextSize?: number; headers?: Record<string, string> }): Promise<ClusterFitReport> {
+export async function clusterFit(
+  model: string,
+  hostNames: string[],
+  o: { home: OrchardHome; machine: MachineInfo; contextSize?: number; headers?: Record<string, string> },
+): Promise<ClusterFitReport> {
   const paths = clusterPaths(o.home);
   const hosts = await Promise.all(hostNames.map((n) => findHost(paths, n)));
   const headers = await readModelHeaders(model, o.headers ? { headers: o.headers } : {});
@@ -31,10 +35,20 @@ export async function clusterFit(model: string, hostNames: string[], o: { home: 
   const head = nodeBudget(o.machine);
   const nodes = [
     ...hosts.map((h) => {
-      if (!h.peer) throw new OrchardError('USAGE', `cluster host ${h.name} has not reported its memory budget`, { hint: `Run \`orchard cluster doctor\` to check it.` });
+      if (!h.peer)
+        throw new OrchardError('USAGE', `cluster host ${h.name} has not reported its memory budget`, {
+          hint: `Run \`orchard cluster doctor\` to check it.`,
+        });
       return { name: h.name, budgetBytes: h.peer.budgetBytes, device: true, ram: h.peer.ramBytes, accelerator: h.peer.accelerator };
     }),
-    { name: 'head', budgetBytes: head.budgetBytes, device: head.accelerator !== 'cpu', head: true, ram: o.machine.memory.totalBytes, accelerator: head.accelerator },
+    {
+      name: 'head',
+      budgetBytes: head.budgetBytes,
+      device: head.accelerator !== 'cpu',
+      head: true,
+      ram: o.machine.memory.totalBytes,
+      accelerator: head.accelerator,
+    },
   ];
   const split = planClusterSplit(shape, headers, nodes, { contextSize });
   const raiseLimit: ClusterFitReport['raiseLimit'] = [];
@@ -53,14 +67,20 @@ export async function clusterFit(model: string, hostNames: string[], o: { home: 
     model: { architecture: shape.architecture, ...(name ? { name } : {}), layers: shape.layers, weightsBytes: shape.weightsBytes },
     contextSize,
     raiseLimit,
-    advice: [...split.advice, ...raiseLimit.map((r) => `On ${r.node}, raising the GPU limit makes its share fit: ${r.command} (until the next restart).`)],
+    advice: [
+      ...split.advice,
+      ...raiseLimit.map((r) => `On ${r.node}, raising the GPU limit makes its share fit: ${r.command} (until the next restart).`),
+    ],
     note: 'A cluster buys memory, not speed: each token still passes every node in turn, so decode runs at about single-node speed.',
   };
 }
 
 export function formatClusterFit(r: ClusterFitReport): string {
   const g = (b: number) => (b >= GiB / 10 ? `${(b / GiB).toFixed(2)} GiB` : `${(b / MiB).toFixed(2)} MiB`);
-  const lines = [`${r.model.name ?? r.model.architecture}: ${r.model.layers} layers, ${g(r.model.weightsBytes)} of weights, context ${r.contextSize}`, `-ts ${r.tensorSplit.join(',')}`];
+  const lines = [
+    `${r.model.name ?? r.model.architecture}: ${r.model.layers} layers, ${g(r.model.weightsBytes)} of weights, context ${r.contextSize}`,
+    `-ts ${r.tensorSplit.join(',')}`,
+  ];
   for (const n of r.nodes) {
     const layers = n.layers ? `layers ${n.layers[0]}–${n.layers[1]}` : 'no layers';
     lines.push(

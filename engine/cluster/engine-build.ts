@@ -43,7 +43,11 @@ export async function engineBuild(bins: EngineBinaries): Promise<EngineBuild> {
   const out = await execa(bins.llamaServer, ['--version'], { reject: false, stdin: 'ignore', timeout: 30_000 });
   const text = `${out.stdout}\n${out.stderr}`;
   const version = /^version:\s*(.+)$/m.exec(text)?.[1]?.trim();
-  if (!version) throw new OrchardError('SERVICE', `llama-server --version printed no version line`, { where: bins.llamaServer, hint: 'Reinstall the engine: orchard install llamacpp-engine --force.' });
+  if (!version)
+    throw new OrchardError('SERVICE', `llama-server --version printed no version line`, {
+      where: bins.llamaServer,
+      hint: 'Reinstall the engine: orchard install llamacpp-engine --force.',
+    });
   return { version, binDir: bins.binDir };
 }
 

@@ -71,7 +71,9 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export function assertHostName(name: string): void {
   if (!NAME.test(name)) {
-    throw new OrchardError('USAGE', `"${name}" is not a usable cluster host name`, { hint: 'Use lowercase letters, digits, ".", "_" and "-" (e.g. studio-2), with --name.' });
+    throw new OrchardError('USAGE', `"${name}" is not a usable cluster host name`, {
+      hint: 'Use lowercase letters, digits, ".", "_" and "-" (e.g. studio-2), with --name.',
+    });
   }
 }
 
@@ -87,7 +89,11 @@ export async function readHosts(paths: ClusterPaths): Promise<ClusterHost[]> {
     const parsed = JSON.parse(text) as { hosts?: ClusterHost[] };
     return Array.isArray(parsed.hosts) ? parsed.hosts : [];
   } catch (err) {
-    throw new OrchardError('IO', 'the cluster host list is not valid JSON', { where: paths.hostsFile, hint: 'Fix or delete the file, then add the hosts again.', cause: err });
+    throw new OrchardError('IO', 'the cluster host list is not valid JSON', {
+      where: paths.hostsFile,
+      hint: 'Fix or delete the file, then add the hosts again.',
+      cause: err,
+    });
   }
 }
 
@@ -97,6 +103,9 @@ export async function writeHosts(paths: ClusterPaths, hosts: ClusterHost[]): Pro
 
 export async function findHost(paths: ClusterPaths, name: string): Promise<ClusterHost> {
   const host = (await readHosts(paths)).find((h) => h.name === name);
-  if (!host) throw new OrchardError('USAGE', `no cluster host named "${name}"`, { hint: 'List them with `orchard cluster ls`; add one with `orchard cluster add <ssh-host>`.' });
+  if (!host)
+    throw new OrchardError('USAGE', `no cluster host named "${name}"`, {
+      hint: 'List them with `orchard cluster ls`; add one with `orchard cluster add <ssh-host>`.',
+    });
   return host;
 }

@@ -29,8 +29,7 @@ export async function checkLink(paths: ClusterPaths, host: ClusterHost, env: Nod
   stdout.setEncoding('utf8');
   stdout.on('data', (chunk: string) => {
     pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       waiters.shift()?.(line);

@@ -19,7 +19,10 @@ export function freeLoopbackPort(host = '127.0.0.1'): Promise<number> {
  * close it at once. ggml-rpc-server serves one client at a time, so the probe must never linger: it
  * connects, and closes before any HELLO.
  */
-export async function waitForPort(port: number, o: { timeoutMs: number; signal?: AbortSignal; alive?: () => boolean; host?: string }): Promise<void> {
+export async function waitForPort(
+  port: number,
+  o: { timeoutMs: number; signal?: AbortSignal; alive?: () => boolean; host?: string },
+): Promise<void> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     if (o.signal?.aborted) throw new Error('cancelled');

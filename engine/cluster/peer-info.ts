@@ -18,7 +18,9 @@ export function nodeBudget(machine: MachineInfo): { budgetBytes: number; acceler
   const accelerator = chooseAccelerator(machine, 'auto');
   const ram = machine.memory.totalBytes;
   if (accelerator === 'metal' && machine.unifiedMemory) {
-    const ws = machine.macos?.wiredLimitMb ? machine.macos.wiredLimitMb * MiB : (machine.macos?.gpuWorkingSetBytes ?? Math.round(ram * 0.75));
+    const ws = machine.macos?.wiredLimitMb
+      ? machine.macos.wiredLimitMb * MiB
+      : (machine.macos?.gpuWorkingSetBytes ?? Math.round(ram * 0.75));
     return { budgetBytes: ws, accelerator };
   }
   if (accelerator === 'cuda' || accelerator === 'rocm' || accelerator === 'vulkan') {
@@ -37,5 +39,11 @@ export async function peerInfo(home: OrchardHome, machine: MachineInfo, env: Nod
     engine = null;
   }
   const pkg = JSON.parse(await readFile(path.join(repoRoot(), 'package.json'), 'utf8')) as { version?: string };
-  return { orchardVersion: pkg.version ?? 'unknown', engine, ...nodeBudget(machine), ramBytes: machine.memory.totalBytes, platform: `${machine.os}-${machine.arch}` };
+  return {
+    orchardVersion: pkg.version ?? 'unknown',
+    engine,
+    ...nodeBudget(machine),
+    ramBytes: machine.memory.totalBytes,
+    platform: `${machine.os}-${machine.arch}`,
+  };
 }

@@ -35,15 +35,24 @@ export interface HeadServerOptions {
  */
 export function headServerArgs(o: HeadServerOptions): string[] {
   return [
-    '-m', o.model,
-    '--rpc', o.rpc.join(','),
-    '-ts', o.tensorSplit.join(','),
-    '-ngl', '999',
-    '--fit', 'off',
-    '-c', String(o.contextSize),
-    '--host', '127.0.0.1',
-    '--port', String(o.port),
-    '-lv', '5',
+    '-m',
+    o.model,
+    '--rpc',
+    o.rpc.join(','),
+    '-ts',
+    o.tensorSplit.join(','),
+    '-ngl',
+    '999',
+    '--fit',
+    'off',
+    '-c',
+    String(o.contextSize),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '-lv',
+    '5',
     ...(o.extra ?? []),
   ];
 }
@@ -59,19 +68,40 @@ export interface PlannedClusterCommand {
 }
 
 /** The commands of a run, with `<port>` where a port is chosen at start. */
-export function plannedClusterCommands(paths: ClusterPaths, hosts: ClusterHost[], o: { llamaServer: string; model: string; tensorSplit: number[]; contextSize: number }): PlannedClusterCommand[] {
+export function plannedClusterCommands(
+  paths: ClusterPaths,
+  hosts: ClusterHost[],
+  o: { llamaServer: string; model: string; tensorSplit: number[]; contextSize: number },
+): PlannedClusterCommand[] {
   const out: PlannedClusterCommand[] = [];
   const rpc: string[] = [];
   for (const host of hosts) {
-    out.push({ where: host.name, what: 'worker agent over SSH: starts ggml-rpc-server, stops it when the session ends', argv: workerAgentArgv(paths, host), remote: workerRemoteArgv(host) });
+    out.push({
+      where: host.name,
+      what: 'worker agent over SSH: starts ggml-rpc-server, stops it when the session ends',
+      argv: workerAgentArgv(paths, host),
+      remote: workerRemoteArgv(host),
+    });
     if (host.direct) {
       rpc.push(`${host.direct.address}:<port>`);
-      out[out.length - 1]!.danger = `trusted direct cable: ggml-rpc-server listens on ${host.direct.address} without authentication or encryption`;
+      out[out.length - 1]!.danger =
+        `trusted direct cable: ggml-rpc-server listens on ${host.direct.address} without authentication or encryption`;
     } else {
-      out.push({ where: 'head', what: `SSH tunnel to ${host.name}'s RPC port (127.0.0.1 on both ends)`, argv: tunnelArgv(paths, host, '<port>', '<port>') });
+      out.push({
+        where: 'head',
+        what: `SSH tunnel to ${host.name}'s RPC port (127.0.0.1 on both ends)`,
+        argv: tunnelArgv(paths, host, '<port>', '<port>'),
+      });
       rpc.push('127.0.0.1:<port>');
     }
   }
-  out.push({ where: 'head', what: 'llama-server (the OpenAI API, behind the app\'s port)', argv: [o.llamaServer, ...headServerArgs({ model: o.model, rpc, tensorSplit: o.tensorSplit, contextSize: o.contextSize, port: '<port>' })] });
+  out.push({
+    where: 'head',
+    what: "llama-server (the OpenAI API, behind the app's port)",
+    argv: [
+      o.llamaServer,
+      ...headServerArgs({ model: o.model, rpc, tensorSplit: o.tensorSplit, contextSize: o.contextSize, port: '<port>' }),
+    ],
+  });
   return out;
 }

@@ -81,11 +81,17 @@ export function layerBytes(headers: readonly GgufHeader[], layers: number): { pe
  * Choose each device's layers by bytes, in proportion to the nodes' budgets, and say per node what
  * it will hold. Refuses (fits: false, with numbers) when a node is over its budget.
  */
-export function planClusterSplit(shape: ModelShape, headers: readonly GgufHeader[], nodes: readonly ClusterNodeBudget[], o: SplitOptions): ClusterSplit {
+export function planClusterSplit(
+  shape: ModelShape,
+  headers: readonly GgufHeader[],
+  nodes: readonly ClusterNodeBudget[],
+  o: SplitOptions,
+): ClusterSplit {
   const heads = nodes.filter((n) => n.head);
   if (heads.length !== 1) throw new OrchardError('USAGE', `a cluster needs exactly one head, not ${heads.length}`);
   const devices = [...nodes.filter((n) => !n.head && n.device), ...heads.filter((n) => n.device)];
-  if (devices.length === 0) throw new OrchardError('USAGE', 'a cluster needs at least one worker', { hint: 'Add one with `orchard cluster add <ssh-host>`.' });
+  if (devices.length === 0)
+    throw new OrchardError('USAGE', 'a cluster needs at least one worker', { hint: 'Add one with `orchard cluster add <ssh-host>`.' });
   const { perLayer, output, tokenEmbedding } = layerBytes(headers, shape.layers);
   const p = predictMemory(shape, { contextSize: o.contextSize, accelerator: 'cpu' });
   const cells = Math.ceil(o.contextSize / 256) * 256;
@@ -127,18 +133,43 @@ export function planClusterSplit(shape: ModelShape, headers: readonly GgufHeader
     const kv = count * kvPerLayer;
     const compute = p.compute;
     const total = weights + kv + compute;
-    placements.push({ name: dev.name, head: dev.head === true, layers: range, output: isLast, bytes: { weights, kv, compute, total }, budgetBytes: dev.budgetBytes, fits: total <= dev.budgetBytes });
+    placements.push({
+      name: dev.name,
+      head: dev.head === true,
+      layers: range,
+      output: isLast,
+      bytes: { weights, kv, compute, total },
+      budgetBytes: dev.budgetBytes,
+      fits: total <= dev.budgetBytes,
+    });
     first += count;
   });
   const head = heads[0]!;
   if (!head.device) {
     const hostTotal = tokenEmbedding + p.overhead;
-    placements.push({ name: head.name, head: true, layers: null, output: false, bytes: { weights: tokenEmbedding, kv: 0, compute: 0, total: hostTotal }, budgetBytes: head.budgetBytes, fits: hostTotal <= head.budgetBytes });
+    placements.push({
+      name: head.name,
+      head: true,
+      layers: null,
+      output: false,
+      bytes: { weights: tokenEmbedding, kv: 0, compute: 0, total: hostTotal },
+      budgetBytes: head.budgetBytes,
+      fits: hostTotal <= head.budgetBytes,
+    });
   }
   const advice = placements
     .filter((n) => !n.fits)
-    .map((n) => `${n.name} needs ${gib(n.bytes.total)} but offers ${gib(n.budgetBytes)}: add a node, choose a smaller quantization, or shorten the context.`);
-  return { tensorSplit, nodes: placements, headHost: { tokenEmbedding, overhead: p.overhead }, fits: placements.every((n) => n.fits), advice };
+    .map(
+      (n) =>
+        `${n.name} needs ${gib(n.bytes.total)} but offers ${gib(n.budgetBytes)}: add a node, choose a smaller quantization, or shorten the context.`,
+    );
+  return {
+    tensorSplit,
+    nodes: placements,
+    headHost: { tokenEmbedding, overhead: p.overhead },
+    fits: placements.every((n) => n.fits),
+    advice,
+  };
 }
 
 /**

@@ -13,23 +13,40 @@ export function sshOptions(paths: ClusterPaths, host: Pick<ClusterHost, 'port'>)
   // ssh reads an -o value like a config line: a path with spaces must be double-quoted there, and
   // a double quote cannot be written at all.
   if (paths.knownHosts.includes('"')) {
-    throw new OrchardError('USAGE', 'ORCHARD_HOME contains a double quote, which ssh cannot be given as a file name', { where: paths.knownHosts, hint: 'Use an ORCHARD_HOME without " in its path.' });
+    throw new OrchardError('USAGE', 'ORCHARD_HOME contains a double quote, which ssh cannot be given as a file name', {
+      where: paths.knownHosts,
+      hint: 'Use an ORCHARD_HOME without " in its path.',
+    });
   }
   return [
-    '-F', '/dev/null',
-    '-i', paths.key,
-    '-p', String(host.port),
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'IdentityAgent=none',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile="${paths.knownHosts}"`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'ForwardAgent=no',
-    '-o', 'ForwardX11=no',
-    '-o', 'ServerAliveInterval=5',
-    '-o', 'ServerAliveCountMax=3',
-    '-o', 'ConnectTimeout=10',
+    '-F',
+    '/dev/null',
+    '-i',
+    paths.key,
+    '-p',
+    String(host.port),
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile="${paths.knownHosts}"`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'ForwardAgent=no',
+    '-o',
+    'ForwardX11=no',
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
+    '-o',
+    'ConnectTimeout=10',
   ];
 }
 
@@ -48,7 +65,17 @@ export function sshArgv(paths: ClusterPaths, host: ClusterHost, remote: readonly
 
 /** argv of the tunnel: local 127.0.0.1:localPort → the peer's 127.0.0.1:remotePort, nothing else. */
 export function tunnelArgv(paths: ClusterPaths, host: ClusterHost, localPort: number | string, remotePort: number | string): string[] {
-  return ['ssh', ...sshOptions(paths, host), '-N', '-T', '-o', 'ExitOnForwardFailure=yes', '-L', `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`, host.destination];
+  return [
+    'ssh',
+    ...sshOptions(paths, host),
+    '-N',
+    '-T',
+    '-o',
+    'ExitOnForwardFailure=yes',
+    '-L',
+    `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`,
+    host.destination,
+  ];
 }
 
 /** Create Orchard's own ed25519 key (once). Returns the public key line to put in the peer's authorized_keys. */
@@ -76,10 +103,16 @@ export async function scanHostKey(destination: string, port: number): Promise<Sc
   try {
     scanned = (await execa('ssh-keyscan', ['-T', '10', '-p', String(port), '-t', 'ed25519', hostOnly], { stdin: 'ignore' })).stdout;
   } catch (err) {
-    throw new OrchardError('IO', `could not read ${hostOnly}'s SSH host key: ${messageOf(err)}`, { where: `${hostOnly}:${port}`, hint: 'Check that sshd runs on the peer and that the port is right (--port).' });
+    throw new OrchardError('IO', `could not read ${hostOnly}'s SSH host key: ${messageOf(err)}`, {
+      where: `${hostOnly}:${port}`,
+      hint: 'Check that sshd runs on the peer and that the port is right (--port).',
+    });
   }
   const lines = scanned.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  if (lines.length === 0) throw new OrchardError('IO', `${hostOnly}:${port} offered no ed25519 host key`, { hint: 'Is sshd running there, and does it have an ed25519 host key?' });
+  if (lines.length === 0)
+    throw new OrchardError('IO', `${hostOnly}:${port} offered no ed25519 host key`, {
+      hint: 'Is sshd running there, and does it have an ed25519 host key?',
+    });
   const printed = (await execa('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], { input: `${lines.join('\n')}\n` })).stdout;
   const fingerprints = printed.split('\n').filter(Boolean);
   const fingerprint = /SHA256:\S+/.exec(fingerprints[0] ?? '')?.[0];

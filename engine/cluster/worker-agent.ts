@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { messageOf } from '../core/errors.js';
 import type { OrchardHome } from '../core/home.js';
-import { engineBinaries } from './engine-build.js';
+import { engineBinaries, type EngineBinaries } from './engine-build.js';
 import { clusterPaths } from './hosts.js';
 import { freeLoopbackPort, waitForPort } from './net.js';
 
@@ -39,7 +39,7 @@ export interface WorkerAgentOptions {
  * Resolves with the exit code the agent should end with.
  */
 export async function runWorkerAgent(o: WorkerAgentOptions): Promise<number> {
-  let bins;
+  let bins: EngineBinaries;
   try {
     bins = engineBinaries(o.home, o.env);
   } catch (err) {
@@ -50,7 +50,8 @@ export async function runWorkerAgent(o: WorkerAgentOptions): Promise<number> {
   await mkdir(paths.rpcCache, { recursive: true });
   const port = await freeLoopbackPort(o.directCable);
   const listen = o.directCable ?? '127.0.0.1';
-  if (o.directCable) o.log(`warning: ggml-rpc-server listens on ${listen} (trusted direct cable): anyone who can reach that address can run code here`);
+  if (o.directCable)
+    o.log(`warning: ggml-rpc-server listens on ${listen} (trusted direct cable): anyone who can reach that address can run code here`);
   const args = ['-H', listen, '-p', String(port), '-c', ...(o.threads ? ['-t', String(o.threads)] : [])];
   // `trap '' PIPE` then exec: an ignored signal stays ignored across exec (Node's spawn resets
   // dispositions to default, so this cannot be done from here). The words are "$0" "$@", never text.

@@ -12,15 +12,19 @@ import { acquireLock, liveLockOwner, type LockOwner } from './owner-lock.js';
  */
 export async function acquireAppLock(app: AppPaths, operation: string): Promise<() => Promise<void>> {
   await mkdir(path.dirname(app.lockFile), { recursive: true });
-  const lock = await acquireLock(app.lockFile, { operation, since: new Date().toISOString() }, {
-    refused: (owner) => {
-      const o = describe(owner);
-      return new OrchardError('LOCKED', `${app.id} is busy: ${o.operation} is running (pid ${o.pid}, since ${o.since})`, {
-        where: app.lockFile,
-        hint: 'Wait for it to finish, or stop it; a second install of the same app at once is refused.',
-      });
+  const lock = await acquireLock(
+    app.lockFile,
+    { operation, since: new Date().toISOString() },
+    {
+      refused: (owner) => {
+        const o = describe(owner);
+        return new OrchardError('LOCKED', `${app.id} is busy: ${o.operation} is running (pid ${o.pid}, since ${o.since})`, {
+          where: app.lockFile,
+          hint: 'Wait for it to finish, or stop it; a second install of the same app at once is refused.',
+        });
+      },
     },
-  });
+  );
   return () => lock.release();
 }
 

@@ -48,7 +48,11 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
     return;
   }
   const body = `${JSON.stringify(value)}\n`;
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }
 
@@ -66,7 +70,8 @@ function decodeSegment(raw: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (value === '' || value === '.' || value === '..' || value.includes('/') || value.includes('\\') || value.includes('\0')) return undefined;
+  if (value === '' || value === '.' || value === '..' || value.includes('/') || value.includes('\\') || value.includes('\0'))
+    return undefined;
   return value;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, open, rename, rm, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchardError } from './errors.js';
@@ -138,7 +138,7 @@ async function heldLock(file: string): Promise<HeldLock> {
 
 /** The lock as it is on disk, read without following a link; undefined when there is none. */
 async function readLock(file: string): Promise<LockOnDisk | undefined> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {

@@ -17,7 +17,10 @@ export interface ProcessIdentity {
 export function startFromProcStat(text: string): string | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const value = rest[22 - 3];
   return value !== undefined && /^\d+$/.test(value) ? value : undefined;
 }

@@ -218,14 +218,11 @@ const ADVICE = {
     'The GPU is there but this build does not support it: use a build for this GPU generation ' +
     '(for AMD, a ROCm build with its gfx target or HSA_OVERRIDE_GFX_VERSION; for MPS, a newer macOS and torch).',
   flag:
-    'The app was told to use the CPU for this work (--cpu / --always-cpu / --device cpu / *-on-cpu): ' +
-    'remove the flag to use the GPU.',
+    'The app was told to use the CPU for this work (--cpu / --always-cpu / --device cpu / *-on-cpu): ' + 'remove the flag to use the GPU.',
   noLayers: (total: number) =>
-    `No layer is on the GPU (0 of ${total}): ask for GPU layers (-ngl 999 / gpuLayers "max" / num_gpu) ` +
-    'and check the free GPU memory.',
+    `No layer is on the GPU (0 of ${total}): ask for GPU layers (-ngl 999 / gpuLayers "max" / num_gpu) ` + 'and check the free GPU memory.',
   someLayers:
-    'Not every layer or the KV cache is on the GPU: offload all layers (-ngl 999 / gpuLayers "max") ' +
-    'and keep the KV cache on the GPU.',
+    'Not every layer or the KV cache is on the GPU: offload all layers (-ngl 999 / gpuLayers "max") ' + 'and keep the KV cache on the GPU.',
   memory: (layers: string, mac: boolean) =>
     `${layers}GPU memory is the limit: use a smaller quantisation, a shorter context or a smaller batch/resolution` +
     (mac ? ' or raise the macOS GPU memory limit (orchard doctor shows the iogpu.wired_limit_mb command)' : '') +

@@ -31,13 +31,19 @@ class FileByteSource implements ByteSource {
     try {
       return (await stat(this.where)).size;
     } catch (err) {
-      throw new OrchardError('MODEL', `cannot read the model file: ${(err as Error).message}`, { where: this.where, hint: 'Check the path.' });
+      throw new OrchardError('MODEL', `cannot read the model file: ${(err as Error).message}`, {
+        where: this.where,
+        hint: 'Check the path.',
+      });
     }
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
     const fh = await open(this.where, 'r').catch((err: Error) => {
-      throw new OrchardError('MODEL', `cannot open the model file: ${err.message}`, { where: this.where, hint: 'Check the path and its permissions.' });
+      throw new OrchardError('MODEL', `cannot open the model file: ${err.message}`, {
+        where: this.where,
+        hint: 'Check the path and its permissions.',
+      });
     });
     try {
       const buf = Buffer.alloc(length);
@@ -77,10 +83,14 @@ class HttpByteSource implements ByteSource {
           if (res.statusCode !== 206) {
             stream.destroy();
             reject(
-              new OrchardError('DOWNLOAD', `the server answered ${res.statusCode} to a Range request, so the header cannot be read without downloading the whole file`, {
-                where: this.where,
-                hint: 'Use a host that supports HTTP Range (Hugging Face does), or download the file and run fit on it.',
-              }),
+              new OrchardError(
+                'DOWNLOAD',
+                `the server answered ${res.statusCode} to a Range request, so the header cannot be read without downloading the whole file`,
+                {
+                  where: this.where,
+                  hint: 'Use a host that supports HTTP Range (Hugging Face does), or download the file and run fit on it.',
+                },
+              ),
             );
             return;
           }
@@ -104,7 +114,10 @@ class HttpByteSource implements ByteSource {
               ? err
               : new OrchardError(status === 401 || status === 403 ? 'AUTH' : 'DOWNLOAD', `cannot read the model header: ${err.message}`, {
                   where: this.where,
-                  hint: status === 401 || status === 403 ? 'The model is gated: accept its licence on its page and set HF_TOKEN.' : 'Check the URL and the network.',
+                  hint:
+                    status === 401 || status === 403
+                      ? 'The model is gated: accept its licence on its page and set HF_TOKEN.'
+                      : 'Check the URL and the network.',
                 }),
           );
         });

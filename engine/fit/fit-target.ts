@@ -32,7 +32,10 @@ export interface FitTargetOptions {
 export async function fitTarget(target: string, o: FitTargetOptions): Promise<FitReport> {
   const headers = o.hfToken ? { authorization: `Bearer ${o.hfToken}` } : undefined;
   // An MLX model: a repository URL (not a .gguf file) or a folder with config.json.
-  if ((isUrl(target) && !/\.gguf($|\?)/i.test(target)) || (existsSync(path.join(target, 'config.json')) && statSync(target).isDirectory())) {
+  if (
+    (isUrl(target) && !/\.gguf($|\?)/i.test(target)) ||
+    (existsSync(path.join(target, 'config.json')) && statSync(target).isDirectory())
+  ) {
     const shape = await readMlxModelShape(target, headers ? { headers } : {});
     return fitMlxOnMachine(shape, o.machine, o.contextSize ?? Math.min(shape.trainContext, 8192));
   }
@@ -49,9 +52,14 @@ export async function fitTarget(target: string, o: FitTargetOptions): Promise<Fi
   }
   const loaded = await findRecipe(target, o.home);
   const plan = await planRecipe(loaded, { profile: o.profile, home: o.home });
-  const report = await checkRecipeFit(plan, o.machine, { ...(o.contextSize ? { contextSize: o.contextSize } : {}), ...(headers ? { headers } : {}) });
+  const report = await checkRecipeFit(plan, o.machine, {
+    ...(o.contextSize ? { contextSize: o.contextSize } : {}),
+    ...(headers ? { headers } : {}),
+  });
   if (!report) {
-    throw new OrchardError('USAGE', `recipe "${target}" has no LLM service with a GGUF or MLX model to check`, { hint: 'Give a .gguf file, a GGUF URL, an MLX repository URL or an LLM recipe.' });
+    throw new OrchardError('USAGE', `recipe "${target}" has no LLM service with a GGUF or MLX model to check`, {
+      hint: 'Give a .gguf file, a GGUF URL, an MLX repository URL or an LLM recipe.',
+    });
   }
   const family = loaded.recipe.model?.family;
   if (!family) return report;
@@ -61,8 +69,18 @@ export async function fitTarget(target: string, o: FitTargetOptions): Promise<Fi
   for (const sibling of siblings) {
     const engine = sibling.recipe.model?.engine ?? 'gguf';
     try {
-      const other = await checkRecipeFit(await planRecipe(sibling, { profile: o.profile, home: o.home }), o.machine, { ...(o.contextSize ? { contextSize: o.contextSize } : {}), ...(headers ? { headers } : {}) });
-      if (other) alternatives.push({ recipe: sibling.recipe.id, engine, verdict: other.verdict, totalBytes: other.bytes.total, ...(other.raiseLimit ? { raiseLimit: other.raiseLimit.command } : {}) });
+      const other = await checkRecipeFit(await planRecipe(sibling, { profile: o.profile, home: o.home }), o.machine, {
+        ...(o.contextSize ? { contextSize: o.contextSize } : {}),
+        ...(headers ? { headers } : {}),
+      });
+      if (other)
+        alternatives.push({
+          recipe: sibling.recipe.id,
+          engine,
+          verdict: other.verdict,
+          totalBytes: other.bytes.total,
+          ...(other.raiseLimit ? { raiseLimit: other.raiseLimit.command } : {}),
+        });
     } catch (err) {
       alternatives.push({ recipe: sibling.recipe.id, engine, error: (err as Error).message });
     }

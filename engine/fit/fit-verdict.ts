@@ -23,7 +23,15 @@ export interface FitReport {
     /** Bytes needed on the GPU (or in the working set) for every layer to be offloaded. */
     gpuNeededBytes: number;
   };
-  model: { architecture: string; name?: string; parameters: number; layers: number; trainContext: number; bitsPerWeight: number; splitCount: number };
+  model: {
+    architecture: string;
+    name?: string;
+    parameters: number;
+    layers: number;
+    trainContext: number;
+    bitsPerWeight: number;
+    splitCount: number;
+  };
   contextSize: number;
   /** Layers that will run on the GPU, of the model's total (block count + output). */
   offload: { gpuLayers: number; totalLayers: number };
@@ -33,13 +41,30 @@ export interface FitReport {
   /** For a recipe: the engine it runs on (gguf or mlx). */
   engine?: 'gguf' | 'mlx';
   /** For a recipe whose model has other engines: their verdicts on this machine. */
-  alternatives?: { recipe: string; engine: 'gguf' | 'mlx'; verdict?: FitVerdict; totalBytes?: number; raiseLimit?: string; error?: string }[];
+  alternatives?: {
+    recipe: string;
+    engine: 'gguf' | 'mlx';
+    verdict?: FitVerdict;
+    totalBytes?: number;
+    raiseLimit?: string;
+    error?: string;
+  }[];
 }
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 /** Rough bits per weight of common llama.cpp quants (llama-quantize's table), for advice only. */
-const QUANTS: [string, number][] = [['Q8_0', 8.5], ['Q6_K', 6.56], ['Q5_K_M', 5.69], ['Q4_K_M', 4.89], ['IQ4_XS', 4.25], ['Q3_K_M', 3.91], ['IQ3_XS', 3.3], ['Q2_K', 2.96], ['IQ2_XS', 2.31]];
+const QUANTS: [string, number][] = [
+  ['Q8_0', 8.5],
+  ['Q6_K', 6.56],
+  ['Q5_K_M', 5.69],
+  ['Q4_K_M', 4.89],
+  ['IQ4_XS', 4.25],
+  ['Q3_K_M', 3.91],
+  ['IQ3_XS', 3.3],
+  ['Q2_K', 2.96],
+  ['IQ2_XS', 2.31],
+];
 
 export interface FitOptions {
   contextSize: number;
@@ -80,15 +105,34 @@ export function fitModelOnMachine(shape: ModelShape, machine: MachineInfo, o: Fi
     contextSize: o.contextSize,
   };
   const advice: string[] = [];
-  if (o.contextSize > shape.trainContext) advice.push(`The context ${o.contextSize} is beyond the model's training context ${shape.trainContext}; quality drops past it.`);
+  if (o.contextSize > shape.trainContext)
+    advice.push(`The context ${o.contextSize} is beyond the model's training context ${shape.trainContext}; quality drops past it.`);
   const shrink = (available: number): string[] => shrinkAdvice(shape, p, available, o.contextSize);
 
   if (accelerator === 'metal' && machine.unifiedMemory) {
     const workingSet = workingSetOf(machine);
-    const budget = { kind: 'unified' as const, accelerator, ramBytes: ram, reserveBytes: reserve, gpuWorkingSetBytes: workingSet, ...(machine.macos?.wiredLimitMb ? { wiredLimitMb: machine.macos.wiredLimitMb } : {}), gpuNeededBytes: p.gpu };
+    const budget = {
+      kind: 'unified' as const,
+      accelerator,
+      ramBytes: ram,
+      reserveBytes: reserve,
+      gpuWorkingSetBytes: workingSet,
+      ...(machine.macos?.wiredLimitMb ? { wiredLimitMb: machine.macos.wiredLimitMb } : {}),
+      gpuNeededBytes: p.gpu,
+    };
     const offload = { gpuLayers: totalLayers, totalLayers };
     if (p.total > ram - reserve) {
-      return { ...base, verdict: 'does-not-fit', budget, offload, advice: [...advice, `Needs ${gib(p.total)} but this Mac has ${gib(ram)} of memory, of which ${gib(reserve)} must stay free for macOS.`, ...shrink(ram - reserve)] };
+      return {
+        ...base,
+        verdict: 'does-not-fit',
+        budget,
+        offload,
+        advice: [
+          ...advice,
+          `Needs ${gib(p.total)} but this Mac has ${gib(ram)} of memory, of which ${gib(reserve)} must stay free for macOS.`,
+          ...shrink(ram - reserve),
+        ],
+      };
     }
     if (p.gpu <= workingSet) return { ...base, verdict: 'fits', budget, offload, advice };
     return {
@@ -104,17 +148,40 @@ export function fitModelOnMachine(shape: ModelShape, machine: MachineInfo, o: Fi
   if (accelerator === 'cpu') {
     const budget = { kind: 'cpu' as const, accelerator, ramBytes: ram, reserveBytes: reserve, gpuNeededBytes: 0 };
     const offload = { gpuLayers: 0, totalLayers };
-    if (p.total <= ram - reserve) return { ...base, verdict: 'fits', budget, offload, advice: [...advice, 'Runs on the CPU only: expect a few tokens per second for large models.'] };
-    return { ...base, verdict: 'does-not-fit', budget, offload, advice: [...advice, `Needs ${gib(p.total)}; ${gib(ram - reserve)} of RAM is usable.`, ...shrink(ram - reserve)] };
+    if (p.total <= ram - reserve)
+      return {
+        ...base,
+        verdict: 'fits',
+        budget,
+        offload,
+        advice: [...advice, 'Runs on the CPU only: expect a few tokens per second for large models.'],
+      };
+    return {
+      ...base,
+      verdict: 'does-not-fit',
+      budget,
+      offload,
+      advice: [...advice, `Needs ${gib(p.total)}; ${gib(ram - reserve)} of RAM is usable.`, ...shrink(ram - reserve)],
+    };
   }
 
   // Discrete GPUs (CUDA, Vulkan, ROCm): layers that do not fit in VRAM run from RAM, slowly.
   const vendor = accelerator === 'cuda' ? ['nvidia'] : accelerator === 'rocm' ? ['amd'] : ['nvidia', 'amd', 'intel', 'other'];
-  const vram = machine.gpus.filter((g) => vendor.includes(g.vendor) && g.backends.includes(accelerator)).reduce((s, g) => s + (g.vramBytes ?? 0), 0);
+  const vram = machine.gpus
+    .filter((g) => vendor.includes(g.vendor) && g.backends.includes(accelerator))
+    .reduce((s, g) => s + (g.vramBytes ?? 0), 0);
   const usableVram = Math.max(0, vram - 512 * MiB); // the driver and display keep some
-  const budget = { kind: 'discrete-gpu' as const, accelerator, ramBytes: ram, reserveBytes: reserve, vramBytes: vram, gpuNeededBytes: p.gpu };
+  const budget = {
+    kind: 'discrete-gpu' as const,
+    accelerator,
+    ramBytes: ram,
+    reserveBytes: reserve,
+    vramBytes: vram,
+    gpuNeededBytes: p.gpu,
+  };
   const hostPart = p.total - p.gpu;
-  if (p.gpu <= usableVram && hostPart <= ram - reserve) return { ...base, verdict: 'fits', budget, offload: { gpuLayers: totalLayers, totalLayers }, advice };
+  if (p.gpu <= usableVram && hostPart <= ram - reserve)
+    return { ...base, verdict: 'fits', budget, offload: { gpuLayers: totalLayers, totalLayers }, advice };
   const perLayer = (shape.weightsBytes - shape.tokenEmbeddingBytes) / totalLayers + p.kv / shape.layers;
   const gpuLayers = Math.max(0, Math.min(totalLayers, Math.floor((usableVram - p.compute) / perLayer)));
   const onHost = p.total - gpuLayers * perLayer;
@@ -124,10 +191,24 @@ export function fitModelOnMachine(shape: ModelShape, machine: MachineInfo, o: Fi
       verdict: 'fits',
       budget,
       offload: { gpuLayers, totalLayers },
-      advice: [...advice, `Only about ${gpuLayers} of ${totalLayers} layers fit in ${gib(vram)} of VRAM; the rest run on the CPU, several times slower.`, ...shrink(usableVram + p.overhead)],
+      advice: [
+        ...advice,
+        `Only about ${gpuLayers} of ${totalLayers} layers fit in ${gib(vram)} of VRAM; the rest run on the CPU, several times slower.`,
+        ...shrink(usableVram + p.overhead),
+      ],
     };
   }
-  return { ...base, verdict: 'does-not-fit', budget, offload: { gpuLayers, totalLayers }, advice: [...advice, `Needs ${gib(p.total)}; ${gib(usableVram)} of VRAM and ${gib(ram - reserve)} of RAM are usable.`, ...shrink(usableVram + ram - reserve)] };
+  return {
+    ...base,
+    verdict: 'does-not-fit',
+    budget,
+    offload: { gpuLayers, totalLayers },
+    advice: [
+      ...advice,
+      `Needs ${gib(p.total)}; ${gib(usableVram)} of VRAM and ${gib(ram - reserve)} of RAM are usable.`,
+      ...shrink(usableVram + ram - reserve),
+    ],
+  };
 }
 
 /** macOS: the GPU working-set limit that lets `gpuBytes` (plus 1 GiB) be wired, and what that costs. */
@@ -142,7 +223,9 @@ export function raiseLimitFor(gpuBytes: number, ramBytes: number): NonNullable<F
 
 /** The working-set limit in effect: iogpu.wired_limit_mb when set, else the probed (or estimated) default. */
 export function workingSetOf(machine: MachineInfo): number {
-  return machine.macos?.wiredLimitMb ? machine.macos.wiredLimitMb * MiB : (machine.macos?.gpuWorkingSetBytes ?? Math.round(machine.memory.totalBytes * 0.75));
+  return machine.macos?.wiredLimitMb
+    ? machine.macos.wiredLimitMb * MiB
+    : (machine.macos?.gpuWorkingSetBytes ?? Math.round(machine.memory.totalBytes * 0.75));
 }
 
 /** What would fit in `available` bytes: a shorter context, or a smaller quant of the same model. */
@@ -156,7 +239,8 @@ function shrinkAdvice(shape: ModelShape, p: MemoryPrediction, available: number,
   }
   const bitsAvailable = ((available - p.kv - p.compute - p.overhead) * 8) / Math.max(shape.parameters, 1);
   const quant = QUANTS.find(([, bits]) => bits <= bitsAvailable);
-  if (quant) out.push(`A ${quant[0]} quant (about ${quant[1]} bits per weight, ${gib((shape.parameters * quant[1]) / 8)} of weights) would fit.`);
+  if (quant)
+    out.push(`A ${quant[0]} quant (about ${quant[1]} bits per weight, ${gib((shape.parameters * quant[1]) / 8)} of weights) would fit.`);
   else out.push('Even a 2-bit quant of this model would not fit here: choose a smaller model.');
   return out;
 }

@@ -41,7 +41,14 @@ export interface GgufHeader {
 }
 
 const MAGIC = 0x46554747; // "GGUF" little-endian
-const LIMITS = { tensors: 1_000_000, kvs: 100_000, stringBytes: 64 * 1024 * 1024, arrayItems: 50_000_000, dims: 4, headerBytes: 512 * 1024 * 1024 };
+const LIMITS = {
+  tensors: 1_000_000,
+  kvs: 100_000,
+  stringBytes: 64 * 1024 * 1024,
+  arrayItems: 50_000_000,
+  dims: 4,
+  headerBytes: 512 * 1024 * 1024,
+};
 /** Arrays longer than this are skipped (token lists); their length is kept. */
 const KEEP_ARRAY_ITEMS = 4096;
 const T = { U8: 0, I8: 1, U16: 2, I16: 3, U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9, U64: 10, I64: 11, F64: 12 } as const;
@@ -49,7 +56,10 @@ const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 
 
 export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   const r = new Cursor(source, await source.size());
-  const bad = (message: string, hint = 'The file is not a valid GGUF model (corrupt, truncated or another format): download it again.'): never => {
+  const bad = (
+    message: string,
+    hint = 'The file is not a valid GGUF model (corrupt, truncated or another format): download it again.',
+  ): never => {
     throw new OrchardError('MODEL', message, { where: source.where, hint });
   };
 
@@ -69,7 +79,8 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   }
 
   const alignment = Number(scalar(metadata.get('general.alignment')) ?? 32);
-  if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0) bad(`general.alignment ${alignment} is not a power of two`);
+  if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0)
+    bad(`general.alignment ${alignment} is not a power of two`);
 
   const tensors: GgufTensorInfo[] = [];
   const names = new Set<string>();
@@ -96,7 +107,11 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   const dataOffset = Math.ceil(r.position / alignment) * alignment;
   if (r.fileSize !== undefined) {
     const end = tensors.reduce((m, t) => Math.max(m, dataOffset + t.offset + t.bytes), dataOffset);
-    if (end > r.fileSize) bad(`the file is truncated: its tensors need ${end} bytes but it has ${r.fileSize}`, 'The download did not finish or the file was cut: download it again.');
+    if (end > r.fileSize)
+      bad(
+        `the file is truncated: its tensors need ${end} bytes but it has ${r.fileSize}`,
+        'The download did not finish or the file was cut: download it again.',
+      );
   }
   return { where: source.where, version, tensorCount, kvCount, metadata, tensors, dataOffset, fileSize: r.fileSize };
 }
@@ -118,18 +133,30 @@ async function readValue(r: Cursor, type: number, bad: (m: string) => never, key
     return { array: items, length, type: itemType };
   }
   switch (type) {
-    case T.U8: return (await r.bytes(1)).readUInt8(0);
-    case T.I8: return (await r.bytes(1)).readInt8(0);
-    case T.U16: return (await r.bytes(2)).readUInt16LE(0);
-    case T.I16: return (await r.bytes(2)).readInt16LE(0);
-    case T.U32: return r.u32();
-    case T.I32: return (await r.bytes(4)).readInt32LE(0);
-    case T.F32: return (await r.bytes(4)).readFloatLE(0);
-    case T.BOOL: return (await r.bytes(1)).readUInt8(0) !== 0;
-    case T.U64: return r.u64();
-    case T.I64: return (await r.bytes(8)).readBigInt64LE(0);
-    case T.F64: return (await r.bytes(8)).readDoubleLE(0);
-    default: return bad(`metadata "${key}" has unknown value type ${type}`);
+    case T.U8:
+      return (await r.bytes(1)).readUInt8(0);
+    case T.I8:
+      return (await r.bytes(1)).readInt8(0);
+    case T.U16:
+      return (await r.bytes(2)).readUInt16LE(0);
+    case T.I16:
+      return (await r.bytes(2)).readInt16LE(0);
+    case T.U32:
+      return r.u32();
+    case T.I32:
+      return (await r.bytes(4)).readInt32LE(0);
+    case T.F32:
+      return (await r.bytes(4)).readFloatLE(0);
+    case T.BOOL:
+      return (await r.bytes(1)).readUInt8(0) !== 0;
+    case T.U64:
+      return r.u64();
+    case T.I64:
+      return (await r.bytes(8)).readBigInt64LE(0);
+    case T.F64:
+      return (await r.bytes(8)).readDoubleLE(0);
+    default:
+      return bad(`metadata "${key}" has unknown value type ${type}`);
   }
 }
 
@@ -168,7 +195,10 @@ class Cursor {
   private bufStart = 0;
   private chunk = 256 * 1024;
 
-  constructor(private readonly source: ByteSource, readonly fileSize: number | undefined) {}
+  constructor(
+    private readonly source: ByteSource,
+    readonly fileSize: number | undefined,
+  ) {}
 
   async bytes(n: number): Promise<Buffer> {
     await this.ensure(n);
@@ -216,7 +246,10 @@ class Cursor {
   private async ensure(n: number): Promise<void> {
     if (this.position + n <= this.bufStart + this.buf.length) return;
     if (this.position + n > LIMITS.headerBytes) {
-      throw new OrchardError('MODEL', `the GGUF header is larger than ${LIMITS.headerBytes / 1024 / 1024} MiB: the file is corrupt`, { where: this.source.where, hint: 'Download the model again.' });
+      throw new OrchardError('MODEL', `the GGUF header is larger than ${LIMITS.headerBytes / 1024 / 1024} MiB: the file is corrupt`, {
+        where: this.source.where,
+        hint: 'Download the model again.',
+      });
     }
     const keepFrom = this.position - this.bufStart;
     const rest = this.buf.subarray(keepFrom);
@@ -229,6 +262,9 @@ class Cursor {
   }
 
   private eof(): never {
-    throw new OrchardError('MODEL', 'the file ends inside its GGUF header: it is truncated or not a model', { where: this.source.where, hint: 'Download the model again.' });
+    throw new OrchardError('MODEL', 'the file ends inside its GGUF header: it is truncated or not a model', {
+      where: this.source.where,
+      hint: 'Download the model again.',
+    });
   }
 }

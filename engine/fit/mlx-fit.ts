@@ -58,7 +58,8 @@ export function mlxFileLocation(base: string, file: string, revision = 'main'): 
 
 export async function readMlxModelShape(base: string, o: ReadMlxOptions = {}): Promise<MlxModelShape> {
   const at = (file: string) => mlxFileLocation(base, file, o.revision);
-  const src = (file: string) => openByteSource(at(file), { ...(o.headers ? { headers: o.headers } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+  const src = (file: string) =>
+    openByteSource(at(file), { ...(o.headers ? { headers: o.headers } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
   let bytesRead = 0;
   const readJson = async (file: string): Promise<unknown> => {
     const s = src(file);
@@ -67,7 +68,10 @@ export async function readMlxModelShape(base: string, o: ReadMlxOptions = {}): P
     try {
       return JSON.parse(buf.toString('utf8'));
     } catch {
-      throw new OrchardError('MODEL', `${file} is not JSON`, { where: s.where, hint: 'Point at an MLX model repository (config.json and safetensors weights).' });
+      throw new OrchardError('MODEL', `${file} is not JSON`, {
+        where: s.where,
+        hint: 'Point at an MLX model repository (config.json and safetensors weights).',
+      });
     }
   };
   const config = (await readJson('config.json')) as Record<string, unknown>;
@@ -75,7 +79,11 @@ export async function readMlxModelShape(base: string, o: ReadMlxOptions = {}): P
   try {
     const index = (await readJson('model.safetensors.index.json')) as { weight_map?: Record<string, string> };
     shards = [...new Set(Object.values(index.weight_map ?? {}))].sort();
-    if (shards.length === 0) throw new OrchardError('MODEL', 'model.safetensors.index.json has an empty weight_map', { where: at('model.safetensors.index.json'), hint: 'The repository is incomplete.' });
+    if (shards.length === 0)
+      throw new OrchardError('MODEL', 'model.safetensors.index.json has an empty weight_map', {
+        where: at('model.safetensors.index.json'),
+        hint: 'The repository is incomplete.',
+      });
   } catch (err) {
     if (!notFound(err)) throw err;
     shards = ['model.safetensors'];
@@ -103,12 +111,23 @@ function num(config: Record<string, unknown>, ...keys: string[]): number | undef
 }
 
 /** The model's shape from config.json (the keys mlx-lm's model classes read) and its weights from the headers. */
-export function shapeFromConfig(raw: Record<string, unknown>, headers: readonly SafetensorsHeader[], where: string): Omit<MlxModelShape, 'shards' | 'bytesRead'> {
+export function shapeFromConfig(
+  raw: Record<string, unknown>,
+  headers: readonly SafetensorsHeader[],
+  where: string,
+): Omit<MlxModelShape, 'shards' | 'bytesRead'> {
   // Some models (e.g. multimodal wrappers) nest the language model's settings.
-  const config = typeof raw['text_config'] === 'object' && raw['text_config'] !== null ? { ...raw, ...(raw['text_config'] as Record<string, unknown>) } : raw;
+  const config =
+    typeof raw['text_config'] === 'object' && raw['text_config'] !== null
+      ? { ...raw, ...(raw['text_config'] as Record<string, unknown>) }
+      : raw;
   const need = (...keys: string[]): number => {
     const v = num(config, ...keys);
-    if (v === undefined) throw new OrchardError('MODEL', `config.json has no ${keys.join(' / ')}`, { where, hint: 'This does not look like an mlx-lm language model.' });
+    if (v === undefined)
+      throw new OrchardError('MODEL', `config.json has no ${keys.join(' / ')}`, {
+        where,
+        hint: 'This does not look like an mlx-lm language model.',
+      });
     return v;
   };
   const layers = need('num_hidden_layers', 'n_layers', 'num_layers');
@@ -122,7 +141,9 @@ export function shapeFromConfig(raw: Record<string, unknown>, headers: readonly 
   // rope part of the key, one "head" of kv_lora_rank + qk_rope_head_dim per token and layer.
   const mla = kvLora !== undefined && ropeDim !== undefined;
   const kvElementsPerToken = mla ? kvLora + ropeDim : 2 * kvHeads * headDim;
-  const kvFormula = mla ? `kv_lora_rank ${kvLora} + qk_rope_head_dim ${ropeDim} (MLA latent)` : `2 × ${kvHeads} KV heads × head dim ${headDim}`;
+  const kvFormula = mla
+    ? `kv_lora_rank ${kvLora} + qk_rope_head_dim ${ropeDim} (MLA latent)`
+    : `2 × ${kvHeads} KV heads × head dim ${headDim}`;
   const moe = (num(config, 'moe_intermediate_size') ?? 0) * (num(config, 'num_experts_per_tok') ?? 0);
   const intermediate = Math.max(num(config, 'intermediate_size', 'ffn_dim') ?? 4 * hidden, moe);
   const quant = (config['quantization'] ?? config['quantization_config']) as { bits?: unknown; group_size?: unknown } | undefined;
@@ -186,7 +207,10 @@ function layerQuantBits(quant: { bits?: unknown } | undefined, module: string): 
 export const MLX_RUNTIME_OVERHEAD = 1024 ** 3;
 export const MLX_PREFILL_STEP = 2048;
 
-export function predictMlxMemory(s: MlxModelShape, contextSize: number): { weights: number; kv: number; compute: number; overhead: number; total: number; gpu: number } {
+export function predictMlxMemory(
+  s: MlxModelShape,
+  contextSize: number,
+): { weights: number; kv: number; compute: number; overhead: number; total: number; gpu: number } {
   const tokens = Math.ceil(contextSize / 256) * 256;
   const kv = s.layers * tokens * s.kvElementsPerToken * s.activationBytes;
   const compute = Math.min(MLX_PREFILL_STEP, tokens) * (6 * s.hidden + 3 * s.intermediate) * s.activationBytes + 4 * s.vocab;
@@ -218,20 +242,37 @@ export function fitMlxOnMachine(s: MlxModelShape, machine: MachineInfo, contextS
     contextSize,
     offload: { gpuLayers: s.layers, totalLayers: s.layers },
   };
-  const advice: string[] = [`MLX: KV cache ${s.kvFormula} × ${s.layers} layers × ${s.activationBytes} bytes per token; weights read from ${s.shards.length} safetensors header(s).`];
-  if (contextSize > s.trainContext) advice.push(`The context ${contextSize} is beyond the model's ${s.trainContext}; quality drops past it.`);
+  const advice: string[] = [
+    `MLX: KV cache ${s.kvFormula} × ${s.layers} layers × ${s.activationBytes} bytes per token; weights read from ${s.shards.length} safetensors header(s).`,
+  ];
+  if (contextSize > s.trainContext)
+    advice.push(`The context ${contextSize} is beyond the model's ${s.trainContext}; quality drops past it.`);
   const mac = machine.os === 'darwin' && machine.arch === 'arm64' && machine.unifiedMemory && machine.accelerators.includes('metal');
   if (!mac) {
     return {
       ...base,
       verdict: 'does-not-fit',
-      budget: { kind: machine.unifiedMemory ? 'unified' : machine.gpus.length > 0 ? 'discrete-gpu' : 'cpu', accelerator: machine.accelerators[0] ?? 'cpu', ramBytes: ram, reserveBytes: reserve, gpuNeededBytes: p.gpu },
+      budget: {
+        kind: machine.unifiedMemory ? 'unified' : machine.gpus.length > 0 ? 'discrete-gpu' : 'cpu',
+        accelerator: machine.accelerators[0] ?? 'cpu',
+        ramBytes: ram,
+        reserveBytes: reserve,
+        gpuNeededBytes: p.gpu,
+      },
       offload: { gpuLayers: 0, totalLayers: s.layers },
       advice: [...advice, 'MLX runs only on Apple Silicon (Metal) in Orchard; on this machine use the GGUF engine of this model.'],
     };
   }
   const workingSet = workingSetOf(machine);
-  const budget = { kind: 'unified' as const, accelerator: 'metal' as const, ramBytes: ram, reserveBytes: reserve, gpuWorkingSetBytes: workingSet, ...(machine.macos?.wiredLimitMb ? { wiredLimitMb: machine.macos.wiredLimitMb } : {}), gpuNeededBytes: p.gpu };
+  const budget = {
+    kind: 'unified' as const,
+    accelerator: 'metal' as const,
+    ramBytes: ram,
+    reserveBytes: reserve,
+    gpuWorkingSetBytes: workingSet,
+    ...(machine.macos?.wiredLimitMb ? { wiredLimitMb: machine.macos.wiredLimitMb } : {}),
+    gpuNeededBytes: p.gpu,
+  };
   if (p.total > ram - reserve) {
     const fixed = p.weights + p.compute + p.overhead;
     const perToken = s.layers * s.kvElementsPerToken * s.activationBytes;
@@ -243,7 +284,9 @@ export function fitMlxOnMachine(s: MlxModelShape, machine: MachineInfo, contextS
       advice: [
         ...advice,
         `Needs ${gib(p.total)} (weights ${gib(p.weights)}) but this Mac has ${gib(ram)}, of which ${gib(reserve)} must stay free for macOS: ${gib(ram - reserve)} usable.`,
-        fixed < ram - reserve && tokens >= 2048 ? `A context of ${tokens} tokens would fit.` : `The weights alone need a Mac with at least ${gib(p.weights + p.overhead + osReserve(p.weights * 1.15))} of memory, or a smaller quantization.`,
+        fixed < ram - reserve && tokens >= 2048
+          ? `A context of ${tokens} tokens would fit.`
+          : `The weights alone need a Mac with at least ${gib(p.weights + p.overhead + osReserve(p.weights * 1.15))} of memory, or a smaller quantization.`,
       ],
     };
   }
@@ -253,6 +296,9 @@ export function fitMlxOnMachine(s: MlxModelShape, machine: MachineInfo, contextS
     verdict: 'fits-after-raising-limit',
     budget,
     raiseLimit: raiseLimitFor(p.gpu, ram),
-    advice: [...advice, `The GPU working-set limit is ${gib(workingSet)}; the model needs ${gib(p.gpu)} on the GPU. mlx_lm.server wires memory up to that limit (mx.set_wired_limit at start-up).`],
+    advice: [
+      ...advice,
+      `The GPU working-set limit is ${gib(workingSet)}; the model needs ${gib(p.gpu)} on the GPU. mlx_lm.server wires memory up to that limit (mx.set_wired_limit at start-up).`,
+    ],
   };
 }

@@ -9,10 +9,14 @@ const SPLIT_NAME = /-(\d{5})-of-(\d{5})\.gguf$/;
 export function splitPartNames(first: string, count: number): string[] {
   const m = SPLIT_NAME.exec(first);
   if (!m || Number(m[1]) !== 1 || Number(m[2]) !== count) {
-    throw new OrchardError('MODEL', `the model says it is split in ${count} parts, but its name does not end in -00001-of-${String(count).padStart(5, '0')}.gguf`, {
-      where: first,
-      hint: 'Keep the part files under their original names, side by side.',
-    });
+    throw new OrchardError(
+      'MODEL',
+      `the model says it is split in ${count} parts, but its name does not end in -00001-of-${String(count).padStart(5, '0')}.gguf`,
+      {
+        where: first,
+        hint: 'Keep the part files under their original names, side by side.',
+      },
+    );
   }
   return Array.from({ length: count }, (_, i) => first.replace(SPLIT_NAME, `-${String(i + 1).padStart(5, '0')}-of-${m[2]}.gguf`));
 }

@@ -10,10 +10,14 @@ export async function resolveModelPath(p: string): Promise<string> {
   const ggufs = (await readdir(p)).filter((f) => f.endsWith('.gguf')).sort();
   const candidates = ggufs.filter((f) => !/-\d{5}-of-\d{5}\.gguf$/.test(f) || /-00001-of-\d{5}\.gguf$/.test(f));
   if (candidates.length !== 1) {
-    throw new OrchardError('MODEL', candidates.length === 0 ? 'the model folder holds no .gguf file' : `the model folder holds several models (${candidates.join(', ')})`, {
-      where: p,
-      hint: 'Pass the .gguf file itself with --model.',
-    });
+    throw new OrchardError(
+      'MODEL',
+      candidates.length === 0 ? 'the model folder holds no .gguf file' : `the model folder holds several models (${candidates.join(', ')})`,
+      {
+        where: p,
+        hint: 'Pass the .gguf file itself with --model.',
+      },
+    );
   }
   return path.join(p, candidates[0]!);
 }

@@ -39,13 +39,23 @@ export function validateModelHeader(h: GgufHeader): void {
   const arch = stringKey(h, 'general.architecture');
   if (!arch) fail('the GGUF header has no general.architecture', 'This is not a usable model file; download it again.');
   const splitNo = numberKey(h, 'split.no') ?? 0;
-  if (splitNo !== 0) fail(`this is part ${splitNo + 1} of a split model, not its first part`, 'Point at the part whose name ends in -00001-of-000NN.gguf; the others are found beside it.');
+  if (splitNo !== 0)
+    fail(
+      `this is part ${splitNo + 1} of a split model, not its first part`,
+      'Point at the part whose name ends in -00001-of-000NN.gguf; the others are found beside it.',
+    );
   const missing = REQUIRED.filter((k) => numberOrMaxKey(h, `${arch}.${k}`) === undefined);
   if (missing.length > 0) {
-    fail(`the GGUF header lacks ${missing.map((k) => `${arch}.${k}`).join(', ')}, which llama.cpp needs (it would abort the process)`, 'The file is corrupt or was converted by a broken tool; get another copy of the model.');
+    fail(
+      `the GGUF header lacks ${missing.map((k) => `${arch}.${k}`).join(', ')}, which llama.cpp needs (it would abort the process)`,
+      'The file is corrupt or was converted by a broken tool; get another copy of the model.',
+    );
   }
   if (!h.metadata.has('tokenizer.ggml.model') && !h.metadata.has('tokenizer.ggml.tokens')) {
-    fail('the GGUF header has no tokenizer (tokenizer.ggml.*)', 'Use a complete GGUF model file, not an adapter or a vocabulary-less conversion.');
+    fail(
+      'the GGUF header has no tokenizer (tokenizer.ggml.*)',
+      'Use a complete GGUF model file, not an adapter or a vocabulary-less conversion.',
+    );
   }
   if (h.tensors.length === 0) fail('the GGUF file has no tensors', 'Download the model again.');
 }

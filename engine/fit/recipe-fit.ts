@@ -21,7 +21,10 @@ export interface RecipeFitOptions {
  */
 export async function checkRecipeFit(plan: Plan, machine: MachineInfo, o: RecipeFitOptions = {}): Promise<FitReport | undefined> {
   if (plan.model?.engine === 'mlx' && plan.model.repo) {
-    const shape = await readMlxModelShape(plan.model.repo, { ...(plan.model.revision ? { revision: plan.model.revision } : {}), ...(o.headers ? { headers: o.headers } : {}) });
+    const shape = await readMlxModelShape(plan.model.repo, {
+      ...(plan.model.revision ? { revision: plan.model.revision } : {}),
+      ...(o.headers ? { headers: o.headers } : {}),
+    });
     const input = plan.inputs['context'];
     const asked = Number(input);
     const contextSize = o.contextSize ?? (Number.isInteger(asked) && asked > 0 ? asked : Math.min(shape.trainContext, 8192));
@@ -54,10 +57,14 @@ export function tokenHeadersFor(url: string, headers: Record<string, string> | u
 /** Refuse an install that does not fit, unless the user overrides (`--force` / "install anyway"). */
 export function assertRecipeFits(report: FitReport | undefined, o: { force?: boolean } = {}): void {
   if (report?.verdict !== 'does-not-fit' || o.force) return;
-  throw new OrchardError('REQUIREMENT', `the model does not fit this machine: it needs ${gib(report.bytes.total)} at a context of ${report.contextSize}`, {
-    where: 'orchard fit',
-    hint: `${report.advice.join(' ')} To install anyway, pass --force.`,
-  });
+  throw new OrchardError(
+    'REQUIREMENT',
+    `the model does not fit this machine: it needs ${gib(report.bytes.total)} at a context of ${report.contextSize}`,
+    {
+      where: 'orchard fit',
+      hint: `${report.advice.join(' ')} To install anyway, pass --force.`,
+    },
+  );
 }
 
 /** The weight the service loads: the one named by --model, or the first part of a split model. */

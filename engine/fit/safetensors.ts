@@ -25,11 +25,30 @@ export interface SafetensorsHeader {
 
 /** The format's own bound (safetensors refuses headers over 100 MB). */
 const MAX_HEADER = 100_000_000;
-const DTYPE_BYTES: Record<string, number> = { BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8 };
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
+};
 
 export async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsHeader> {
   const bad = (what: string): never => {
-    throw new OrchardError('MODEL', `not a valid safetensors file: ${what}`, { where: src.where, hint: 'Check the URL (it must point at the raw file, e.g. …/resolve/<revision>/model.safetensors).' });
+    throw new OrchardError('MODEL', `not a valid safetensors file: ${what}`, {
+      where: src.where,
+      hint: 'Check the URL (it must point at the raw file, e.g. …/resolve/<revision>/model.safetensors).',
+    });
   };
   const head = await src.read(0, 8);
   if (head.length < 8) bad('shorter than 8 bytes');
@@ -49,19 +68,24 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
   let end = 0;
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      metadata = Object.fromEntries(
+        Object.entries((value ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
       continue;
     }
     const t = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const offsets = t.data_offsets;
-    if (typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !Array.isArray(offsets) || offsets.length !== 2) bad(`tensor "${name}" lacks dtype, shape or data_offsets`);
+    if (typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !Array.isArray(offsets) || offsets.length !== 2)
+      bad(`tensor "${name}" lacks dtype, shape or data_offsets`);
     const [begin, stop] = offsets as number[];
-    if (!Number.isInteger(begin) || !Number.isInteger(stop) || (begin as number) < 0 || (stop as number) < (begin as number)) bad(`tensor "${name}" has offsets ${JSON.stringify(offsets)}`);
+    if (!Number.isInteger(begin) || !Number.isInteger(stop) || (begin as number) < 0 || (stop as number) < (begin as number))
+      bad(`tensor "${name}" has offsets ${JSON.stringify(offsets)}`);
     const shape = (t.shape as unknown[]).map(Number);
     const bytes = (stop as number) - (begin as number);
     const per = DTYPE_BYTES[t.dtype as string];
     // A known dtype must fill exactly its shape; a packed one (U32 holding 4-bit weights) is checked by its own reader.
-    if (per !== undefined && shape.reduce((a, b) => a * b, 1) * per !== bytes) bad(`tensor "${name}" (${String(t.dtype)} ${JSON.stringify(shape)}) spans ${bytes} bytes`);
+    if (per !== undefined && shape.reduce((a, b) => a * b, 1) * per !== bytes)
+      bad(`tensor "${name}" (${String(t.dtype)} ${JSON.stringify(shape)}) spans ${bytes} bytes`);
     end = Math.max(end, stop as number);
     tensors.push({ name, dtype: t.dtype as string, shape, bytes });
   }

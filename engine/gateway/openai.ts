@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveModel, type GatewayContext, type RequestNote } from './context.js';
-import { GatewayError } from './gateway-error.js';
+import type { GatewayError } from './gateway-error.js';
 import { parseKeepAlive } from './keep-alive.js';
 import type { GatewayModel } from './models.js';
 import { clientGone, parseJsonObject, readAll, readBody, upstream } from './upstream.js';

@@ -207,21 +207,23 @@ export class Scheduler {
 
   list(): LoadedModel[] {
     const now = Date.now();
-    const stopping = [...this.unloading.values()].map(({ model }): LoadedModel => ({
-      id: model.id,
-      name: model.name,
-      kind: model.kind,
-      state: 'unloading',
-      startedBy: 'gateway',
-      predictedBytes: model.prediction?.total ?? model.budgetBytes,
-      budgetBytes: model.budgetBytes,
-      keepAlive: 'now',
-      active: 0,
-      queued: 0,
-      requests: 0,
-      completionTokens: 0,
-      lastUsedAt: now,
-    }));
+    const stopping = [...this.unloading.values()].map(
+      ({ model }): LoadedModel => ({
+        id: model.id,
+        name: model.name,
+        kind: model.kind,
+        state: 'unloading',
+        startedBy: 'gateway',
+        predictedBytes: model.prediction?.total ?? model.budgetBytes,
+        budgetBytes: model.budgetBytes,
+        keepAlive: 'now',
+        active: 0,
+        queued: 0,
+        requests: 0,
+        completionTokens: 0,
+        lastUsedAt: now,
+      }),
+    );
     return [...this.slots.values()]
       .map((s): LoadedModel => {
         const measured = this.options.supervisor.metrics(s.model.id)?.rssBytes;

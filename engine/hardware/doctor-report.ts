@@ -56,9 +56,17 @@ export function memoryBudget(m: MachineInfo): MemoryBudget {
   }
   const vram = m.gpus.map((g) => g.vramBytes ?? 0).reduce((a, b) => a + b, 0);
   if (vram > 0 && m.accelerators.some((a) => a === 'cuda' || a === 'rocm' || a === 'vulkan')) {
-    return { modelBytes: vram, kind: 'vram', explanation: `${gib(vram)} of GPU memory; layers that do not fit run on the CPU from ${gib(m.memory.totalBytes)} of RAM.` };
+    return {
+      modelBytes: vram,
+      kind: 'vram',
+      explanation: `${gib(vram)} of GPU memory; layers that do not fit run on the CPU from ${gib(m.memory.totalBytes)} of RAM.`,
+    };
   }
-  return { modelBytes: m.memory.availableBytes ?? m.memory.totalBytes, kind: 'ram', explanation: `No GPU: models run on the CPU from RAM (${gib(m.memory.totalBytes)} total).` };
+  return {
+    modelBytes: m.memory.availableBytes ?? m.memory.totalBytes,
+    kind: 'ram',
+    explanation: `No GPU: models run on the CPU from RAM (${gib(m.memory.totalBytes)} total).`,
+  };
 }
 
 export async function doctorReport(m: MachineInfo, recipes: LoadedRecipe[], home: OrchardHome): Promise<DoctorReport> {
@@ -67,11 +75,17 @@ export async function doctorReport(m: MachineInfo, recipes: LoadedRecipe[], home
   const problems: Problem[] = [];
   for (const s of m.sources) {
     if (!s.ok && s.name === 'nvidia-smi' && m.os === 'linux' && !/not found/.test(s.note ?? '')) {
-      problems.push({ problem: `nvidia-smi did not list a GPU (${s.note ?? 'no output'})`, fix: 'Install or repair the NVIDIA driver (nvidia-smi must work) to use CUDA.' });
+      problems.push({
+        problem: `nvidia-smi did not list a GPU (${s.note ?? 'no output'})`,
+        fix: 'Install or repair the NVIDIA driver (nvidia-smi must work) to use CUDA.',
+      });
     }
   }
   if (m.accelerators.length === 1) {
-    problems.push({ problem: 'No GPU backend is usable here: every model will run on the CPU.', fix: m.os === 'darwin' ? 'Use an Apple Silicon Mac for Metal.' : 'Install the NVIDIA driver (CUDA) or a Vulkan driver for your GPU.' });
+    problems.push({
+      problem: 'No GPU backend is usable here: every model will run on the CPU.',
+      fix: m.os === 'darwin' ? 'Use an Apple Silicon Mac for Metal.' : 'Install the NVIDIA driver (CUDA) or a Vulkan driver for your GPU.',
+    });
   }
   if (budget.wiredLimit && !budget.wiredLimit.currentMb) {
     problems.push({
@@ -83,7 +97,10 @@ export async function doctorReport(m: MachineInfo, recipes: LoadedRecipe[], home
   // One list of machine problems; each recipe's own reasons stay in its row of the recipe table.
   const blocked = fits.filter((f) => !f.ok);
   if (blocked.length > 0 && blocked.length === fits.length) {
-    problems.push({ problem: `None of the ${fits.length} recipes runs well on this machine.`, fix: 'See the recipe table for each one’s reasons and what to do.' });
+    problems.push({
+      problem: `None of the ${fits.length} recipes runs well on this machine.`,
+      fix: 'See the recipe table for each one’s reasons and what to do.',
+    });
   }
   return { machine: m, accelerators: m.accelerators, budget, disk, recipes: fits, problems };
 }
@@ -97,12 +114,25 @@ function recipeFit(loaded: LoadedRecipe, m: MachineInfo, budget: MemoryBudget, f
   const problems: string[] = [];
   const platform = `${m.os}-${m.arch}`;
   if (platforms.length > 0 && !platforms.includes(platform)) problems.push(`runs on ${platforms.join(', ')}, not ${platform}`);
-  if (accelerators.length > 0 && !accelerators.some((a) => m.accelerators.includes(a))) problems.push(`needs ${accelerators.join(' or ')}; this machine has ${m.accelerators.join(', ')}`);
-  const usableMemory = accelerators.length > 0 && accelerators.every((a) => a !== 'cpu') ? budget.modelBytes : Math.max(budget.modelBytes, m.memory.totalBytes);
-  if (memoryGiB !== null && memoryGiB * GiB > usableMemory) problems.push(`needs ${memoryGiB} GiB of memory; ${gib(usableMemory)} usable here`);
-  if (diskGiB !== null && freeBytes !== null && diskGiB * GiB > freeBytes) problems.push(`needs ${diskGiB} GiB of disk; ${gib(freeBytes)} free`);
+  if (accelerators.length > 0 && !accelerators.some((a) => m.accelerators.includes(a)))
+    problems.push(`needs ${accelerators.join(' or ')}; this machine has ${m.accelerators.join(', ')}`);
+  const usableMemory =
+    accelerators.length > 0 && accelerators.every((a) => a !== 'cpu')
+      ? budget.modelBytes
+      : Math.max(budget.modelBytes, m.memory.totalBytes);
+  if (memoryGiB !== null && memoryGiB * GiB > usableMemory)
+    problems.push(`needs ${memoryGiB} GiB of memory; ${gib(usableMemory)} usable here`);
+  if (diskGiB !== null && freeBytes !== null && diskGiB * GiB > freeBytes)
+    problems.push(`needs ${diskGiB} GiB of disk; ${gib(freeBytes)} free`);
   const fixes = [...new Set(problems.map((p) => fixFor(p, loaded, m)))];
-  return { id: loaded.recipe.id, name: loaded.recipe.name, needs: { platforms, accelerators, memoryGiB, diskGiB }, ok: problems.length === 0, problems, fixes };
+  return {
+    id: loaded.recipe.id,
+    name: loaded.recipe.name,
+    needs: { platforms, accelerators, memoryGiB, diskGiB },
+    ok: problems.length === 0,
+    problems,
+    fixes,
+  };
 }
 
 /** Advice that fits this platform and this recipe. */
@@ -116,7 +146,10 @@ function fixFor(problem: string, loaded: LoadedRecipe, m: MachineInfo): string {
     return `${options.join('; ')}.`.replace(/^./, (c) => c.toUpperCase());
   }
   if (problem.includes('of disk')) return 'Free disk space, or point ORCHARD_HOME at a bigger disk.';
-  if (problem.startsWith('needs')) return m.accelerators.length === 1 ? 'Needs a GPU; install it with --allow-cpu to run it on the CPU, slowly.' : 'Install on a machine with that accelerator.';
+  if (problem.startsWith('needs'))
+    return m.accelerators.length === 1
+      ? 'Needs a GPU; install it with --allow-cpu to run it on the CPU, slowly.'
+      : 'Install on a machine with that accelerator.';
   return 'This app does not support this platform.';
 }
 

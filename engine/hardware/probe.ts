@@ -63,7 +63,11 @@ async function probeMac(m: MachineInfo, env: ProbeEnvironment): Promise<void> {
 
   const sp = await env.run('system_profiler', ['SPDisplaysDataType', '-json'], { timeoutMs: 20_000 });
   const gpus = sp.ok ? parseDisplays(sp.stdout) : [];
-  m.sources.push({ name: 'system_profiler SPDisplaysDataType', ok: gpus.length > 0, ...(sp.note ? { note: sp.note } : gpus.length === 0 ? { note: 'no GPU in the output' } : {}) });
+  m.sources.push({
+    name: 'system_profiler SPDisplaysDataType',
+    ok: gpus.length > 0,
+    ...(sp.note ? { note: sp.note } : gpus.length === 0 ? { note: 'no GPU in the output' } : {}),
+  });
   m.gpus.push(...gpus);
 
   const appleSilicon = m.arch === 'arm64' || gpus.some((g) => g.vendor === 'apple');
@@ -74,7 +78,10 @@ async function probeMac(m: MachineInfo, env: ProbeEnvironment): Promise<void> {
     m.sources.push({
       name: 'gpu working set',
       ok: true,
-      note: ws.source === 'estimate' ? 'estimated from RAM (2/3 up to 32 GiB, else 3/4): iogpu.wired_limit_mb is 0 or unknown' : `iogpu.wired_limit_mb=${facts.wiredLimitMb}`,
+      note:
+        ws.source === 'estimate'
+          ? 'estimated from RAM (2/3 up to 32 GiB, else 3/4): iogpu.wired_limit_mb is 0 or unknown'
+          : `iogpu.wired_limit_mb=${facts.wiredLimitMb}`,
     });
   }
 }
@@ -92,12 +99,20 @@ async function probeLinux(m: MachineInfo, env: ProbeEnvironment): Promise<void> 
     const plain = await env.run('nvidia-smi', []);
     nvidia = plain.ok ? parseNvidiaSmiTable(plain.stdout) : [];
   }
-  m.sources.push({ name: 'nvidia-smi', ok: nvidia.length > 0, ...(query.note ? { note: query.note } : nvidia.length === 0 ? { note: 'no NVIDIA GPU listed' } : {}) });
+  m.sources.push({
+    name: 'nvidia-smi',
+    ok: nvidia.length > 0,
+    ...(query.note ? { note: query.note } : nvidia.length === 0 ? { note: 'no NVIDIA GPU listed' } : {}),
+  });
   m.gpus.push(...nvidia);
 
   const vk = await env.run('vulkaninfo', ['--summary']);
   const vulkan = vk.ok ? parseVulkanSummary(vk.stdout) : [];
-  m.sources.push({ name: 'vulkaninfo --summary', ok: vulkan.length > 0, ...(vk.note ? { note: vk.note } : vulkan.length === 0 ? { note: 'no Vulkan GPU listed' } : {}) });
+  m.sources.push({
+    name: 'vulkaninfo --summary',
+    ok: vulkan.length > 0,
+    ...(vk.note ? { note: vk.note } : vulkan.length === 0 ? { note: 'no Vulkan GPU listed' } : {}),
+  });
   for (const v of vulkan) {
     const same = m.gpus.find((g) => g.vendor === v.vendor && (g.name.includes(v.name) || v.name.includes(g.name)));
     if (same) {
@@ -118,4 +133,3 @@ function acceleratorsOf(m: MachineInfo): Accelerator[] {
 function osOf(platform: NodeJS.Platform): Os {
   return platform === 'darwin' ? 'darwin' : platform === 'win32' ? 'win32' : 'linux';
 }
-

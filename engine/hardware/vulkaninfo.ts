@@ -33,10 +33,14 @@ export function parseVulkanSummary(text: string): GpuInfo[] {
 
 function vendorOf(id: string | undefined, name: string): GpuInfo['vendor'] {
   switch ((id ?? '').toLowerCase()) {
-    case '0x10de': return 'nvidia';
-    case '0x1002': return 'amd';
-    case '0x8086': return 'intel';
-    case '0x106b': return 'apple';
+    case '0x10de':
+      return 'nvidia';
+    case '0x1002':
+      return 'amd';
+    case '0x8086':
+      return 'intel';
+    case '0x106b':
+      return 'apple';
   }
   if (/nvidia|geforce/i.test(name)) return 'nvidia';
   if (/amd|radeon/i.test(name)) return 'amd';

@@ -16,8 +16,12 @@ const MiB = 1024 ** 2;
  * When `iogpu.wired_limit_mb` is non-zero it is the limit (llmfit PR #754: Metal then reports
  * exactly that value).
  */
-export function gpuWorkingSetBytes(totalBytes: number, wiredLimitMb: number | undefined): { bytes: number; source: 'iogpu.wired_limit_mb' | 'estimate' } {
-  if (wiredLimitMb !== undefined && wiredLimitMb > 0) return { bytes: Math.min(wiredLimitMb * MiB, totalBytes), source: 'iogpu.wired_limit_mb' };
+export function gpuWorkingSetBytes(
+  totalBytes: number,
+  wiredLimitMb: number | undefined,
+): { bytes: number; source: 'iogpu.wired_limit_mb' | 'estimate' } {
+  if (wiredLimitMb !== undefined && wiredLimitMb > 0)
+    return { bytes: Math.min(wiredLimitMb * MiB, totalBytes), source: 'iogpu.wired_limit_mb' };
   const fraction = totalBytes <= 32 * GiB ? 2 / 3 : 3 / 4;
   return { bytes: Math.floor(totalBytes * fraction), source: 'estimate' };
 }

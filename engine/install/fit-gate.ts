@@ -26,7 +26,7 @@ export function fitGate(o: { home: OrchardHome; force: boolean; hfToken?: string
     if (plan.service?.type === 'llm-cluster') return clusterGate(plan, o, headers);
     const machine = await probeMachine();
     const log = (line: string) => o.emit({ type: 'log', app: plan.recipe.id, stream: 'system', line });
-    let report;
+    let report: Awaited<ReturnType<typeof checkRecipeFit>>;
     try {
       report = await checkRecipeFit(plan, machine, headers ? { headers } : {});
     } catch (err) {
@@ -34,13 +34,19 @@ export function fitGate(o: { home: OrchardHome; force: boolean; hfToken?: string
       return;
     }
     if (!report) return;
-    log(`fit: ${report.verdict} — needs ${gib(report.bytes.total)} at a context of ${report.contextSize}${report.raiseLimit ? `; ${report.raiseLimit.command}` : ''}`);
+    log(
+      `fit: ${report.verdict} — needs ${gib(report.bytes.total)} at a context of ${report.contextSize}${report.raiseLimit ? `; ${report.raiseLimit.command}` : ''}`,
+    );
     assertRecipeFits(report, { force: o.force });
   };
 }
 
 /** A cluster app: the per-node fit over its hosts (each node within its own budget), before any download. */
-async function clusterGate(plan: Plan, o: { home: OrchardHome; force: boolean; emit: Emit }, headers: Record<string, string> | undefined): Promise<void> {
+async function clusterGate(
+  plan: Plan,
+  o: { home: OrchardHome; force: boolean; emit: Emit },
+  headers: Record<string, string> | undefined,
+): Promise<void> {
   const weight = modelWeight(plan);
   const args = plan.service?.args ?? [];
   const hosts = args[args.indexOf('--hosts') + 1]?.split(',') ?? [];
@@ -52,12 +58,17 @@ async function clusterGate(plan: Plan, o: { home: OrchardHome; force: boolean; e
     ...(Number.isInteger(context) && context > 0 ? { contextSize: context } : {}),
     ...(headers ? { headers } : {}),
   });
-  for (const line of formatClusterFit(report).split('\n')) o.emit({ type: 'log', app: plan.recipe.id, stream: 'system', line: `cluster fit: ${line}` });
+  for (const line of formatClusterFit(report).split('\n'))
+    o.emit({ type: 'log', app: plan.recipe.id, stream: 'system', line: `cluster fit: ${line}` });
   if (!report.fits && !o.force) {
-    throw new OrchardError('REQUIREMENT', `the model does not fit the cluster ${hosts.join(', ')}: ${report.advice[0] ?? 'a node is over its budget'}`, {
-      where: 'orchard fit --hosts',
-      hint: `${report.advice.slice(1).join(' ')} To install anyway, pass --force.`.trim(),
-    });
+    throw new OrchardError(
+      'REQUIREMENT',
+      `the model does not fit the cluster ${hosts.join(', ')}: ${report.advice[0] ?? 'a node is over its budget'}`,
+      {
+        where: 'orchard fit --hosts',
+        hint: `${report.advice.slice(1).join(' ')} To install anyway, pass --force.`.trim(),
+      },
+    );
   }
 }
 
@@ -70,12 +81,18 @@ function pinnedFit(plan: Plan, machine: MachineInfo, cause: unknown, force: bool
   if (pinned) {
     const total = machine.memory.totalBytes;
     const fits = memoryGiB * GiB <= total;
-    log(`fit: ${fits ? 'fits' : 'does-not-fit'} by the recipe's pinned figures — needs ${memoryGiB} GiB, this machine has ${gib(total)}; ${why}`);
+    log(
+      `fit: ${fits ? 'fits' : 'does-not-fit'} by the recipe's pinned figures — needs ${memoryGiB} GiB, this machine has ${gib(total)}; ${why}`,
+    );
     if (fits || force) return;
-    throw new OrchardError('REQUIREMENT', `the model does not fit this machine: the recipe says it needs ${memoryGiB} GiB of memory, this machine has ${gib(total)}`, {
-      where: plan.recipe.file,
-      hint: 'Pick a machine with more memory. To install anyway, pass --force.',
-    });
+    throw new OrchardError(
+      'REQUIREMENT',
+      `the model does not fit this machine: the recipe says it needs ${memoryGiB} GiB of memory, this machine has ${gib(total)}`,
+      {
+        where: plan.recipe.file,
+        hint: 'Pick a machine with more memory. To install anyway, pass --force.',
+      },
+    );
   }
   if (force) {
     log(`fit: unknown — ${why}; installing anyway (--force)`);

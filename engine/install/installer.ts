@@ -69,7 +69,8 @@ export async function runInstall(o: InstallOptions): Promise<InstallResult> {
     const skipped: string[] = [];
     let downloadsChecked = false;
     let started = false;
-    const beforeDownload = o.beforeDownload ?? fitGate({ home: o.home, force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
+    const beforeDownload =
+      o.beforeDownload ?? fitGate({ home: o.home, force: o.force === true, emit, ...(o.hfToken ? { hfToken: o.hfToken } : {}) });
     try {
       for (const step of steps) {
         const key = `${step.script}:${step.key}`;
@@ -116,15 +117,25 @@ function refuseUnconfined(plan: Plan, o: InstallOptions): void {
   const scripts = new Set(['install', ...(o.operation === 'update' ? ['update'] : [])]);
   const steps = plan.unconfined.filter((s) => scripts.has(s.split('/')[0] ?? ''));
   if (steps.length === 0) return;
-  throw new OrchardError('REQUIREMENT', `${plan.recipe.name} has steps that cannot be confined on this machine: ${steps.join(', ')} (${plan.confinement.note})`, {
-    where: plan.recipe.file,
-    hint: 'Make confinement work (Linux: install bubblewrap and allow unprivileged user namespaces), or accept the risk with --allow-unconfined.',
-  });
+  throw new OrchardError(
+    'REQUIREMENT',
+    `${plan.recipe.name} has steps that cannot be confined on this machine: ${steps.join(', ')} (${plan.confinement.note})`,
+    {
+      where: plan.recipe.file,
+      hint: 'Make confinement work (Linux: install bubblewrap and allow unprivileged user namespaces), or accept the risk with --allow-unconfined.',
+    },
+  );
 }
 
 function prepareState(state: AppState, plan: Plan, o: InstallOptions): AppState {
   state.lifecycle = o.operation === 'install' ? 'installing' : 'updating';
-  state.recipe = { id: plan.recipe.id, name: plan.recipe.name, version: plan.recipe.version, kind: plan.recipe.kind, file: plan.recipe.file };
+  state.recipe = {
+    id: plan.recipe.id,
+    name: plan.recipe.name,
+    version: plan.recipe.version,
+    kind: plan.recipe.kind,
+    file: plan.recipe.file,
+  };
   state.profile = plan.profile.name;
   state.inputs = { ...plan.inputs };
   if (o.allowCpu) state.allowCpu = true;
@@ -145,7 +156,15 @@ async function runStep(
   previousOutputs: Record<string, JsonValue> | undefined,
 ): Promise<void> {
   const startedAt = Date.now();
-  state.journal[key] = { script: step.script, key: step.key, kind: step.kind, title: step.title, status: 'running', hash: step.hash, startedAt: new Date(startedAt).toISOString() };
+  state.journal[key] = {
+    script: step.script,
+    key: step.key,
+    kind: step.kind,
+    title: step.title,
+    status: 'running',
+    hash: step.hash,
+    startedAt: new Date(startedAt).toISOString(),
+  };
   await writeAppState(app, state);
   emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'running' });
   try {
@@ -160,7 +179,12 @@ async function runStep(
       recordWeight: weightRecorder(app, state),
     });
     absorbOutputs(state, outcome.outputs);
-    state.journal[key] = { ...state.journal[key]!, status: 'done', finishedAt: new Date().toISOString(), ...(outcome.outputs ? { outputs: outcome.outputs } : {}) };
+    state.journal[key] = {
+      ...state.journal[key]!,
+      status: 'done',
+      finishedAt: new Date().toISOString(),
+      ...(outcome.outputs ? { outputs: outcome.outputs } : {}),
+    };
     await writeAppState(app, state);
     emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'done', elapsedMs: Date.now() - startedAt });
   } catch (err) {
@@ -169,11 +193,22 @@ async function runStep(
       ...state.journal[key]!,
       status: 'failed',
       finishedAt: new Date().toISOString(),
-      error: isOrchardError(err) ? { message, ...(err.where ? { where: err.where } : {}), ...(err.hint ? { hint: err.hint } : {}) } : { message },
+      error: isOrchardError(err)
+        ? { message, ...(err.where ? { where: err.where } : {}), ...(err.hint ? { hint: err.hint } : {}) }
+        : { message },
     };
     state.lifecycle = 'failed';
     await writeAppState(app, state);
-    emit({ type: 'step', app: app.id, step: key, kind: step.kind, title: step.title, status: 'failed', elapsedMs: Date.now() - startedAt, message });
+    emit({
+      type: 'step',
+      app: app.id,
+      step: key,
+      kind: step.kind,
+      title: step.title,
+      status: 'failed',
+      elapsedMs: Date.now() - startedAt,
+      message,
+    });
     throw err;
   }
 }

@@ -30,7 +30,16 @@ export type LoraEvent =
   | { type: 'trainable'; percent: number; trainableM: number; totalM: number }
   | { type: 'resume'; file: string }
   | { type: 'val'; iteration: number; valLoss: number; seconds: number }
-  | { type: 'train'; iteration: number; trainLoss: number; learningRate: number; itPerSec: number; tokensPerSec: number; trainedTokens: number; peakMemGB: number }
+  | {
+      type: 'train';
+      iteration: number;
+      trainLoss: number;
+      learningRate: number;
+      itPerSec: number;
+      tokensPerSec: number;
+      trainedTokens: number;
+      peakMemGB: number;
+    }
   | { type: 'saved'; iteration: number; adapterFile: string; checkpoint: string }
   | { type: 'final'; adapterFile: string };
 
@@ -39,18 +48,38 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => LoraEvent][] = [
   // print(f"Starting training..., iters: {args.iters}")
   [/^Starting training\.\.\., iters: (\d+)$/, (m) => ({ type: 'start', iters: Number(m[1]) })],
   // tuner/utils.py print_trainable_parameters: f"Trainable parameters: {pct:.3f}% ({trainable_p:.3f}M/{total_p:.3f}M)"
-  [/^Trainable parameters: ([\d.]+)% \(([\d.]+)M\/([\d.]+)M\)$/, (m) => ({ type: 'trainable', percent: Number(m[1]), trainableM: Number(m[2]), totalM: Number(m[3]) })],
+  [
+    /^Trainable parameters: ([\d.]+)% \(([\d.]+)M\/([\d.]+)M\)$/,
+    (m) => ({ type: 'trainable', percent: Number(m[1]), trainableM: Number(m[2]), totalM: Number(m[3]) }),
+  ],
   // print(f"Loading fine-tuned weights from {args.resume_adapter_file}")
   [/^Loading fine-tuned weights from (.+)$/, (m) => ({ type: 'resume', file: m[1] ?? '' })],
   // f"Iter {it}: Val loss {val_loss:.3f}, Val took {val_time:.3f}s"
-  [new RegExp(String.raw`^Iter (\d+): Val loss ${NUM}, Val took ([\d.]+)s$`), (m) => ({ type: 'val', iteration: Number(m[1]), valLoss: Number(m[2]), seconds: Number(m[3]) })],
+  [
+    new RegExp(String.raw`^Iter (\d+): Val loss ${NUM}, Val took ([\d.]+)s$`),
+    (m) => ({ type: 'val', iteration: Number(m[1]), valLoss: Number(m[2]), seconds: Number(m[3]) }),
+  ],
   // f"Iter {it}: Train loss {train_loss:.3f}, Learning Rate {learning_rate:.3e}, It/sec {it_sec:.3f}, Tokens/sec {tokens_sec:.3f}, Trained Tokens {trained_tokens}, Peak mem {peak_mem:.3f} GB"
   [
-    new RegExp(String.raw`^Iter (\d+): Train loss ${NUM}, Learning Rate ${NUM}, It/sec ([\d.]+), Tokens/sec ([\d.]+), Trained Tokens ([\d.]+), Peak mem ([\d.]+) GB$`),
-    (m) => ({ type: 'train', iteration: Number(m[1]), trainLoss: Number(m[2]), learningRate: Number(m[3]), itPerSec: Number(m[4]), tokensPerSec: Number(m[5]), trainedTokens: Number(m[6]), peakMemGB: Number(m[7]) }),
+    new RegExp(
+      String.raw`^Iter (\d+): Train loss ${NUM}, Learning Rate ${NUM}, It/sec ([\d.]+), Tokens/sec ([\d.]+), Trained Tokens ([\d.]+), Peak mem ([\d.]+) GB$`,
+    ),
+    (m) => ({
+      type: 'train',
+      iteration: Number(m[1]),
+      trainLoss: Number(m[2]),
+      learningRate: Number(m[3]),
+      itPerSec: Number(m[4]),
+      tokensPerSec: Number(m[5]),
+      trainedTokens: Number(m[6]),
+      peakMemGB: Number(m[7]),
+    }),
   ],
   // f"Iter {it}: Saved adapter weights to {args.adapter_file} and {checkpoint}."
-  [/^Iter (\d+): Saved adapter weights to (.+) and (.+)\.$/, (m) => ({ type: 'saved', iteration: Number(m[1]), adapterFile: m[2] ?? '', checkpoint: m[3] ?? '' })],
+  [
+    /^Iter (\d+): Saved adapter weights to (.+) and (.+)\.$/,
+    (m) => ({ type: 'saved', iteration: Number(m[1]), adapterFile: m[2] ?? '', checkpoint: m[3] ?? '' }),
+  ],
   // print(f"Saved final weights to {args.adapter_file}.")
   [/^Saved final weights to (.+)\.$/, (m) => ({ type: 'final', adapterFile: m[1] ?? '' })],
 ];
@@ -87,7 +116,13 @@ export function applyLoraEvent(p: LoraProgress, e: LoraEvent): void {
       break;
     case 'train': {
       const point = at(e.iteration);
-      Object.assign(point, { trainLoss: e.trainLoss, learningRate: e.learningRate, tokensPerSec: e.tokensPerSec, itPerSec: e.itPerSec, peakMemGB: e.peakMemGB });
+      Object.assign(point, {
+        trainLoss: e.trainLoss,
+        learningRate: e.learningRate,
+        tokensPerSec: e.tokensPerSec,
+        itPerSec: e.itPerSec,
+        peakMemGB: e.peakMemGB,
+      });
       break;
     }
     case 'saved':
@@ -103,7 +138,6 @@ export function applyLoraEvent(p: LoraProgress, e: LoraEvent): void {
   }
 }
 
-
 /**
  * Peak memory of `mlx_lm lora`, estimated: the frozen weights as stored; the LoRA matrices
  * (rank × (in + out) per adapted projection, 7 projections per layer) in float32 with gradients
@@ -114,12 +148,16 @@ export function applyLoraEvent(p: LoraProgress, e: LoraEvent): void {
  * tokens-per-character), capped at --max-seq-length. A calibration point: mlx-lm#330 trained
  * Llama-3.2-3B (bf16) with the defaults on short WikiSQL samples at "Peak mem 10.588 GB".
  */
-export function estimateLoraMemory(s: MlxModelShape, o: { batchSize: number; numLayers: number; rank: number; sequenceTokens: number; gradCheckpoint: boolean }): LoraMemoryEstimate {
+export function estimateLoraMemory(
+  s: MlxModelShape,
+  o: { batchSize: number; numLayers: number; rank: number; sequenceTokens: number; gradCheckpoint: boolean },
+): LoraMemoryEstimate {
   const layers = Math.min(o.numLayers < 0 ? s.layers : o.numLayers, s.layers);
   const perLayerParams = o.rank * (4 * (s.hidden + s.hidden) + 3 * (s.hidden + s.intermediate));
   const adapterAndOptimizer = layers * perLayerParams * 16;
   const perLayerActivations = o.batchSize * o.sequenceTokens * (10 * s.hidden + 3 * s.intermediate) * 2;
-  const activations = perLayerActivations * (o.gradCheckpoint ? 1 : layers) + (o.gradCheckpoint ? layers * o.batchSize * o.sequenceTokens * s.hidden * 2 : 0);
+  const activations =
+    perLayerActivations * (o.gradCheckpoint ? 1 : layers) + (o.gradCheckpoint ? layers * o.batchSize * o.sequenceTokens * s.hidden * 2 : 0);
   const logits = o.batchSize * o.sequenceTokens * s.vocab * 8;
   const overhead = 1024 ** 3;
   const total = s.weightsBytes + adapterAndOptimizer + activations + logits + overhead;
@@ -142,10 +180,14 @@ export function checkLoraFit(e: LoraMemoryEstimate, machine: MachineInfo, force:
   const notes = [`training memory: ${e.formula} = ${gib(e.total)}`];
   if (e.total > usable) {
     if (!force) {
-      throw new OrchardError('REQUIREMENT', `LoRA training would need about ${gib(e.total)}; ${gib(usable)} of this machine's memory is usable`, {
-        where: 'orchard lora',
-        hint: 'Lower --batch-size, --max-seq-length or --num-layers, or add --grad-checkpoint; --force trains anyway.',
-      });
+      throw new OrchardError(
+        'REQUIREMENT',
+        `LoRA training would need about ${gib(e.total)}; ${gib(usable)} of this machine's memory is usable`,
+        {
+          where: 'orchard lora',
+          hint: 'Lower --batch-size, --max-seq-length or --num-layers, or add --grad-checkpoint; --force trains anyway.',
+        },
+      );
     }
     notes.push(`forced: needs ${gib(e.total)}, ${gib(usable)} usable`);
   } else if (machine.unifiedMemory && machine.macos && e.total > workingSetOf(machine)) {
@@ -157,7 +199,10 @@ export function checkLoraFit(e: LoraMemoryEstimate, machine: MachineInfo, force:
 /** The longest sample of train.jsonl, in estimated tokens (characters / 3). */
 export async function longestSampleTokens(dataDir: string): Promise<number> {
   const text = await readFile(path.join(dataDir, 'train.jsonl'), 'utf8').catch(() => {
-    throw new OrchardError('USAGE', `no train.jsonl in ${dataDir}`, { where: dataDir, hint: 'The data folder needs train.jsonl and valid.jsonl (one JSON object per line: {"messages": […]}, {"prompt", "completion"} or {"text"}).' });
+    throw new OrchardError('USAGE', `no train.jsonl in ${dataDir}`, {
+      where: dataDir,
+      hint: 'The data folder needs train.jsonl and valid.jsonl (one JSON object per line: {"messages": […]}, {"prompt", "completion"} or {"text"}).',
+    });
   });
   let longest = 0;
   for (const line of text.split('\n')) if (line.trim()) longest = Math.max(longest, line.length);
@@ -217,26 +262,65 @@ export async function listLoraRuns(adaptersRoot: string): Promise<LoraProgress[]
  */
 export async function runLora(o: LoraRunOptions): Promise<LoraProgress> {
   const existing = await readLoraProgress(o.adapterDir);
-  if (o.resume && !existing) throw new OrchardError('USAGE', `nothing to resume in ${o.adapterDir}`, { hint: 'Start the training without --resume.' });
+  if (o.resume && !existing)
+    throw new OrchardError('USAGE', `nothing to resume in ${o.adapterDir}`, { hint: 'Start the training without --resume.' });
   if (!o.resume && existing && existsSync(path.join(o.adapterDir, 'adapters.safetensors'))) {
-    throw new OrchardError('USAGE', existing.state === 'done' ? `${path.basename(o.adapterDir)} is already trained` : `${path.basename(o.adapterDir)} has an unfinished training (saved at iteration ${existing.savedIteration})`, {
-      hint: existing.state === 'done' ? 'Choose another --name for a new training.' : 'Add --resume to continue it, or choose another --name.',
-    });
+    throw new OrchardError(
+      'USAGE',
+      existing.state === 'done'
+        ? `${path.basename(o.adapterDir)} is already trained`
+        : `${path.basename(o.adapterDir)} has an unfinished training (saved at iteration ${existing.savedIteration})`,
+      {
+        hint:
+          existing.state === 'done'
+            ? 'Choose another --name for a new training.'
+            : 'Add --resume to continue it, or choose another --name.',
+      },
+    );
   }
   const previous = o.resume ? existing : undefined;
   const resumeFile = path.join(o.adapterDir, 'adapters.safetensors');
   const resumeFrom = o.resume && previous && existsSync(resumeFile) ? previous.savedIteration : 0;
-  if (o.resume && previous?.state === 'done') throw new OrchardError('USAGE', `${path.basename(o.adapterDir)} is already trained`, { hint: 'Choose another --name for a new training.' });
+  if (o.resume && previous?.state === 'done')
+    throw new OrchardError('USAGE', `${path.basename(o.adapterDir)} is already trained`, {
+      hint: 'Choose another --name for a new training.',
+    });
   const totalIters = previous?.totalIters ?? o.iters;
   const remaining = totalIters - resumeFrom;
 
   const shape = await readMlxModelShape(o.model);
-  const estimate = estimateLoraMemory(shape, { batchSize: o.batchSize, numLayers: o.numLayers, rank: 8, sequenceTokens: Math.min(o.maxSeqLength, await longestSampleTokens(o.data)), gradCheckpoint: o.gradCheckpoint });
+  const estimate = estimateLoraMemory(shape, {
+    batchSize: o.batchSize,
+    numLayers: o.numLayers,
+    rank: 8,
+    sequenceTokens: Math.min(o.maxSeqLength, await longestSampleTokens(o.data)),
+    gradCheckpoint: o.gradCheckpoint,
+  });
   const fitNotes = checkLoraFit(estimate, o.machine, o.force);
 
   const progress: LoraProgress = previous
-    ? { ...previous, state: 'running', offset: resumeFrom, points: previous.points.filter((x) => x.iteration <= resumeFrom), checkpoints: previous.checkpoints.filter((c) => c.iteration <= resumeFrom), estimate }
-    : { name: path.basename(o.adapterDir), model: o.model, data: o.data, state: 'running', totalIters, savedIteration: 0, offset: 0, points: [], checkpoints: [], runs: [], estimate, updated: '' };
+    ? {
+        ...previous,
+        state: 'running',
+        offset: resumeFrom,
+        points: previous.points.filter((x) => x.iteration <= resumeFrom),
+        checkpoints: previous.checkpoints.filter((c) => c.iteration <= resumeFrom),
+        estimate,
+      }
+    : {
+        name: path.basename(o.adapterDir),
+        model: o.model,
+        data: o.data,
+        state: 'running',
+        totalIters,
+        savedIteration: 0,
+        offset: 0,
+        points: [],
+        checkpoints: [],
+        runs: [],
+        estimate,
+        updated: '',
+      };
   delete progress.error;
   progress.runs.push({ started: new Date().toISOString(), ...(resumeFrom > 0 ? { resumedFrom: resumeFrom } : {}) });
   await mkdir(o.adapterDir, { recursive: true });
@@ -254,10 +338,26 @@ export async function runLora(o: LoraRunOptions): Promise<LoraProgress> {
   await save();
 
   const args = [
-    '-m', 'mlx_lm', 'lora',
-    '--model', o.model, '--train', '--data', o.data, '--adapter-path', o.adapterDir,
-    '--iters', String(remaining), '--batch-size', String(o.batchSize), '--num-layers', String(o.numLayers),
-    '--max-seq-length', String(o.maxSeqLength), '--save-every', String(o.saveEvery),
+    '-m',
+    'mlx_lm',
+    'lora',
+    '--model',
+    o.model,
+    '--train',
+    '--data',
+    o.data,
+    '--adapter-path',
+    o.adapterDir,
+    '--iters',
+    String(remaining),
+    '--batch-size',
+    String(o.batchSize),
+    '--num-layers',
+    String(o.numLayers),
+    '--max-seq-length',
+    String(o.maxSeqLength),
+    '--save-every',
+    String(o.saveEvery),
     ...(o.stepsPerReport ? ['--steps-per-report', String(o.stepsPerReport)] : []),
     ...(o.gradCheckpoint ? ['--grad-checkpoint'] : []),
     ...(resumeFrom > 0 ? ['--resume-adapter-file', resumeFile] : []),
@@ -266,16 +366,33 @@ export async function runLora(o: LoraRunOptions): Promise<LoraProgress> {
   // Confined like a run step of the app, network cut; the user's data folder is granted read-only.
   const orchardHome = path.dirname(path.dirname(o.appRoot));
   const confined = await confinedCommand('run', command, {
-    scope: appScope({ root: orchardHome, store: o.storeDir ?? path.join(orchardHome, 'store') }, { root: o.appRoot }, { granted: [o.data] }),
+    scope: appScope(
+      { root: orchardHome, store: o.storeDir ?? path.join(orchardHome, 'store') },
+      { root: o.appRoot },
+      { granted: [o.data] },
+    ),
     network: false,
     cwd: o.appRoot,
   });
   const argv = confined.argv;
   log(`$ ${command.join(' ')}`);
   log(confined.describe);
-  const env = processEnvironment(o.sandboxEnv, { envBinDir: path.dirname(o.python), extra: { HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1', ...(o.env ?? {}) } });
+  const env = processEnvironment(o.sandboxEnv, {
+    envBinDir: path.dirname(o.python),
+    extra: { HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1', ...(o.env ?? {}) },
+  });
   const [file, ...rest] = argv as [string, ...string[]];
-  const child = execa(file, rest, { env, extendEnv: false, cwd: o.appRoot, reject: false, buffer: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', ...(o.signal ? { cancelSignal: o.signal } : {}) });
+  const child = execa(file, rest, {
+    env,
+    extendEnv: false,
+    cwd: o.appRoot,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    ...(o.signal ? { cancelSignal: o.signal } : {}),
+  });
   let pending = Promise.resolve();
   const onLine = (line: string): void => {
     log(line);
@@ -307,16 +424,33 @@ export async function runLora(o: LoraRunOptions): Promise<LoraProgress> {
   }
   if (progress.state !== 'done' || result.exitCode !== 0) {
     progress.state = 'failed';
-    progress.error = o.signal?.aborted ? 'stopped' : `mlx_lm lora ended with ${run?.exit ?? '?'}; resume continues from iteration ${progress.savedIteration}`;
+    progress.error = o.signal?.aborted
+      ? 'stopped'
+      : `mlx_lm lora ended with ${run?.exit ?? '?'}; resume continues from iteration ${progress.savedIteration}`;
   }
   await save();
   return progress;
 }
 
 /** What a LoRA run of an installed MLX app needs from its plan: its python, its model, its folders. */
-export async function resolveLoraTarget(home: OrchardHome, appId: string): Promise<{ python: string; model: string; appRoot: string; adaptersRoot: string; logs: string; sandboxEnv: Record<string, string>; store: string }> {
+export async function resolveLoraTarget(
+  home: OrchardHome,
+  appId: string,
+): Promise<{
+  python: string;
+  model: string;
+  appRoot: string;
+  adaptersRoot: string;
+  logs: string;
+  sandboxEnv: Record<string, string>;
+  store: string;
+}> {
   const state = await requireAppState(home, appId);
-  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs: state.inputs, home });
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), {
+    profile: await resolveProfile(state.profile),
+    inputs: state.inputs,
+    home,
+  });
   const args = plan.service?.args ?? [];
   const value = (name: string): string | undefined => {
     const i = args.indexOf(name);
@@ -325,8 +459,18 @@ export async function resolveLoraTarget(home: OrchardHome, appId: string): Promi
   const python = value('--python');
   const model = value('--model');
   if (plan.service?.engine !== 'mlx' || !python || !model) {
-    throw new OrchardError('USAGE', `${appId} is not an MLX app (LoRA training runs mlx_lm lora in an MLX app's venv)`, { hint: 'Install one of the MLX recipes (orchard list shows them), then train with it.' });
+    throw new OrchardError('USAGE', `${appId} is not an MLX app (LoRA training runs mlx_lm lora in an MLX app's venv)`, {
+      hint: 'Install one of the MLX recipes (orchard list shows them), then train with it.',
+    });
   }
   const app = appPaths(home, appId);
-  return { python, model, appRoot: app.root, adaptersRoot: value('--adapters') ?? path.join(app.root, 'adapters'), logs: app.logs, sandboxEnv: plan.sandboxEnv, store: home.store };
+  return {
+    python,
+    model,
+    appRoot: app.root,
+    adaptersRoot: value('--adapters') ?? path.join(app.root, 'adapters'),
+    logs: app.logs,
+    sandboxEnv: plan.sandboxEnv,
+    store: home.store,
+  };
 }

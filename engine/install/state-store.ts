@@ -41,7 +41,9 @@ export async function writeAppState(app: AppPaths, state: AppState): Promise<voi
 export async function requireAppState(home: OrchardHome, id: string): Promise<AppState> {
   const state = await readAppState(appPaths(home, id));
   if (!state) {
-    throw new OrchardError('NOT_INSTALLED', `${id} is not installed`, { hint: `\`orchard status\` lists the installed apps; \`orchard install ${id}\` installs it when a recipe has that id.` });
+    throw new OrchardError('NOT_INSTALLED', `${id} is not installed`, {
+      hint: `\`orchard status\` lists the installed apps; \`orchard install ${id}\` installs it when a recipe has that id.`,
+    });
   }
   return state;
 }

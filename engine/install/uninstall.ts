@@ -45,7 +45,11 @@ export async function uninstallApp(o: UninstallOptions): Promise<UninstallResult
   try {
     if (existsSync(state.recipe.file)) {
       try {
-        const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile('host'), inputs: state.inputs, home: o.home });
+        const plan = await planRecipe(await loadRecipe(state.recipe.file), {
+          profile: await resolveProfile('host'),
+          inputs: state.inputs,
+          home: o.home,
+        });
         uninstallSteps = await runStepsOnce(plan, plan.scripts.uninstall, o.home, o.emit ?? ignoreEvents, {
           allowUnconfined: state.allowUnconfined === true,
         });

@@ -37,7 +37,10 @@ export class ServiceMetrics {
       queueDepth: extra.queueDepth,
       parallel: extra.parallel,
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
-      tokensPerSecond: { average: round(this.generationMs > 0 ? (this.completionTokens * 1000) / this.generationMs : 0), last: this.last?.tokensPerSecond ?? null },
+      tokensPerSecond: {
+        average: round(this.generationMs > 0 ? (this.completionTokens * 1000) / this.generationMs : 0),
+        last: this.last?.tokensPerSecond ?? null,
+      },
       ttftMs: { average: this.ttftCount > 0 ? round(this.ttftSumMs / this.ttftCount) : null, last: this.last?.ttftMs ?? null },
       memory: { rssBytes: process.memoryUsage().rss },
     };

@@ -17,18 +17,28 @@ export function recipeFolders(home: OrchardHome): { bundled: string; user: strin
 }
 
 /** Every recipe that loads, plus the ones that do not (so the UI and `list` can show why). */
-export async function scanRecipes(home: OrchardHome): Promise<{ recipes: (LoadedRecipe & { source: 'bundled' | 'user' })[]; problems: CatalogProblem[] }> {
+export async function scanRecipes(
+  home: OrchardHome,
+): Promise<{ recipes: (LoadedRecipe & { source: 'bundled' | 'user' })[]; problems: CatalogProblem[] }> {
   const folders = recipeFolders(home);
   const recipes: (LoadedRecipe & { source: 'bundled' | 'user' })[] = [];
   const problems: CatalogProblem[] = [];
-  for (const [source, folder] of [['bundled', folders.bundled], ['user', folders.user]] as const) {
+  for (const [source, folder] of [
+    ['bundled', folders.bundled],
+    ['user', folders.user],
+  ] as const) {
     for (const file of await recipeFiles(folder)) {
       try {
         if (source === 'user') await refuseLink(file);
         recipes.push({ ...(await loadRecipe(file)), source });
       } catch (err) {
         // One hostile or broken file is listed as invalid; it never takes the catalog down.
-        problems.push({ file, error: isOrchardError(err) ? err : new OrchardError('RECIPE_INVALID', `${file} cannot be read as a recipe: ${messageOf(err)}`, { where: file }) });
+        problems.push({
+          file,
+          error: isOrchardError(err)
+            ? err
+            : new OrchardError('RECIPE_INVALID', `${file} cannot be read as a recipe: ${messageOf(err)}`, { where: file }),
+        });
       }
     }
   }

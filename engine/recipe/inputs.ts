@@ -13,7 +13,11 @@ export function inputSpecIssues(inputs: Readonly<Record<string, Input | undefine
     const at = `/inputs/${name}`;
     const other = upper.get(name.toUpperCase());
     if (other !== undefined) {
-      issues.push({ pointer: at, message: `"${name}" and "${other}" differ only in case`, hint: `Both would be the shell variable ORCHARD_INPUT_${name.toUpperCase()}; rename one.` });
+      issues.push({
+        pointer: at,
+        message: `"${name}" and "${other}" differ only in case`,
+        hint: `Both would be the shell variable ORCHARD_INPUT_${name.toUpperCase()}; rename one.`,
+      });
     }
     upper.set(name.toUpperCase(), name);
     if (spec.type === 'choice' && !spec.choices) issues.push({ pointer: `${at}/choices`, message: 'a choice input needs "choices"' });
@@ -35,7 +39,9 @@ export function inputSpecIssues(inputs: Readonly<Record<string, Input | undefine
 function checkValue(spec: Input, value: InputValue): string | undefined {
   switch (spec.type) {
     case 'choice':
-      return spec.choices && !spec.choices.includes(String(value)) ? `"${String(value)}" is not one of: ${spec.choices.join(', ')}` : undefined;
+      return spec.choices && !spec.choices.includes(String(value))
+        ? `"${String(value)}" is not one of: ${spec.choices.join(', ')}`
+        : undefined;
     case 'number':
       if (typeof value !== 'number' || Number.isNaN(value)) return 'must be a number';
       if (spec.minimum !== undefined && value < spec.minimum) return `must be ≥ ${spec.minimum}`;

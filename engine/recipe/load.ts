@@ -59,9 +59,13 @@ export async function readRecipeText(fileOrDir: string): Promise<{ file: string;
     // Non-blocking, so a FIFO planted as recipe.json cannot hang the reader; then only regular files.
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const info = await handle.stat();
-    if (!info.isFile()) throw new OrchardError('RECIPE_INVALID', `${file} is not a regular file`, { where: file, hint: 'A recipe is a JSON file.' });
+    if (!info.isFile())
+      throw new OrchardError('RECIPE_INVALID', `${file} is not a regular file`, { where: file, hint: 'A recipe is a JSON file.' });
     if (info.size > MAX_RECIPE_BYTES) {
-      throw new OrchardError('RECIPE_INVALID', `${file} is ${info.size} bytes; recipes are at most ${MAX_RECIPE_BYTES}`, { where: file, hint: 'A recipe is a small JSON file.' });
+      throw new OrchardError('RECIPE_INVALID', `${file} is ${info.size} bytes; recipes are at most ${MAX_RECIPE_BYTES}`, {
+        where: file,
+        hint: 'A recipe is a small JSON file.',
+      });
     }
     return { file, text: await handle.readFile('utf8') };
   } catch (err) {
@@ -79,12 +83,17 @@ export async function readRecipeText(fileOrDir: string): Promise<{ file: string;
 /** JSON.parse, with a syntax error located by line and column (pointer-location.ts; Node's message often has no position). */
 export function parseRecipeJson(text: string, file: string): unknown {
   const deep = findTooDeep(text);
-  if (deep) throw new RecipeInvalidError(file, [{ pointer: deep.pointer, message: tooDeepMessage(deep), hint: 'Recipes are never that deep: flatten it.' }]);
+  if (deep)
+    throw new RecipeInvalidError(file, [
+      { pointer: deep.pointer, message: tooDeepMessage(deep), hint: 'Recipes are never that deep: flatten it.' },
+    ]);
   try {
     return JSON.parse(text);
   } catch (err) {
     const problem = findSyntaxProblem(text);
-    const detail = problem ? `line ${problem.line}, column ${problem.column}: ${problem.message}` : oneLine(err instanceof Error ? err.message : String(err));
+    const detail = problem
+      ? `line ${problem.line}, column ${problem.column}: ${problem.message}`
+      : oneLine(err instanceof Error ? err.message : String(err));
     throw new RecipeInvalidError(file, [
       { pointer: '', message: `invalid JSON at ${detail}`, hint: 'Check for a missing comma, quote or bracket near that place.' },
     ]);

@@ -28,15 +28,18 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
   const hosts = [...new Set(steps.flatMap((s) => s.effects.hosts))];
   const warnings = steps.flatMap((s) => s.effects.warnings.map((w) => `${s.script}/${s.key}: ${w}`));
   for (const [name, value] of Object.entries(resolved.service?.env ?? {})) {
-    if (OPT_IN_ONLY_VARIABLES.includes(name)) warnings.push(`service: opt-in: sets ${name}=${value} (can hide a silent CPU fallback or unsafe weight loading)`);
+    if (OPT_IN_ONLY_VARIABLES.includes(name))
+      warnings.push(`service: opt-in: sets ${name}=${value} (can hide a silent CPU fallback or unsafe weight loading)`);
   }
   for (const step of steps) step.confinement = stepConfinement(step, confinement);
-  if (resolved.service) resolved.service.confinement = { runs: 'process', confined: confinement.available, mechanism: confinement.mechanism, network: true };
+  if (resolved.service)
+    resolved.service.confinement = { runs: 'process', confined: confinement.available, mechanism: confinement.mechanism, network: true };
   const unconfined = [
     ...steps.filter((s) => s.confinement?.runs === 'process' && !s.confinement.confined).map((s) => `${s.script}/${s.key}`),
     ...(resolved.service && !confinement.available ? ['service'] : []),
   ];
-  if (unconfined.length > 0) warnings.push(`not confined: ${unconfined.join(', ')}: ${confinement.note}; installing needs --allow-unconfined`);
+  if (unconfined.length > 0)
+    warnings.push(`not confined: ${unconfined.join(', ')}: ${confinement.note}; installing needs --allow-unconfined`);
 
   return {
     recipe: { id: recipe.id, name: recipe.name, version: recipe.version, kind: recipe.kind, file: loaded.file, dir: loaded.dir },
@@ -91,7 +94,9 @@ function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
   }
   const usesMlx = loaded.recipe.model?.engine === 'mlx' || loaded.recipe.service?.engine === 'mlx';
   if (usesMlx && (profile.platform !== 'darwin-arm64' || profile.accelerator !== 'metal')) {
-    found.push(`${loaded.recipe.name} runs on MLX, which is Apple-only for Orchard (Apple Silicon with Metal; MLX's CUDA and CPU builds are not offered). On ${profile.platform} with ${profile.accelerator}, install this model's GGUF recipe instead.`);
+    found.push(
+      `${loaded.recipe.name} runs on MLX, which is Apple-only for Orchard (Apple Silicon with Metal; MLX's CUDA and CPU builds are not offered). On ${profile.platform} with ${profile.accelerator}, install this model's GGUF recipe instead.`,
+    );
   }
   if (profile.host) {
     for (const tool of req?.tools ?? []) {
@@ -131,7 +136,17 @@ export function isLocalGitSource(url: string): boolean {
 }
 
 function describeConfinementFor(profile: Profile): Plan['confinement'] {
-  if (profile.os === 'darwin') return { available: true, mechanism: 'sandbox-exec', note: 'sandbox-exec profile: app folder and temp writable; rest of ORCHARD_HOME and the home unreadable' };
-  if (profile.os === 'linux') return { available: true, mechanism: 'bwrap', note: 'bubblewrap, when it is installed and user namespaces work (otherwise installing needs --allow-unconfined)' };
+  if (profile.os === 'darwin')
+    return {
+      available: true,
+      mechanism: 'sandbox-exec',
+      note: 'sandbox-exec profile: app folder and temp writable; rest of ORCHARD_HOME and the home unreadable',
+    };
+  if (profile.os === 'linux')
+    return {
+      available: true,
+      mechanism: 'bwrap',
+      note: 'bubblewrap, when it is installed and user namespaces work (otherwise installing needs --allow-unconfined)',
+    };
   return { available: false, mechanism: 'none', note: `no confinement on ${profile.os}` };
 }

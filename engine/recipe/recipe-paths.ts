@@ -19,10 +19,10 @@ export type PathRule = 'app' | 'read' | 'models';
 export function resolveRecipePath(value: string, rule: PathRule, roots: PathRoots, where: string): string {
   const base = rule === 'models' ? roots.models : roots.appRoot;
   const resolved = path.resolve(base, value);
-  const allowed =
-    rule === 'app' ? [roots.appRoot] : rule === 'models' ? [roots.models] : [roots.appRoot, roots.store, roots.recipeDir];
+  const allowed = rule === 'app' ? [roots.appRoot] : rule === 'models' ? [roots.models] : [roots.appRoot, roots.store, roots.recipeDir];
   if (!allowed.some((root) => isInside(root, resolved))) {
-    const place = rule === 'app' ? 'the app folder' : rule === 'models' ? 'the app models folder' : 'the app folder, the store or the recipe folder';
+    const place =
+      rule === 'app' ? 'the app folder' : rule === 'models' ? 'the app models folder' : 'the app folder, the store or the recipe folder';
     throw new OrchardError('PATH_ESCAPE', `path "${value}" resolves outside ${place}`, {
       where,
       hint:

@@ -34,7 +34,13 @@ export interface ResolvedRecipe {
 export function resolveRecipe(o: ResolveRecipeOptions): ResolvedRecipe {
   const { recipe, profile } = o;
   const app = appPaths(o.home, recipe.id);
-  const facts: ConditionFacts = { platform: profile.platform, os: profile.os, arch: profile.arch, accelerator: profile.accelerator, inputs: o.inputs };
+  const facts: ConditionFacts = {
+    platform: profile.platform,
+    os: profile.os,
+    arch: profile.arch,
+    accelerator: profile.accelerator,
+    inputs: o.inputs,
+  };
   const holds = (when: Condition | undefined): boolean => o.ignoreConditions || when === undefined || evaluateCondition(when, facts);
   const roots = { appRoot: app.root, store: o.home.store, recipeDir: o.recipeDir, models: app.models };
   const varsFor = (weights: readonly ResolvedWeight[], withPort: boolean) =>
@@ -61,15 +67,18 @@ export function resolveRecipe(o: ResolveRecipeOptions): ResolvedRecipe {
   const activeWeights = declared.filter((_, i) => holds(recipe.weights?.[i]?.when));
   const declaredWeights = new Map(declared.map((w) => [w.id, w]));
 
-  const expectedBackend = recipe.verify?.expect.find((e) => e.when === undefined || evaluateCondition(e.when, facts))?.backend
-    ?? (recipe.verify ? 'unknown' : undefined);
+  const expectedBackend =
+    recipe.verify?.expect.find((e) => e.when === undefined || evaluateCondition(e.when, facts))?.backend ??
+    (recipe.verify ? 'unknown' : undefined);
 
   const resolvers = { plain: new Resolver(varsFor(declared, false), roots), port: new Resolver(varsFor(declared, true), roots) };
   const stepContext = { recipe, app, declaredWeights, activeWeights, expectedBackend: expectedBackend ?? 'unknown', inputs: o.inputs };
   const scripts = Object.fromEntries(
     SCRIPT_NAMES.map((name) => {
       // No script gets {{port}}: start steps run before the supervisor allocates the port.
-      const steps = (recipe[name] ?? []).flatMap((step, i) => (holds(step.when) ? [resolveStep(step, name, i, resolvers.plain, stepContext)] : []));
+      const steps = (recipe[name] ?? []).flatMap((step, i) =>
+        holds(step.when) ? [resolveStep(step, name, i, resolvers.plain, stepContext)] : [],
+      );
       return [name, steps];
     }),
   ) as Record<ScriptName, PlannedStep[]>;
@@ -103,17 +112,29 @@ function clusterHosts(recipe: Recipe, r: Resolver): string {
     return '';
   }
   if ((s.engine ?? recipe.model?.engine ?? 'gguf') !== 'gguf') {
-    r.issue('/service/cluster', '"cluster" runs GGUF models with llama.cpp RPC; an MLX model cannot be spread this way yet', 'Use the GGUF recipe of this model for a cluster.');
+    r.issue(
+      '/service/cluster',
+      '"cluster" runs GGUF models with llama.cpp RPC; an MLX model cannot be spread this way yet',
+      'Use the GGUF recipe of this model for a cluster.',
+    );
     return '';
   }
   const input = recipe.inputs?.['hosts'];
   if (!input || input.type !== 'string') {
-    r.issue('/service/cluster', 'a cluster-capable service needs a string input "hosts" (comma-separated cluster host names, empty for this machine alone)', 'Add "inputs": { "hosts": { "type": "string", "default": "" } }.');
+    r.issue(
+      '/service/cluster',
+      'a cluster-capable service needs a string input "hosts" (comma-separated cluster host names, empty for this machine alone)',
+      'Add "inputs": { "hosts": { "type": "string", "default": "" } }.',
+    );
     return '';
   }
   const hosts = r.text('{{inputs.hosts}}', '/inputs/hosts').trim();
   if (hosts !== '' && !/^[a-z0-9][a-z0-9._-]*(,[a-z0-9][a-z0-9._-]*)*$/.test(hosts)) {
-    r.issue('/inputs/hosts', `"${hosts}" is not a comma-separated list of cluster host names`, 'Use the names of `orchard cluster ls`, e.g. studio-2,studio-3.');
+    r.issue(
+      '/inputs/hosts',
+      `"${hosts}" is not a comma-separated list of cluster host names`,
+      'Use the names of `orchard cluster ls`, e.g. studio-2,studio-3.',
+    );
     return '';
   }
   return hosts;
@@ -122,7 +143,12 @@ function clusterHosts(recipe: Recipe, r: Resolver): string {
 function resolveService(recipe: Recipe, r: Resolver): PlannedService {
   const s = recipe.service!;
   if (s.type === 'command' && !s.command) r.issue('/service/command', 'a service of type "command" needs "command" (an argv array)');
-  if (s.type !== 'command' && s.command) r.issue('/service/command', `"command" is only for type "command"; type "${s.type}" runs Orchard's bundled service`, 'Pass extra arguments with "args".');
+  if (s.type !== 'command' && s.command)
+    r.issue(
+      '/service/command',
+      `"command" is only for type "command"; type "${s.type}" runs Orchard's bundled service`,
+      'Pass extra arguments with "args".',
+    );
   if (s.readiness.http === undefined && s.readiness.log === undefined) r.issue('/service/readiness', 'readiness needs "http" or "log"');
   if (s.readiness.log !== undefined) {
     try {

@@ -13,7 +13,14 @@ export function inputVariableName(name: string): string {
 
 const FULL_COMMIT = /^[0-9a-f]{40}$/;
 const DEFAULT_TIMEOUT_S: Record<StepKind, number> = {
-  git: 1800, extract: 1800, env: 1800, run: 3600, write: 60, fetch: 7 * 24 * 3600, link: 600, verify: 600,
+  git: 1800,
+  extract: 1800,
+  env: 1800,
+  run: 3600,
+  write: 60,
+  fetch: 7 * 24 * 3600,
+  link: 600,
+  verify: 600,
 };
 
 export interface StepResolution {
@@ -48,13 +55,7 @@ export function resolveStep(step: Step, script: ScriptName, index: number, r: Re
   } as PlannedStep;
 }
 
-function resolveParams(
-  step: Step,
-  pointer: string,
-  r: Resolver,
-  ctx: StepResolution,
-  effects: StepEffects,
-): ParamsByKind[StepKind] {
+function resolveParams(step: Step, pointer: string, r: Resolver, ctx: StepResolution, effects: StepEffects): ParamsByKind[StepKind] {
   switch (step.kind) {
     case 'git': {
       const url = r.text(step.url, `${pointer}/url`);
@@ -81,18 +82,28 @@ function resolveParams(
       let argv: string[] | undefined;
       let shellCommand: string | undefined;
       if (typeof step.command === 'string') {
-        if (!shell) r.issue(`${pointer}/command`, 'a command string needs "shell": true', 'Write the command as an argv array, e.g. ["python", "-m", "pip", "install", "-r", "requirements.txt"]; shell strings are shown in red in the plan.');
+        if (!shell)
+          r.issue(
+            `${pointer}/command`,
+            'a command string needs "shell": true',
+            'Write the command as an argv array, e.g. ["python", "-m", "pip", "install", "-r", "requirements.txt"]; shell strings are shown in red in the plan.',
+          );
         // Input values are data: pasted into shell text they would run as code (`$(…)`), so they
         // reach a shell only as environment variables.
         for (const ref of safeRefs(step.command)) {
           if (!ref.name.startsWith('inputs.')) continue;
           const variable = inputVariableName(ref.name.slice('inputs.'.length));
-          r.issue(`${pointer}/command`, `${ref.raw} inside a shell command would paste the input's value into shell code`, `Use "$${variable}" (quoted) instead: every input reaches a shell step as the environment variable ${variable}.`);
+          r.issue(
+            `${pointer}/command`,
+            `${ref.raw} inside a shell command would paste the input's value into shell code`,
+            `Use "$${variable}" (quoted) instead: every input reaches a shell step as the environment variable ${variable}.`,
+          );
         }
         shellCommand = r.text(step.command, `${pointer}/command`);
         effects.warnings.push(`shell: runs a shell string: ${shellCommand}`);
       } else {
-        if (shell) r.issue(`${pointer}/shell`, '"shell": true takes a command string, not an argv array', 'Drop "shell" to run the argv directly.');
+        if (shell)
+          r.issue(`${pointer}/shell`, '"shell": true takes a command string, not an argv array', 'Drop "shell" to run the argv directly.');
         argv = step.command.map((arg, i) => r.text(arg, `${pointer}/command/${i}`));
       }
       const cwd = r.path(step.cwd ?? 'app', 'app', `${pointer}/cwd`);
@@ -112,7 +123,9 @@ function resolveParams(
       const hosts = (step.hosts ?? []).map((h, i) => r.text(h, `${pointer}/hosts/${i}`));
       effects.hosts.push(...hosts);
       if (hosts.length > 0 && step.network !== true) {
-        effects.warnings.push(`no network: the step lists hosts (${hosts.join(', ')}) but does not declare "network": true, so it runs without the network`);
+        effects.warnings.push(
+          `no network: the step lists hosts (${hosts.join(', ')}) but does not declare "network": true, so it runs without the network`,
+        );
       }
       return {
         ...(argv ? { argv } : {}),
@@ -127,12 +140,17 @@ function resolveParams(
     }
     case 'write': {
       const path = r.path(step.path, 'app', `${pointer}/path`);
-      if (step.content !== undefined && step.json !== undefined) r.issue(`${pointer}/json`, 'a write step takes "content" or "json", not both');
+      if (step.content !== undefined && step.json !== undefined)
+        r.issue(`${pointer}/json`, 'a write step takes "content" or "json", not both');
       if (step.content === undefined && step.json === undefined) r.issue(pointer, 'a write step needs "content" or "json"');
       const content =
         step.content !== undefined
           ? r.text(step.content, `${pointer}/content`)
-          : `${JSON.stringify(mapStrings(step.json ?? {}, (s, p) => r.text(s, `${pointer}/json${p}`)), null, 2)}\n`;
+          : `${JSON.stringify(
+              mapStrings(step.json ?? {}, (s, p) => r.text(s, `${pointer}/json${p}`)),
+              null,
+              2,
+            )}\n`;
       effects.writes.push(path);
       return { path, content, mode: step.mode ? parseInt(step.mode, 8) : 0o644 };
     }
@@ -147,7 +165,10 @@ function resolveParams(
       for (const w of weights) {
         pushHost(effects.hosts, w.url);
         w.mirrors.forEach((m) => pushHost(effects.hosts, m));
-        if (!w.pinned) effects.warnings.push(`unpinned: weight "${w.id}" has no recorded sha256/size; they are taken from the hub's metadata at download time`);
+        if (!w.pinned)
+          effects.warnings.push(
+            `unpinned: weight "${w.id}" has no recorded sha256/size; they are taken from the hub's metadata at download time`,
+          );
       }
       return { weights };
     }
@@ -187,14 +208,22 @@ function safeRefs(text: string): ReturnType<typeof templateRefs> {
 
 function defaultTitle(step: Step): string {
   switch (step.kind) {
-    case 'git': return `Clone ${step.url}`;
-    case 'extract': return `Extract ${step.archive}`;
-    case 'env': return step.type === 'none' ? 'No environment' : `Create ${step.type} environment`;
-    case 'run': return `Run ${typeof step.command === 'string' ? step.command : step.command.join(' ')}`;
-    case 'write': return `Write ${step.path}`;
-    case 'fetch': return step.weights ? `Download ${step.weights.join(', ')}` : 'Download weights';
-    case 'link': return `Link ${step.weight}`;
-    case 'verify': return 'Verify the GPU backend';
+    case 'git':
+      return `Clone ${step.url}`;
+    case 'extract':
+      return `Extract ${step.archive}`;
+    case 'env':
+      return step.type === 'none' ? 'No environment' : `Create ${step.type} environment`;
+    case 'run':
+      return `Run ${typeof step.command === 'string' ? step.command : step.command.join(' ')}`;
+    case 'write':
+      return `Write ${step.path}`;
+    case 'fetch':
+      return step.weights ? `Download ${step.weights.join(', ')}` : 'Download weights';
+    case 'link':
+      return `Link ${step.weight}`;
+    case 'verify':
+      return 'Verify the GPU backend';
   }
 }
 
@@ -219,7 +248,9 @@ export function hashParams(kind: string, params: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -21,7 +21,11 @@ export class Resolver {
       // A NUL byte ends a C string: a path or argument holding one would mean two different things.
       // One written in the recipe itself is validation's to report; here, one an input brought in.
       if (rendered.includes('\0') && !value.includes('\0')) {
-        this.issue(pointer, 'contains a NUL byte (\\u0000) from a substituted value', 'Remove the NUL character from the input; no path, argument or value may contain one.');
+        this.issue(
+          pointer,
+          'contains a NUL byte (\\u0000) from a substituted value',
+          'Remove the NUL character from the input; no path, argument or value may contain one.',
+        );
       }
       return rendered;
     } catch (err) {

@@ -98,7 +98,11 @@ function describe(e: ErrorObject): RecipeIssue {
         hint: parent.description ?? 'Use one of the listed values, spelled exactly.',
       };
     case 'const':
-      return { pointer: e.instancePath, message: `must be "${String(params['allowedValue'])}"`, ...(parent.description ? { hint: parent.description } : {}) };
+      return {
+        pointer: e.instancePath,
+        message: `must be "${String(params['allowedValue'])}"`,
+        ...(parent.description ? { hint: parent.description } : {}),
+      };
     case 'pattern':
       return {
         pointer: e.instancePath,
@@ -106,7 +110,11 @@ function describe(e: ErrorObject): RecipeIssue {
         ...(parent.description ? { hint: parent.description } : {}),
       };
     case 'type':
-      return { pointer: e.instancePath, message: `must be ${article(String(params['type']))}`, ...(parent.description ? { hint: parent.description } : {}) };
+      return {
+        pointer: e.instancePath,
+        message: `must be ${article(String(params['type']))}`,
+        ...(parent.description ? { hint: parent.description } : {}),
+      };
     default:
       return {
         pointer: e.instancePath,

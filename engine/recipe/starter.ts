@@ -41,7 +41,13 @@ export function starterRecipe(id: string, kind: AppKind): Recipe {
     install: [
       { kind: 'git', url: 'https://github.com/ORG/REPO.git', ref: 'main' },
       { kind: 'env', type: 'python', python: '3.11' },
-      { kind: 'run', title: 'Install requirements', command: ['{{env.python}}', '-m', 'pip', 'install', '-r', 'requirements.txt'], network: true, hosts: ['pypi.org', 'files.pythonhosted.org'] },
+      {
+        kind: 'run',
+        title: 'Install requirements',
+        command: ['{{env.python}}', '-m', 'pip', 'install', '-r', 'requirements.txt'],
+        network: true,
+        hosts: ['pypi.org', 'files.pythonhosted.org'],
+      },
       { kind: 'verify' },
     ],
     service: {

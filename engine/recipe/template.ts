@@ -49,7 +49,9 @@ export function renderTemplate(text: string, vars: TemplateVars, where: string):
 export function unknownVariable(name: string, vars: TemplateVars, where: string): OrchardError {
   const known = [...vars.keys()].filter((k) => !k.startsWith('weights.') && !k.startsWith('inputs.'));
   let hint = `Known variables: ${known.join(', ')}, inputs.<name>, weights.<id>.path.`;
-  if (name === 'port') hint = '{{port}} exists only inside "service": the supervisor allocates the port when it starts the service (start steps run before that).';
+  if (name === 'port')
+    hint =
+      '{{port}} exists only inside "service": the supervisor allocates the port when it starts the service (start steps run before that).';
   else if (name.startsWith('inputs.')) hint = `Declare "${name.slice(7)}" under "inputs", or fix the name.`;
   else if (name.startsWith('weights.')) hint = `Declare a weight with that id under "weights" and use {{weights.<id>.path}}.`;
   return new OrchardError('TEMPLATE', `unknown template variable {{${name}}}`, { where, hint });
@@ -60,9 +62,7 @@ export function mapStrings(value: unknown, fn: (text: string, pointer: string) =
   if (typeof value === 'string') return fn(value, pointer);
   if (Array.isArray(value)) return value.map((item, i) => mapStrings(item, fn, `${pointer}/${i}`));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn, `${pointer}/${escapePointer(k)}`)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn, `${pointer}/${escapePointer(k)}`)]));
   }
   return value;
 }

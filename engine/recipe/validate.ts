@@ -40,9 +40,21 @@ function semanticIssues(recipe: Recipe): RecipeIssue[] {
   const issues: RecipeIssue[] = [...nulIssues(recipe), ...inputSpecIssues(recipe.inputs ?? {})];
 
   for (const script of SCRIPT_NAMES) {
-    issues.push(...duplicates((recipe[script] ?? []).map((s) => s.id), `/${script}`, 'step id'));
+    issues.push(
+      ...duplicates(
+        (recipe[script] ?? []).map((s) => s.id),
+        `/${script}`,
+        'step id',
+      ),
+    );
   }
-  issues.push(...duplicates((recipe.weights ?? []).map((w) => w.id), '/weights', 'weight id'));
+  issues.push(
+    ...duplicates(
+      (recipe.weights ?? []).map((w) => w.id),
+      '/weights',
+      'weight id',
+    ),
+  );
 
   for (const { cond, pointer } of allConditions(recipe)) {
     for (const ref of conditionInputs(cond, pointer)) {
@@ -51,7 +63,12 @@ function semanticIssues(recipe: Recipe): RecipeIssue[] {
         issues.push({ pointer: ref.pointer, message: `condition on unknown input "${ref.name}"`, hint: 'Declare it under "inputs".' });
       } else if (spec.choices) {
         const bad = ref.values.filter((v) => !spec.choices!.includes(v));
-        if (bad.length > 0) issues.push({ pointer: ref.pointer, message: `"${bad.join('", "')}" is not a choice of input "${ref.name}"`, hint: `Choices: ${spec.choices.join(', ')}.` });
+        if (bad.length > 0)
+          issues.push({
+            pointer: ref.pointer,
+            message: `"${bad.join('", "')}" is not a choice of input "${ref.name}"`,
+            hint: `Choices: ${spec.choices.join(', ')}.`,
+          });
       }
     }
   }
@@ -78,7 +95,8 @@ function nulIssues(recipe: Recipe): RecipeIssue[] {
   for (let item = pending.pop(); item; item = pending.pop()) {
     const { value, pointer } = item;
     if (typeof value === 'string') {
-      if (value.includes('\0')) issues.push({ pointer, message: 'contains a NUL byte', hint: 'Remove the \\u0000: no path, argument or text may hold one.' });
+      if (value.includes('\0'))
+        issues.push({ pointer, message: 'contains a NUL byte', hint: 'Remove the \\u0000: no path, argument or text may hold one.' });
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => pending.push({ value: v, pointer: `${pointer}/${i}` }));
     } else if (typeof value === 'object' && value !== null) {

@@ -111,7 +111,10 @@ function normalise(value: unknown): SettingsFile {
   const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   const token = typeof obj['token'] === 'string' && /^[0-9a-f]{32,}$/.test(obj['token']) ? obj['token'] : '';
   const concurrency =
-    typeof obj['concurrency'] === 'number' && Number.isInteger(obj['concurrency']) && obj['concurrency'] >= 1 && obj['concurrency'] <= MAX_CONCURRENCY
+    typeof obj['concurrency'] === 'number' &&
+    Number.isInteger(obj['concurrency']) &&
+    obj['concurrency'] >= 1 &&
+    obj['concurrency'] <= MAX_CONCURRENCY
       ? obj['concurrency']
       : DEFAULT_CONCURRENCY;
   const hfToken = typeof obj['hfToken'] === 'string' && obj['hfToken'] !== '' ? obj['hfToken'] : undefined;

@@ -13,7 +13,11 @@ export function confineStepCommand(
   o: { network: boolean; cwd?: string; readOnly?: string[] },
 ): Promise<ConfinedCommand> {
   return confinedCommand(kind, argv, {
-    scope: appScope(ctx.home, ctx.app, { recipeDir: ctx.plan.recipe.dir, readOnlyInApp: linkedWeights(ctx.plan), ...(o.readOnly ? { readOnly: o.readOnly } : {}) }),
+    scope: appScope(ctx.home, ctx.app, {
+      recipeDir: ctx.plan.recipe.dir,
+      readOnlyInApp: linkedWeights(ctx.plan),
+      ...(o.readOnly ? { readOnly: o.readOnly } : {}),
+    }),
     network: o.network,
     ...(o.cwd ? { cwd: o.cwd } : {}),
   });

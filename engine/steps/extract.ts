@@ -17,7 +17,10 @@ export const extractStep: StepExecutor<'extract'> = async (step, ctx) => {
   const { archive, dest, strip } = step.params;
   const where = stepWhere(step);
   if (!existsSync(archive)) {
-    throw new OrchardError('STEP_FAILED', `archive not found: ${archive}`, { where, hint: 'Check the "archive" path in the recipe (relative paths are resolved against the recipe folder).' });
+    throw new OrchardError('STEP_FAILED', `archive not found: ${archive}`, {
+      where,
+      hint: 'Check the "archive" path in the recipe (relative paths are resolved against the recipe folder).',
+    });
   }
   await assertWritablePath(dest, { appRoot: ctx.app.root, store: ctx.home.store }, where);
   const { entries, links } = await checkArchive(archive, strip, where);
@@ -30,17 +33,24 @@ export const extractStep: StepExecutor<'extract'> = async (step, ctx) => {
   for (const link of links) {
     const real = await realExisting(path.join(realDest, ...link.target));
     if (!isInside(realDest, real)) {
-      throw new OrchardError('ARCHIVE_UNSAFE', `refusing ${path.basename(archive)}: entry "${link.raw}" links to ${real}, outside the destination, through a link already in ${dest}; nothing was extracted`, {
-        where,
-        hint: 'Extract into an empty folder, or fix the archive.',
-      });
+      throw new OrchardError(
+        'ARCHIVE_UNSAFE',
+        `refusing ${path.basename(archive)}: entry "${link.raw}" links to ${real}, outside the destination, through a link already in ${dest}; nothing was extracted`,
+        {
+          where,
+          hint: 'Extract into an empty folder, or fix the archive.',
+        },
+      );
     }
   }
   ctx.log.line(`extracting ${entries} entries of ${archive} into ${realDest}${strip ? ` (strip ${strip})` : ''}`);
   try {
     await tar.x({ file: archive, cwd: realDest, strip, strict: true, preservePaths: false, preserveOwner: false, noChmod: false });
   } catch (err) {
-    throw new OrchardError('STEP_FAILED', `could not extract ${archive}: ${messageOf(err)}`, { where, hint: 'The archive may be corrupt or use a format other than tar/tar.gz; re-download it or check the recipe.' });
+    throw new OrchardError('STEP_FAILED', `could not extract ${archive}: ${messageOf(err)}`, {
+      where,
+      hint: 'The archive may be corrupt or use a format other than tar/tar.gz; re-download it or check the recipe.',
+    });
   }
   ctx.log.line('extracted');
   return {};
@@ -64,7 +74,12 @@ export async function checkArchive(
       file: archive,
       strict: true,
       onReadEntry: (entry) => {
-        entries.push({ path: splitTarPath(entry.path), type: entry.type, ...(entry.linkpath ? { linkpath: entry.linkpath } : {}), raw: entry.path });
+        entries.push({
+          path: splitTarPath(entry.path),
+          type: entry.type,
+          ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
+          raw: entry.path,
+        });
       },
     });
   } catch (err) {
@@ -93,7 +108,8 @@ export async function checkArchive(
   for (const e of kept) {
     const key = e.path.join('/');
     const before = kinds.get(key);
-    if (before && (before === 'SymbolicLink') !== (e.type === 'SymbolicLink')) throw refuse(e.raw, 'is both a link and a file or folder in this archive');
+    if (before && (before === 'SymbolicLink') !== (e.type === 'SymbolicLink'))
+      throw refuse(e.raw, 'is both a link and a file or folder in this archive');
     kinds.set(key, e.type);
     if (e.type === 'SymbolicLink') links.set(key, e.linkpath ?? '');
   }
@@ -147,7 +163,10 @@ function resolveInArchive(parts: string[], links: ReadonlyMap<string, string>, d
 }
 
 function splitTarPath(p: string): string[] {
-  return p.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  return p
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((part) => part !== '' && part !== '.');
 }
 
 function isAbsoluteTarPath(p: string): boolean {

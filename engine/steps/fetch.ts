@@ -64,7 +64,10 @@ export const fetchStep: StepExecutor<'fetch'> = async (step, ctx) => {
   );
   if (firstError !== undefined) {
     if (firstError instanceof OrchardError) throw firstError;
-    throw new OrchardError('DOWNLOAD', `download failed: ${firstError instanceof Error ? firstError.message : String(firstError)}`, { where, cause: firstError });
+    throw new OrchardError('DOWNLOAD', `download failed: ${firstError instanceof Error ? firstError.message : String(firstError)}`, {
+      where,
+      cause: firstError,
+    });
   }
   const results = settled.map((r) => (r as PromiseFulfilledResult<FetchedWeight>).value);
   const outputs: Record<string, JsonValue> = {};

@@ -29,7 +29,10 @@ export const gitStep: StepExecutor<'git'> = async (step, ctx) => {
   await mkdir(dest, { recursive: true });
   const git = gitIn(dest, ctx, url);
   const fail = (what: string, err: unknown, hint: string) =>
-    new OrchardError(ctx.signal.aborted ? 'CANCELLED' : 'STEP_FAILED', `${what}: ${firstLine(messageOf(err))}`, { where, hint: `${hint} Log: ${ctx.log.file}` });
+    new OrchardError(ctx.signal.aborted ? 'CANCELLED' : 'STEP_FAILED', `${what}: ${firstLine(messageOf(err))}`, {
+      where,
+      hint: `${hint} Log: ${ctx.log.file}`,
+    });
 
   let fresh = false;
   if (!(await isRepository(dest, git))) {
@@ -61,7 +64,10 @@ export const gitStep: StepExecutor<'git'> = async (step, ctx) => {
     });
   }
 
-  const head = await git.raw(['rev-parse', 'HEAD']).then((h) => h.trim()).catch(() => undefined);
+  const head = await git
+    .raw(['rev-parse', 'HEAD'])
+    .then((h) => h.trim())
+    .catch(() => undefined);
   const tracked = head === commit ? await git.raw(['status', '--porcelain', '--untracked-files=no']).catch(() => 'unknown') : 'different';
   if (head === commit && tracked.trim() === '') {
     ctx.log.line(`already at ${commit}`);
@@ -82,7 +88,14 @@ export const gitStep: StepExecutor<'git'> = async (step, ctx) => {
 };
 
 /** Clone without a checkout into tmp/, then move the finished .git into dest (which may hold files). */
-async function cloneInto(key: string, url: string, dest: string, ctx: StepContext, roots: { appRoot: string; store: string }, where: string): Promise<void> {
+async function cloneInto(
+  key: string,
+  url: string,
+  dest: string,
+  ctx: StepContext,
+  roots: { appRoot: string; store: string },
+  where: string,
+): Promise<void> {
   const partial = path.join(ctx.app.tmp, `git-clone-${key.replace(/[^\w.-]+/g, '_')}`);
   await assertWritablePath(partial, roots, where);
   await rm(partial, { recursive: true, force: true });
@@ -125,16 +138,26 @@ async function resolveRef(git: Git, ref: string, pinned: boolean): Promise<strin
  * ssh and proxy commands, credential helpers and askpass, the ext:: transport, an external diff.
  */
 export const GIT_SAFETY = [
-  '-c', 'core.hooksPath=/dev/null',
-  '-c', 'core.fsmonitor=false',
-  '-c', 'core.sshCommand=ssh',
-  '-c', 'core.gitProxy=',
-  '-c', 'core.askPass=',
-  '-c', 'credential.helper=',
-  '-c', 'protocol.ext.allow=never',
-  '-c', 'diff.external=',
-  '-c', 'core.pager=cat',
-  '-c', 'submodule.recurse=false',
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'core.sshCommand=ssh',
+  '-c',
+  'core.gitProxy=',
+  '-c',
+  'core.askPass=',
+  '-c',
+  'credential.helper=',
+  '-c',
+  'protocol.ext.allow=never',
+  '-c',
+  'diff.external=',
+  '-c',
+  'core.pager=cat',
+  '-c',
+  'submodule.recurse=false',
 ];
 
 interface Git {
@@ -153,7 +176,14 @@ function gitIn(dir: string, ctx: StepContext, url: string): Git {
         ...(source ? { readOnly: [source] } : {}),
       });
       const [file, ...rest] = confined.argv as [string, ...string[]];
-      const child = execa(file, rest, { cwd: dir, env: gitEnvironment(ctx.processEnv), extendEnv: false, stdin: 'ignore', cancelSignal: ctx.signal, reject: false });
+      const child = execa(file, rest, {
+        cwd: dir,
+        env: gitEnvironment(ctx.processEnv),
+        extendEnv: false,
+        stdin: 'ignore',
+        cancelSignal: ctx.signal,
+        reject: false,
+      });
       const errLines: string[] = [];
       if (child.stderr) {
         createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
@@ -166,7 +196,9 @@ function gitIn(dir: string, ctx: StepContext, url: string): Git {
       }
       const result = await child;
       if (result.exitCode !== 0) {
-        throw new Error(`git ${args[0] ?? ''} ${result.isCanceled ? 'was cancelled' : `exited with ${result.exitCode ?? result.signal ?? '?'}`}: ${errLines.slice(-3).join(' ')}`);
+        throw new Error(
+          `git ${args[0] ?? ''} ${result.isCanceled ? 'was cancelled' : `exited with ${result.exitCode ?? result.signal ?? '?'}`}: ${errLines.slice(-3).join(' ')}`,
+        );
       }
       return typeof result.stdout === 'string' ? result.stdout : '';
     },
@@ -195,5 +227,10 @@ function gitEnvironment(env: Record<string, string>): Record<string, string> {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-3).join(' ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-3)
+    .join(' ');
 }

@@ -70,24 +70,39 @@ export const runStep: StepExecutor<'run'> = async (step, ctx) => {
     const [result] = await Promise.all([child, pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
     if (stopReason === 'cancelled') {
       ctx.log.line('cancelled; the process group was killed');
-      throw new OrchardError('CANCELLED', `step "${step.title}" was cancelled`, { where, hint: 'Run install again to resume from this step.' });
+      throw new OrchardError('CANCELLED', `step "${step.title}" was cancelled`, {
+        where,
+        hint: 'Run install again to resume from this step.',
+      });
     }
     if (stopReason === 'timeout') {
       ctx.log.line(`timed out after ${step.timeoutMs} ms; the process group was killed`);
-      throw new OrchardError('STEP_FAILED', `step "${step.title}" timed out after ${Math.round(step.timeoutMs / 1000)} s running \`${shown}\``, {
-        where,
-        hint: `See the log: ${ctx.log.file}. Raise the step's "timeout" in the recipe if it needs longer.`,
-      });
+      throw new OrchardError(
+        'STEP_FAILED',
+        `step "${step.title}" timed out after ${Math.round(step.timeoutMs / 1000)} s running \`${shown}\``,
+        {
+          where,
+          hint: `See the log: ${ctx.log.file}. Raise the step's "timeout" in the recipe if it needs longer.`,
+        },
+      );
     }
     if (result.failed || result.exitCode !== 0) {
       const status =
-        result.exitCode !== undefined ? `exited with code ${result.exitCode}` : result.signal ? `was killed by ${result.signal}` : 'could not be started';
+        result.exitCode !== undefined
+          ? `exited with code ${result.exitCode}`
+          : result.signal
+            ? `was killed by ${result.signal}`
+            : 'could not be started';
       const detail = result.exitCode === undefined && result.originalMessage ? ` (${result.originalMessage})` : '';
       ctx.log.line(`command ${status}${detail}`);
-      throw new OrchardError('STEP_FAILED', `step "${step.title}" failed: \`${shown}\` ${status}${detail}${tail.length ? `; last output: ${tail.join(' | ')}` : ''}`, {
-        where,
-        hint: `See the full output in ${ctx.log.file}.`,
-      });
+      throw new OrchardError(
+        'STEP_FAILED',
+        `step "${step.title}" failed: \`${shown}\` ${status}${detail}${tail.length ? `; last output: ${tail.join(' | ')}` : ''}`,
+        {
+          where,
+          hint: `See the full output in ${ctx.log.file}.`,
+        },
+      );
     }
     ctx.log.line('exit code 0');
     return {};
@@ -103,7 +118,8 @@ function commandOf(argv: string[] | undefined, shell: boolean, shellCommand: str
     if (shellCommand === undefined) throw new OrchardError('PLAN', 'a shell step has no command string', { where });
     return process.platform === 'win32' ? ['cmd.exe', '/d', '/s', '/c', shellCommand] : ['/bin/sh', '-c', shellCommand];
   }
-  if (!argv || argv.length === 0) throw new OrchardError('PLAN', 'a run step has an empty command', { where, hint: 'Give "command" as a non-empty argv array.' });
+  if (!argv || argv.length === 0)
+    throw new OrchardError('PLAN', 'a run step has an empty command', { where, hint: 'Give "command" as a non-empty argv array.' });
   return argv;
 }
 
@@ -113,7 +129,10 @@ function environmentFor(ctx: StepContext, useEnv: boolean): Record<string, strin
   const bin = envBinDir(ctx.app);
   const env = { ...ctx.processEnv };
   if (env['VIRTUAL_ENV'] === ctx.app.env) delete env['VIRTUAL_ENV'];
-  env['PATH'] = (env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== bin).join(path.delimiter);
+  env['PATH'] = (env['PATH'] ?? '')
+    .split(path.delimiter)
+    .filter((d) => d !== bin)
+    .join(path.delimiter);
   return env;
 }
 

@@ -32,7 +32,10 @@ export const verifyStep: StepExecutor<'verify'> = async (step, ctx) => {
     signal: ctx.signal,
   });
   if (ctx.signal.aborted) throw new OrchardError('CANCELLED', 'the backend check was cancelled', { where: stepWhere(step) });
-  ctx.log.line(`verdict: backend ${verdict.backend}, fallback ${verdict.fallback}${verdict.offload ? `, ${verdict.offload.layers}/${verdict.offload.total} layers on the GPU` : ''}`, 'system');
+  ctx.log.line(
+    `verdict: backend ${verdict.backend}, fallback ${verdict.fallback}${verdict.offload ? `, ${verdict.offload.layers}/${verdict.offload.total} layers on the GPU` : ''}`,
+    'system',
+  );
   for (const e of verdict.evidence) ctx.log.line(`evidence: ${e}`, 'system');
   for (const a of verdict.advice) ctx.log.line(`advice: ${a}`, 'system');
 

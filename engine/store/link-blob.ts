@@ -13,7 +13,12 @@ export type LinkMethod = 'hardlink' | 'symlink' | 'already-linked';
  * Orchard's own link (a symlink, or a hardlink of a store blob); a real file is never deleted or
  * moved — that is an error naming the file.
  */
-export async function linkBlob(home: OrchardHome, sha256: string, to: string, o: { where?: string } = {}): Promise<{ method: LinkMethod; blob: string }> {
+export async function linkBlob(
+  home: OrchardHome,
+  sha256: string,
+  to: string,
+  o: { where?: string } = {},
+): Promise<{ method: LinkMethod; blob: string }> {
   const blob = blobPath(home, sha256);
   // Never through a link: a blob is a regular file in the store, or it is not there.
   const blobStat = await lstat(blob).catch(() => undefined);
@@ -32,10 +37,14 @@ export async function linkBlob(home: OrchardHome, sha256: string, to: string, o:
     } else if (current.isFile() && current.dev === blobStat.dev && current.ino === blobStat.ino) {
       return { method: 'already-linked', blob };
     } else if (!(current.isFile() && (await isStoreHardlink(home, current)))) {
-      throw new OrchardError('IO', `a ${current.isDirectory() ? 'folder' : 'file'} that Orchard did not create is in the way of the model link: ${to}`, {
-        where: o.where ?? to,
-        hint: `Orchard never deletes or moves your files. Move or delete ${to} yourself, then run install again.`,
-      });
+      throw new OrchardError(
+        'IO',
+        `a ${current.isDirectory() ? 'folder' : 'file'} that Orchard did not create is in the way of the model link: ${to}`,
+        {
+          where: o.where ?? to,
+          hint: `Orchard never deletes or moves your files. Move or delete ${to} yourself, then run install again.`,
+        },
+      );
     }
   }
   // Build the link under a temp name and rename it over the old link: never a moment without one.

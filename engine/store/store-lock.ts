@@ -36,13 +36,17 @@ export async function storeBarrier(
   o: { signal?: AbortSignal | undefined; log?: (line: string) => void } = {},
 ): Promise<void> {
   await mkdir(home.store, { recursive: true });
-  const lock = await acquireLock(storeLockFile(home), { operation: 'install (passing)' }, {
-    wait: true,
-    pollMs: 100,
-    signal: o.signal,
-    onWait: (owner) => o.log?.(`the store is being cleaned up (pid ${owner.pid}, ${String(owner['operation'] ?? 'gc')}); waiting for it`),
-    refused,
-  });
+  const lock = await acquireLock(
+    storeLockFile(home),
+    { operation: 'install (passing)' },
+    {
+      wait: true,
+      pollMs: 100,
+      signal: o.signal,
+      onWait: (owner) => o.log?.(`the store is being cleaned up (pid ${owner.pid}, ${String(owner['operation'] ?? 'gc')}); waiting for it`),
+      refused,
+    },
+  );
   await lock.release();
 }
 

@@ -38,7 +38,9 @@ async function liveTree(rootPid: number, known: KnownPids, runId?: string): Prom
   // What carries the run's marker belongs to it too, wherever it went (setsid, double fork).
   const inTree = new Set(tree.map((p) => p.pid));
   const markedSet = new Set(marked);
-  for (const p of table) if (markedSet.has(p.pid) && !inTree.has(p.pid) && p.state !== 'Z') tree.push(...processTree(table, p.pid, new Map()).filter((q) => !inTree.has(q.pid)));
+  for (const p of table)
+    if (markedSet.has(p.pid) && !inTree.has(p.pid) && p.state !== 'Z')
+      tree.push(...processTree(table, p.pid, new Map()).filter((q) => !inTree.has(q.pid)));
   remember(known, tree, table);
   return [...new Map(tree.map((p) => [p.pid, p])).values()].filter((p) => p.pid !== process.pid);
 }

@@ -6,7 +6,6 @@ import { OrchardError, messageOf } from '../core/errors.js';
 import type { AppStatus } from './app-status.js';
 import { probeHttp } from './http-probe.js';
 import { remember, terminateTree, type KnownPids } from './kill-tree.js';
-import { LineSplitter } from './line-splitter.js';
 import type { LogRing, ServiceLogLine } from './log-ring.js';
 import { portOwner } from './port-owner.js';
 import { processIdentity, processTree, readProcessTable, RUN_MARKER_ENV } from './process-table.js';
@@ -175,9 +174,13 @@ export class ManagedService {
       }
       if (outcome === 'timeout') {
         await this.terminate(run);
-        const error = this.describe(`${this.appId} did not become ready within ${this.spec.readiness.timeoutMs} ms (${this.readinessText()})`);
+        const error = this.describe(
+          `${this.appId} did not become ready within ${this.spec.readiness.timeoutMs} ms (${this.readinessText()})`,
+        );
         this.update({ state: 'unhealthy', error, pid: undefined });
-        this.settle(this.serviceError(error, 'Check the log lines above; raise readiness.timeout in the recipe if the app is just slow to load.'));
+        this.settle(
+          this.serviceError(error, 'Check the log lines above; raise readiness.timeout in the recipe if the app is just slow to load.'),
+        );
         return;
       }
       if (outcome === 'foreign' || (outcome === 'exited' && (await this.lostPortRace(run)))) {
@@ -224,7 +227,14 @@ export class ManagedService {
       this.update({ ...base, state: failed || !this.settled ? 'crashed' : 'stopped', nextRestartAt: undefined });
       if (wanted) this.system(`giving up after ${this.status.restarts} restart(s) (maxRestarts ${maxRestarts})`);
       await this.terminate(run);
-      this.settle(this.serviceError(error, exit.spawnError ? 'Check that the program exists and is executable (the recipe\'s service.command).' : 'Read the log lines above; `orchard logs` shows the whole run.'));
+      this.settle(
+        this.serviceError(
+          error,
+          exit.spawnError
+            ? "Check that the program exists and is executable (the recipe's service.command)."
+            : 'Read the log lines above; `orchard logs` shows the whole run.',
+        ),
+      );
       return false;
     }
     const delay = Math.min(backoffMs * 2 ** this.status.restarts, MAX_BACKOFF_MS);
@@ -277,7 +287,19 @@ export class ManagedService {
     const url = `http://127.0.0.1:${port}${this.spec.ui ?? '/'}`;
     const restarts = this.status.restarts + (this.restartPending ? 1 : 0);
     this.restartPending = false;
-    this.update({ state: 'starting', restarts, port, url, startedAt, run: number, pid: undefined, exitCode: undefined, signal: undefined, readyAt: undefined, nextRestartAt: undefined });
+    this.update({
+      state: 'starting',
+      restarts,
+      port,
+      url,
+      startedAt,
+      run: number,
+      pid: undefined,
+      exitCode: undefined,
+      signal: undefined,
+      readyAt: undefined,
+      nextRestartAt: undefined,
+    });
     this.system(`starting run ${number} on port ${port}: ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
 
     const [file, ...args] = argv;
@@ -392,7 +414,15 @@ export class ManagedService {
     };
     this.current = run;
     const url = `http://127.0.0.1:${record.port}${this.spec.ui ?? '/'}`;
-    this.update({ state: 'starting', restarts: record.restarts, port: record.port, url, startedAt: record.startedAt, run: record.run, pid: record.pid });
+    this.update({
+      state: 'starting',
+      restarts: record.restarts,
+      port: record.port,
+      url,
+      startedAt: record.startedAt,
+      run: record.run,
+      pid: record.pid,
+    });
     this.system(
       `re-adopted process ${record.pid} (run ${record.run}, port ${record.port}) after the Orchard server restarted; ` +
         'its output is read from its spool files, so lines it printed while no server ran follow',
@@ -420,7 +450,9 @@ export class ManagedService {
     const dir = this.hooks.recordDir;
     if (!dir || !run.record) return;
     Object.assign(run.record, patch);
-    await writeRunRecord(dir, run.record).catch((err: unknown) => this.system(`could not record the run for re-adoption: ${messageOf(err)}`));
+    await writeRunRecord(dir, run.record).catch((err: unknown) =>
+      this.system(`could not record the run for re-adoption: ${messageOf(err)}`),
+    );
   }
 
   /** Wait for every configured readiness check, the process's exit, a stop request or the timeout. */
@@ -514,7 +546,8 @@ export class ManagedService {
     for (const timer of this.adoptedTimers) clearInterval(timer);
     this.adoptedTimers.clear();
     await Promise.all(run.tails.map((t) => t.close(true)));
-    if (this.hooks.recordDir && run.pid !== undefined) await removeRunRecord(this.hooks.recordDir, this.appId, run.pid).catch(() => undefined);
+    if (this.hooks.recordDir && run.pid !== undefined)
+      await removeRunRecord(this.hooks.recordDir, this.appId, run.pid).catch(() => undefined);
     await run.log.flush();
   }
 
@@ -525,7 +558,12 @@ export class ManagedService {
 
   private finishStopped(): void {
     this.update({ state: 'stopped', pid: undefined, nextRestartAt: undefined, error: undefined });
-    this.settle(new OrchardError('SERVICE', `${this.appId} was stopped before it became ready`, { where: `app ${this.appId}`, hint: 'Start it again.' }));
+    this.settle(
+      new OrchardError('SERVICE', `${this.appId} was stopped before it became ready`, {
+        where: `app ${this.appId}`,
+        hint: 'Start it again.',
+      }),
+    );
   }
 
   private settle(err?: unknown): void {

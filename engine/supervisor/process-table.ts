@@ -28,7 +28,10 @@ export function parseProcStat(text: string, pageSize: number): ProcessEntry | un
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state); field n is rest[n - 3].
   const field = (n: number): number => Number(rest[n - 3]);
   if (rest.length < 22 || !Number.isInteger(pid)) return undefined;
@@ -211,7 +214,10 @@ export async function processIdentity(pid: number): Promise<ProcessIdentity | un
 
 /** `ps -o lstart=,command=`: lstart is a fixed 24-character date ("Fri Dec  4 17:25:27 2026"). */
 export function parsePsIdentity(text: string): ProcessIdentity | undefined {
-  const line = text.split('\n').find((l) => l.trim() !== '')?.trimStart();
+  const line = text
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trimStart();
   if (!line || line.length < 26) return undefined;
   const start = line.slice(0, 24).trim();
   const command = line.slice(24).trim();

@@ -53,7 +53,10 @@ export class RotatingLog {
       try {
         if (this.size < 0) {
           await mkdir(path.dirname(this.file), { recursive: true });
-          this.size = await stat(this.file).then((s) => s.size, () => 0);
+          this.size = await stat(this.file).then(
+            (s) => s.size,
+            () => 0,
+          );
         }
         if (this.size > 0 && this.size + Buffer.byteLength(batch) > this.options.maxBytes) await this.rotate();
         await appendFile(this.file, batch);

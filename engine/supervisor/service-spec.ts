@@ -60,7 +60,15 @@ export function specFromPlannedService(service: PlannedService, options: SpecFro
   const argv =
     service.type === 'command'
       ? [...(service.command ?? []), ...service.args]
-      : [options.nodePath ?? process.execPath, options.cliPath, 'service', bundledServiceName(service), '--port', PORT_PLACEHOLDER, ...service.args];
+      : [
+          options.nodePath ?? process.execPath,
+          options.cliPath,
+          'service',
+          bundledServiceName(service),
+          '--port',
+          PORT_PLACEHOLDER,
+          ...service.args,
+        ];
   const baseEnv = options.baseEnv ?? (process.env['PATH'] ? { PATH: process.env['PATH'] } : {});
   return {
     argv,

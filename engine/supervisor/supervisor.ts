@@ -99,13 +99,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const adopted = await this.adoptOne(appId);
       if (adopted) return adopted.start();
     }
-    const service = new ManagedService(
-      appId,
-      spec,
-      entry.ring,
-      this.hooks(entry, appId),
-      entry.service?.runs ?? 0,
-    );
+    const service = new ManagedService(appId, spec, entry.ring, this.hooks(entry, appId), entry.service?.runs ?? 0);
     entry.service = service;
     entry.metrics = undefined;
     this.ensureSampling();
@@ -213,7 +207,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const tree = processTree(table, rootPid, service.known).filter((p) => p.pid !== process.pid);
       remember(service.known, tree, table);
       const measured = await entry.meter.measure(tree);
-      const sample: AppMetrics = { type: 'metrics', app, time: Date.now(), pids: tree.map((p) => p.pid), ...measured, ...(gpus ? { gpus } : {}) };
+      const sample: AppMetrics = {
+        type: 'metrics',
+        app,
+        time: Date.now(),
+        pids: tree.map((p) => p.pid),
+        ...measured,
+        ...(gpus ? { gpus } : {}),
+      };
       entry.metrics = sample;
       out.push(sample);
       this.emit('metrics', sample);
@@ -277,13 +278,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
 function validateSpec(appId: string, spec: ServiceSpec): void {
   const where = `app ${appId}, service spec`;
-  if (spec.argv.length === 0 || !spec.argv[0]) throw new OrchardError('SERVICE', `${appId} has no command to run`, { where, hint: 'Give the service an argv.' });
-  if (!(spec.readiness.timeoutMs > 0)) throw new OrchardError('SERVICE', `readiness timeout must be positive, got ${spec.readiness.timeoutMs}`, { where });
+  if (spec.argv.length === 0 || !spec.argv[0])
+    throw new OrchardError('SERVICE', `${appId} has no command to run`, { where, hint: 'Give the service an argv.' });
+  if (!(spec.readiness.timeoutMs > 0))
+    throw new OrchardError('SERVICE', `readiness timeout must be positive, got ${spec.readiness.timeoutMs}`, { where });
   if (spec.readiness.log !== undefined) {
     try {
       new RegExp(spec.readiness.log);
     } catch (err) {
-      throw new OrchardError('SERVICE', `readiness.log is not a valid regular expression: ${messageOf(err)}`, { where, hint: 'Fix the pattern in the recipe\'s service.readiness.log.' });
+      throw new OrchardError('SERVICE', `readiness.log is not a valid regular expression: ${messageOf(err)}`, {
+        where,
+        hint: "Fix the pattern in the recipe's service.readiness.log.",
+      });
     }
   }
   if (spec.port !== undefined && !(Number.isInteger(spec.port) && spec.port > 0 && spec.port < 65536)) {

@@ -38,7 +38,16 @@ before(async () => {
   await writeFile(path.join(r, 'deep.json'), deep(100_000));
   await writeFile(path.join(r, 'huge.json'), `{"id":"huge","name":"${'x'.repeat(3 * 1024 * 1024)}"}`);
   await writeFile(path.join(r, 'nul-raw.json'), `{"id":"nul-raw"\0}`);
-  await writeFile(path.join(r, 'nul-escaped.json'), JSON.stringify({ id: 'nul-escaped', name: 'n', version: '1.0.0', kind: 'tool', install: [{ kind: 'write', path: 'app/a\0b', content: 'x' }] }));
+  await writeFile(
+    path.join(r, 'nul-escaped.json'),
+    JSON.stringify({
+      id: 'nul-escaped',
+      name: 'n',
+      version: '1.0.0',
+      kind: 'tool',
+      install: [{ kind: 'write', path: 'app/a\0b', content: 'x' }],
+    }),
+  );
   const outside = path.join(dir, 'outside-recipe.json');
   await writeFile(outside, minimal('linked'));
   await symlink(outside, path.join(r, 'linked.json'));
@@ -56,7 +65,13 @@ after(async () => {
 
 test('a JSON body nested deeper than the limit is a 400 with a pointer, never a 500 or a crash', async () => {
   for (const route of ['/plan', '/recipes/validate', '/fit']) {
-    const raw = await rawRequest(t.port, 'POST', `/api/v1${route}`, { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` }, deep(100_000));
+    const raw = await rawRequest(
+      t.port,
+      'POST',
+      `/api/v1${route}`,
+      { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` },
+      deep(100_000),
+    );
     assert.equal(raw.status, 400, `${route}: ${raw.body.slice(0, 300)}`);
     const body = JSON.parse(raw.body) as { error: { code: string; message: string; where?: string } };
     assert.equal(body.error.code, 'BAD_JSON');
@@ -64,7 +79,9 @@ test('a JSON body nested deeper than the limit is a 400 with a pointer, never a 
     assert.equal(body.error.where, `body${'/a'.repeat(64)}`);
   }
   // Deep recipe text inside a shallow body: the editor's validator answers with the pointer.
-  const validated = await api<{ ok: boolean; errors: { pointer: string; message: string }[] }>(t, 'POST', '/recipes/validate', { text: deep(50_000) });
+  const validated = await api<{ ok: boolean; errors: { pointer: string; message: string }[] }>(t, 'POST', '/recipes/validate', {
+    text: deep(50_000),
+  });
   assert.equal(validated.status, 200);
   assert.equal(validated.value.ok, false);
   assert.equal(validated.value.errors[0]?.pointer, '/a'.repeat(64));
@@ -103,7 +120,16 @@ interface CatalogAnswer {
 }
 
 test('hostile recipes in ORCHARD_HOME/recipes are listed as invalid and the catalog still works', async () => {
-  const hostile = ['bad-json.json', 'schema-invalid.json', 'deep.json', 'huge.json', 'nul-raw.json', 'nul-escaped.json', 'linked.json', path.join('fifo', 'recipe.json')];
+  const hostile = [
+    'bad-json.json',
+    'schema-invalid.json',
+    'deep.json',
+    'huge.json',
+    'nul-raw.json',
+    'nul-escaped.json',
+    'linked.json',
+    path.join('fifo', 'recipe.json'),
+  ];
   const check = (answer: CatalogAnswer, where: string): void => {
     const ids = answer.recipes.map((r) => r.id);
     assert.ok(ids.includes('good'), `${where}: the good user recipe is listed`);
@@ -128,7 +154,10 @@ test('hostile recipes in ORCHARD_HOME/recipes are listed as invalid and the cata
   const nul = await api<{ ok: boolean; errors: { pointer: string; message: string }[] }>(t, 'POST', '/recipes/validate', {
     text: await readFile(path.join(recipesDir(), 'nul-escaped.json'), 'utf8'),
   });
-  assert.deepEqual(nul.value.errors.map((e) => [e.pointer, e.message]), [['/install/0/path', 'contains a NUL byte']]);
+  assert.deepEqual(
+    nul.value.errors.map((e) => [e.pointer, e.message]),
+    [['/install/0/path', 'contains a NUL byte']],
+  );
 });
 
 test('the catalog probes the hardware once, not once per recipe per request', async () => {

@@ -20,7 +20,10 @@ before(async () => {
 
 after(async () => {
   // Never leave the background server behind.
-  const info = await readFile(path.join(home, 'server.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+  const info = await readFile(path.join(home, 'server.json'), 'utf8').then(
+    (t) => JSON.parse(t) as { pid: number },
+    () => undefined,
+  );
   if (info) {
     try {
       process.kill(info.pid, 'SIGTERM');
@@ -54,7 +57,9 @@ test('status and stop without a server say nothing runs; start launches the serv
   const install = await runCli(['install', recipeDir, '--json'], { home, timeoutMs: 60_000 });
   assert.equal(install.code, 0, install.stderr + install.stdout);
   // Installed from a recipe file outside the catalog: `list` still shows it, with where it came from.
-  const listed = parseJson<{ recipes: { id: string; source: string; file: string; installed: string }[] }>(await runCli(['list', '--json'], { home }));
+  const listed = parseJson<{ recipes: { id: string; source: string; file: string; installed: string }[] }>(
+    await runCli(['list', '--json'], { home }),
+  );
   assert.deepEqual(
     listed.recipes.filter((r) => r.id === 'api-app').map((r) => [r.source, r.file, r.installed]),
     [['file', path.join(recipeDir, 'recipe.json'), 'installed']],
@@ -123,4 +128,3 @@ test('status and stop without a server say nothing runs; start launches the serv
   assert.equal(badTail.code, 2, 'a bad number is a usage error');
   assert.match(badTail.stderr, /--tail must be a whole number, got "many"/);
 });
-

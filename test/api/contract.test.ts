@@ -19,7 +19,9 @@ import { api, startTestServer, type TestServer } from './helpers.js';
 
 // Compile-time: what each handler returns is what the contract says the route answers. A handler
 // whose return type drifts from contract.ts fails the build, not just this test.
-type Answers<F extends (...args: never[]) => unknown, K extends RouteKey> = [Awaited<ReturnType<F>>] extends [RouteResponse<K>] ? true : false;
+type Answers<F extends (...args: never[]) => unknown, K extends RouteKey> = [Awaited<ReturnType<F>>] extends [RouteResponse<K>]
+  ? true
+  : false;
 const handlersMatchContract: [
   Answers<typeof catalog, 'GET /catalog'>,
   Answers<typeof listApps, 'GET /apps'>,

@@ -27,14 +27,33 @@ export interface RawResponse {
 }
 
 /** A real HTTP request with exactly the headers given (Host included), to 127.0.0.1:port. */
-export function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) }, setHost: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          ...headers,
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+        },
+        setHost: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(15_000, () => req.destroy(new Error(`timeout on ${method} ${path}`)));
     req.on('error', reject);
     req.end(body);
@@ -49,7 +68,13 @@ export function rawUpgrade(port: number, path: string, headers: Record<string, s
       port,
       path,
       setHost: false,
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+        ...headers,
+      },
     });
     req.setTimeout(15_000, () => req.destroy(new Error(`timeout on upgrade ${path}`)));
     req.on('upgrade', (res, socket) => {
@@ -67,8 +92,19 @@ export function rawUpgrade(port: number, path: string, headers: Record<string, s
 }
 
 /** The API with the token, Host and no Origin, as the CLI would call it. */
-export async function api<T = unknown>(t: TestServer, method: string, path: string, body?: unknown): Promise<{ status: number; value: T; raw: RawResponse }> {
-  const raw = await rawRequest(t.port, method, `/api/v1${path}`, { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` }, body === undefined ? undefined : JSON.stringify(body));
+export async function api<T = unknown>(
+  t: TestServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; value: T; raw: RawResponse }> {
+  const raw = await rawRequest(
+    t.port,
+    method,
+    `/api/v1${path}`,
+    { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` },
+    body === undefined ? undefined : JSON.stringify(body),
+  );
   return { status: raw.status, value: JSON.parse(raw.body) as T, raw };
 }
 

@@ -3,7 +3,15 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AppSummary, CatalogResponse, Job, ServerMessage, ServiceStatus, Settings, ValidateResponse } from '../../engine/api/api-types.js';
+import type {
+  AppSummary,
+  CatalogResponse,
+  Job,
+  ServerMessage,
+  ServiceStatus,
+  Settings,
+  ValidateResponse,
+} from '../../engine/api/api-types.js';
 import { tempDir } from '../helpers/paths.js';
 import { repoRoot } from '../helpers/paths.js';
 import { api, openEvents, rawRequest, startTestServer, type EventStream, type TestServer } from './helpers.js';
@@ -27,14 +35,24 @@ after(async () => {
   await cleanup();
 });
 
-const jobDone = (id: string) => (m: ServerMessage): m is Extract<ServerMessage, { type: 'job' }> => m.type === 'job' && m.job.id === id && m.job.state !== 'running';
+const jobDone =
+  (id: string) =>
+  (m: ServerMessage): m is Extract<ServerMessage, { type: 'job' }> =>
+    m.type === 'job' && m.job.id === id && m.job.state !== 'running';
 
 test('install runs as a job: 202 at once, step events over the WebSocket, one job per app at a time', async () => {
   const res = await api<{ job: Job }>(t, 'POST', '/apps/api-app/install', { recipe: recipeDir });
   assert.equal(res.status, 202, res.raw.body);
   const job = res.value.job;
   assert.equal(job.operation, 'install');
-  assert.deepEqual(job.steps.map((s) => [s.key, s.status]), [['install:config', 'pending'], ['install:say', 'pending'], ['install:done', 'pending']]);
+  assert.deepEqual(
+    job.steps.map((s) => [s.key, s.status]),
+    [
+      ['install:config', 'pending'],
+      ['install:say', 'pending'],
+      ['install:done', 'pending'],
+    ],
+  );
 
   const second = await api<{ error: { code: string } }>(t, 'POST', '/apps/api-app/install', { recipe: recipeDir });
   assert.equal(second.status, 409, 'a second job for the same app is refused while the first runs');
@@ -45,7 +63,14 @@ test('install runs as a job: 202 at once, step events over the WebSocket, one jo
   const steps = events.messages.filter((m): m is Extract<ServerMessage, { type: 'step' }> => m.type === 'step' && m.job === job.id);
   assert.deepEqual(
     steps.map((s) => `${s.step}:${s.status}`),
-    ['install:config:running', 'install:config:done', 'install:say:running', 'install:say:done', 'install:done:running', 'install:done:done'],
+    [
+      'install:config:running',
+      'install:config:done',
+      'install:say:running',
+      'install:say:done',
+      'install:done:running',
+      'install:done:done',
+    ],
   );
   const logLine = events.messages.find((m) => m.type === 'log' && m.job === job.id && m.line.includes('step output from api-app'));
   assert.ok(logLine, 'the run step output came over the WebSocket with its job id');
@@ -70,19 +95,32 @@ test('start and stop a command service through the API; proxy passes SSE and kee
   assert.equal(started.value.url, `http://127.0.0.1:${started.value.port}/`);
   assert.equal((await api<AppSummary>(t, 'GET', '/apps/api-app')).value.serviceType, 'command');
   await events.waitFor((m) => m.type === 'status' && m.app === 'api-app' && m.status.state === 'ready', 5000, 'a ready status message');
-  await events.waitFor((m) => m.type === 'log' && m.app === 'api-app' && m.line.includes('api-app listening'), 5000, 'the service log line');
+  await events.waitFor(
+    (m) => m.type === 'log' && m.app === 'api-app' && m.line.includes('api-app listening'),
+    5000,
+    'the service log line',
+  );
 
   const logs = await api<{ lines: string[] }>(t, 'GET', '/apps/api-app/logs?tail=50');
-  assert.ok(logs.value.lines.some((l) => l.includes('api-app listening')), logs.raw.body);
+  assert.ok(
+    logs.value.lines.some((l) => l.includes('api-app listening')),
+    logs.raw.body,
+  );
 
   const health = await api<{ status: string }>(t, 'GET', '/apps/api-app/service/health');
   assert.equal(health.status, 200);
   assert.equal(health.value.status, 'ok');
   assert.equal(health.raw.headers['access-control-allow-origin'], undefined, "the service's CORS header is dropped");
-  const headers = await rawRequest(t.port, 'GET', '/api/v1/apps/api-app/service/headers', { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` });
+  const headers = await rawRequest(t.port, 'GET', '/api/v1/apps/api-app/service/headers', {
+    host: `127.0.0.1:${t.port}`,
+    authorization: `Bearer ${t.token}`,
+  });
   assert.ok(!headers.body.includes(t.token), 'the Orchard token never reaches the service');
   assert.equal((JSON.parse(headers.body) as Record<string, string>)['host'], `127.0.0.1:${started.value.port}`);
-  const sse = await rawRequest(t.port, 'GET', '/api/v1/apps/api-app/service/stream', { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` });
+  const sse = await rawRequest(t.port, 'GET', '/api/v1/apps/api-app/service/stream', {
+    host: `127.0.0.1:${t.port}`,
+    authorization: `Bearer ${t.token}`,
+  });
   assert.match(String(sse.headers['content-type']), /text\/event-stream/);
   assert.deepEqual(sse.body.split('\n\n').filter(Boolean), ['data: {"i":0}', 'data: {"i":1}', 'data: {"i":2}', 'data: [DONE]']);
 
@@ -93,14 +131,27 @@ test('start and stop a command service through the API; proxy passes SSE and kee
   // Live diagnosis: the service prints a real llama.cpp log (1 of 35 layers on CUDA); the verdict
   // changes over the WebSocket and in the app's status.
   const captured = await readFile(path.join(repoRoot, 'test', 'fixtures', 'logs', 'llm-llama-cpp-cuda-1of35.log'), 'utf8');
-  const replay = await rawRequest(t.port, 'POST', '/api/v1/apps/api-app/service/replay', { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}`, 'content-type': 'text/plain' }, captured);
+  const replay = await rawRequest(
+    t.port,
+    'POST',
+    '/api/v1/apps/api-app/service/replay',
+    { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}`, 'content-type': 'text/plain' },
+    captured,
+  );
   assert.equal(replay.status, 204);
-  const verdict = await events.waitFor((m) => m.type === 'verdict' && m.app === 'api-app' && m.verdict.offload !== undefined, 10_000, 'a live verdict');
+  const verdict = await events.waitFor(
+    (m) => m.type === 'verdict' && m.app === 'api-app' && m.verdict.offload !== undefined,
+    10_000,
+    'a live verdict',
+  );
   assert.ok(verdict.type === 'verdict');
   assert.equal(verdict.verdict.backend, 'cuda');
   assert.equal(verdict.verdict.fallback, 'partial');
   assert.deepEqual(verdict.verdict.offload, { layers: 1, total: 35 });
-  const posted = await api<{ backend: string; offload?: { layers: number; total: number } }>(t, 'POST', '/diagnose', { log: captured, expect: 'cuda' });
+  const posted = await api<{ backend: string; offload?: { layers: number; total: number } }>(t, 'POST', '/diagnose', {
+    log: captured,
+    expect: 'cuda',
+  });
   assert.equal(posted.status, 200, posted.raw.body);
   assert.deepEqual([posted.value.backend, posted.value.offload], ['cuda', { layers: 1, total: 35 }]);
   assert.equal((await api(t, 'POST', '/diagnose', { log: captured, expect: 'gpu' })).status, 400);
@@ -123,7 +174,9 @@ test('recipes: validate locates errors by line; save writes the user recipe and 
   assert.equal(broken.value.ok, false);
   assert.equal(broken.value.errors[0]?.line, 3);
 
-  const text = (await readFile(path.join(recipeDir, 'recipe.json'), 'utf8')).replace('"id": "api-app"', '"id": "my-app"').replace('"stopGraceSeconds": 3', '"stopGraceSeconds": 3,\n    "colour": "red"');
+  const text = (await readFile(path.join(recipeDir, 'recipe.json'), 'utf8'))
+    .replace('"id": "api-app"', '"id": "my-app"')
+    .replace('"stopGraceSeconds": 3', '"stopGraceSeconds": 3,\n    "colour": "red"');
   const invalid = await api<ValidateResponse>(t, 'POST', '/recipes/validate', { text });
   assert.equal(invalid.value.ok, false);
   const unknown = invalid.value.errors.find((e) => e.pointer.includes('colour'));
@@ -160,13 +213,26 @@ test('recipes: validate locates errors by line; save writes the user recipe and 
 
   // Unsaved editor text plans in memory, as if saved under ORCHARD_HOME/recipes/<id>/; nothing is written.
   const draft = valid.replace('"id": "my-app"', '"id": "draft-app"');
-  const drafted = await api<{ recipe: { id: string; dir: string; file: string }; service?: { command?: string[] } }>(t, 'POST', '/plan', { text: draft, profile: 'linux-x64-cpu' });
+  const drafted = await api<{ recipe: { id: string; dir: string; file: string }; service?: { command?: string[] } }>(t, 'POST', '/plan', {
+    text: draft,
+    profile: 'linux-x64-cpu',
+  });
   assert.equal(drafted.status, 200, drafted.raw.body);
   const draftDir = path.join(t.server.context.home.userRecipes, 'draft-app');
-  assert.deepEqual(drafted.value.recipe, { ...drafted.value.recipe, id: 'draft-app', dir: draftDir, file: path.join(draftDir, 'recipe.json') });
-  assert.ok(drafted.value.service?.command?.includes(path.join(draftDir, 'server.mjs')), `{{recipe.dir}} is the folder Save would write: ${JSON.stringify(drafted.value.service)}`);
+  assert.deepEqual(drafted.value.recipe, {
+    ...drafted.value.recipe,
+    id: 'draft-app',
+    dir: draftDir,
+    file: path.join(draftDir, 'recipe.json'),
+  });
+  assert.ok(
+    drafted.value.service?.command?.includes(path.join(draftDir, 'server.mjs')),
+    `{{recipe.dir}} is the folder Save would write: ${JSON.stringify(drafted.value.service)}`,
+  );
   assert.equal(existsSync(draftDir), false, 'planning unsaved text wrote a file');
-  const badDraft = await api<{ error: { code: string; where?: string } }>(t, 'POST', '/plan', { text: text.replace('"id": "my-app"', '"id": "draft-app"') });
+  const badDraft = await api<{ error: { code: string; where?: string } }>(t, 'POST', '/plan', {
+    text: text.replace('"id": "my-app"', '"id": "draft-app"'),
+  });
   assert.equal(badDraft.status, 400, badDraft.raw.body);
   assert.equal(badDraft.value.error.code, 'RECIPE_INVALID');
   assert.match(badDraft.value.error.where ?? '', /colour.*line \d+/);

@@ -58,7 +58,16 @@ function assertNoCors(res: RawResponse, what: string): void {
 
 test('the route table is not empty and covers the contract', () => {
   const paths = new Set(routes.map((r) => `${r.method} ${r.path}`));
-  for (const expected of ['GET /api/v1/catalog', 'GET /api/v1/apps', 'POST /api/v1/apps/:id/install', 'POST /api/v1/apps/:id/start', 'ALL /api/v1/apps/:id/service/*', 'GET /api/v1/doctor', 'POST /api/v1/recipes/validate', 'PUT /api/v1/settings']) {
+  for (const expected of [
+    'GET /api/v1/catalog',
+    'GET /api/v1/apps',
+    'POST /api/v1/apps/:id/install',
+    'POST /api/v1/apps/:id/start',
+    'ALL /api/v1/apps/:id/service/*',
+    'GET /api/v1/doctor',
+    'POST /api/v1/recipes/validate',
+    'PUT /api/v1/settings',
+  ]) {
     assert.ok(paths.has(expected), `missing route ${expected}`);
   }
 });
@@ -72,11 +81,36 @@ test('every route refuses a missing or wrong token (401), a foreign Host (421) a
     assertRefusal(await send(method, p, { host }), 401, 'UNAUTHORIZED', `${what} without token`);
     assertRefusal(await send(method, p, { host, authorization: wrong }), 401, 'UNAUTHORIZED', `${what} wrong token`);
     assertRefusal(await send(method, p, { host, authorization: 'Basic abc' }), 401, 'UNAUTHORIZED', `${what} basic auth`);
-    assertRefusal(await send(method, p, { host: `evil.example:${t.port}`, authorization: good }), 421, 'MISDIRECTED', `${what} foreign host`);
-    assertRefusal(await send(method, p, { host: `127.0.0.1:${t.port + 1}`, authorization: good }), 421, 'MISDIRECTED', `${what} other port`);
-    assertRefusal(await send(method, p, { host: `127.0.0.1.nip.io:${t.port}`, authorization: good }), 421, 'MISDIRECTED', `${what} rebinding name`);
-    assertRefusal(await send(method, p, { host, authorization: good, origin: 'http://evil.example' }), 403, 'FORBIDDEN_ORIGIN', `${what} foreign origin`);
-    assertRefusal(await send(method, p, { host, authorization: good, origin: `http://127.0.0.1:${t.port + 1}` }), 403, 'FORBIDDEN_ORIGIN', `${what} other-port origin`);
+    assertRefusal(
+      await send(method, p, { host: `evil.example:${t.port}`, authorization: good }),
+      421,
+      'MISDIRECTED',
+      `${what} foreign host`,
+    );
+    assertRefusal(
+      await send(method, p, { host: `127.0.0.1:${t.port + 1}`, authorization: good }),
+      421,
+      'MISDIRECTED',
+      `${what} other port`,
+    );
+    assertRefusal(
+      await send(method, p, { host: `127.0.0.1.nip.io:${t.port}`, authorization: good }),
+      421,
+      'MISDIRECTED',
+      `${what} rebinding name`,
+    );
+    assertRefusal(
+      await send(method, p, { host, authorization: good, origin: 'http://evil.example' }),
+      403,
+      'FORBIDDEN_ORIGIN',
+      `${what} foreign origin`,
+    );
+    assertRefusal(
+      await send(method, p, { host, authorization: good, origin: `http://127.0.0.1:${t.port + 1}` }),
+      403,
+      'FORBIDDEN_ORIGIN',
+      `${what} other-port origin`,
+    );
     assertRefusal(await send(method, p, { host, authorization: good, origin: 'null' }), 403, 'FORBIDDEN_ORIGIN', `${what} null origin`);
     // The control: with everything right the checks let it through (the route may still say 404 or 501).
     const ok = await send(method, p, { host: `localhost:${t.port}`, authorization: good, origin: `http://localhost:${t.port}` });
@@ -86,7 +120,12 @@ test('every route refuses a missing or wrong token (401), a foreign Host (421) a
 });
 
 test('an unknown API path is refused before it is looked up', async () => {
-  assertRefusal(await send('GET', '/api/v1/does-not-exist', { host: `127.0.0.1:${t.port}` }), 401, 'UNAUTHORIZED', 'unknown path without token');
+  assertRefusal(
+    await send('GET', '/api/v1/does-not-exist', { host: `127.0.0.1:${t.port}` }),
+    401,
+    'UNAUTHORIZED',
+    'unknown path without token',
+  );
   const known = await send('GET', '/api/v1/does-not-exist', { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` });
   assert.equal(known.status, 404);
 });
@@ -100,7 +139,11 @@ test('the WebSocket refuses a missing or wrong token, a foreign Host and a forei
     [{ host, 'sec-websocket-protocol': `${WS_PROTOCOL}, ${WS_TOKEN_PREFIX}nope` }, 401, 'wrong token'],
     [{ host: `evil.example:${t.port}`, 'sec-websocket-protocol': proto }, 421, 'foreign host'],
     [{ host, 'sec-websocket-protocol': proto, origin: 'http://evil.example' }, 403, 'foreign origin'],
-    [{ host, 'sec-websocket-protocol': `${WS_PROTOCOL}, ${WS_TOKEN_PREFIX}${t.token}`, origin: `http://127.0.0.1:${t.port}` }, 101, 'all right'],
+    [
+      { host, 'sec-websocket-protocol': `${WS_PROTOCOL}, ${WS_TOKEN_PREFIX}${t.token}`, origin: `http://127.0.0.1:${t.port}` },
+      101,
+      'all right',
+    ],
     [{ host, authorization: `Bearer ${t.token}` }, 101, 'bearer header'],
   ];
   for (const [headers, status, what] of cases) {
@@ -150,7 +193,9 @@ test('the server is bound to 127.0.0.1 only: another loopback address and the LA
     });
   assert.equal(await refused('127.0.0.1'), 'connected', 'control: the server listens');
   assert.equal(await refused('127.0.0.2'), 'ECONNREFUSED');
-  const lan = Object.values(os.networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4' && !i.internal);
+  const lan = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((i) => i && i.family === 'IPv4' && !i.internal);
   for (const iface of lan) assert.notEqual(await refused(iface!.address), 'connected', `reachable on ${iface!.address}`);
 });
 
@@ -170,7 +215,14 @@ test('the UI is served from its folder only; nothing under ORCHARD_HOME is reach
   assert.equal(asset.body, 'console.log("ui");\n');
   assert.match(String(asset.headers['content-type']), /javascript/);
   // SPA fallback and traversal attempts all end at index.html, never at orchard.json.
-  for (const p of ['/apps/foo', '/../home/orchard.json', '/..%2fhome%2forchard.json', '/%2e%2e/home/orchard.json', '/home/orchard.json', '/orchard.json']) {
+  for (const p of [
+    '/apps/foo',
+    '/../home/orchard.json',
+    '/..%2fhome%2forchard.json',
+    '/%2e%2e/home/orchard.json',
+    '/home/orchard.json',
+    '/orchard.json',
+  ]) {
     const res = await send('GET', p, { host });
     assert.equal(res.status, 200, p);
     assert.match(res.body, /Orchard UI/, p);

@@ -35,7 +35,13 @@ test('the access link is exchanged for an HttpOnly, SameSite=Strict cookie scope
 
   const noOrigin = await rawRequest(t.port, 'POST', '/api/v1/session', { host, authorization: `Bearer ${t.token}` }, '{}');
   assert.equal(noOrigin.status, 403, 'only a page (which sends its Origin) exchanges a link');
-  const foreign = await rawRequest(t.port, 'POST', '/api/v1/session', { host, origin: 'http://evil.example', authorization: `Bearer ${t.token}` }, '{}');
+  const foreign = await rawRequest(
+    t.port,
+    'POST',
+    '/api/v1/session',
+    { host, origin: 'http://evil.example', authorization: `Bearer ${t.token}` },
+    '{}',
+  );
   assert.equal(foreign.status, 403);
 
   const ok = await rawRequest(t.port, 'POST', '/api/v1/session', { host, origin, authorization: `Bearer ${t.token}` }, '{}');
@@ -45,19 +51,24 @@ test('the access link is exchanged for an HttpOnly, SameSite=Strict cookie scope
   assert.ok(!cookie.includes(t.token), 'the cookie is not the token');
 });
 
-test('the cookie reads like the token, but a change needs Orchard\'s own Origin (no CSRF), and a stale cookie is refused', async () => {
+test("the cookie reads like the token, but a change needs Orchard's own Origin (no CSRF), and a stale cookie is refused", async () => {
   const cookie = `orchard_session=${sessionValue(t.token)}`;
   // A reload or a second tab: GETs with the cookie work (SameSite=Strict keeps other sites' requests cookie-less).
   assert.equal((await rawRequest(t.port, 'GET', '/api/v1/session', { host, cookie })).status, 200);
   assert.equal((await rawRequest(t.port, 'GET', '/api/v1/apps', { host, cookie })).status, 200);
   assert.equal((await rawRequest(t.port, 'GET', '/api/v1/session', { host })).status, 401);
 
-  const change = (headers: Record<string, string>) => rawRequest(t.port, 'PUT', '/api/v1/settings', { host, cookie, ...headers }, '{"concurrency":2}');
+  const change = (headers: Record<string, string>) =>
+    rawRequest(t.port, 'PUT', '/api/v1/settings', { host, cookie, ...headers }, '{"concurrency":2}');
   assert.equal((await change({})).status, 403, 'no Origin: refused');
   assert.equal((await change({ origin: 'http://evil.example' })).status, 403);
   assert.equal((await change({ origin, 'sec-fetch-site': 'cross-site' })).status, 403);
   assert.equal((await change({ origin, 'sec-fetch-site': 'same-origin' })).status, 200);
-  assert.equal((await rawRequest(t.port, 'GET', '/api/v1/apps', { host: `evil.example:${t.port}`, cookie })).status, 421, 'Host is still checked');
+  assert.equal(
+    (await rawRequest(t.port, 'GET', '/api/v1/apps', { host: `evil.example:${t.port}`, cookie })).status,
+    421,
+    'Host is still checked',
+  );
 
   const stale = await rawRequest(t.port, 'GET', '/api/v1/apps', { host, cookie: 'orchard_session=old' });
   assert.equal(stale.status, 401);

@@ -42,7 +42,9 @@ test('POST /fit predicts a generated GGUF against this machine; a bad body is a 
 });
 
 test('POST /diagnose reads a real llama.cpp log into the DESIGN §5 verdict', async () => {
-  const corpus = JSON.parse(await readFile(path.join(fixturesDir, 'logs', 'corpus.json'), 'utf8')) as { entries?: { file: string; label: { backend: string; fallback: string } }[] } | { file: string; label: { backend: string; fallback: string } }[];
+  const corpus = JSON.parse(await readFile(path.join(fixturesDir, 'logs', 'corpus.json'), 'utf8')) as
+    | { entries?: { file: string; label: { backend: string; fallback: string } }[] }
+    | { file: string; label: { backend: string; fallback: string } }[];
   const entries = Array.isArray(corpus) ? corpus : (corpus.entries ?? []);
   const partial = entries.find((e) => e.label.fallback === 'partial');
   assert.ok(partial, 'the corpus has a partial-offload log');

@@ -38,10 +38,21 @@ test('list shows a user recipe; run and shell enter the app environment', async 
   await mkdir(recipeDir, { recursive: true });
   await writeFile(
     path.join(recipeDir, 'recipe.json'),
-    JSON.stringify({ id: 'tiny-tool', name: 'Tiny tool', version: '1.0.0', kind: 'tool', install: [{ kind: 'write', path: 'app/hello.txt', content: 'hello\n' }] }),
+    JSON.stringify({
+      id: 'tiny-tool',
+      name: 'Tiny tool',
+      version: '1.0.0',
+      kind: 'tool',
+      install: [{ kind: 'write', path: 'app/hello.txt', content: 'hello\n' }],
+    }),
   );
-  const listed = parseJson<{ recipes: { id: string; source: string; installed: string | null }[] }>(await runCli(['list', '--json'], { home }));
-  assert.deepEqual(listed.recipes.find((r) => r.id === 'tiny-tool'), { ...listed.recipes.find((r) => r.id === 'tiny-tool'), source: 'user', installed: null });
+  const listed = parseJson<{ recipes: { id: string; source: string; installed: string | null }[] }>(
+    await runCli(['list', '--json'], { home }),
+  );
+  assert.deepEqual(
+    listed.recipes.find((r) => r.id === 'tiny-tool'),
+    { ...listed.recipes.find((r) => r.id === 'tiny-tool'), source: 'user', installed: null },
+  );
 
   const notYet = await runCli(['run', 'tiny-tool', '--', 'cat', 'hello.txt'], { home });
   assert.equal(notYet.code, 1);
@@ -53,8 +64,11 @@ test('list shows a user recipe; run and shell enter the app environment', async 
   assert.equal(ran.stdout, `hello\n${path.join(home, 'apps', 'tiny-tool', 'home')}\n`);
 
   const shellOut = await new Promise<string>((resolve, reject) => {
-    const child = execFile(process.execPath, [cliEntry, 'shell', 'tiny-tool'], { env: { ...process.env, ORCHARD_HOME: home, SHELL: '/bin/sh' } }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    const child = execFile(
+      process.execPath,
+      [cliEntry, 'shell', 'tiny-tool'],
+      { env: { ...process.env, ORCHARD_HOME: home, SHELL: '/bin/sh' } },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
     child.stdin?.end('echo "app=$ORCHARD_APP tmp=$TMPDIR"; pwd\n');
   });
@@ -73,5 +87,6 @@ test('usage errors exit 2, user-facing errors exit 1 with one message and no sta
   assert.doesNotMatch(missing.stderr, /\bat .*\.js:\d+/);
   const help = await runCli(['--help'], { home });
   assert.equal(help.code, 0);
-  for (const command of ['list', 'plan', 'install', 'update', 'uninstall', 'recipe', 'shell', 'run']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+  for (const command of ['list', 'plan', 'install', 'update', 'uninstall', 'recipe', 'shell', 'run'])
+    assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
 });

@@ -34,8 +34,24 @@ test('with the engine flags, a real download runs far fewer full garbage collect
   try {
     const markCompacts = async (flags: readonly string[], n: number) => {
       const out = path.join(dir, `w${n}.bin`);
-      const argv = ['--trace-gc', ...flags, cliEntry, 'fetch', server.url('/w.bin'), '-o', out, '--sha256', sha256OfContent(content), '--connections', '8', '--json'];
-      const { stdout } = await run(process.execPath, argv, { env: { ...process.env, ORCHARD_HOME: path.join(dir, 'home') }, maxBuffer: 64 * 2 ** 20 });
+      const argv = [
+        '--trace-gc',
+        ...flags,
+        cliEntry,
+        'fetch',
+        server.url('/w.bin'),
+        '-o',
+        out,
+        '--sha256',
+        sha256OfContent(content),
+        '--connections',
+        '8',
+        '--json',
+      ];
+      const { stdout } = await run(process.execPath, argv, {
+        env: { ...process.env, ORCHARD_HOME: path.join(dir, 'home') },
+        maxBuffer: 64 * 2 ** 20,
+      });
       assert.match(stdout, /"ok": true/);
       return stdout.split('\n').filter((line) => line.includes('Mark-Compact')).length;
     };

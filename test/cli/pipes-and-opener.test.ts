@@ -40,7 +40,10 @@ test('`orchard list | head` exits quietly when the reader goes away (EPIPE)', as
     const recipes = path.join(dir, 'recipes');
     await mkdir(recipes, { recursive: true });
     for (let i = 0; i < 2000; i++) {
-      await writeFile(path.join(recipes, `r-${i}.json`), JSON.stringify({ id: `r-${i}`, name: `Recipe ${i} ${'.'.repeat(60)}`, version: '1', kind: 'tool', install: [] }));
+      await writeFile(
+        path.join(recipes, `r-${i}.json`),
+        JSON.stringify({ id: `r-${i}`, name: `Recipe ${i} ${'.'.repeat(60)}`, version: '1', kind: 'tool', install: [] }),
+      );
     }
     const ended = await runIntoClosingPipe(['list'], dir, false);
     assert.ok(ended.stdoutBytes > 0);
@@ -64,17 +67,28 @@ test('an install whose output pipe closes half way still finishes and leaves a c
         name: 'Piped',
         version: '1.0.0',
         kind: 'tool',
-        install: [step(1), { kind: 'run', id: 'pause', command: [process.execPath, '-e', 'setTimeout(() => {}, 800)'], network: false }, step(2), step(3)],
+        install: [
+          step(1),
+          { kind: 'run', id: 'pause', command: [process.execPath, '-e', 'setTimeout(() => {}, 800)'], network: false },
+          step(2),
+          step(3),
+        ],
       }),
     );
     const home = path.join(dir, 'home');
     const ended = await runIntoClosingPipe(['install', recipeFile, '--verbose'], home, true);
     assert.equal(ended.code, 0, ended.stderr);
-    const state = JSON.parse(await readFile(path.join(home, 'apps', 'piped', 'state.json'), 'utf8')) as { lifecycle: string; journal: Record<string, { status: string }> };
+    const state = JSON.parse(await readFile(path.join(home, 'apps', 'piped', 'state.json'), 'utf8')) as {
+      lifecycle: string;
+      journal: Record<string, { status: string }>;
+    };
     assert.equal(state.lifecycle, 'installed');
     const statuses = Object.values(state.journal).map((j) => j.status);
     assert.equal(statuses.length, 4, JSON.stringify(state.journal));
-    assert.ok(statuses.every((s) => s === 'done'), JSON.stringify(state.journal));
+    assert.ok(
+      statuses.every((s) => s === 'done'),
+      JSON.stringify(state.journal),
+    );
     for (const i of [1, 2, 3]) assert.ok(existsSync(path.join(home, 'apps', 'piped', 'app', `file-${i}.txt`)));
   } finally {
     await cleanup();

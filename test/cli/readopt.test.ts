@@ -14,13 +14,19 @@ interface StatusJson {
 }
 
 function serve(home: string): ChildProcess {
-  return spawn(process.execPath, [cliEntry, 'serve', '--port', '0', '--no-open'], { env: { ...process.env, ORCHARD_HOME: home }, stdio: 'ignore' });
+  return spawn(process.execPath, [cliEntry, 'serve', '--port', '0', '--no-open'], {
+    env: { ...process.env, ORCHARD_HOME: home },
+    stdio: 'ignore',
+  });
 }
 
 async function waitForServer(home: string, pid: number | undefined): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const info = await readFile(path.join(home, 'server.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+    const info = await readFile(path.join(home, 'server.json'), 'utf8').then(
+      (t) => JSON.parse(t) as { pid: number },
+      () => undefined,
+    );
     if (info?.pid === pid) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -78,7 +84,9 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-test('a server killed with SIGKILL: its app keeps running, status says so, the next server re-adopts it (same pid, one instance) and stop works', { skip: process.platform !== 'linux' }, async () => {
+test('a server killed with SIGKILL: its app keeps running, status says so, the next server re-adopts it (same pid, one instance) and stop works', {
+  skip: process.platform !== 'linux',
+}, async () => {
   const { dir, cleanup } = await tempDir();
   const home = path.join(dir, 'home');
   const recipeDir = path.join(dir, 'recipe');
@@ -96,7 +104,11 @@ test('a server killed with SIGKILL: its app keeps running, status says so, the n
         version: '1.0.0',
         kind: 'tool',
         install: [],
-        service: { type: 'command', command: ['node', '{{recipe.dir}}/service.mjs', '--port', '{{port}}', '--tick', '100'], readiness: { http: '/health', timeout: 20 } },
+        service: {
+          type: 'command',
+          command: ['node', '{{recipe.dir}}/service.mjs', '--port', '{{port}}', '--tick', '100'],
+          readiness: { http: '/health', timeout: 20 },
+        },
       }),
     );
     const installed = await runCli(['install', recipeDir], { home });
@@ -104,7 +116,9 @@ test('a server killed with SIGKILL: its app keeps running, status says so, the n
 
     servers.push(serve(home));
     await waitForServer(home, servers[0]!.pid);
-    const started = parseJson<{ service: { state: string; pid: number; port: number } }>(await runCli(['start', 'survivor', '--json'], { home }));
+    const started = parseJson<{ service: { state: string; pid: number; port: number } }>(
+      await runCli(['start', 'survivor', '--json'], { home }),
+    );
     assert.equal(started.service.state, 'ready');
     appPid = started.service.pid;
     const port = started.service.port;
@@ -145,7 +159,10 @@ test('a server killed with SIGKILL: its app keeps running, status says so, the n
     assert.match(logs.stdout, new RegExp(`re-adopted process ${appPid}`));
     const lines = logs.stdout.split('\n');
     const adoptedAt = lines.findIndex((l) => l.includes('re-adopted process'));
-    assert.ok(lines.slice(adoptedAt + 1).some((l) => /^tick \d+$/.test(l)), 'lines printed after the re-adoption arrive');
+    assert.ok(
+      lines.slice(adoptedAt + 1).some((l) => /^tick \d+$/.test(l)),
+      'lines printed after the re-adoption arrive',
+    );
 
     // Health checks keep running on the adopted process, and stop ends it.
     const stopped = parseJson<{ service: { state: string } }>(await runCli(['stop', 'survivor', '--json'], { home }));

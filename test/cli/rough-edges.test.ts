@@ -14,7 +14,23 @@ before(async () => {
 });
 after(() => cleanup());
 
-const COMMANDS = ['list', 'plan', 'install', 'update', 'uninstall', 'serve', 'open', 'start', 'stop', 'status', 'logs', 'fit', 'fetch', 'doctor', 'diagnose'];
+const COMMANDS = [
+  'list',
+  'plan',
+  'install',
+  'update',
+  'uninstall',
+  'serve',
+  'open',
+  'start',
+  'stop',
+  'status',
+  'logs',
+  'fit',
+  'fetch',
+  'doctor',
+  'diagnose',
+];
 
 test('--help shows no internal defaults, unquoted number defaults, and no snake_case option', async () => {
   const commands = [...COMMANDS.map((c) => [c]), ['service', 'llm'], ['service', 'image'], ['service', 'video'], ['recipe', 'validate']];
@@ -31,7 +47,8 @@ test('--help shows no internal defaults, unquoted number defaults, and no snake_
   const video = (await runCli(['service', 'video', '--help'], { home })).stdout;
   assert.match(image, /--clip-l <file>/);
   assert.match(image.replace(/\s+/g, ' '), /--max-queue <n> jobs that may wait; more get 429 \(default: 8\)/);
-  for (const videoOnly of ['--frames', '--fps', '--clip-vision', '--high-noise-diffusion-model']) assert.ok(!image.includes(videoOnly), `image shows ${videoOnly}`);
+  for (const videoOnly of ['--frames', '--fps', '--clip-vision', '--high-noise-diffusion-model'])
+    assert.ok(!image.includes(videoOnly), `image shows ${videoOnly}`);
   assert.match(video, /--clip-vision <file>/);
   assert.match(video, /--frames <n>/);
   assert.ok(!video.includes('--clip-l'), 'video shows --clip-l');
@@ -45,8 +62,14 @@ test('bad numbers and choices are usage errors (exit 2) that name the option', a
   const cases: [string[], RegExp][] = [
     [['fit', 'x', '--parallel', 'two'], /--parallel must be a positive integer, not "two"/],
     [['fit', 'x', '--gpu', 'tpu'], /Allowed choices are auto, metal, cuda, vulkan, cpu/],
-    [['fetch', 'http://127.0.0.1:9/x', '-o', path.join(root, 'x'), '--connections', '0'], /--connections must be a whole number from 1 to 64, got "0"/],
-    [['service', 'image', '--sd-server', 'x', '--diffusion-model', 'y', '--port', 'http'], /--port must be an integer from 1 to 65535, not "http"/],
+    [
+      ['fetch', 'http://127.0.0.1:9/x', '-o', path.join(root, 'x'), '--connections', '0'],
+      /--connections must be a whole number from 1 to 64, got "0"/,
+    ],
+    [
+      ['service', 'image', '--sd-server', 'x', '--diffusion-model', 'y', '--port', 'http'],
+      /--port must be an integer from 1 to 65535, not "http"/,
+    ],
   ];
   for (const [args, message] of cases) {
     const result = await runCli(args, { home });
@@ -102,14 +125,17 @@ test('doctor: one short list of machine problems; per-recipe advice fits the pla
   };
   const ids = new Set(report.recipes.map((r) => r.id));
   assert.ok(report.problems.length <= 3, `problems repeat the table: ${JSON.stringify(report.problems)}`);
-  for (const p of report.problems) assert.ok(![...ids].some((id) => p.problem.startsWith(`${id}:`)), `a recipe row in the problem list: ${p.problem}`);
+  for (const p of report.problems)
+    assert.ok(![...ids].some((id) => p.problem.startsWith(`${id}:`)), `a recipe row in the problem list: ${p.problem}`);
   const all = JSON.stringify([report.problems, report.recipes.map((r) => r.fixes)]);
   if (report.machine.os !== 'darwin') assert.doesNotMatch(all, /iogpu/, 'Mac-only advice on another platform');
   const recipesDir = path.join(repoRoot, 'recipes');
   const { readFile } = await import('node:fs/promises');
   for (const r of report.recipes.filter((x) => !x.ok)) {
     assert.ok(r.fixes.length > 0, `${r.id} has reasons but no advice`);
-    const recipe = JSON.parse(await readFile(path.join(recipesDir, r.id, 'recipe.json'), 'utf8').catch(() => '{}')) as { inputs?: Record<string, unknown> };
+    const recipe = JSON.parse(await readFile(path.join(recipesDir, r.id, 'recipe.json'), 'utf8').catch(() => '{}')) as {
+      inputs?: Record<string, unknown>;
+    };
     const hasQuant = Object.keys(recipe.inputs ?? {}).some((k) => /quant/i.test(k));
     if (!hasQuant) assert.doesNotMatch(r.fixes.join(' '), /quantis|quantiz/i, `${r.id} has no quantisation input`);
   }

@@ -27,7 +27,16 @@ interface Health {
   restarts: number;
   lastFailure?: string;
   tensorSplit: number[];
-  nodes: { name: string; role: string; state: string; remotePort?: number; localPort?: number; pid?: number; rpcVersion?: string; measured?: { model: number } }[];
+  nodes: {
+    name: string;
+    role: string;
+    state: string;
+    remotePort?: number;
+    localPort?: number;
+    pid?: number;
+    rpcVersion?: string;
+    measured?: { model: number };
+  }[];
 }
 
 let build: LlamaCppBuild | undefined;
@@ -62,24 +71,77 @@ after(async () => {
 });
 
 const env = () => ({ ORCHARD_LLAMACPP_BIN: build!.binDir });
-const workerOrchard = (name: string) => JSON.stringify(['env', `ORCHARD_HOME=${path.join(scratch.dir, `${name} home`)}`, `ORCHARD_LLAMACPP_BIN=${build!.binDir}`, process.execPath, cliEntry]);
+const workerOrchard = (name: string) =>
+  JSON.stringify([
+    'env',
+    `ORCHARD_HOME=${path.join(scratch.dir, `${name} home`)}`,
+    `ORCHARD_LLAMACPP_BIN=${build!.binDir}`,
+    process.execPath,
+    cliEntry,
+  ]);
 
 test('pairing: a wrong fingerprint is refused; a missing authorized key says what to add; then both workers pair', async (t) => {
   if (skip) return t.skip(skip);
   const s = sshd!;
-  const wrong = await runCli(['cluster', 'add', s.destination, '--port', String(s.port), '--name', 'w1', '--accept-fingerprint', 'SHA256:not-this-one', '--orchard', workerOrchard('w1')], { home: headHome, env: env() });
+  const wrong = await runCli(
+    [
+      'cluster',
+      'add',
+      s.destination,
+      '--port',
+      String(s.port),
+      '--name',
+      'w1',
+      '--accept-fingerprint',
+      'SHA256:not-this-one',
+      '--orchard',
+      workerOrchard('w1'),
+    ],
+    { home: headHome, env: env() },
+  );
   assert.equal(wrong.code, 1, wrong.stderr);
   assert.match(wrong.stderr, /host key .* was not approved/);
   assert.ok(wrong.stderr.includes(s.fingerprint), 'the refusal shows the real fingerprint');
 
-  const noKey = await runCli(['cluster', 'add', s.destination, '--port', String(s.port), '--name', 'w1', '--accept-fingerprint', s.fingerprint, '--orchard', workerOrchard('w1')], { home: headHome, env: env() });
+  const noKey = await runCli(
+    [
+      'cluster',
+      'add',
+      s.destination,
+      '--port',
+      String(s.port),
+      '--name',
+      'w1',
+      '--accept-fingerprint',
+      s.fingerprint,
+      '--orchard',
+      workerOrchard('w1'),
+    ],
+    { home: headHome, env: env() },
+  );
   assert.equal(noKey.code, 1, noKey.stderr);
   const publicKey = (await readFile(path.join(headHome, 'cluster', 'id_ed25519.pub'), 'utf8')).trim();
   assert.ok(noKey.stderr.includes('authorized_keys') && noKey.stderr.includes(publicKey), noKey.stderr);
 
   await s.authorize(publicKey);
   for (const name of ['w1', 'w2']) {
-    const added = await runCli(['cluster', 'add', s.destination, '--port', String(s.port), '--name', name, '--accept-fingerprint', s.fingerprint, '--orchard', workerOrchard(name), '--json'], { home: headHome, env: env() });
+    const added = await runCli(
+      [
+        'cluster',
+        'add',
+        s.destination,
+        '--port',
+        String(s.port),
+        '--name',
+        name,
+        '--accept-fingerprint',
+        s.fingerprint,
+        '--orchard',
+        workerOrchard(name),
+        '--json',
+      ],
+      { home: headHome, env: env() },
+    );
     assert.equal(added.code, 0, added.stderr);
     const host = parseJson<{ host: ClusterHost; warnings: string[] }>(added);
     assert.equal(host.host.fingerprint, s.fingerprint);
@@ -91,7 +153,9 @@ test('pairing: a wrong fingerprint is refused; a missing authorized key says wha
 
   const doctor = await runCli(['cluster', 'doctor', '--json'], { home: headHome, env: env(), timeoutMs: 180_000 });
   assert.equal(doctor.code, 0, doctor.stderr);
-  const report = parseJson<{ hosts: { name: string; ok: boolean; link?: { rttMs?: { median: number }; mibPerSecond?: number } }[] }>(doctor);
+  const report = parseJson<{ hosts: { name: string; ok: boolean; link?: { rttMs?: { median: number }; mibPerSecond?: number } }[] }>(
+    doctor,
+  );
   for (const h of report.hosts) {
     assert.ok(h.ok, `${h.name} is healthy`);
     assert.ok((h.link?.rttMs?.median ?? -1) > 0 && (h.link?.mibPerSecond ?? 0) > 0, 'RTT and bandwidth were measured');
@@ -108,7 +172,11 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
   const plan = await runCli(['cluster', 'plan', model, '--hosts', 'w1,w2', '--context', '256'], { home: headHome, env: env() });
   assert.equal(plan.code, 0, plan.stderr);
   assert.match(plan.stdout, /cluster worker/);
-  assert.equal(plan.stdout.match(/-L '?127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/g)?.length, 2, 'every tunnel is shown, loopback on both ends');
+  assert.equal(
+    plan.stdout.match(/-L '?127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/g)?.length,
+    2,
+    'every tunnel is shown, loopback on both ends',
+  );
   assert.doesNotMatch(plan.stdout, /DANGER/, 'nothing listens beyond loopback without a direct cable');
 
   // The model as a recipe's weight, served on loopback; the service is the cluster head.
@@ -125,11 +193,23 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
       kind: 'llm',
       inputs: { hosts: { type: 'string', title: 'Cluster hosts', default: '', pattern: '^[a-z0-9._,-]*$' } },
       weights: [{ id: 'model', url: files.url('tiny.gguf'), file: 'tiny.gguf', size: bytes.length, sha256: files.sha256('tiny.gguf') }],
-      install: [{ kind: 'fetch', id: 'fetch' }, { kind: 'link', id: 'link', weight: 'model' }],
-      service: { type: 'llm-cluster', args: ['--model', '{{weights.model.path}}', '--hosts', '{{inputs.hosts}}', '--context', '256'], readiness: { http: '/health', timeout: 120 }, stopGraceSeconds: 10 },
+      install: [
+        { kind: 'fetch', id: 'fetch' },
+        { kind: 'link', id: 'link', weight: 'model' },
+      ],
+      service: {
+        type: 'llm-cluster',
+        args: ['--model', '{{weights.model.path}}', '--hosts', '{{inputs.hosts}}', '--context', '256'],
+        readiness: { http: '/health', timeout: 120 },
+        stopGraceSeconds: 10,
+      },
     }),
   );
-  const install = await runCli(['install', recipeDir, '--input', 'hosts=w1,w2', '--json'], { home: headHome, env: env(), timeoutMs: 120_000 });
+  const install = await runCli(['install', recipeDir, '--input', 'hosts=w1,w2', '--json'], {
+    home: headHome,
+    env: env(),
+    timeoutMs: 120_000,
+  });
   files.close().catch(() => undefined);
   assert.equal(install.code, 0, install.stderr + install.stdout);
 
@@ -147,19 +227,34 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
     const logs = await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() });
     const placed = loggedPlacement(logs.stdout);
     assert.deepEqual(rangesByDevice(placed.layers, 2, 6), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
-    assert.equal(outputDevice(placed.layers, 6), fit.nodes.findIndex((n) => n.output), 'the output layer is where Orchard predicted');
+    assert.equal(
+      outputDevice(placed.layers, 6),
+      fit.nodes.findIndex((n) => n.output),
+      'the output layer is where Orchard predicted',
+    );
     for (const [i, name] of ['w1', 'w2'].entries()) {
       const node = health.nodes.find((n) => n.name === name)!;
       const want = fit.nodes[i]!.bytes.weights / 1024 ** 2;
       const mib = placed.modelMiB.get(node.localPort!);
-      assert.ok(mib !== undefined && Math.abs(mib - want) < 0.01 + want * 0.02, `${name}: llama.cpp put ${mib} MiB of weights there, Orchard predicted ${want.toFixed(3)} MiB`);
-      assert.ok(node.measured && Math.abs(node.measured.model / 1024 ** 2 - mib) < 0.01, 'the head reports what llama.cpp allocated per node');
+      assert.ok(
+        mib !== undefined && Math.abs(mib - want) < 0.01 + want * 0.02,
+        `${name}: llama.cpp put ${mib} MiB of weights there, Orchard predicted ${want.toFixed(3)} MiB`,
+      );
+      assert.ok(
+        node.measured && Math.abs(node.measured.model / 1024 ** 2 - mib) < 0.01,
+        'the head reports what llama.cpp allocated per node',
+      );
     }
 
     // Through Orchard's API, as the UI and other apps reach an app's service.
     const settings = JSON.parse(await readFile(path.join(headHome, 'orchard.json'), 'utf8')) as { token: string };
     const server = JSON.parse(await readFile(path.join(headHome, 'server.json'), 'utf8')) as { port: number };
-    const viaApi = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/api/v1/apps/cluster-tiny/service/v1`, apiKey: settings.token, maxRetries: 0, timeout: 30_000 });
+    const viaApi = new OpenAI({
+      baseURL: `http://127.0.0.1:${server.port}/api/v1/apps/cluster-tiny/service/v1`,
+      apiKey: settings.token,
+      maxRetries: 0,
+      timeout: 30_000,
+    });
     const first = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
     assert.equal(first.choices[0]?.text, reference, 'greedy output equals the single-node run');
 
@@ -190,7 +285,10 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
   // Forgetting hosts: the shared pinned key stays while a host still uses it.
   assert.equal((await runCli(['cluster', 'rm', 'w2'], { home: headHome })).code, 0);
   const left = parseJson<{ hosts: ClusterHost[] }>(await runCli(['cluster', 'ls', '--json'], { home: headHome }));
-  assert.deepEqual(left.hosts.map((h) => h.name), ['w1']);
+  assert.deepEqual(
+    left.hosts.map((h) => h.name),
+    ['w1'],
+  );
   assert.match(await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8'), /ssh-ed25519/);
   assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 0);
   assert.equal((await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8')).trim(), '');
@@ -199,7 +297,10 @@ test('a cluster app: installed from a recipe, started by the supervisor, placed 
 
 /** The background server `orchard start` launched: stop it so nothing outlives the test. */
 async function stopServer(home: string): Promise<void> {
-  const info = await readFile(path.join(home, 'server.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+  const info = await readFile(path.join(home, 'server.json'), 'utf8').then(
+    (t) => JSON.parse(t) as { pid: number },
+    () => undefined,
+  );
   if (!info) return;
   try {
     process.kill(info.pid, 'SIGTERM');
@@ -236,11 +337,17 @@ async function waitHealthy(port: number, ok: (h: Health) => boolean): Promise<He
 /** The same model and prompt on llama-server alone: the reference text. */
 async function singleNodeCompletion(b: LlamaCppBuild, file: string): Promise<string> {
   const port = await freeLoopbackPort();
-  const server = execa(b.llamaServer, ['-m', file, '-c', '256', '--host', '127.0.0.1', '--port', String(port)], { reject: false, stdin: 'ignore' });
+  const server = execa(b.llamaServer, ['-m', file, '-c', '256', '--host', '127.0.0.1', '--port', String(port)], {
+    reject: false,
+    stdin: 'ignore',
+  });
   try {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await delay(200);
     }

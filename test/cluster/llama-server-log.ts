@@ -14,9 +14,11 @@ export function loggedPlacement(log: string): LoggedPlacement {
   const layers = new Map<number, string>();
   for (const m of log.matchAll(/load_tensors: layer\s+(\d+) assigned to device (\S+?), is_swa/g)) layers.set(Number(m[1]), m[2]!);
   const modelMiB = new Map<number, number>();
-  for (const m of log.matchAll(/load_tensors: RPC\d+\[127\.0\.0\.1:(\d+)\] model buffer size =\s+([\d.]+) MiB/g)) modelMiB.set(Number(m[1]), Number(m[2]));
+  for (const m of log.matchAll(/load_tensors: RPC\d+\[127\.0\.0\.1:(\d+)\] model buffer size =\s+([\d.]+) MiB/g))
+    modelMiB.set(Number(m[1]), Number(m[2]));
   const kvMiB = new Map<number, number>();
-  for (const m of log.matchAll(/llama_kv_cache: RPC\d+\[127\.0\.0\.1:(\d+)\] KV buffer size =\s+([\d.]+) MiB/g)) kvMiB.set(Number(m[1]), Number(m[2]));
+  for (const m of log.matchAll(/llama_kv_cache: RPC\d+\[127\.0\.0\.1:(\d+)\] KV buffer size =\s+([\d.]+) MiB/g))
+    kvMiB.set(Number(m[1]), Number(m[2]));
   return { layers, modelMiB, kvMiB };
 }
 

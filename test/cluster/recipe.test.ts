@@ -22,7 +22,10 @@ test('a cluster-capable LLM recipe runs alone by default and over the named host
   assert.equal(alone.code, 0, alone.stderr);
   assert.equal(parseJson<{ service: PlannedService }>(alone).service.type, 'llm');
 
-  const spread = await runCli(['plan', 'llama-3-1-405b-instruct', '--profile', 'darwin-arm64-metal', '--input', 'hosts=studio-2,studio-3', '--json'], { home });
+  const spread = await runCli(
+    ['plan', 'llama-3-1-405b-instruct', '--profile', 'darwin-arm64-metal', '--input', 'hosts=studio-2,studio-3', '--json'],
+    { home },
+  );
   assert.equal(spread.code, 0, spread.stderr);
   const service = parseJson<{ service: PlannedService }>(spread).service;
   assert.equal(service.type, 'llm-cluster');

@@ -9,7 +9,10 @@ import { repoRoot, tempDir } from '../helpers/paths.js';
 test('orchard doctor --env prints every setting with its value in effect, and never a secret', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const result = await runCli(['doctor', '--env', '--json'], { home: dir, env: { HF_TOKEN: 'hf_secret_value', ORCHARD_NO_CONFINEMENT: '1' } });
+    const result = await runCli(['doctor', '--env', '--json'], {
+      home: dir,
+      env: { HF_TOKEN: 'hf_secret_value', ORCHARD_NO_CONFINEMENT: '1' },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(!result.stdout.includes('hf_secret_value'), 'the token was printed');
     const { env } = parseJson<{ env: { name: string; value: string | null; default: string; description: string }[] }>(result);

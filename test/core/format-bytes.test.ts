@@ -10,6 +10,6 @@ test('one byte formatter, binary units, for the CLI and the UI', () => {
   assert.equal(formatBytes(1024), '1.0 KiB');
   assert.equal(formatBytes(3_000_000), '2.9 MiB');
   assert.equal(formatBytes(8 * 2 ** 30), '8.0 GiB');
-  assert.equal(formatBytes(undefined), '?');
-  assert.equal(formatBytes(Number.NaN), '?');
+  assert.equal(formatBytes(undefined), 'unknown');
+  assert.equal(formatBytes(Number.NaN), 'unknown');
 });

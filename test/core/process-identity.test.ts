@@ -16,7 +16,9 @@ test('a process is known by pid and start time: a dead pid or the same pid with 
   assert.equal(await isIdentityAlive({ pid: dead, ...(me.start !== undefined ? { start: me.start } : {}) }), false);
 });
 
-test('field 22 of /proc/<pid>/stat is read after the last parenthesis (a name may hold spaces and parentheses)', { skip: process.platform !== 'linux' }, () => {
+test('field 22 of /proc/<pid>/stat is read after the last parenthesis (a name may hold spaces and parentheses)', {
+  skip: process.platform !== 'linux',
+}, () => {
   const line = readFileSync('/proc/self/stat', 'utf8');
   const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
   assert.equal(startFromProcStat(line), fields[19]);

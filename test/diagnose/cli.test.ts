@@ -71,7 +71,10 @@ test('advice follows the evidence: driver, CPU-only wheel, layer count, --cpu fl
   assert.deepEqual([driver.v.backend, driver.v.fallback], ['cpu', 'full']);
   assert.match(driver.text, /driver and toolkit/);
   assert.doesNotMatch(driver.text, /-ngl/);
-  assert.ok(driver.v.evidence.some((e) => e.includes('no CUDA-capable device is detected')), driver.v.evidence.join('\n'));
+  assert.ok(
+    driver.v.evidence.some((e) => e.includes('no CUDA-capable device is detected')),
+    driver.v.evidence.join('\n'),
+  );
 
   const wheel = await advice('torch-detectron2-not-compiled-cuda.log', 'cuda');
   assert.equal(wheel.code, 3);
@@ -100,7 +103,13 @@ test('advice follows the evidence: driver, CPU-only wheel, layer count, --cpu fl
 test('orchard doctor --json describes this machine, its budget and the recipes', async () => {
   const r = await runCli(['doctor', '--json'], { home: tmp.dir });
   assert.equal(r.code, 0, r.stderr);
-  const report = parseJson<{ machine: { memory: { totalBytes: number } }; accelerators: string[]; budget: { modelBytes: number; kind: string }; recipes: { id: string; ok: boolean }[]; problems: { problem: string; fix: string }[] }>(r);
+  const report = parseJson<{
+    machine: { memory: { totalBytes: number } };
+    accelerators: string[];
+    budget: { modelBytes: number; kind: string };
+    recipes: { id: string; ok: boolean }[];
+    problems: { problem: string; fix: string }[];
+  }>(r);
   assert.ok(report.machine.memory.totalBytes > 0);
   assert.equal(report.accelerators[report.accelerators.length - 1], 'cpu');
   assert.ok(report.budget.modelBytes > 0);

@@ -85,7 +85,8 @@ test('all rules on: ≥ 95% backend + fallback on the corpus, layer counts exact
       assert.deepEqual(v.offload, e.label.offload, `${e.file}: layer counts`);
     }
     assert.ok(v.evidence.length > 0 || v.backend === 'unknown', `${e.file}: a verdict must quote its evidence`);
-    for (const line of v.evidence) assert.ok((texts.get(e.file) ?? '').includes(line.split(' ')[0] ?? ''), `${e.file}: evidence not from the log`);
+    for (const line of v.evidence)
+      assert.ok((texts.get(e.file) ?? '').includes(line.split(' ')[0] ?? ''), `${e.file}: evidence not from the log`);
   }
   const total = corpus.entries.length;
   const accuracy = (total - misses.length) / total;
@@ -123,7 +124,10 @@ test('leave one family out: each family scored with the patterns its own excerpt
   console.log(`  overall           ${rightAll}/${totalAll} ${pct(overall)}`);
   for (const [family, known] of Object.entries(BELOW_BAR)) console.log(`  below the 90% bar: ${family} (${known.why})`);
   assert.deepEqual(failures, []);
-  assert.ok(overall + 1e-9 >= LOFO_OVERALL_FLOOR, `leave-one-family-out overall ${pct(overall)} fell below the recorded ${pct(LOFO_OVERALL_FLOOR)}`);
+  assert.ok(
+    overall + 1e-9 >= LOFO_OVERALL_FLOOR,
+    `leave-one-family-out overall ${pct(overall)} fell below the recorded ${pct(LOFO_OVERALL_FLOOR)}`,
+  );
 });
 
 function pct(x: number): string {
@@ -137,5 +141,8 @@ function count(xs: string[]): Map<string, number> {
 }
 
 function fmt(m: Map<string, number>): string {
-  return [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [...m]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 }

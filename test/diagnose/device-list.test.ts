@@ -11,7 +11,10 @@ test('ggml device lists: the llama-server form from a real thread, and NAME<TAB>
   assert.deepEqual([deviceListVerdict(real, 'metal').backend, deviceListVerdict(real, 'metal').fallback], ['metal', 'none']);
 
   const tabbed = parseDeviceList('CUDA0\tNVIDIA GeForce RTX 4090\nCPU\tAMD Ryzen 9 7950X\n');
-  assert.deepEqual(tabbed.map((d) => d.backend), ['cuda', 'cpu']);
+  assert.deepEqual(
+    tabbed.map((d) => d.backend),
+    ['cuda', 'cpu'],
+  );
   const cpuOnly = deviceListVerdict(parseDeviceList('CPU\tIntel(R) Xeon(R)\n'), 'metal');
   assert.deepEqual([cpuOnly.backend, cpuOnly.fallback], ['cpu', 'full']);
   assert.match(cpuOnly.advice.join(' '), /-DSD_METAL=ON/);

@@ -32,7 +32,13 @@ const log = (name: string) => readFile(path.join(fixturesDir, 'logs', name), 'ut
 const isVerdict = (m: ServerMessage): m is Extract<ServerMessage, { type: 'verdict' }> => m.type === 'verdict' && m.app === 'api-app';
 
 async function replay(text: string): Promise<void> {
-  const res = await rawRequest(t.port, 'POST', '/api/v1/apps/api-app/service/replay', { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}`, 'content-type': 'text/plain' }, text);
+  const res = await rawRequest(
+    t.port,
+    'POST',
+    '/api/v1/apps/api-app/service/replay',
+    { host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}`, 'content-type': 'text/plain' },
+    text,
+  );
   assert.equal(res.status, 204);
 }
 
@@ -45,7 +51,11 @@ test('a service whose log goes from GPU to CPU fallback changes its verdict in t
 
   // 1. A model loads fully on CUDA (ollama/ollama#2266: 33/33 layers, CUDA0 and CUDA1 buffers).
   await replay(await log('ollama-2266-cuda-33of33-three-gpus.log'));
-  const gpu = await events.waitFor((m): m is Extract<ServerMessage, { type: 'verdict' }> => isVerdict(m) && m.verdict.backend === 'cuda', 10_000, 'a cuda verdict');
+  const gpu = await events.waitFor(
+    (m): m is Extract<ServerMessage, { type: 'verdict' }> => isVerdict(m) && m.verdict.backend === 'cuda',
+    10_000,
+    'a cuda verdict',
+  );
   assert.deepEqual([gpu.verdict.fallback, gpu.verdict.offload], ['none', { layers: 33, total: 33 }]);
 
   // 2. The next load lands on the CPU (ggml-org/llama.cpp#6787: a CUDA device found, 0/33 layers offloaded).
@@ -53,7 +63,8 @@ test('a service whose log goes from GPU to CPU fallback changes its verdict in t
   const t0 = Date.now();
   await replay(await log('llamacpp-cuda-0of33-h800.log'));
   const fallback = await events.waitFor(
-    (m): m is Extract<ServerMessage, { type: 'verdict' }> => isVerdict(m) && m.verdict.fallback === 'full' && events.messages.indexOf(m) >= seen,
+    (m): m is Extract<ServerMessage, { type: 'verdict' }> =>
+      isVerdict(m) && m.verdict.fallback === 'full' && events.messages.indexOf(m) >= seen,
     1000,
     'the fallback verdict on the WebSocket within 1 s',
   );

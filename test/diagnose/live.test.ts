@@ -24,7 +24,12 @@ test('live diagnosis of a running process: metal, then partial with the new evid
   const changes: Verdict[] = [];
   const live = createLiveDiagnoser({ expect: 'metal', onChange: (v) => changes.push(v) });
   const child = spawn(process.execPath, ['-e', APP], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const feed = (stream: NodeJS.ReadableStream) => new Promise<void>((resolve) => createInterface({ input: stream }).on('line', (l) => live.push(l)).on('close', resolve));
+  const feed = (stream: NodeJS.ReadableStream) =>
+    new Promise<void>((resolve) =>
+      createInterface({ input: stream })
+        .on('line', (l) => live.push(l))
+        .on('close', resolve),
+    );
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   await Promise.all([feed(child.stdout), feed(child.stderr), new Promise((r) => child.on('exit', r))]);
   clearTimeout(timer);
@@ -33,7 +38,10 @@ test('live diagnosis of a running process: metal, then partial with the new evid
   assert.deepEqual([changes[0]?.backend, changes[0]?.fallback], ['metal', 'none']);
   const final = live.verdict();
   assert.deepEqual([final.backend, final.fallback], ['metal', 'partial']);
-  assert.ok(final.evidence.some((e) => e.includes("aten::_upsample_bilinear2d_aa.out")), final.evidence.join('\n'));
+  assert.ok(
+    final.evidence.some((e) => e.includes('aten::_upsample_bilinear2d_aa.out')),
+    final.evidence.join('\n'),
+  );
   assert.match(final.advice.join(' '), /aten::_upsample_bilinear2d_aa\.out/);
   assert.equal(live.lines, 7);
 });

@@ -41,7 +41,10 @@ test('llm probe with --allow-cpu: the install step passes and records the red ve
 
 test('llm probe of a file that is not a model fails cleanly inside its time limit', async () => {
   const { ctx } = verifyContext(tmp.dir, env, true);
-  const outcome = await verifyStep(verifyStepOf({ probe: { type: 'llm', model: path.join(tmp.dir, 'missing.gguf') }, expect: 'cpu' }, 30_000), ctx);
+  const outcome = await verifyStep(
+    verifyStepOf({ probe: { type: 'llm', model: path.join(tmp.dir, 'missing.gguf') }, expect: 'cpu' }, 30_000),
+    ctx,
+  );
   const verdict = outcome.outputs?.['verdict'] as unknown as Verdict;
   assert.equal(verdict.backend, 'unknown');
   assert.match(verdict.evidence[0] ?? '', /failed|timed out/);

@@ -53,17 +53,25 @@ test('python-torch probe in a real venv without torch: a clear "torch missing" v
     assert.match(err.where ?? '', /verify/);
     return true;
   });
-  assert.ok(lines.some((l) => /evidence: torch missing: ModuleNotFoundError/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /evidence: torch missing: ModuleNotFoundError/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('python-torch probe with a CPU-only torch: full fallback when metal or cuda is expected; --allow-cpu passes and keeps the red verdict', async () => {
-  const sitePackages = execFileSync(path.join(venv, 'bin', 'python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
+  const sitePackages = execFileSync(path.join(venv, 'bin', 'python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], {
+    encoding: 'utf8',
+  }).trim();
   await mkdir(path.join(sitePackages, 'torch'), { recursive: true });
   await writeFile(path.join(sitePackages, 'torch', '__init__.py'), CPU_ONLY_TORCH);
 
   for (const expect of ['metal', 'cuda'] as const) {
     const { ctx } = verifyContext(tmp.dir, env);
-    await assert.rejects(verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect }), ctx), /expected the .* backend, but the work runs on the CPU: torch 2\.5\.1\+cpu/);
+    await assert.rejects(
+      verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect }), ctx),
+      /expected the .* backend, but the work runs on the CPU: torch 2\.5\.1\+cpu/,
+    );
   }
 
   const { ctx } = verifyContext(tmp.dir, env, true);

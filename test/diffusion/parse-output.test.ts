@@ -40,7 +40,10 @@ test('carriage-return step bars in s/it become steps 1..12 of 40 with their spee
   const terminal = asTerminal(log('vulkan.job.log'));
   assert.equal(terminal.split('\n').length < 12, true, 'the bars really share lines, separated only by \\r');
   const got = steps(readAll(terminal));
-  assert.deepEqual(got.map((s) => s.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(
+    got.map((s) => s.step),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+  );
   assert.ok(got.every((s) => s.steps === 40 && s.unit === 's/it'));
   assert.equal(got[0]?.speed, 15.66);
   assert.equal(got[11]?.secondsPerStep, 13.52);
@@ -51,11 +54,21 @@ test('a bar is read as soon as it is complete, before the next carriage return a
   const seen: SdOutputEvent[] = [];
   const lines = new TerminalLines((line) => seen.push(...reader.read(line)));
   lines.push('\r  |=>                                                | 1/40 - 15.66s/it\x1b[K');
-  assert.deepEqual(steps(seen).map((s) => s.step), [1]);
+  assert.deepEqual(
+    steps(seen).map((s) => s.step),
+    [1],
+  );
   lines.push('\r  |==>                                               | 2/40 - 14.51s/it');
-  assert.deepEqual(steps(seen).map((s) => s.step), [1], 'half a bar is not read');
+  assert.deepEqual(
+    steps(seen).map((s) => s.step),
+    [1],
+    'half a bar is not read',
+  );
   lines.push('\x1b[K');
-  assert.deepEqual(steps(seen).map((s) => s.step), [1, 2]);
+  assert.deepEqual(
+    steps(seen).map((s) => s.step),
+    [1, 2],
+  );
 });
 
 test('it/s bars are converted to seconds per step', () => {
@@ -70,17 +83,26 @@ test('weight-loading bars (# and = styles, MB/s and GB/s) are never taken for sa
   for (const name of ['vulkan.startup.log', 'video.startup.log', 'cuda.startup.log', 'loading-eq-glued.log']) {
     const events = readAll(asTerminal(log(name)));
     assert.deepEqual(steps(events), [], name);
-    assert.ok(events.some((e) => e.type === 'loading'), `${name} has loading bars`);
+    assert.ok(
+      events.some((e) => e.type === 'loading'),
+      `${name} has loading bars`,
+    );
   }
 });
 
 test('a log line glued after a step bar still counts, and the bar still counts as a step', () => {
   const reader = new SdOutputReader();
   const events = readAll(asTerminal(log('metal-ram.job.log')), reader);
-  assert.deepEqual(steps(events).map((s) => `${s.step}/${s.steps}`), ['17/20', '18/20', '19/20', '20/20']);
+  assert.deepEqual(
+    steps(events).map((s) => `${s.step}/${s.steps}`),
+    ['17/20', '18/20', '19/20', '20/20'],
+  );
   const vae = reader.memory.compute.find((c) => c.runner === 'vae');
   assert.deepEqual(vae, { runner: 'vae', mb: 1664, where: 'RAM' });
-  assert.ok(reader.memory.evidence.every((line) => line.startsWith('[DEBUG]')), 'evidence is the log line, not the bar');
+  assert.ok(
+    reader.memory.evidence.every((line) => line.startsWith('[DEBUG]')),
+    'evidence is the log line, not the bar',
+  );
 });
 
 test('phases follow the INFO lines and decoding ends in saving', () => {
@@ -118,7 +140,10 @@ test('memory placement: every module per line, RAM modules reported, verdict par
 test('device listings: the expected device decides; a CPU-only listing is a full fallback for a GPU backend', () => {
   const listing = (name: string) => parseDeviceListing(readFileSync(path.join(sdcpp, 'devices', name), 'utf8'));
   const cpuOnly = listing('cpu.txt');
-  assert.deepEqual(cpuOnly.map((d) => d.name), ['CPU']);
+  assert.deepEqual(
+    cpuOnly.map((d) => d.name),
+    ['CPU'],
+  );
   for (const backend of ['metal', 'cuda0', 'vulkan0'] as const) {
     const v = preflightVerdict(backend, cpuOnly);
     assert.equal(v.fallback, 'full', backend);
@@ -139,13 +164,29 @@ test('device listings: the expected device decides; a CPU-only listing is a full
 });
 
 test('server argv: explicit backend always, loopback, -v, vid_gen for video', () => {
-  const image = serverArgs({ media: 'image', models: { diffusionModel: '/m/flux.gguf', vae: '/m/ae.safetensors', clipL: '/m/clip_l.safetensors', t5xxl: '/m/t5.gguf' }, backend: 'metal', port: 4321 });
+  const image = serverArgs({
+    media: 'image',
+    models: { diffusionModel: '/m/flux.gguf', vae: '/m/ae.safetensors', clipL: '/m/clip_l.safetensors', t5xxl: '/m/t5.gguf' },
+    backend: 'metal',
+    port: 4321,
+  });
   assert.deepEqual(image.slice(image.indexOf('--backend'), image.indexOf('--backend') + 2), ['--backend', 'metal']);
   assert.ok(!image.includes('auto'));
   assert.ok(!image.includes('-M'));
-  assert.deepEqual(image.slice(image.indexOf('--listen-ip'), image.indexOf('--listen-ip') + 4), ['--listen-ip', '127.0.0.1', '--listen-port', '4321']);
+  assert.deepEqual(image.slice(image.indexOf('--listen-ip'), image.indexOf('--listen-ip') + 4), [
+    '--listen-ip',
+    '127.0.0.1',
+    '--listen-port',
+    '4321',
+  ]);
   assert.ok(image.includes('--clip_l') && image.includes('--t5xxl') && image.includes('-v'));
-  const video = serverArgs({ media: 'video', models: { diffusionModel: '/m/wan.gguf', clipVision: '/m/cv.safetensors' }, backend: 'cuda0', port: 1, offloadToCpu: true });
+  const video = serverArgs({
+    media: 'video',
+    models: { diffusionModel: '/m/wan.gguf', clipVision: '/m/cv.safetensors' },
+    backend: 'cuda0',
+    port: 1,
+    offloadToCpu: true,
+  });
   assert.deepEqual(video.slice(0, 2), ['-M', 'vid_gen']);
   assert.ok(video.includes('--clip_vision') && video.includes('--offload-to-cpu'));
 });

@@ -26,8 +26,18 @@ let cleanup: () => Promise<void> = async () => {};
 before(async () => ({ dir, cleanup } = await tempDir('orchard real sd ')));
 after(() => cleanup());
 
-test('real sd-server: preflight, load, one 4-step image with step progress and a PNG', { skip: skip ?? false, timeout: 30 * 60_000 }, async () => {
-  const args = ['--backend', env.ORCHARD_SD_BACKEND ?? (process.platform === 'darwin' ? 'metal' : 'cuda0'), '--sd-server', String(sdServer), '--diffusion-model', String(model)];
+test('real sd-server: preflight, load, one 4-step image with step progress and a PNG', {
+  skip: skip ?? false,
+  timeout: 30 * 60_000,
+}, async () => {
+  const args = [
+    '--backend',
+    env.ORCHARD_SD_BACKEND ?? (process.platform === 'darwin' ? 'metal' : 'cuda0'),
+    '--sd-server',
+    String(sdServer),
+    '--diffusion-model',
+    String(model),
+  ];
   if (env.ORCHARD_SD_VAE) args.push('--vae', env.ORCHARD_SD_VAE);
   if (env.ORCHARD_SD_CLIP_L) args.push('--clip_l', env.ORCHARD_SD_CLIP_L);
   if (env.ORCHARD_SD_T5XXL) args.push('--t5xxl', env.ORCHARD_SD_T5XXL);
@@ -36,7 +46,12 @@ test('real sd-server: preflight, load, one 4-step image with step progress and a
   try {
     const health = await waitHealthy(service);
     assert.equal((health.verdict as { fallback: string }).fallback, 'none', JSON.stringify(health.verdict));
-    const { json: job } = await submit(service, { prompt: "a lovely cat holding a sign says 'orchard'", steps: 4, width: 512, height: 512 });
+    const { json: job } = await submit(service, {
+      prompt: "a lovely cat holding a sign says 'orchard'",
+      steps: 4,
+      width: 512,
+      height: 512,
+    });
     const done = await waitJob(service, String(job.id), ['completed', 'failed']);
     assert.equal(done.state, 'completed', JSON.stringify(done.error));
     assert.equal((done.progress as { step: number; steps: number }).step, 4);

@@ -30,12 +30,18 @@ test('results are files and the job table survives a restart: a new service list
   } finally {
     await first.stop();
   }
-  assert.deepEqual(await readdir(path.join(outputs, '.orchard-jobs')), [`${jobId}.json`], 'the job\'s metadata is on disk beside its result');
+  assert.deepEqual(
+    await readdir(path.join(outputs, '.orchard-jobs')),
+    [`${jobId}.json`],
+    "the job's metadata is on disk beside its result",
+  );
 
   const second = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda' });
   try {
     await waitHealthy(second);
-    const list = (await (await fetch(second.url('/v1/jobs'))).json()) as { jobs: { id: string; state: string; result?: { file?: string } }[] };
+    const list = (await (await fetch(second.url('/v1/jobs'))).json()) as {
+      jobs: { id: string; state: string; result?: { file?: string } }[];
+    };
     const earlier = list.jobs.find((j) => j.id === jobId);
     assert.ok(earlier, `the restarted service lists the earlier job: ${JSON.stringify(list.jobs.map((j) => j.id))}`);
     assert.equal(earlier.state, 'completed');

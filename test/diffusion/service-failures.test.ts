@@ -21,7 +21,11 @@ test('wrong device: a CPU-only sd-server with --backend cuda0 → red verdict, e
   const verdictLine = /preflight verdict: (\{.*\})/.exec(out)?.[1];
   assert.ok(verdictLine);
   assert.deepEqual(JSON.parse(verdictLine).fallback, 'full');
-  assert.deepEqual(service.launches().map((l) => l.argv), [['--list-devices']], 'no silent CPU start: only the preflight ran');
+  assert.deepEqual(
+    service.launches().map((l) => l.argv),
+    [['--list-devices']],
+    'no silent CPU start: only the preflight ran',
+  );
 });
 
 test('default backend on this platform is explicit, and --backend cpu is an explicit opt-in', async () => {
@@ -45,7 +49,12 @@ test('default backend on this platform is explicit, and --backend cpu is an expl
 });
 
 test('crash mid-job (GGML abort): the job fails with the signal and log tail, health reports it, sd-server restarts', async () => {
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'metal', SDCPP_STANDIN_PROFILE: 'metal-ram', SDCPP_STANDIN_ABORT: '1' }, ['--backend', 'metal']);
+  const service = await startService(
+    dir,
+    'image',
+    { SDCPP_STANDIN_DEVICES: 'metal', SDCPP_STANDIN_PROFILE: 'metal-ram', SDCPP_STANDIN_ABORT: '1' },
+    ['--backend', 'metal'],
+  );
   try {
     const health = await waitHealthy(service);
     // A module placed in RAM while Metal was expected: reported per module, verdict partial.
@@ -59,7 +68,10 @@ test('crash mid-job (GGML abort): the job fails with the signal and log tail, he
     const error = failed.error as { message: string; signal: string; logTail: string[] };
     assert.equal(error.signal, 'SIGABRT');
     assert.match(error.message, /killed by SIGABRT during the job.*GGML abort/);
-    assert.ok(error.logTail.some((l) => l.includes("unsupported op 'IM2COL_3D'")), error.logTail.join('\n'));
+    assert.ok(
+      error.logTail.some((l) => l.includes("unsupported op 'IM2COL_3D'")),
+      error.logTail.join('\n'),
+    );
     const after = await waitHealthy(service); // restarted
     assert.equal((after.lastExit as { signal: string }).signal, 'SIGABRT');
     assert.equal(service.launches().length, 3, 'preflight, first sd-server, restarted sd-server');
@@ -70,7 +82,11 @@ test('crash mid-job (GGML abort): the job fails with the signal and log tail, he
 });
 
 test('cancel: a queued job is dropped; a generating job stops sd-server (sd.cpp cannot interrupt it) and the next job runs', async () => {
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '300' });
+  const service = await startService(dir, 'image', {
+    SDCPP_STANDIN_DEVICES: 'cuda',
+    SDCPP_STANDIN_PROFILE: 'vulkan',
+    SDCPP_STANDIN_LINE_MS: '300',
+  });
   try {
     await waitHealthy(service);
     const first = (await submit(service, { prompt: 'one' })).json;
@@ -79,7 +95,10 @@ test('cancel: a queued job is dropped; a generating job stops sd-server (sd.cpp 
     const cancelQueued = await fetch(service.url(`/v1/jobs/${String(second.id)}/cancel`), { method: 'POST' });
     assert.equal(((await cancelQueued.json()) as { state: string }).state, 'cancelled');
     const generatingPid = service.launches()[1]?.pid;
-    const cancelRunning = (await (await fetch(service.url(`/v1/jobs/${String(first.id)}/cancel`), { method: 'POST' })).json()) as { state: string; notes: string[] };
+    const cancelRunning = (await (await fetch(service.url(`/v1/jobs/${String(first.id)}/cancel`), { method: 'POST' })).json()) as {
+      state: string;
+      notes: string[];
+    };
     assert.equal(cancelRunning.state, 'cancelled');
     assert.ok(cancelRunning.notes.some((n) => n.includes('sd-server was restarted')));
     const health = await waitHealthy(service);

@@ -31,10 +31,22 @@ export async function startService(
   const model = path.join(dir, 'model file.gguf');
   writeFileSync(model, '');
   // PATH without ffmpeg, so results stay as sd.cpp wrote them (and the job says so).
-  const child = spawn(process.execPath, [cliEntry, 'service', media, '--sd-server', standIn, '--diffusion-model', model, '--port', String(port), ...extraArgs], {
-    env: { PATH: path.dirname(process.execPath), HOME: dir, ORCHARD_HOME: dir, NO_COLOR: '1', SDCPP_STANDIN_ARGV_FILE: argvFile, SDCPP_STANDIN_LINE_MS: '10', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cliEntry, 'service', media, '--sd-server', standIn, '--diffusion-model', model, '--port', String(port), ...extraArgs],
+    {
+      env: {
+        PATH: path.dirname(process.execPath),
+        HOME: dir,
+        ORCHARD_HOME: dir,
+        NO_COLOR: '1',
+        SDCPP_STANDIN_ARGV_FILE: argvFile,
+        SDCPP_STANDIN_LINE_MS: '10',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -81,8 +93,15 @@ export async function waitHealthy(service: RunningService): Promise<Record<strin
   });
 }
 
-export async function submit(service: RunningService, body: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(service.url('/v1/jobs'), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+export async function submit(
+  service: RunningService,
+  body: Record<string, unknown>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(service.url('/v1/jobs'), {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 

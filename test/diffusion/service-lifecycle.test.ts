@@ -12,7 +12,12 @@ after(() => cleanup());
 
 test('image job: queued → running → completed, SSE step progress, PNG result, explicit backend in argv, SIGTERM stops sd-server', async () => {
   const outputs = path.join(dir, 'my renders');
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '40' }, ['--backend', 'cuda0', '--outputs', outputs]);
+  const service = await startService(
+    dir,
+    'image',
+    { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '40' },
+    ['--backend', 'cuda0', '--outputs', outputs],
+  );
   try {
     const health = await waitHealthy(service);
     assert.equal(health.status, 'ok');
@@ -29,7 +34,14 @@ test('image job: queued → running → completed, SSE step progress, PNG result
     const snapshots = sse
       .split('\n\n')
       .filter((b) => b.startsWith('event: '))
-      .map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6)) as { state: string; phase: string; progress?: { step: number; steps: number; unit: string; etaSeconds: number } });
+      .map(
+        (b) =>
+          JSON.parse(b.slice(b.indexOf('data: ') + 6)) as {
+            state: string;
+            phase: string;
+            progress?: { step: number; steps: number; unit: string; etaSeconds: number };
+          },
+      );
     const steps = snapshots.flatMap((s) => (s.progress ? [s.progress.step] : []));
     assert.deepEqual([...new Set(steps)], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'every captured bar arrived, in order');
     assert.ok(snapshots.every((s) => !s.progress || (s.progress.steps === 40 && s.progress.unit === 's/it')));
@@ -47,7 +59,12 @@ test('image job: queued → running → completed, SSE step progress, PNG result
     assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
     // The render is a file in --outputs (it outlives the service), and the API serves that file.
     const saved = (done.result as { file?: string }).file;
-    assert.ok(saved && path.dirname(saved) === outputs && new RegExp(`^\\d{8}T\\d{6}Z-text-to-image-${String(job.id)}\\.png$`).test(path.basename(saved)), String(saved));
+    assert.ok(
+      saved &&
+        path.dirname(saved) === outputs &&
+        new RegExp(`^\\d{8}T\\d{6}Z-text-to-image-${String(job.id)}\\.png$`).test(path.basename(saved)),
+      String(saved),
+    );
     assert.ok((await readFile(saved)).equals(png));
     assert.match(service.output(), /results are saved in .*my renders/);
 
@@ -84,9 +101,15 @@ test('video job: frames normalised to 4n+1, 16 fps, WebM kept and the job says f
     assert.equal((done.progress as { step: number; steps: number }).steps, 8);
     const notes = done.notes as string[];
     assert.ok(notes.some((n) => /frames 34 normalised to 33/.test(n)));
-    assert.ok(notes.some((n) => /ffmpeg is not on PATH.*WEBM.*video\/webm/.test(n)), notes.join(' | '));
+    assert.ok(
+      notes.some((n) => /ffmpeg is not on PATH.*WEBM.*video\/webm/.test(n)),
+      notes.join(' | '),
+    );
     const file = (done.result as { file?: string }).file;
-    assert.ok(file && path.dirname(file) === path.join(appRoot, 'outputs') && file.endsWith(`-text-to-video-${String(job.id)}.webm`), String(file));
+    assert.ok(
+      file && path.dirname(file) === path.join(appRoot, 'outputs') && file.endsWith(`-text-to-video-${String(job.id)}.webm`),
+      String(file),
+    );
     assert.deepEqual(done.result, { mimeType: 'video/webm', extension: 'webm', bytes: 9, file, fps: 16, frameCount: 33 });
     const result = await fetch(service.url(`/v1/jobs/${String(job.id)}/result`));
     assert.equal(result.headers.get('content-type'), 'video/webm');
@@ -112,13 +135,21 @@ test('video job: frames normalised to 4n+1, 16 fps, WebM kept and the job says f
 });
 
 test('429: sd-server full → the job waits and is resubmitted; our own queue full → 429 to the client', async () => {
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_REJECT_FIRST: '2', SDCPP_STANDIN_LINE_MS: '80' }, ['--backend', 'cuda0', '--max-queue', '1']);
+  const service = await startService(
+    dir,
+    'image',
+    { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_REJECT_FIRST: '2', SDCPP_STANDIN_LINE_MS: '80' },
+    ['--backend', 'cuda0', '--max-queue', '1'],
+  );
   try {
     await waitHealthy(service);
     const first = await submit(service, { prompt: 'one' });
     assert.equal(first.status, 202);
     const running = await waitJob(service, String(first.json.id), ['running']);
-    assert.ok((running.notes as string[]).some((n) => n.includes('429')), 'the 429 is visible on the job');
+    assert.ok(
+      (running.notes as string[]).some((n) => n.includes('429')),
+      'the 429 is visible on the job',
+    );
     const second = await submit(service, { prompt: 'two' });
     assert.equal(second.status, 202);
     const third = await submit(service, { prompt: 'three' });
@@ -132,7 +163,18 @@ test('429: sd-server full → the job waits and is resubmitted; our own queue fu
 });
 
 test("the recipe's flags: --backend cuda means the first CUDA device, and --steps/--width/--height are the app's job defaults", async () => {
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda' }, ['--backend', 'cuda', '--steps', '4', '--width', '768', '--height', '512', '--cfg-scale', '1.0']);
+  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda' }, [
+    '--backend',
+    'cuda',
+    '--steps',
+    '4',
+    '--width',
+    '768',
+    '--height',
+    '512',
+    '--cfg-scale',
+    '1.0',
+  ]);
   try {
     await waitHealthy(service);
     const { json: job } = await submit(service, { prompt: 'a fox', seed: 1 });

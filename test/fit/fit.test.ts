@@ -52,17 +52,55 @@ after(async () => {
 });
 
 function mac(ramGiB: number, workingSetGiB: number): MachineInfo {
-  return { os: 'darwin', arch: 'arm64', cpu: { brand: 'Apple M3 Ultra', cores: 28 }, memory: { totalBytes: ramGiB * GiB }, unifiedMemory: true, gpus: [{ name: 'Apple M3 Ultra', vendor: 'apple', backends: ['metal'] }], accelerators: ['metal', 'cpu'], macos: { gpuWorkingSetBytes: workingSetGiB * GiB }, sources: [] };
+  return {
+    os: 'darwin',
+    arch: 'arm64',
+    cpu: { brand: 'Apple M3 Ultra', cores: 28 },
+    memory: { totalBytes: ramGiB * GiB },
+    unifiedMemory: true,
+    gpus: [{ name: 'Apple M3 Ultra', vendor: 'apple', backends: ['metal'] }],
+    accelerators: ['metal', 'cpu'],
+    macos: { gpuWorkingSetBytes: workingSetGiB * GiB },
+    sources: [],
+  };
 }
 function cudaBox(vramGiB: number, ramGiB: number): MachineInfo {
-  return { os: 'linux', arch: 'x64', cpu: { brand: 'x', cores: 16 }, memory: { totalBytes: ramGiB * GiB }, unifiedMemory: false, gpus: [{ name: 'NVIDIA RTX 4090', vendor: 'nvidia', vramBytes: vramGiB * GiB, backends: ['cuda', 'vulkan'] }], accelerators: ['cuda', 'vulkan', 'cpu'], sources: [] };
+  return {
+    os: 'linux',
+    arch: 'x64',
+    cpu: { brand: 'x', cores: 16 },
+    memory: { totalBytes: ramGiB * GiB },
+    unifiedMemory: false,
+    gpus: [{ name: 'NVIDIA RTX 4090', vendor: 'nvidia', vramBytes: vramGiB * GiB, backends: ['cuda', 'vulkan'] }],
+    accelerators: ['cuda', 'vulkan', 'cpu'],
+    sources: [],
+  };
 }
 
 /** A 70B-class shape (Llama 3 70B numbers, Q4_K_M-sized weights) to test verdicts without a 40 GB file. */
-const llama70b: ModelShape = { architecture: 'llama', layers: 80, embedding: 8192, feedForward: 28672, heads: 64, headsKv: 8, keyLength: 128, valueLength: 128, vocab: 128256, trainContext: 131072, weightsBytes: 42.5e9, parameters: 70.6e9, tokenEmbeddingBytes: 0.6e9, splitCount: 1 };
+const llama70b: ModelShape = {
+  architecture: 'llama',
+  layers: 80,
+  embedding: 8192,
+  feedForward: 28672,
+  heads: 64,
+  headsKv: 8,
+  keyLength: 128,
+  valueLength: 128,
+  vocab: 128256,
+  trainContext: 131072,
+  weightsBytes: 42.5e9,
+  parameters: 70.6e9,
+  tokenEmbeddingBytes: 0.6e9,
+  splitCount: 1,
+};
 
 test('weights are the exact tensor bytes, for generated models of several sizes', async () => {
-  for (const [embd, layers, f16] of [[64, 2, true], [128, 4, false], [256, 6, true]] as const) {
+  for (const [embd, layers, f16] of [
+    [64, 2, true],
+    [128, 4, false],
+    [256, 6, true],
+  ] as const) {
     const file = path.join(dir, `m-${embd}-${layers}.gguf`);
     const written = await writeTinyGguf(file, { mode: 'random', embd, layers, heads: 4, f16 });
     const shape = await readModelShape(file);
@@ -93,7 +131,10 @@ test('a server that ignores Range is refused rather than downloaded whole', asyn
   const noRange = http.createServer((_req, res) => res.writeHead(200, { 'content-length': 10 }).end('0123456789'));
   await new Promise<void>((r) => noRange.listen(0, '127.0.0.1', r));
   try {
-    await assert.rejects(readModelShape(`http://127.0.0.1:${(noRange.address() as { port: number }).port}/x.gguf`), /answered 200 to a Range request/);
+    await assert.rejects(
+      readModelShape(`http://127.0.0.1:${(noRange.address() as { port: number }).port}/x.gguf`),
+      /answered 200 to a Range request/,
+    );
   } finally {
     noRange.close();
   }
@@ -109,11 +150,18 @@ test('70B on a 256 GB Mac fits; on a 64 GB Mac with a 48 GB working set it needs
   assert.ok(mid.raiseLimit!.valueMb * 1024 * 1024 <= 64 * GiB);
   const small = fitModelOnMachine(llama70b, mac(32, 24), { contextSize: 8192 });
   assert.equal(small.verdict, 'does-not-fit');
-  assert.ok(small.advice.some((a) => /Q3_K_M|Q2_K|IQ/.test(a)), small.advice.join('\n'));
+  assert.ok(
+    small.advice.some((a) => /Q3_K_M|Q2_K|IQ/.test(a)),
+    small.advice.join('\n'),
+  );
 });
 
 test('on CUDA: full offload when VRAM holds it, partial offload advice otherwise', () => {
-  const fits = fitModelOnMachine({ ...llama70b, weightsBytes: 4.9e9, parameters: 8e9, layers: 32, embedding: 4096, feedForward: 14336, heads: 32 }, cudaBox(24, 64), { contextSize: 8192 });
+  const fits = fitModelOnMachine(
+    { ...llama70b, weightsBytes: 4.9e9, parameters: 8e9, layers: 32, embedding: 4096, feedForward: 14336, heads: 32 },
+    cudaBox(24, 64),
+    { contextSize: 8192 },
+  );
   assert.equal(fits.verdict, 'fits');
   assert.equal(fits.offload.gpuLayers, fits.offload.totalLayers);
   const partial = fitModelOnMachine(llama70b, cudaBox(24, 128), { contextSize: 8192 });
@@ -129,5 +177,8 @@ test('KV grows with context: a long context can turn a fit into a does-not-fit',
   const long = fitModelOnMachine(llama70b, m, { contextSize: 131072 });
   assert.ok(long.bytes.kv > short.bytes.kv * 30);
   assert.equal(long.verdict, 'does-not-fit');
-  assert.ok(long.advice.some((a) => /--context \d+/.test(a)), long.advice.join('\n'));
+  assert.ok(
+    long.advice.some((a) => /--context \d+/.test(a)),
+    long.advice.join('\n'),
+  );
 });

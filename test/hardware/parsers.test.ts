@@ -38,32 +38,53 @@ test('system_profiler: JSON cut off by the thread, old Apple item names, and the
   const m1 = parseDisplays(fixture('system-profiler-m1-truncated.json.txt'));
   assert.deepEqual([m1[0]?.name, m1[0]?.backends], ['Apple M1', ['metal']]);
   const vega = parseDisplays(fixture('system-profiler-vega64.txt'));
-  assert.deepEqual([vega[0]?.name, vega[0]?.vendor, vega[0]?.vramBytes, vega[0]?.backends], ['Radeon Pro Vega 64', 'amd', 16 * GiB, ['metal']]);
+  assert.deepEqual(
+    [vega[0]?.name, vega[0]?.vendor, vega[0]?.vramBytes, vega[0]?.backends],
+    ['Radeon Pro Vega 64', 'amd', 16 * GiB, ['metal']],
+  );
 });
 
 test('/proc/meminfo with and without MemAvailable', () => {
   assert.deepEqual(parseMeminfo(fixture('meminfo-16gb.txt')), { totalBytes: 16268680 * 1024, availableBytes: 8366284 * 1024 });
-  assert.deepEqual(parseMeminfo(fixture('meminfo-openwrt-no-available.txt')), { totalBytes: 125128 * 1024, availableBytes: (80288 + 7652 + 21700) * 1024 });
+  assert.deepEqual(parseMeminfo(fixture('meminfo-openwrt-no-available.txt')), {
+    totalBytes: 125128 * 1024,
+    availableBytes: (80288 + 7652 + 21700) * 1024,
+  });
 });
 
 test('nvidia-smi: query CSV with any field list, and the plain table', () => {
   const free = parseNvidiaSmiCsv(fixture('nvidia-smi-name-free.csv'), ['gpu_name', 'memory.free']);
-  assert.deepEqual(free.map((g) => [g.name, g.vramFreeBytes]), [['NVIDIA GeForce GTX 1050 Ti', 2131 * 1024 ** 2], ['NVIDIA GeForce RTX 3080 Ti', 16000 * 1024 ** 2]]);
-  assert.equal(parseNvidiaSmiCsv(fixture('nvidia-smi-name-compute-cap.csv'), ['name', 'compute_cap'])[0]?.api, 'CUDA compute capability 8.9');
+  assert.deepEqual(
+    free.map((g) => [g.name, g.vramFreeBytes]),
+    [
+      ['NVIDIA GeForce GTX 1050 Ti', 2131 * 1024 ** 2],
+      ['NVIDIA GeForce RTX 3080 Ti', 16000 * 1024 ** 2],
+    ],
+  );
+  assert.equal(
+    parseNvidiaSmiCsv(fixture('nvidia-smi-name-compute-cap.csv'), ['name', 'compute_cap'])[0]?.api,
+    'CUDA compute capability 8.9',
+  );
   assert.equal(parseNvidiaSmiCsv(fixture('nvidia-smi-name-driver.csv'), ['name', 'driver_version'])[0]?.driver, '550.54.14');
   const table = parseNvidiaSmiTable(fixture('nvidia-smi-plain-gtx680.txt'));
-  assert.deepEqual(table.map((g) => [g.name, g.driver, g.vramBytes, g.vramFreeBytes]), [
-    ['GeForce GTX 680', '331.62', 4095 * 1024 ** 2, 4086 * 1024 ** 2],
-    ['GeForce GTX 680', '331.62', 4095 * 1024 ** 2, 4086 * 1024 ** 2],
-  ]);
+  assert.deepEqual(
+    table.map((g) => [g.name, g.driver, g.vramBytes, g.vramFreeBytes]),
+    [
+      ['GeForce GTX 680', '331.62', 4095 * 1024 ** 2, 4086 * 1024 ** 2],
+      ['GeForce GTX 680', '331.62', 4095 * 1024 ** 2, 4086 * 1024 ** 2],
+    ],
+  );
 });
 
 test('vulkaninfo: GPUs from --summary, software devices dropped', () => {
   const gpus = parseVulkanSummary(fixture('vulkaninfo-summary-intel-amd.txt'));
-  assert.deepEqual(gpus.map((g) => [g.name, g.vendor, g.driver]), [
-    ['Intel(R) HD Graphics 530', 'intel', 'Intel Corporation'],
-    ['AMD Radeon (TM) R9 380 Series', 'amd', 'AMD proprietary driver'],
-  ]);
+  assert.deepEqual(
+    gpus.map((g) => [g.name, g.vendor, g.driver]),
+    [
+      ['Intel(R) HD Graphics 530', 'intel', 'Intel Corporation'],
+      ['AMD Radeon (TM) R9 380 Series', 'amd', 'AMD proprietary driver'],
+    ],
+  );
   assert.deepEqual(parseVulkanSummary(fixture('vulkaninfo-llvmpipe-cpu.txt')), []);
 });
 
@@ -88,7 +109,8 @@ test('probeMachine on a Mac, fed the captured outputs', async () => {
   const m = await probeMachine({
     platform: 'darwin',
     arch: 'arm64',
-    run: async (file) => (file in outputs ? { ok: true, stdout: outputs[file] ?? '' } : { ok: false, stdout: '', note: `${file}: not found` }),
+    run: async (file) =>
+      file in outputs ? { ok: true, stdout: outputs[file] ?? '' } : { ok: false, stdout: '', note: `${file}: not found` },
     cpus: () => [],
   });
   assert.equal(m.memory.totalBytes, 48 * GiB);
@@ -104,7 +126,8 @@ test('probeMachine on Linux with an NVIDIA GPU and Vulkan, fed the captured outp
     arch: 'x64',
     readText: async () => fixture('meminfo-16gb.txt'),
     run: async (file, args) => {
-      if (file === 'nvidia-smi' && args[0]?.startsWith('--query-gpu')) return { ok: true, stdout: 'NVIDIA GeForce RTX 4090, 24564, 23012, 550.54.14, 8.9\n' };
+      if (file === 'nvidia-smi' && args[0]?.startsWith('--query-gpu'))
+        return { ok: true, stdout: 'NVIDIA GeForce RTX 4090, 24564, 23012, 550.54.14, 8.9\n' };
       if (file === 'vulkaninfo') return { ok: true, stdout: fixture('vulkaninfo-summary-intel-amd.txt') };
       return { ok: false, stdout: '' };
     },

@@ -6,7 +6,11 @@ import type { AppState } from '../../engine/install/app-state.js';
  * An installed app as Orchard sees it: `<home>/apps/<id>/state.json`, with the weights it
  * references, and a recipe file that no longer exists (so uninstall runs no recipe steps).
  */
-export async function writeInstalledState(home: string, id: string, o: { weights?: Record<string, unknown>; kind?: AppState['recipe']['kind'] } = {}): Promise<string> {
+export async function writeInstalledState(
+  home: string,
+  id: string,
+  o: { weights?: Record<string, unknown>; kind?: AppState['recipe']['kind'] } = {},
+): Promise<string> {
   const appRoot = path.join(home, 'apps', id);
   const now = new Date().toISOString();
   const state: AppState = {

@@ -9,7 +9,10 @@ export interface CliResult {
 }
 
 /** Run the compiled `orchard` CLI as a user would, with ORCHARD_HOME pointing at a test folder. */
-export async function runCli(args: string[], opts: { home: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string }): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { home: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string },
+): Promise<CliResult> {
   // Where this machine cannot confine at all, tests that do not test confinement run unconfined, as
   // the user could choose to (the confinement tests themselves skip there, saying why).
   const unconfinable = (await detectConfinement()).available ? {} : { ORCHARD_NO_CONFINEMENT: '1' };

@@ -27,7 +27,8 @@ export async function llamaCppBuild(): Promise<LlamaCppBuild | { skip: string }>
   }
   const bundle = llamaCppSourceBundle();
   const key = (await sha256File(bundle)).slice(0, 16);
-  const cacheRoot = process.env['ORCHARD_TEST_CACHE'] ?? path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'orchard-test');
+  const cacheRoot =
+    process.env['ORCHARD_TEST_CACHE'] ?? path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'orchard-test');
   const dir = path.join(cacheRoot, `llamacpp-${key}`);
   const bin = path.join(dir, 'bin');
   const result = { binDir: bin, llamaServer: path.join(bin, 'llama-server'), rpcServer: path.join(bin, 'ggml-rpc-server') };
@@ -50,8 +51,12 @@ export async function llamaCppBuild(): Promise<LlamaCppBuild | { skip: string }>
     const home = await tempDir('orchard llamacpp build ');
     try {
       process.stderr.write(`# building llama.cpp (llamacpp-engine recipe) into ${dir}: about 8 minutes on 2 cores, once\n`);
-      const r = await runCli(['install', 'llamacpp-engine', '--force', '--allow-cpu', '--json'], { home: home.dir, timeoutMs: 60 * 60_000 });
-      if (r.code !== 0) throw new Error(`the llamacpp-engine recipe did not install (exit ${r.code}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-2000)}`);
+      const r = await runCli(['install', 'llamacpp-engine', '--force', '--allow-cpu', '--json'], {
+        home: home.dir,
+        timeoutMs: 60 * 60_000,
+      });
+      if (r.code !== 0)
+        throw new Error(`the llamacpp-engine recipe did not install (exit ${r.code}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-2000)}`);
       const built = path.join(home.dir, 'apps', 'llamacpp-engine', 'app', 'build', 'bin');
       const staging = `${dir}.staging`;
       await rm(staging, { recursive: true, force: true });

@@ -43,7 +43,10 @@ export async function startRangeServer(files: Record<string, Buffer>, o: { range
   const port = (server.address() as AddressInfo).port;
   return {
     url: (name) => `http://127.0.0.1:${port}/${encodeURIComponent(name)}`,
-    sha256: (name) => createHash('sha256').update(files[name] ?? Buffer.alloc(0)).digest('hex'),
+    sha256: (name) =>
+      createHash('sha256')
+        .update(files[name] ?? Buffer.alloc(0))
+        .digest('hex'),
     get bytesServed() {
       return state.bytesServed;
     },

@@ -99,7 +99,10 @@ export async function writeTinyGguf(file: string, options: TinyGgufOptions): Pro
   // Tensors: [name, ne0, ne1 (1 for vectors), fill]. ggml order: ne0 is the row length.
   type Fill = (row: number, col: number) => number;
   const succ = options.mode === 'successor';
-  const std = (s: number): Fill => () => rand() * s;
+  const std =
+    (s: number): Fill =>
+    () =>
+      rand() * s;
   const ones: Fill = () => 1;
   const layerStd = succ ? 0.02 : 0.2;
   const letterOf = (token: number): number => {
@@ -126,7 +129,8 @@ export async function writeTinyGguf(file: string, options: TinyGgufOptions): Pro
     { name: 'output.weight', ne0: embd, ne1: VOCAB, type: matrixType, fill: outputFill },
   ];
   for (let i = 0; i < layers; i++) {
-    const m = (name: string, ne0: number, ne1: number) => tensors.push({ name: `blk.${i}.${name}`, ne0, ne1, type: matrixType, fill: std(layerStd) });
+    const m = (name: string, ne0: number, ne1: number) =>
+      tensors.push({ name: `blk.${i}.${name}`, ne0, ne1, type: matrixType, fill: std(layerStd) });
     tensors.push({ name: `blk.${i}.attn_norm.weight`, ne0: embd, ne1: 1, type: 0, fill: ones });
     m('attn_q.weight', embd, embd);
     m('attn_k.weight', embd, embd);

@@ -55,7 +55,8 @@ export function tinyMlxModel(o: TinyMlxOptions): TinyMlxModel {
   let dataBytes = 0;
   let headerBytes = 0;
   for (let s = 0; s < o.shards; s++) {
-    const name = o.shards === 1 ? 'model.safetensors' : `model-${String(s + 1).padStart(5, '0')}-of-${String(o.shards).padStart(5, '0')}.safetensors`;
+    const name =
+      o.shards === 1 ? 'model.safetensors' : `model-${String(s + 1).padStart(5, '0')}-of-${String(o.shards).padStart(5, '0')}.safetensors`;
     const header: Record<string, unknown> = { __metadata__: { format: 'mlx' } };
     let offset = 0;
     for (const t of tensors.slice(s * perShard, (s + 1) * perShard)) {
@@ -85,7 +86,8 @@ export function tinyMlxModel(o: TinyMlxOptions): TinyMlxModel {
     quantization: { group_size: o.groupSize, bits: o.bits },
   };
   files['config.json'] = Buffer.from(JSON.stringify(config, null, 2));
-  if (o.shards > 1) files['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: { total_size: dataBytes }, weight_map: weightMap }));
+  if (o.shards > 1)
+    files['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: { total_size: dataBytes }, weight_map: weightMap }));
   const parameters = tensors.reduce((s, t) => s + t.params, 0);
   return { files, config, expected: { dataBytes, parameters, headerBytes, totalBytes: dataBytes + headerBytes } };
 }

@@ -29,7 +29,8 @@ before(async () => {
   // A real git repository with two commits; the recipe pins the first.
   repo = path.join(root, 'src repo');
   await mkdir(repo);
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
   git('init', '-q', '-b', 'main');
   await writeFile(path.join(repo, 'main.py'), 'print("v1")\n');
   git('add', '.');
@@ -55,7 +56,19 @@ test('install clones, extracts, makes a venv, runs isolated, writes config; rein
 
   const probe = JSON.parse(await readFile(path.join(appRoot, 'probe.json'), 'utf8')) as Record<string, string | null>;
   const inside = (p: string | null | undefined) => typeof p === 'string' && (p === appRoot || p.startsWith(appRoot + path.sep));
-  for (const key of ['HOME', 'TMPDIR', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'PIP_CACHE_DIR', 'UV_CACHE_DIR', 'HF_HOME', 'TORCH_HOME', 'tempfile.gettempdir', 'expanduser', 'cwd']) {
+  for (const key of [
+    'HOME',
+    'TMPDIR',
+    'XDG_CACHE_HOME',
+    'XDG_CONFIG_HOME',
+    'PIP_CACHE_DIR',
+    'UV_CACHE_DIR',
+    'HF_HOME',
+    'TORCH_HOME',
+    'tempfile.gettempdir',
+    'expanduser',
+    'cwd',
+  ]) {
     assert.ok(inside(probe[key]), `${key}=${probe[key]} must be inside ${appRoot}`);
   }
   assert.equal(probe['sys.prefix'], path.join(appRoot, 'env'), 'python runs from the app venv');
@@ -76,9 +89,7 @@ test('install clones, extracts, makes a venv, runs isolated, writes config; rein
   assert.equal(again.skipped.length, 5);
 
   // A changed input re-runs only the step it changes.
-  const changed = parseJson<{ ran: string[] }>(
-    await runCli(['update', 'local-app', '--input', 'greeting=changed', '--json'], { home }),
-  );
+  const changed = parseJson<{ ran: string[] }>(await runCli(['update', 'local-app', '--input', 'greeting=changed', '--json'], { home }));
   assert.deepEqual(changed.ran, ['install:write-4']);
 
   const removed = await runCli(['uninstall', 'local-app', '--json'], { home });
@@ -90,7 +101,9 @@ test('install clones, extracts, makes a venv, runs isolated, writes config; rein
 
 test('a failing step names the step, the command, the exit code and its log; state says failed', async () => {
   const badHome = path.join(root, 'bad home');
-  const result = await runCli(['install', recipeDir, '--input', `repo=${path.join(root, 'no such repo')}`, '--input', `commit=${commit}`], { home: badHome });
+  const result = await runCli(['install', recipeDir, '--input', `repo=${path.join(root, 'no such repo')}`, '--input', `commit=${commit}`], {
+    home: badHome,
+  });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /error: /);
   assert.match(result.stderr, /where: .*recipe\.json:\/install\/0 \(git step/);

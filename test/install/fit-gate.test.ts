@@ -32,7 +32,11 @@ before(async () => {
       inputs: { context: { type: 'number', default: 256, minimum: 16 } },
       weights: [{ id: 'model', url: server.url('tiny.gguf'), file: 'tiny.gguf', size: bytes.length, sha256: server.sha256('tiny.gguf') }],
       install: [{ kind: 'fetch' }, { kind: 'link', weight: 'model' }],
-      service: { type: 'llm', args: ['--model', '{{weights.model.path}}', '--context', '{{inputs.context}}', '--threads', '1'], readiness: { http: '/health' } },
+      service: {
+        type: 'llm',
+        args: ['--model', '{{weights.model.path}}', '--context', '{{inputs.context}}', '--threads', '1'],
+        readiness: { http: '/health' },
+      },
     }),
   );
 });
@@ -49,7 +53,10 @@ test('an LLM that cannot fit is refused before any weight byte is downloaded; --
   assert.match(refused.stderr, /--force/);
   const blobs = path.join(home, 'store', 'blobs', 'sha256');
   assert.ok(!existsSync(blobs) || (await readdir(blobs)).length === 0, 'nothing entered the store');
-  assert.ok(server.requests.every((r) => /bytes=\d+-\d+$/.test(r)), `only header ranges were read: ${server.requests.join(', ')}`);
+  assert.ok(
+    server.requests.every((r) => /bytes=\d+-\d+$/.test(r)),
+    `only header ranges were read: ${server.requests.join(', ')}`,
+  );
   assert.ok(!existsSync(path.join(home, 'apps', 'tiny-llm')), 'a refused new install leaves no app folder behind');
 
   const forced = await runCli(['install', recipeDir, '--input', 'context=400000000', '--force', '--json'], { home });
@@ -77,7 +84,15 @@ async function rangelessRecipe(name: string, url: string, pins: { size?: number;
       version: '1.0.0',
       kind: 'llm',
       ...(pins.memoryGiB !== undefined ? { requires: { memoryGiB: pins.memoryGiB } } : {}),
-      weights: [{ id: 'model', url, file: 'tiny.gguf', ...(pins.size !== undefined ? { size: pins.size } : {}), ...(pins.sha256 ? { sha256: pins.sha256 } : {}) }],
+      weights: [
+        {
+          id: 'model',
+          url,
+          file: 'tiny.gguf',
+          ...(pins.size !== undefined ? { size: pins.size } : {}),
+          ...(pins.sha256 ? { sha256: pins.sha256 } : {}),
+        },
+      ],
       install: [{ kind: 'fetch' }, { kind: 'link', weight: 'model' }],
       service: { type: 'llm', args: ['--model', '{{weights.model.path}}', '--threads', '1'], readiness: { http: '/health' } },
     }),

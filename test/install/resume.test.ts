@@ -76,10 +76,7 @@ test('SIGKILL during a step, then install again: it resumes at that step with th
   const cleanHome = path.join(root, 'clean home');
   const clean = await runCli(['install', recipe, '--input', 'delay=0', '--json'], { home: cleanHome });
   assert.equal(clean.code, 0, clean.stderr);
-  assert.deepEqual(
-    await tree(path.join(home, 'apps', 'slow-app', 'app')),
-    await tree(path.join(cleanHome, 'apps', 'slow-app', 'app')),
-  );
+  assert.deepEqual(await tree(path.join(home, 'apps', 'slow-app', 'app')), await tree(path.join(cleanHome, 'apps', 'slow-app', 'app')));
 });
 
 test('a second install of the same app while one runs is refused, not interleaved', async () => {

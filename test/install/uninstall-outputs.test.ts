@@ -22,7 +22,7 @@ async function installedApp(home: string, id: string, outputs: Record<string, st
   return appRoot;
 }
 
-test("uninstall keeps what the app made: outputs/ moves to ORCHARD_HOME/outputs/<id>, never over an earlier one", async () => {
+test('uninstall keeps what the app made: outputs/ moves to ORCHARD_HOME/outputs/<id>, never over an earlier one', async () => {
   const home = path.join(root, 'home');
   const appRoot = await installedApp(home, 'wan', { 'render-1.mp4': 'first video' });
   const first = parseJson<{ removed: string; keptOutputs?: string }>(await runCli(['uninstall', 'wan', '--json'], { home }));

@@ -22,7 +22,11 @@ after(async () => {
 });
 
 async function complete(body: object): Promise<{ text: string; finish: string }> {
-  const res = await fetch(`${service.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${service.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200);
   const r = (await res.json()) as { choices: { text: string; finish_reason: string }[] };
   return { text: r.choices[0]!.text, finish: r.choices[0]!.finish_reason };
@@ -41,12 +45,23 @@ test('a fixed seed gives the same sampled text; another seed differs', async () 
 test('a long stream (coalesced socket writes) joins to exactly the non-streamed text, events in order', async () => {
   const body = { prompt: 'Once', temperature: 0.9, max_tokens: 300, seed: 77 };
   const whole = await complete(body);
-  const res = await fetch(`${service.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }) });
+  const res = await fetch(`${service.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+  });
   const raw = await res.text();
   const events = raw.split('\n\n').filter((e) => e.length > 0);
-  assert.ok(events.every((e) => e.startsWith('data: ')), raw.slice(0, 200));
+  assert.ok(
+    events.every((e) => e.startsWith('data: ')),
+    raw.slice(0, 200),
+  );
   assert.equal(events.at(-1), 'data: [DONE]');
-  const parsed = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as { choices: { text: string; finish_reason: string | null }[]; usage?: { completion_tokens: number } });
+  const parsed = events
+    .slice(0, -1)
+    .map(
+      (e) => JSON.parse(e.slice(6)) as { choices: { text: string; finish_reason: string | null }[]; usage?: { completion_tokens: number } },
+    );
   const usage = parsed.at(-1)!.usage;
   const chunks = parsed.slice(0, -1);
   assert.equal(chunks.map((c) => c.choices[0]!.text).join(''), whole.text);
@@ -76,7 +91,11 @@ test('a client that disconnects mid-stream cancels generation and frees the only
   const next = await complete({ prompt: 'Once', temperature: 0, max_tokens: 4 });
   assert.ok(next.text.length > 0);
   assert.ok(Date.now() - started < 5000, 'the sequence was not freed promptly');
-  const m = (await (await fetch(`${service.url}/metrics`)).json()) as { requests: { cancelled: number }; active: number; queueDepth: number };
+  const m = (await (await fetch(`${service.url}/metrics`)).json()) as {
+    requests: { cancelled: number };
+    active: number;
+    queueDepth: number;
+  };
   assert.equal(m.requests.cancelled, 1);
   assert.equal(m.active, 0);
   assert.equal(m.queueDepth, 0);

@@ -19,7 +19,9 @@ before(async () => {
 });
 after(async () => cleanup?.());
 
-test('--gpu metal on a machine without Metal exits with a clear error, never a CPU run', { skip: process.platform === 'darwin' }, async () => {
+test('--gpu metal on a machine without Metal exits with a clear error, never a CPU run', {
+  skip: process.platform === 'darwin',
+}, async () => {
   const r = await runFailingService(good, ['--gpu', 'metal'], 30_000);
   assert.equal(r.code, 1, r.output);
   assert.match(r.output, /--gpu metal was requested but node-llama-cpp loaded the cpu backend/);

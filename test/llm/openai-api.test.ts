@@ -39,16 +39,23 @@ test('/health reports the model, backend and layers', async () => {
   assert.equal(health['gpuLayers'], 0);
   assert.equal(health['totalLayers'], 3);
   assert.equal(health['contextSize'], 512);
-  assert.ok(((health['memory'] as { rssBytes: number }).rssBytes) > 10_000_000);
+  assert.ok((health['memory'] as { rssBytes: number }).rssBytes > 10_000_000);
 });
 
 test('models.list names the loaded model', async () => {
   const models = await client.models.list();
-  assert.deepEqual(models.data.map((m) => m.id), ['tiny successor']);
+  assert.deepEqual(
+    models.data.map((m) => m.id),
+    ['tiny successor'],
+  );
 });
 
 test('chat, non-streaming: the successor model answers the alphabet, with usage', async () => {
-  const r = await client.chat.completions.create({ model: 'tiny successor', messages: [{ role: 'user', content: 'Hi there' }], temperature: 0 });
+  const r = await client.chat.completions.create({
+    model: 'tiny successor',
+    messages: [{ role: 'user', content: 'Hi there' }],
+    temperature: 0,
+  });
   assert.equal(r.choices[0]?.message.content, 'abcdefghijklmnopqrstuvwxyz');
   assert.equal(r.choices[0]?.finish_reason, 'stop');
   assert.ok(r.usage && r.usage.prompt_tokens > 5);
@@ -56,7 +63,14 @@ test('chat, non-streaming: the successor model answers the alphabet, with usage'
 });
 
 test('chat, streaming: chunks join to the same text; max_tokens gives finish_reason length', async () => {
-  const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], temperature: 0, max_tokens: 5, stream: true, stream_options: { include_usage: true } });
+  const stream = await client.chat.completions.create({
+    model: 'm',
+    messages: [{ role: 'user', content: 'Hi there' }],
+    temperature: 0,
+    max_tokens: 5,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   let text = '';
   let finish: string | null | undefined;
   let usage: { completion_tokens: number } | undefined;
@@ -134,19 +148,32 @@ test('bad requests get OpenAI-style 400s naming the parameter', async () => {
     assert.equal((err.error as { param?: string }).param, 'messages');
     return true;
   });
-  const res = await fetch(`${service.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages":[{"role":"user","content":"x"}],"temperature":7}' });
+  const res = await fetch(`${service.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"messages":[{"role":"user","content":"x"}],"temperature":7}',
+  });
   assert.equal(res.status, 400);
   const body = (await res.json()) as { error: { message: string; type: string; param: string; code: string } };
   assert.equal(body.error.type, 'invalid_request_error');
   assert.equal(body.error.param, 'temperature');
-  const broken = await fetch(`${service.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+  const broken = await fetch(`${service.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{not json',
+  });
   assert.equal(broken.status, 400);
   assert.equal(((await broken.json()) as { error: { code: string } }).error.code, 'invalid_json');
   assert.equal((await fetch(`${service.url}/v1/nothing`)).status, 404);
 });
 
 test('/metrics counts requests and reports tokens/s and TTFT', async () => {
-  const m = (await (await fetch(`${service.url}/metrics`)).json()) as { requests: { total: number }; tokensPerSecond: { last: number }; ttftMs: { last: number }; queueDepth: number };
+  const m = (await (await fetch(`${service.url}/metrics`)).json()) as {
+    requests: { total: number };
+    tokensPerSecond: { last: number };
+    ttftMs: { last: number };
+    queueDepth: number;
+  };
   assert.ok(m.requests.total >= 5);
   const avg = m as unknown as { tokensPerSecond: { average: number }; ttftMs: { average: number } };
   assert.ok(avg.tokensPerSecond.average > 0);

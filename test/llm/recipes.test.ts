@@ -10,7 +10,13 @@ import { makeProfile } from '../../engine/recipe/profile.js';
 import { validateRecipe } from '../../engine/recipe/validate.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
-const LLM_RECIPES = ['llama-3-1-8b-instruct', 'llama-3-3-70b-instruct', 'llama-3-1-405b-instruct', 'qwen-2-5-72b-instruct', 'deepseek-r1-distill-qwen-32b'];
+const LLM_RECIPES = [
+  'llama-3-1-8b-instruct',
+  'llama-3-3-70b-instruct',
+  'llama-3-1-405b-instruct',
+  'qwen-2-5-72b-instruct',
+  'deepseek-r1-distill-qwen-32b',
+];
 
 test('every bundled LLM recipe validates and plans for darwin-arm64-metal and linux-x64-cuda', async () => {
   const { dir, cleanup } = await tempDir();
@@ -21,7 +27,10 @@ test('every bundled LLM recipe validates and plans for darwin-arm64-metal and li
       const result = validateRecipe(JSON.parse(await readFile(file, 'utf8')));
       assert.ok(result.ok, `${id}: ${JSON.stringify(!result.ok && result.errors)}`);
       const loaded = await loadRecipe(file);
-      for (const [profile, backend] of [[makeProfile('darwin-arm64', 'metal'), 'metal'], [makeProfile('linux-x64', 'cuda'), 'cuda']] as const) {
+      for (const [profile, backend] of [
+        [makeProfile('darwin-arm64', 'metal'), 'metal'],
+        [makeProfile('linux-x64', 'cuda'), 'cuda'],
+      ] as const) {
         const plan = await planRecipe(loaded, { profile, home });
         assert.deepEqual(plan.blockers, [], `${id} on ${profile.name}`);
         assert.equal(plan.expectedBackend, backend);
@@ -46,15 +55,26 @@ test('the 405B recipe declares one weight per part for both quants, side by side
   const { dir, cleanup } = await tempDir();
   try {
     const loaded = await loadRecipe(path.join(repoRoot, 'recipes', 'llama-3-1-405b-instruct', 'recipe.json'));
-    const plan = await planRecipe(loaded, { profile: makeProfile('darwin-arm64', 'metal'), home: resolveHome({ ORCHARD_HOME: dir }), inputs: { quant: 'Q3_K_M' } });
+    const plan = await planRecipe(loaded, {
+      profile: makeProfile('darwin-arm64', 'metal'),
+      home: resolveHome({ ORCHARD_HOME: dir }),
+      inputs: { quant: 'Q3_K_M' },
+    });
     assert.equal(plan.weights.length, 5);
     assert.equal(new Set(plan.weights.map((w) => path.dirname(w.path))).size, 1);
     assert.match(modelWeight(plan)!.file, /-00001-of-00005\.gguf$/);
     assert.ok(plan.weights.every((w) => w.auth === 'huggingface' && w.gatedPage));
     // Q4_K_M: six parts from another repository, linked side by side under models/Q4_K_M/.
-    const q4 = await planRecipe(loaded, { profile: makeProfile('linux-x64', 'cuda'), home: resolveHome({ ORCHARD_HOME: dir }), inputs: { quant: 'Q4_K_M' } });
+    const q4 = await planRecipe(loaded, {
+      profile: makeProfile('linux-x64', 'cuda'),
+      home: resolveHome({ ORCHARD_HOME: dir }),
+      inputs: { quant: 'Q4_K_M' },
+    });
     assert.deepEqual(q4.blockers, []);
-    assert.deepEqual(q4.weights.map((w) => path.basename(w.path)), [1, 2, 3, 4, 5, 6].map((n) => `Meta-Llama-3.1-405B-Instruct-Q4_K_M-0000${n}-of-00006.gguf`));
+    assert.deepEqual(
+      q4.weights.map((w) => path.basename(w.path)),
+      [1, 2, 3, 4, 5, 6].map((n) => `Meta-Llama-3.1-405B-Instruct-Q4_K_M-0000${n}-of-00006.gguf`),
+    );
     assert.equal(new Set(q4.weights.map((w) => path.dirname(w.path))).size, 1);
     assert.match(path.dirname(q4.weights[0]!.path), /Q4_K_M$/);
     assert.match(modelWeight(q4)!.file, /Q4_K_M-00001-of-00006\.gguf$/);

@@ -19,11 +19,15 @@ export interface RunningService {
  * system picks a free port) and the ready line names the URL, so concurrent test files never collide.
  */
 export async function startService(model: string, extra: string[] = [], timeoutMs = 30_000): Promise<RunningService> {
-  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const exited = exit.then((e) => e.code);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
@@ -53,9 +57,15 @@ export async function startService(model: string, extra: string[] = [], timeoutM
 }
 
 /** Run the service expecting it to fail; returns exit code, output and how long it took. */
-export async function runFailingService(model: string, extra: string[], timeoutMs: number): Promise<{ code: number | null; output: string; ms: number }> {
+export async function runFailingService(
+  model: string,
+  extra: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serviceEntry, 'service', 'llm', '--model', model, '--port', '0', '--threads', '1', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

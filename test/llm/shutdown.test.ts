@@ -48,7 +48,8 @@ for (const signals of [['SIGTERM'], ['SIGTERM', 'SIGTERM'], ['SIGINT', 'SIGTERM'
       service.child.kill(signals[0]);
       if (signals.length > 1) {
         // The second signal arrives while the first one's cleanup runs.
-        while (!/stopping/.test(service.output()) && service.child.exitCode === null && Date.now() - sent < 5000) await new Promise((r) => setTimeout(r, 2));
+        while (!/stopping/.test(service.output()) && service.child.exitCode === null && Date.now() - sent < 5000)
+          await new Promise((r) => setTimeout(r, 2));
         service.child.kill(signals[1]);
       }
       const [exit] = await Promise.all([service.exit, drain(reader)]);

@@ -26,16 +26,18 @@ async function withStream(interval: number, script: (sse: SseWriter, next: () =>
   const waiters: ((s: string) => void)[] = [];
   let body = '';
   const finished = new Promise<void>((resolve, reject) => {
-    http.get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-        const w = waiters.shift();
-        if (w) w(c);
-        else chunks.push(c);
-      });
-      res.on('end', resolve);
-    }).on('error', reject);
+    http
+      .get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+          const w = waiters.shift();
+          if (w) w(c);
+          else chunks.push(c);
+        });
+        res.on('end', resolve);
+      })
+      .on('error', reject);
   });
   const next = () => (chunks.length > 0 ? Promise.resolve(chunks.shift()!) : new Promise<string>((r) => waiters.push(r)));
   await ready;

@@ -22,7 +22,14 @@ function plan(id: string, profile: string, inputs: Record<string, string> = {}):
   const key = planKey(id, profile, inputs);
   let p = plans.get(key);
   if (!p) {
-    const args = ['plan', recipeDir(id), '--profile', profile, '--json', ...Object.entries(inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`])];
+    const args = [
+      'plan',
+      recipeDir(id),
+      '--profile',
+      profile,
+      '--json',
+      ...Object.entries(inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]),
+    ];
     p = runCli(args, { home: home.dir }).then((r) => parseJson<Plan>(r));
     plans.set(key, p);
   }
@@ -33,15 +40,21 @@ before(async () => {
   home = await tempDir();
   // Warm the cache three CLI processes at a time (2-core machine).
   const wanted: [string, string, Record<string, string>][] = [
-    ...[...SDCPP, ...PYTHON].flatMap((id) => ['darwin-arm64-metal', 'linux-x64-cuda', 'linux-x64-cpu'].map((pr): [string, string, Record<string, string>] => [id, pr, {}])),
-    ['flux1-schnell', 'darwin-arm64-metal', { quant: 'q8_0' }], ['flux1-schnell', 'darwin-arm64-metal', { quant: 'q2_k' }],
-    ['wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q8_0' }], ['wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q3_K_S' }],
+    ...[...SDCPP, ...PYTHON].flatMap((id) =>
+      ['darwin-arm64-metal', 'linux-x64-cuda', 'linux-x64-cpu'].map((pr): [string, string, Record<string, string>] => [id, pr, {}]),
+    ),
+    ['flux1-schnell', 'darwin-arm64-metal', { quant: 'q8_0' }],
+    ['flux1-schnell', 'darwin-arm64-metal', { quant: 'q2_k' }],
+    ['wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q8_0' }],
+    ['wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q3_K_S' }],
     ['comfyui', 'darwin-arm64-metal', { models: 'flux1-schnell' }],
   ];
   const queue = [...wanted];
-  await Promise.all([0, 1, 2].map(async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await plan(...next);
-  }));
+  await Promise.all(
+    [0, 1, 2].map(async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await plan(...next);
+    }),
+  );
 });
 after(async () => home.cleanup());
 const install = (p: Plan): PlannedStep[] => p.scripts.install;
@@ -50,7 +63,8 @@ const argvOf = (p: Plan, key: string): string[] => {
   assert.ok(step && step.kind === 'run', `run step ${key} in the plan`);
   return step.params.argv ?? [];
 };
-const argAfter = (argv: readonly string[], flag: string): string | undefined => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+const argAfter = (argv: readonly string[], flag: string): string | undefined =>
+  argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined;
 
 test('every media recipe validates with the real CLI', async () => {
   // `plan` validates first (RECIPE_INVALID otherwise); two explicit `recipe validate` runs check the command itself.
@@ -73,7 +87,7 @@ test('sd.cpp recipes: pinned recursive clone, -DSD_METAL=ON on darwin-arm64, -DS
       assert.equal(git.params.ref, SD_COMMIT);
       assert.equal(git.params.pinned, true);
       assert.equal(git.params.submodules, true);
-      assert.equal(git.params.dest, p.paths.app, 'the engine is built inside this app\'s own folder');
+      assert.equal(git.params.dest, p.paths.app, "the engine is built inside this app's own folder");
       const build = argvOf(p, 'sdcpp-build');
       assert.deepEqual(build.slice(0, 1), ['cmake']);
       assert.equal(argAfter(build, '--target'), 'sd-server');
@@ -82,9 +96,15 @@ test('sd.cpp recipes: pinned recursive clone, -DSD_METAL=ON on darwin-arm64, -DS
     const macKeys = install(mac).map((s) => s.key);
     const cudaKeys = install(cuda).map((s) => s.key);
     assert.ok(argvOf(mac, 'sdcpp-configure-metal').includes('-DSD_METAL=ON'), id);
-    assert.ok(!macKeys.includes('sdcpp-configure-cuda') && !macKeys.includes('sdcpp-configure-cpu'), `${id}: only the Metal configure on a Mac`);
+    assert.ok(
+      !macKeys.includes('sdcpp-configure-cuda') && !macKeys.includes('sdcpp-configure-cpu'),
+      `${id}: only the Metal configure on a Mac`,
+    );
     assert.ok(argvOf(cuda, 'sdcpp-configure-cuda').includes('-DSD_CUDA=ON'), id);
-    assert.ok(!cudaKeys.includes('sdcpp-configure-metal') && !cudaKeys.includes('sdcpp-configure-cpu'), `${id}: only the CUDA configure on Linux`);
+    assert.ok(
+      !cudaKeys.includes('sdcpp-configure-metal') && !cudaKeys.includes('sdcpp-configure-cpu'),
+      `${id}: only the CUDA configure on Linux`,
+    );
     assert.ok(argvOf(cuda, 'sdcpp-configure-cuda').every((a) => a !== '-DSD_METAL=ON'));
     // The build comes before anything that needs the binary, and the verify probe points at it.
     const verify = install(mac).find((s) => s.kind === 'verify');
@@ -98,7 +118,8 @@ test('sd.cpp recipes: pinned recursive clone, -DSD_METAL=ON on darwin-arm64, -DS
 });
 
 test('media recipes run the same engine build sequence as sdcpp-engine (no drift between copies)', async () => {
-  const load = async (id: string) => JSON.parse(await readFile(path.join(recipeDir(id), 'recipe.json'), 'utf8')) as { install: { id?: string }[] };
+  const load = async (id: string) =>
+    JSON.parse(await readFile(path.join(recipeDir(id), 'recipe.json'), 'utf8')) as { install: { id?: string }[] };
   const engine = (await load('sdcpp-engine')).install.filter((s) => s.id?.startsWith('sdcpp-'));
   assert.equal(engine.length, 6);
   for (const id of MEDIA) {
@@ -111,7 +132,10 @@ test('diffusion services get the model files and an explicit backend per platfor
   for (const id of MEDIA) {
     const mac = await plan(id, 'darwin-arm64-metal');
     const cuda = await plan(id, 'linux-x64-cuda');
-    for (const [p, backend] of [[mac, 'metal'], [cuda, 'cuda']] as const) {
+    for (const [p, backend] of [
+      [mac, 'metal'],
+      [cuda, 'cuda'],
+    ] as const) {
       const svc = p.service;
       assert.ok(svc, id);
       assert.equal(svc.type, id.startsWith('flux') ? 'image' : 'video');
@@ -122,7 +146,10 @@ test('diffusion services get the model files and an explicit backend per platfor
       const byId = new Map(p.weights.map((w) => [w.id, w.path]));
       assert.equal(argAfter(svc.args, '--diffusion-model'), byId.get('diffusion'));
       assert.equal(argAfter(svc.args, '--vae'), byId.get('vae'));
-      assert.ok(svc.args.every((a) => !a.includes('{{')), `${id}: every template resolved`);
+      assert.ok(
+        svc.args.every((a) => !a.includes('{{')),
+        `${id}: every template resolved`,
+      );
     }
     if (id.startsWith('flux')) {
       assert.equal(argAfter(mac.service!.args, '--clip_l'), mac.weights.find((w) => w.id === 'clip_l')?.path);
@@ -138,8 +165,14 @@ test('diffusion services get the model files and an explicit backend per platfor
 });
 
 test('quantization inputs pick the file and the memory need; Flux dev is gated', async () => {
-  const schnell = { q8_0: await plan('flux1-schnell', 'darwin-arm64-metal', { quant: 'q8_0' }), q2_k: await plan('flux1-schnell', 'darwin-arm64-metal', { quant: 'q2_k' }) };
-  assert.match(schnell.q8_0.weights.find((w) => w.id === 'diffusion')!.url, /leejet\/FLUX\.1-schnell-gguf\/resolve\/main\/flux1-schnell-q8_0\.gguf$/);
+  const schnell = {
+    q8_0: await plan('flux1-schnell', 'darwin-arm64-metal', { quant: 'q8_0' }),
+    q2_k: await plan('flux1-schnell', 'darwin-arm64-metal', { quant: 'q2_k' }),
+  };
+  assert.match(
+    schnell.q8_0.weights.find((w) => w.id === 'diffusion')!.url,
+    /leejet\/FLUX\.1-schnell-gguf\/resolve\/main\/flux1-schnell-q8_0\.gguf$/,
+  );
   assert.match(schnell.q2_k.weights.find((w) => w.id === 'diffusion')!.url, /flux1-schnell-q2_k\.gguf$/);
   assert.ok(schnell.q8_0.requirements.memoryGiB! > schnell.q2_k.requirements.memoryGiB!);
   assert.equal(argAfter(schnell.q8_0.service!.args, '--steps'), '4', 'schnell runs 4 steps');
@@ -151,8 +184,14 @@ test('quantization inputs pick the file and the memory need; Flux dev is gated',
   assert.equal(vae.gatedPage, 'https://huggingface.co/black-forest-labs/FLUX.1-dev');
   assert.equal(argAfter(dev.service!.args, '--steps'), '20');
 
-  const wan = { q8: await plan('wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q8_0' }), q3: await plan('wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q3_K_S' }) };
-  assert.match(wan.q8.weights.find((w) => w.id === 'diffusion')!.url, /city96\/Wan2\.1-T2V-14B-gguf\/resolve\/main\/wan2\.1-t2v-14b-Q8_0\.gguf$/);
+  const wan = {
+    q8: await plan('wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q8_0' }),
+    q3: await plan('wan21-t2v-14b', 'linux-x64-cuda', { quant: 'Q3_K_S' }),
+  };
+  assert.match(
+    wan.q8.weights.find((w) => w.id === 'diffusion')!.url,
+    /city96\/Wan2\.1-T2V-14B-gguf\/resolve\/main\/wan2\.1-t2v-14b-Q8_0\.gguf$/,
+  );
   assert.ok(wan.q8.requirements.memoryGiB! > wan.q3.requirements.memoryGiB!);
   // Hashes are pinned only where read from a public source; the rest stay unpinned and the plan says so.
   assert.ok(wan.q8.warnings.some((w) => w.includes('unpinned: weight "diffusion"')));
@@ -162,10 +201,16 @@ test('quantization inputs pick the file and the memory need; Flux dev is gated',
 test('GPU-only recipes refuse linux-x64-cpu with a clear reason', async () => {
   for (const id of [...SDCPP, 'comfyui', 'wan2gp']) {
     const p = await plan(id, 'linux-x64-cpu');
-    assert.ok(p.blockers.some((b) => /needs a GPU/.test(b) && /CPU-only/.test(b)), `${id}: ${p.blockers.join(' | ')}`);
+    assert.ok(
+      p.blockers.some((b) => /needs a GPU/.test(b) && /CPU-only/.test(b)),
+      `${id}: ${p.blockers.join(' | ')}`,
+    );
   }
   const mflux = await plan('mflux', 'linux-x64-cpu');
-  assert.ok(mflux.blockers.some((b) => b.includes('darwin-arm64') && b.includes('not linux-x64')), mflux.blockers.join(' | '));
+  assert.ok(
+    mflux.blockers.some((b) => b.includes('darwin-arm64') && b.includes('not linux-x64')),
+    mflux.blockers.join(' | '),
+  );
 });
 
 test('Python recipes: torch from PyPI on darwin-arm64, from the CUDA index on linux-x64; platform limits', async () => {
@@ -196,7 +241,10 @@ test('Python recipes: torch from PyPI on darwin-arm64, from the CUDA index on li
   assert.deepEqual(wgp.blockers, []);
   assert.equal(argAfter(argvOf(wgp, 'torch-cuda'), '--index-url'), 'https://download.pytorch.org/whl/cu130');
   const wgpMac = await plan('wan2gp', 'darwin-arm64-metal');
-  assert.ok(wgpMac.blockers.some((b) => b.includes('not darwin-arm64')), wgpMac.blockers.join(' | '));
+  assert.ok(
+    wgpMac.blockers.some((b) => b.includes('not darwin-arm64')),
+    wgpMac.blockers.join(' | '),
+  );
 
   const mf = await plan('mflux', 'darwin-arm64-metal');
   assert.deepEqual(mf.blockers, []);

@@ -38,7 +38,9 @@ for (const id of ['comfyui', 'wan2gp']) {
 
       // Orchard's torch probe (engine/diagnose/probes/torch_probe.py) in this venv: torch is missing.
       const probe = path.join(repoRoot, 'engine', 'diagnose', 'probes', 'torch_probe.py');
-      const line = execFileSync(python, [probe], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('ORCHARD_PROBE '));
+      const line = execFileSync(python, [probe], { encoding: 'utf8' })
+        .split('\n')
+        .find((l) => l.startsWith('ORCHARD_PROBE '));
       assert.ok(line, 'the probe printed its report');
       const report = JSON.parse(line.slice('ORCHARD_PROBE '.length)) as { python: string; torch: string | null; error?: string };
       assert.equal(report.torch, null);

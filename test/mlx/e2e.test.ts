@@ -46,7 +46,18 @@ before(async () => {
       service: {
         type: 'llm',
         engine: 'mlx',
-        args: ['--python', '{{env.python}}', '--model', '{{app.dir}}/model', '--model-id', 'Tiny-4bit', '--adapters', '{{app.root}}/adapters', '--max-tokens', '64'],
+        args: [
+          '--python',
+          '{{env.python}}',
+          '--model',
+          '{{app.dir}}/model',
+          '--model-id',
+          'Tiny-4bit',
+          '--adapters',
+          '{{app.root}}/adapters',
+          '--max-tokens',
+          '64',
+        ],
         env: { MLX_STANDIN_LOAD_MS: '200' },
         readiness: { http: '/v1/models', timeout: 60 },
         stopGraceSeconds: 5,
@@ -68,18 +79,29 @@ test('install: the fit gate reads the MLX headers first, the MLX probe proves Me
   // On this Linux machine the plan refuses MLX (Apple-only) and so does the fit: the user insists (force).
   const refused = await api<{ job: Job }>(t, 'POST', `/apps/${ID}/install`, { recipe: recipeDir });
   assert.equal(refused.status, 202);
-  const failed = await events.waitFor((m): m is Extract<ServerMessage, { type: 'job' }> => m.type === 'job' && m.job.id === refused.value.job.id && m.job.state !== 'running', 30_000, 'the refused install');
+  const failed = await events.waitFor(
+    (m): m is Extract<ServerMessage, { type: 'job' }> => m.type === 'job' && m.job.id === refused.value.job.id && m.job.state !== 'running',
+    30_000,
+    'the refused install',
+  );
   assert.equal(failed.job.state, 'failed');
   assert.match(JSON.stringify(failed.job.error), /Apple-only/);
 
   const res = await api<{ job: Job }>(t, 'POST', `/apps/${ID}/install`, { recipe: recipeDir, force: true });
   assert.equal(res.status, 202, res.raw.body);
-  const done = await events.waitFor((m): m is Extract<ServerMessage, { type: 'job' }> => m.type === 'job' && m.job.id === res.value.job.id && m.job.state !== 'running', 60_000, 'the install');
+  const done = await events.waitFor(
+    (m): m is Extract<ServerMessage, { type: 'job' }> => m.type === 'job' && m.job.id === res.value.job.id && m.job.state !== 'running',
+    60_000,
+    'the install',
+  );
   assert.equal(done.job.state, 'succeeded', JSON.stringify(done.job.error));
   const fitLine = events.messages.find((m) => m.type === 'log' && m.app === ID && m.line.startsWith('fit: '));
   assert.ok(fitLine && fitLine.type === 'log', 'the fit gate ran before the first step');
   assert.match(fitLine.line, /fit: does-not-fit/);
-  assert.ok(weights.requests.some((r) => r.includes('model-00002-of-00002.safetensors') && r.includes('bytes=')), 'shard headers read over Range');
+  assert.ok(
+    weights.requests.some((r) => r.includes('model-00002-of-00002.safetensors') && r.includes('bytes=')),
+    'shard headers read over Range',
+  );
   const app = await api<AppSummary>(t, 'GET', `/apps/${ID}`);
   assert.equal(app.value.verdict?.backend, 'metal');
   assert.equal(app.value.verdict?.fallback, 'none');
@@ -93,10 +115,22 @@ test('start â†’ chat through the openai client on /api/v1/apps/:id/service/v1 â†
   const app = await api<AppSummary>(t, 'GET', `/apps/${ID}`);
   assert.equal(app.value.serviceType, 'llm', 'an MLX app is an LLM app like any other');
 
-  const client = new OpenAI({ baseURL: `http://127.0.0.1:${t.port}/api/v1/apps/${ID}/service/v1`, apiKey: t.token, maxRetries: 0, timeout: 20_000 });
+  const client = new OpenAI({
+    baseURL: `http://127.0.0.1:${t.port}/api/v1/apps/${ID}/service/v1`,
+    apiKey: t.token,
+    maxRetries: 0,
+    timeout: 20_000,
+  });
   const models = await client.models.list();
-  assert.deepEqual(models.data.map((m) => m.id), ['Tiny-4bit']);
-  const stream = await client.chat.completions.create({ model: 'Tiny-4bit', messages: [{ role: 'user', content: 'Say this is a test!' }], stream: true });
+  assert.deepEqual(
+    models.data.map((m) => m.id),
+    ['Tiny-4bit'],
+  );
+  const stream = await client.chat.completions.create({
+    model: 'Tiny-4bit',
+    messages: [{ role: 'user', content: 'Say this is a test!' }],
+    stream: true,
+  });
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
   assert.equal(text, 'Hello, this is a test! If you have any questions or need help, feel free to ask!');
@@ -105,8 +139,17 @@ test('start â†’ chat through the openai client on /api/v1/apps/:id/service/v1 â†
   assert.equal(health.value.engine, 'mlx');
   assert.equal(health.value.backend, 'metal');
   const upstreamPid = health.value.upstream.pid;
-  await events.waitFor((m) => m.type === 'log' && m.app === ID && /Starting httpd at 127\.0\.0\.1/.test(m.line), 5000, 'the mlx_lm.server line in the app log');
-  const sample = await events.waitFor((m) => m.type === 'metrics' && m.app === ID && typeof (m as { sample?: { tokensPerSecond?: number } }).sample?.tokensPerSecond === 'number', 10_000, 'tokens/s in a metrics sample');
+  await events.waitFor(
+    (m) => m.type === 'log' && m.app === ID && /Starting httpd at 127\.0\.0\.1/.test(m.line),
+    5000,
+    'the mlx_lm.server line in the app log',
+  );
+  const sample = await events.waitFor(
+    (m) =>
+      m.type === 'metrics' && m.app === ID && typeof (m as { sample?: { tokensPerSecond?: number } }).sample?.tokensPerSecond === 'number',
+    10_000,
+    'tokens/s in a metrics sample',
+  );
   assert.ok(sample);
 
   // LoRA: `orchard lora` on a JSONL folder; its progress comes over the API; the adapter is a new model of the running service.
@@ -116,17 +159,36 @@ test('start â†’ chat through the openai client on /api/v1/apps/:id/service/v1 â†
   await mkdir(data, { recursive: true });
   await writeFile(path.join(data, 'train.jsonl'), '{"text": "Orchard runs local models."}\n'.repeat(4));
   await writeFile(path.join(data, 'valid.jsonl'), '{"text": "Orchard runs local models."}\n');
-  const lora = await runCli(['lora', ID, '--data', data, '--name', 'notes', '--iters', '50', '--save-every', '10'], { home: t.server.context.home.root, env: { MLX_STANDIN_LORA_LINE_MS: '0' } });
+  const lora = await runCli(['lora', ID, '--data', data, '--name', 'notes', '--iters', '50', '--save-every', '10'], {
+    home: t.server.context.home.root,
+    env: { MLX_STANDIN_LORA_LINE_MS: '0' },
+  });
   assert.equal(lora.code, 0, lora.stderr + lora.stdout);
-  assert.match(lora.stdout, /Iter 50: Train loss 1\.585, Learning Rate 1\.000e-05, It\/sec 23\.600, Tokens\/sec 7889\.451, Trained Tokens 16150, Peak mem 10\.588 GB/);
+  assert.match(
+    lora.stdout,
+    /Iter 50: Train loss 1\.585, Learning Rate 1\.000e-05, It\/sec 23\.600, Tokens\/sec 7889\.451, Trained Tokens 16150, Peak mem 10\.588 GB/,
+  );
   assert.match(lora.stdout, /adapter ready: .*notes/);
   const runs = await api<LoraRunsResponse>(t, 'GET', `/apps/${ID}/lora`);
   assert.equal(runs.status, 200, runs.raw.body);
-  assert.deepEqual(runs.value.runs.map((r) => [r.name, r.state, r.savedIteration]), [['notes', 'done', 50]]);
-  assert.deepEqual(runs.value.runs[0]?.points.map((p) => p.iteration), [1, 10, 20, 30, 40, 50]);
+  assert.deepEqual(
+    runs.value.runs.map((r) => [r.name, r.state, r.savedIteration]),
+    [['notes', 'done', 50]],
+  );
+  assert.deepEqual(
+    runs.value.runs[0]?.points.map((p) => p.iteration),
+    [1, 10, 20, 30, 40, 50],
+  );
   const withAdapter = await client.models.list();
-  assert.deepEqual(withAdapter.data.map((m) => m.id), ['Tiny-4bit', 'Tiny-4bit:notes']);
-  const tuned = await client.chat.completions.create({ model: 'Tiny-4bit:notes', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+  assert.deepEqual(
+    withAdapter.data.map((m) => m.id),
+    ['Tiny-4bit', 'Tiny-4bit:notes'],
+  );
+  const tuned = await client.chat.completions.create({
+    model: 'Tiny-4bit:notes',
+    messages: [{ role: 'user', content: 'hi' }],
+    max_tokens: 3,
+  });
   assert.equal(tuned.choices[0]?.message.content, 'Hello, this is');
 
   const stopped = await api<ServiceStatus>(t, 'POST', `/apps/${ID}/stop`, {});

@@ -36,13 +36,32 @@ function mac(ramGiB: number, workingSetGiB: number, wiredLimitMb?: number): Mach
     sources: [],
   };
 }
-const linuxCuda: MachineInfo = { os: 'linux', arch: 'x64', cpu: { brand: 'x', cores: 16 }, memory: { totalBytes: 512 * GiB }, unifiedMemory: false, gpus: [{ name: 'NVIDIA H100', vendor: 'nvidia', vramBytes: 80 * GiB, backends: ['cuda'] }], accelerators: ['cuda', 'cpu'], sources: [] };
+const linuxCuda: MachineInfo = {
+  os: 'linux',
+  arch: 'x64',
+  cpu: { brand: 'x', cores: 16 },
+  memory: { totalBytes: 512 * GiB },
+  unifiedMemory: false,
+  gpus: [{ name: 'NVIDIA H100', vendor: 'nvidia', vramBytes: 80 * GiB, backends: ['cuda'] }],
+  accelerators: ['cuda', 'cpu'],
+  sources: [],
+};
 
 before(async () => {
   const t = await tempDir('orchard mlx fit ');
   dir = t.dir;
   cleanup = t.cleanup;
-  sharded = tinyMlxModel({ layers: 3, hidden: 256, heads: 4, kvHeads: 2, intermediate: 512, vocab: 1024, bits: 4, groupSize: 64, shards: 3 });
+  sharded = tinyMlxModel({
+    layers: 3,
+    hidden: 256,
+    heads: 4,
+    kvHeads: 2,
+    intermediate: 512,
+    vocab: 1024,
+    bits: 4,
+    groupSize: 64,
+    shards: 3,
+  });
   single = tinyMlxModel({ layers: 1, hidden: 128, heads: 2, kvHeads: 1, intermediate: 256, vocab: 512, bits: 8, groupSize: 32, shards: 1 });
   const gguf = path.join(dir, 'tiny.gguf');
   await writeTinyGguf(gguf, { mode: 'successor', ctx: 512 });
@@ -62,7 +81,11 @@ test('sharded MLX model over HTTP Range: weights byte-exact against the headers,
   server.requests.length = 0;
   const before = server.bytesServed;
   const shape = await readMlxModelShape(base('sharded'));
-  assert.deepEqual(shape.shards, ['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors']);
+  assert.deepEqual(shape.shards, [
+    'model-00001-of-00003.safetensors',
+    'model-00002-of-00003.safetensors',
+    'model-00003-of-00003.safetensors',
+  ]);
   assert.equal(shape.weightsBytes, sharded.expected.dataBytes, 'the sum of every tensor in every shard');
   // Independently: file size minus its header, shard by shard.
   let fromFiles = 0;
@@ -114,12 +137,45 @@ function bigShape(config: Record<string, unknown>, parameters: number): MlxModel
       { name: 'all.biases', dtype: 'BF16', shape: [parameters / 64], bytes: parameters / 32 },
     ],
   };
-  return { ...shapeFromConfig({ ...config, quantization: { group_size: 64, bits: 4 }, torch_dtype: 'bfloat16' }, [header], 'https://huggingface.co/mlx-community/x/resolve/main/config.json'), shards: ['a'], bytesRead: 0 };
+  return {
+    ...shapeFromConfig(
+      { ...config, quantization: { group_size: 64, bits: 4 }, torch_dtype: 'bfloat16' },
+      [header],
+      'https://huggingface.co/mlx-community/x/resolve/main/config.json',
+    ),
+    shards: ['a'],
+    bytesRead: 0,
+  };
 }
 // Llama 3.1 405B (config.json of meta-llama/Llama-3.1-405B-Instruct) and DeepSeek-V3 (deepseek-ai/DeepSeek-V3).
-const llama405 = bigShape({ model_type: 'llama', hidden_size: 16384, intermediate_size: 53248, num_attention_heads: 128, num_key_value_heads: 8, num_hidden_layers: 126, vocab_size: 128256, max_position_embeddings: 131072 }, 405_853_388_800);
+const llama405 = bigShape(
+  {
+    model_type: 'llama',
+    hidden_size: 16384,
+    intermediate_size: 53248,
+    num_attention_heads: 128,
+    num_key_value_heads: 8,
+    num_hidden_layers: 126,
+    vocab_size: 128256,
+    max_position_embeddings: 131072,
+  },
+  405_853_388_800,
+);
 const deepseekV3 = bigShape(
-  { model_type: 'deepseek_v3', hidden_size: 7168, intermediate_size: 18432, moe_intermediate_size: 2048, num_experts_per_tok: 8, num_attention_heads: 128, num_key_value_heads: 128, num_hidden_layers: 61, vocab_size: 129280, kv_lora_rank: 512, qk_rope_head_dim: 64, max_position_embeddings: 163840 },
+  {
+    model_type: 'deepseek_v3',
+    hidden_size: 7168,
+    intermediate_size: 18432,
+    moe_intermediate_size: 2048,
+    num_experts_per_tok: 8,
+    num_attention_heads: 128,
+    num_key_value_heads: 128,
+    num_hidden_layers: 61,
+    vocab_size: 129280,
+    kv_lora_rank: 512,
+    qk_rope_head_dim: 64,
+    max_position_embeddings: 163840,
+  },
   671_026_419_200,
 );
 
@@ -160,20 +216,48 @@ test('orchard fit on an MLX recipe reads its repository and shows the GGUF engin
   await mkdir(path.join(recipes, 'tiny-mlx'), { recursive: true });
   await writeFile(
     path.join(recipes, 'tiny-mlx', 'recipe.json'),
-    JSON.stringify({ id: 'tiny-mlx', name: 'Tiny (MLX)', ...common, model: { family: 'tiny-test', engine: 'mlx', repo: base('sharded') }, install: [], service: { type: 'llm', engine: 'mlx', args: ['--model', '{{app.models}}/tiny'], readiness: { http: '/v1/models' } } }),
+    JSON.stringify({
+      id: 'tiny-mlx',
+      name: 'Tiny (MLX)',
+      ...common,
+      model: { family: 'tiny-test', engine: 'mlx', repo: base('sharded') },
+      install: [],
+      service: { type: 'llm', engine: 'mlx', args: ['--model', '{{app.models}}/tiny'], readiness: { http: '/v1/models' } },
+    }),
   );
   await mkdir(path.join(recipes, 'tiny-gguf'), { recursive: true });
   await writeFile(
     path.join(recipes, 'tiny-gguf', 'recipe.json'),
-    JSON.stringify({ id: 'tiny-gguf', name: 'Tiny (GGUF)', ...common, model: { family: 'tiny-test', engine: 'gguf' }, weights: [{ id: 'model', url: server.url('tiny.gguf'), file: 'tiny.gguf' }], install: [{ kind: 'fetch' }], service: { type: 'llm', args: ['--model', '{{weights.model.path}}', '--context', '256'], readiness: { http: '/health' } } }),
+    JSON.stringify({
+      id: 'tiny-gguf',
+      name: 'Tiny (GGUF)',
+      ...common,
+      model: { family: 'tiny-test', engine: 'gguf' },
+      weights: [{ id: 'model', url: server.url('tiny.gguf'), file: 'tiny.gguf' }],
+      install: [{ kind: 'fetch' }],
+      service: { type: 'llm', args: ['--model', '{{weights.model.path}}', '--context', '256'], readiness: { http: '/health' } },
+    }),
   );
-  const r = await fitTarget('tiny-mlx', { machine: mac(64, 48), home, profile: await resolveProfile('darwin-arm64-metal'), contextSize: 2048 });
+  const r = await fitTarget('tiny-mlx', {
+    machine: mac(64, 48),
+    home,
+    profile: await resolveProfile('darwin-arm64-metal'),
+    contextSize: 2048,
+  });
   assert.equal(r.engine, 'mlx');
   assert.equal(r.verdict, 'fits');
   assert.equal(r.bytes.weights, sharded.expected.dataBytes);
-  assert.deepEqual(r.alternatives?.map((a) => [a.recipe, a.engine, a.verdict]), [['tiny-gguf', 'gguf', 'fits']]);
+  assert.deepEqual(
+    r.alternatives?.map((a) => [a.recipe, a.engine, a.verdict]),
+    [['tiny-gguf', 'gguf', 'fits']],
+  );
   // A repository URL works directly too.
-  const direct = await fitTarget(base('sharded'), { machine: mac(64, 48), home, profile: await resolveProfile('darwin-arm64-metal'), contextSize: 2048 });
+  const direct = await fitTarget(base('sharded'), {
+    machine: mac(64, 48),
+    home,
+    profile: await resolveProfile('darwin-arm64-metal'),
+    contextSize: 2048,
+  });
   assert.equal(direct.bytes.total, r.bytes.total);
 });
 

@@ -7,7 +7,8 @@ import { mlxVerdict, parseDeviceInfo, probeMlx, type MlxProbeReport } from '../.
 import { fixturesDir } from '../helpers/paths.js';
 
 // The MLX probe's verdicts on real MLX answers (test/fixtures/mlx/probe, sources in SOURCES.md).
-const captured = (name: string): MlxProbeReport => JSON.parse(readFileSync(path.join(fixturesDir, 'mlx', 'probe', `${name}.json`), 'utf8')) as MlxProbeReport;
+const captured = (name: string): MlxProbeReport =>
+  JSON.parse(readFileSync(path.join(fixturesDir, 'mlx', 'probe', `${name}.json`), 'utf8')) as MlxProbeReport;
 
 test('Device(gpu, 0) with Metal available (mlx-lm#1813, mlx#1060): metal, no fallback, device info in the evidence', () => {
   const v = mlxVerdict(captured('metal'), 'metal');
@@ -16,7 +17,11 @@ test('Device(gpu, 0) with Metal available (mlx-lm#1813, mlx#1060): metal, no fal
   assert.ok(v.evidence.includes('mx.default_device() = Device(gpu, 0)'));
   assert.ok(v.evidence.includes('mx.metal.is_available() = True'));
   assert.ok(v.evidence.some((e) => e.includes("'architecture': 'applegpu_g14d'")));
-  assert.deepEqual(parseDeviceInfo(captured('metal').device_info ?? ''), { architecture: 'applegpu_g14d', maxRecommendedWorkingSetSize: 188743680000, maxBufferLength: 115964116992 });
+  assert.deepEqual(parseDeviceInfo(captured('metal').device_info ?? ''), {
+    architecture: 'applegpu_g14d',
+    maxRecommendedWorkingSetSize: 188743680000,
+    maxBufferLength: 115964116992,
+  });
 });
 
 test('Metal available but the default device is the CPU (mlx-lm#1813): a red full fallback with the fix', () => {
@@ -42,7 +47,7 @@ test('matmul timings, when printed, are evidence; a failing GPU matmul is a fall
   assert.equal(broken.fallback, 'full');
 });
 
-test('the probe script itself, run by this machine\'s python3 (no mlx here): mlx missing is unknown and a full fallback', async (t) => {
+test("the probe script itself, run by this machine's python3 (no mlx here): mlx missing is unknown and a full fallback", async (t) => {
   try {
     execFileSync('python3', ['-c', 'pass']);
   } catch {
@@ -57,6 +62,10 @@ test('the probe script itself, run by this machine\'s python3 (no mlx here): mlx
 });
 
 test('the probe through the stand-in venv python prints the same verdict as the captured answers', async () => {
-  const v = await probeMlx('metal', { env: { PATH: process.env['PATH'] ?? '', MLX_STANDIN_PROBE: 'cpu-default' }, timeoutMs: 30_000, python: path.join(fixturesDir, 'mlx', 'mlx-python') });
+  const v = await probeMlx('metal', {
+    env: { PATH: process.env['PATH'] ?? '', MLX_STANDIN_PROBE: 'cpu-default' },
+    timeoutMs: 30_000,
+    python: path.join(fixturesDir, 'mlx', 'mlx-python'),
+  });
   assert.deepEqual(v, mlxVerdict(captured('cpu-default'), 'metal'));
 });

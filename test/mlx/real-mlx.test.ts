@@ -19,22 +19,38 @@ const missing = ((): string | undefined => {
     execFileSync(python, ['-c', 'import mlx.core, mlx_lm'], { stdio: 'pipe' });
     return undefined;
   } catch (err) {
-    const text = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim().split('\n').at(-1);
+    const text = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message)
+      .trim()
+      .split('\n')
+      .at(-1);
     return `mlx_lm is not importable by ${python} (${text ?? 'failed'}); set ORCHARD_MLX_PYTHON on a Mac with mlx-lm`;
   }
 })();
 const model = process.env['ORCHARD_MLX_MODEL'];
 
 test('real MLX: the probe proves Metal', { skip: missing }, async () => {
-  const v = await probeMlx('metal', { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' }, timeoutMs: 120_000, python });
+  const v = await probeMlx('metal', {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
+    timeoutMs: 120_000,
+    python,
+  });
   assert.equal(v.backend, 'metal', JSON.stringify(v));
   assert.equal(v.fallback, 'none');
-  assert.ok(v.evidence.some((e) => /matmul: [\d.]+ ms on gpu/.test(e)), JSON.stringify(v.evidence));
+  assert.ok(
+    v.evidence.some((e) => /matmul: [\d.]+ ms on gpu/.test(e)),
+    JSON.stringify(v.evidence),
+  );
 });
 
-test('real mlx_lm.server behind orchard service mlx: chat through the openai client', { skip: missing ?? (model ? undefined : 'ORCHARD_MLX_MODEL is not set (an MLX model folder or repo id)') }, async () => {
+test('real mlx_lm.server behind orchard service mlx: chat through the openai client', {
+  skip: missing ?? (model ? undefined : 'ORCHARD_MLX_MODEL is not set (an MLX model folder or repo id)'),
+}, async () => {
   const port = await allocatePort();
-  const child = spawn(process.execPath, [cliEntry, 'service', 'mlx', '--python', python, '--model', model ?? '', '--port', String(port), '--max-tokens', '32'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cliEntry, 'service', 'mlx', '--python', python, '--model', model ?? '', '--port', String(port), '--max-tokens', '32'],
+    { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -42,7 +42,10 @@ for (const id of MLX) {
     assert.deepEqual(p.blockers, []);
     assert.equal(p.model?.engine, 'mlx');
     const steps = p.scripts.install;
-    assert.deepEqual(steps.map((s) => s.kind), ['env', 'run', 'run', 'verify']);
+    assert.deepEqual(
+      steps.map((s) => s.kind),
+      ['env', 'run', 'run', 'verify'],
+    );
     const env = steps[0];
     assert.ok(env?.kind === 'env' && env.params.type === 'python');
     const pip = steps[1];
@@ -66,7 +69,10 @@ for (const id of MLX) {
 
   test(`${id}: refused on linux-x64-cuda with the reason`, async () => {
     const p = await plan(id, 'linux-x64-cuda');
-    assert.ok(p.blockers.some((b) => /MLX, which is Apple-only/.test(b)), p.blockers.join(' | '));
+    assert.ok(
+      p.blockers.some((b) => /MLX, which is Apple-only/.test(b)),
+      p.blockers.join(' | '),
+    );
   });
 }
 
@@ -86,7 +92,17 @@ test('one model, two engines: the GGUF and MLX recipes of a family share model.f
 test('catalog: one card per model, MLX preferred on darwin-arm64 and GGUF elsewhere, the other engine linked', async () => {
   const recipes = await listRecipes(home);
   const make = (): CatalogEntry[] =>
-    recipes.map((r) => ({ id: r.recipe.id, name: r.recipe.name, version: r.recipe.version, kind: r.recipe.kind, source: 'bundled', file: r.file, accelerators: [], platforms: [], fit: { verdict: 'fits', reasons: [], blockers: [], facts: [] } }));
+    recipes.map((r) => ({
+      id: r.recipe.id,
+      name: r.recipe.name,
+      version: r.recipe.version,
+      kind: r.recipe.kind,
+      source: 'bundled',
+      file: r.file,
+      accelerators: [],
+      platforms: [],
+      fit: { verdict: 'fits', reasons: [], blockers: [], facts: [] },
+    }));
   const mac = make();
   groupEngines(mac, recipes, 'darwin-arm64');
   const linux = make();
@@ -96,13 +112,19 @@ test('catalog: one card per model, MLX preferred on darwin-arm64 and GGUF elsewh
   assert.equal(find(linux, 'llama-3-3-70b-instruct')?.preferred, true, 'GGUF is the default elsewhere');
   assert.equal(find(linux, 'llama-3-3-70b-instruct-mlx-4bit')?.preferred, false);
   assert.equal(find(mac, 'qwen-2-5-72b-instruct-mlx-4bit')?.preferred, true);
-  assert.deepEqual(find(mac, 'qwen-2-5-72b-instruct-mlx-4bit')?.others.map((o) => [o.id, o.engine]), [['qwen-2-5-72b-instruct', 'gguf']]);
+  assert.deepEqual(
+    find(mac, 'qwen-2-5-72b-instruct-mlx-4bit')?.others.map((o) => [o.id, o.engine]),
+    [['qwen-2-5-72b-instruct', 'gguf']],
+  );
   // A model with one engine only stays visible everywhere.
   assert.equal(find(linux, 'deepseek-v3-mlx-4bit')?.preferred, true);
   // Exactly one preferred card per family.
   for (const list of [mac, linux]) {
     const families = new Map<string, number>();
     for (const e of list) if (e.model?.preferred) families.set(e.model.family, (families.get(e.model.family) ?? 0) + 1);
-    assert.ok([...families.values()].every((n) => n === 1), JSON.stringify([...families]));
+    assert.ok(
+      [...families.values()].every((n) => n === 1),
+      JSON.stringify([...families]),
+    );
   }
 });

@@ -18,7 +18,9 @@ test('counts token events across arbitrary chunk boundaries; keepalives and the 
 
 test('the usage event (stream_options.include_usage) wins over the count', () => {
   const c = new SseTokenCounter(Date.now());
-  c.push(`${chunk('a')}${chunk('b')}data: ${JSON.stringify({ object: 'chat.completion', choices: [], usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 } })}\n\ndata: [DONE]\n\n`);
+  c.push(
+    `${chunk('a')}${chunk('b')}data: ${JSON.stringify({ object: 'chat.completion', choices: [], usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 } })}\n\ndata: [DONE]\n\n`,
+  );
   assert.deepEqual([c.result()?.promptTokens, c.result()?.completionTokens], [9, 5]);
 });
 

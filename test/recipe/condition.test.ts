@@ -3,8 +3,20 @@ import { test } from 'node:test';
 import { evaluateCondition, type ConditionFacts } from '../../engine/recipe/condition.js';
 import type { Condition } from '../../engine/recipe/recipe.types.gen.js';
 
-const mac: ConditionFacts = { platform: 'darwin-arm64', os: 'darwin', arch: 'arm64', accelerator: 'metal', inputs: { quant: 'Q4_K_M', big: true } };
-const cuda: ConditionFacts = { platform: 'linux-x64', os: 'linux', arch: 'x64', accelerator: 'cuda', inputs: { quant: 'Q3_K_M', big: false } };
+const mac: ConditionFacts = {
+  platform: 'darwin-arm64',
+  os: 'darwin',
+  arch: 'arm64',
+  accelerator: 'metal',
+  inputs: { quant: 'Q4_K_M', big: true },
+};
+const cuda: ConditionFacts = {
+  platform: 'linux-x64',
+  os: 'linux',
+  arch: 'x64',
+  accelerator: 'cuda',
+  inputs: { quant: 'Q3_K_M', big: false },
+};
 
 test('platform, os, arch and accelerator match one value or any of a list', () => {
   assert.equal(evaluateCondition({ platform: 'darwin-arm64' }, mac), true);

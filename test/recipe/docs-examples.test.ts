@@ -73,7 +73,9 @@ test('the guide has examples, and every json block in it is marked as a recipe o
   const { blocks, orphanMarkers } = await guide();
   const unmarked = blocks.filter((b) => b.marker === undefined).map((b) => `line ${b.line}`);
   assert.deepEqual(unmarked, [], 'json blocks need <!-- recipe --> or <!-- fragment: #/$defs/X --> on the line before the fence');
-  const malformed = blocks.filter((b) => b.marker && !RECIPE.test(b.marker) && !FRAGMENT.test(b.marker)).map((b) => `line ${b.line}: ${b.marker}`);
+  const malformed = blocks
+    .filter((b) => b.marker && !RECIPE.test(b.marker) && !FRAGMENT.test(b.marker))
+    .map((b) => `line ${b.line}: ${b.marker}`);
   assert.deepEqual(malformed, [], 'markers must read <!-- recipe --> or <!-- fragment: #/... -->');
   assert.deepEqual(orphanMarkers, [], 'a marker must sit on the line right before a ```json fence');
   assert.ok(blocks.filter((b) => RECIPE.test(b.marker ?? '')).length >= 3, 'the guide should show complete recipes');
@@ -129,7 +131,9 @@ test('every fragment in the guide matches the schema definition it names', async
       continue;
     }
     if (!validate(value)) {
-      failures.push(`line ${b.line} (${ref}):\n${(validate.errors ?? []).map((e) => `  ${e.instancePath || '/'}: ${e.message ?? e.keyword}`).join('\n')}`);
+      failures.push(
+        `line ${b.line} (${ref}):\n${(validate.errors ?? []).map((e) => `  ${e.instancePath || '/'}: ${e.message ?? e.keyword}`).join('\n')}`,
+      );
     }
   }
   assert.equal(failures.length, 0, `fragments in docs/recipes.md that do not match the schema:\n${failures.join('\n')}`);
@@ -150,7 +154,9 @@ test('templates in the examples use only variables the engine knows', async () =
   const unknown: string[] = [];
   for (const b of blocks) {
     for (const m of b.text.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) {
-      const name = m[1]!.replace(/^inputs\.[A-Za-z0-9_]+$/, 'inputs.<name>').replace(/^weights\.[A-Za-z0-9_-]+\.path$/, 'weights.<id>.path');
+      const name = m[1]!
+        .replace(/^inputs\.[A-Za-z0-9_]+$/, 'inputs.<name>')
+        .replace(/^weights\.[A-Za-z0-9_-]+\.path$/, 'weights.<id>.path');
       if (!known.has(name)) unknown.push(`line ${b.line}: {{${m[1]}}}`);
     }
   }
@@ -172,7 +178,11 @@ test('the guide covers every top-level field and every step kind', async () => {
   assert.deepEqual(missingFields, [], 'top-level fields without a row in the field table');
   const stepDefs = recipeSchema.$defs.Step.oneOf.map((s) => s.$ref.replace('#/$defs/', ''));
   const shown = new Set(blocks.map((b) => FRAGMENT.exec(b.marker ?? '')?.[1]?.replace('#/$defs/', '')));
-  assert.deepEqual(stepDefs.filter((d) => !shown.has(d)), [], 'step kinds without a fragment example');
+  assert.deepEqual(
+    stepDefs.filter((d) => !shown.has(d)),
+    [],
+    'step kinds without a fragment example',
+  );
   for (const def of ['Requirements', 'Input', 'Weight', 'Condition', 'Verify', 'Service']) {
     assert.ok(shown.has(def), `no fragment example for ${def}`);
   }

@@ -101,7 +101,13 @@ test('every malformed recipe is rejected by `orchard recipe validate --json` at 
 
 test('human output lists each problem as file:pointer: message and exits 1', async () => {
   const index = await expectations();
-  const sample = ['invalid-json-syntax.json', 'unknown-step-key.json', 'run-string-without-shell.json', 'path-escapes-with-dotdot.json', 'condition-value-not-a-choice.json'];
+  const sample = [
+    'invalid-json-syntax.json',
+    'unknown-step-key.json',
+    'run-string-without-shell.json',
+    'path-escapes-with-dotdot.json',
+    'condition-value-not-a-choice.json',
+  ];
   const results = await validateAll(sample);
   for (const file of sample) {
     const expected = index[file]!;

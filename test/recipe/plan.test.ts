@@ -26,8 +26,14 @@ test('darwin-arm64-metal and linux-x64-cuda give different, correct plans', asyn
   const mac = await plan('darwin-arm64-metal');
   const cuda = await plan('linux-x64-cuda');
 
-  assert.deepEqual(mac.scripts.install.map((s) => s.key), ['git-0', 'env-1', 'torch-mac', 'write-4', 'verify-5']);
-  assert.deepEqual(cuda.scripts.install.map((s) => s.key), ['git-0', 'env-1', 'torch-cuda', 'write-4', 'verify-5']);
+  assert.deepEqual(
+    mac.scripts.install.map((s) => s.key),
+    ['git-0', 'env-1', 'torch-mac', 'write-4', 'verify-5'],
+  );
+  assert.deepEqual(
+    cuda.scripts.install.map((s) => s.key),
+    ['git-0', 'env-1', 'torch-cuda', 'write-4', 'verify-5'],
+  );
   assert.equal(mac.expectedBackend, 'metal');
   assert.equal(cuda.expectedBackend, 'cuda');
 
@@ -76,7 +82,10 @@ test('the human plan shows commands, hosts and red flags, and plan writes nothin
 
 test('opting in to the MPS CPU fallback, in a step or in the service, is flagged in the plan', async () => {
   const { mkdir, readFile, writeFile } = await import('node:fs/promises');
-  const value = JSON.parse(await readFile(recipe, 'utf8')) as { install: { kind: string; env?: Record<string, string> }[]; service: { env?: Record<string, string> } };
+  const value = JSON.parse(await readFile(recipe, 'utf8')) as {
+    install: { kind: string; env?: Record<string, string> }[];
+    service: { env?: Record<string, string> };
+  };
   value.install.find((s) => s.kind === 'run')!.env = { PYTORCH_ENABLE_MPS_FALLBACK: '1' };
   value.service.env = { TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD: '1' };
   const dir = path.join(home, '..', 'opt-in recipe');
@@ -84,6 +93,12 @@ test('opting in to the MPS CPU fallback, in a step or in the service, is flagged
   await writeFile(path.join(dir, 'recipe.json'), JSON.stringify(value));
   const result = await runCli(['plan', dir, '--profile', 'darwin-arm64-metal', '--json'], { home });
   const warnings = parseJson<Plan>(result).warnings;
-  assert.ok(warnings.some((w) => w.includes('install/torch-mac: opt-in: sets PYTORCH_ENABLE_MPS_FALLBACK=1')), warnings.join('\n'));
-  assert.ok(warnings.some((w) => w.includes('service: opt-in: sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1')), warnings.join('\n'));
+  assert.ok(
+    warnings.some((w) => w.includes('install/torch-mac: opt-in: sets PYTORCH_ENABLE_MPS_FALLBACK=1')),
+    warnings.join('\n'),
+  );
+  assert.ok(
+    warnings.some((w) => w.includes('service: opt-in: sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1')),
+    warnings.join('\n'),
+  );
 });

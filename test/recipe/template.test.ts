@@ -15,7 +15,8 @@ test('substitutes known variables, with or without inner spaces', () => {
 test('an unknown variable is an error naming it and where, never left as text', () => {
   assert.throws(
     () => renderTemplate('{{app.dri}}/x', vars, '/install/0/dest'),
-    (err: unknown) => isOrchardError(err) && err.code === 'TEMPLATE' && err.message.includes('{{app.dri}}') && err.where === '/install/0/dest',
+    (err: unknown) =>
+      isOrchardError(err) && err.code === 'TEMPLATE' && err.message.includes('{{app.dri}}') && err.where === '/install/0/dest',
   );
 });
 
@@ -30,7 +31,10 @@ test('unbalanced braces are refused', () => {
 });
 
 test('{{port}} outside a service explains where it is allowed', () => {
-  assert.throws(() => renderTemplate('--port={{port}}', vars, '/install/1/command/2'), (err: unknown) => isOrchardError(err) && /only inside "service"/.test(err.hint ?? ''));
+  assert.throws(
+    () => renderTemplate('--port={{port}}', vars, '/install/1/command/2'),
+    (err: unknown) => isOrchardError(err) && /only inside "service"/.test(err.hint ?? ''),
+  );
 });
 
 test('mapStrings reaches every string of a JSON value with its pointer', () => {

@@ -24,7 +24,9 @@ test('every schema error is reported, each at its own pointer', async () => {
   r['version'] = 'one';
   r['colour'] = 'green';
   (r['install'] as Record<string, unknown>[])[0]!['depth'] = 1;
-  const pointers = errorsOf(r).map((e) => e.pointer).sort();
+  const pointers = errorsOf(r)
+    .map((e) => e.pointer)
+    .sort();
   assert.deepEqual(pointers, ['/colour', '/install/0/depth', '/version']);
 });
 

@@ -4,7 +4,15 @@ import { chmod, link, mkdir, readFile, realpath, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { bwrapArgs, confineArgv, confinedCommand, detectConfinement, sandboxExecProfile, sbplString, type SandboxScope } from '../../sandbox/confinement.js';
+import {
+  bwrapArgs,
+  confineArgv,
+  confinedCommand,
+  detectConfinement,
+  sandboxExecProfile,
+  sbplString,
+  type SandboxScope,
+} from '../../sandbox/confinement.js';
 import { findOnPath } from '../../sandbox/find-on-path.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -43,7 +51,12 @@ test('bwrap argv: home and ORCHARD_HOME hidden, then store/recipe read-only, app
   assert.equal(at('--bind', '/home/me/Orchard/store', '/home/me/Orchard/store'), -1, 'the store is never writable');
   assert.equal(args.indexOf('/home/me/Orchard/toolbox'), -1, 'a "toolchain" inside ORCHARD_HOME is not bound back');
   // A recipe saved in the home itself, a PATH entry that is $HOME, a local git source above it: never bound.
-  const wide = bwrapArgs({ mechanism: 'bwrap', scope: { ...scope, recipeDir: '/home/me', toolchains: ['/home/me'], readOnly: ['/home'] }, network: true, devices: [] });
+  const wide = bwrapArgs({
+    mechanism: 'bwrap',
+    scope: { ...scope, recipeDir: '/home/me', toolchains: ['/home/me'], readOnly: ['/home'] },
+    network: true,
+    devices: [],
+  });
   assert.equal(at_(wide, '--ro-bind-try', '/home/me', '/home/me'), -1, wide.join(' '));
   assert.equal(at_(wide, '--ro-bind-try', '/home', '/home'), -1, wide.join(' '));
   const wideProfile = sandboxExecProfile({ ...scope, recipeDir: '/home/me' }, { network: true });
@@ -149,10 +162,14 @@ test('detection matches this machine; confined: writes outside fail, hidden file
       'chmod u+w "$4" 2>/dev/null; echo poisoned > "$4" 2>/dev/null && echo wrote-model',
       'true',
     ].join('; ');
-    const confined = await confinedCommand('run', ['/bin/sh', '-c', script, 'sh', inside, outside, path.join(orchardHome, 'orchard.json'), path.join(appRoot, 'models', 'm.bin')], {
-      scope: { orchardHome, store, appRoot, userHome: path.join(root, 'user home') },
-      network: false,
-    });
+    const confined = await confinedCommand(
+      'run',
+      ['/bin/sh', '-c', script, 'sh', inside, outside, path.join(orchardHome, 'orchard.json'), path.join(appRoot, 'models', 'm.bin')],
+      {
+        scope: { orchardHome, store, appRoot, userHome: path.join(root, 'user home') },
+        network: false,
+      },
+    );
     assert.equal(confined.confined, true);
     const result = await execa(confined.argv[0]!, confined.argv.slice(1), { reject: false, timeout: 20_000 });
     assert.equal(result.exitCode, 0, result.stderr);

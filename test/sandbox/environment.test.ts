@@ -14,8 +14,23 @@ const app = appPaths(home, 'my-app');
 
 test('every sandbox path variable points inside the app folder; opt-in variables are never set', () => {
   const vars = sandboxVariables(app, home);
-  const pathVars = ['HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'TMPDIR', 'TMP', 'TEMP',
-    'PIP_CACHE_DIR', 'UV_CACHE_DIR', 'UV_PYTHON_INSTALL_DIR', 'HF_HOME', 'TORCH_HOME', 'npm_config_cache', 'ORCHARD_APP_DIR'];
+  const pathVars = [
+    'HOME',
+    'XDG_CONFIG_HOME',
+    'XDG_CACHE_HOME',
+    'XDG_DATA_HOME',
+    'XDG_STATE_HOME',
+    'TMPDIR',
+    'TMP',
+    'TEMP',
+    'PIP_CACHE_DIR',
+    'UV_CACHE_DIR',
+    'UV_PYTHON_INSTALL_DIR',
+    'HF_HOME',
+    'TORCH_HOME',
+    'npm_config_cache',
+    'ORCHARD_APP_DIR',
+  ];
   for (const name of pathVars) {
     assert.ok(vars[name], `${name} is set`);
     assert.ok(isInside(app.root, vars[name]!), `${name}=${vars[name]} inside ${app.root}`);
@@ -32,24 +47,57 @@ test('every sandbox path variable points inside the app folder; opt-in variables
   assert.equal('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' in opted, false);
 });
 
-test('the process environment keeps locale, certificates and proxies but drops the user\'s Python setup and secrets', () => {
+test("the process environment keeps locale, certificates and proxies but drops the user's Python setup and secrets", () => {
   const parent = {
     PATH: '/home/u/venv/bin:/opt/conda/bin:/usr/local/bin:/usr/bin',
-    LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8', TERM: 'xterm', SSL_CERT_FILE: '/etc/ssl/cert.pem', HTTPS_PROXY: 'http://proxy:3128',
-    PYTHONPATH: '/home/u/lib', PYTHONHOME: '/usr', VIRTUAL_ENV: '/home/u/venv', CONDA_PREFIX: '/opt/conda', CONDA_DEFAULT_ENV: 'base',
-    HF_TOKEN: 'hf_secret', GITHUB_TOKEN: 'ghp_x', AWS_SECRET_ACCESS_KEY: 'x', OPENAI_API_KEY: 'sk', NODE_OPTIONS: '--require evil.js',
-    PIP_INDEX_URL: 'https://example.invalid', HOME: '/home/u', PYTORCH_ENABLE_MPS_FALLBACK: '1', LC_SECRET_TOKEN: 'x',
+    LANG: 'de_DE.UTF-8',
+    LC_ALL: 'de_DE.UTF-8',
+    TERM: 'xterm',
+    SSL_CERT_FILE: '/etc/ssl/cert.pem',
+    HTTPS_PROXY: 'http://proxy:3128',
+    PYTHONPATH: '/home/u/lib',
+    PYTHONHOME: '/usr',
+    VIRTUAL_ENV: '/home/u/venv',
+    CONDA_PREFIX: '/opt/conda',
+    CONDA_DEFAULT_ENV: 'base',
+    HF_TOKEN: 'hf_secret',
+    GITHUB_TOKEN: 'ghp_x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    OPENAI_API_KEY: 'sk',
+    NODE_OPTIONS: '--require evil.js',
+    PIP_INDEX_URL: 'https://example.invalid',
+    HOME: '/home/u',
+    PYTORCH_ENABLE_MPS_FALLBACK: '1',
+    LC_SECRET_TOKEN: 'x',
   };
   const bin = envBinDir(app);
   const env = processEnvironment(sandboxVariables(app, home), { envBinDir: bin, parent, extra: { MY_FLAG: 'on' } });
-  for (const kept of ['LANG', 'LC_ALL', 'TERM', 'SSL_CERT_FILE', 'HTTPS_PROXY']) assert.equal(env[kept], parent[kept as keyof typeof parent], kept);
-  for (const dropped of ['PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'HF_TOKEN', 'GITHUB_TOKEN',
-    'AWS_SECRET_ACCESS_KEY', 'OPENAI_API_KEY', 'NODE_OPTIONS', 'PIP_INDEX_URL', 'PYTORCH_ENABLE_MPS_FALLBACK', 'LC_SECRET_TOKEN']) {
+  for (const kept of ['LANG', 'LC_ALL', 'TERM', 'SSL_CERT_FILE', 'HTTPS_PROXY'])
+    assert.equal(env[kept], parent[kept as keyof typeof parent], kept);
+  for (const dropped of [
+    'PYTHONPATH',
+    'PYTHONHOME',
+    'VIRTUAL_ENV',
+    'CONDA_PREFIX',
+    'CONDA_DEFAULT_ENV',
+    'HF_TOKEN',
+    'GITHUB_TOKEN',
+    'AWS_SECRET_ACCESS_KEY',
+    'OPENAI_API_KEY',
+    'NODE_OPTIONS',
+    'PIP_INDEX_URL',
+    'PYTORCH_ENABLE_MPS_FALLBACK',
+    'LC_SECRET_TOKEN',
+  ]) {
     assert.equal(dropped in env, false, `${dropped} must not be inherited`);
   }
-  assert.equal(env['HOME'], app.home, 'HOME is the app\'s');
+  assert.equal(env['HOME'], app.home, "HOME is the app's");
   assert.equal(env['MY_FLAG'], 'on');
-  assert.deepEqual(env['PATH']!.split(path.delimiter), [bin, '/usr/local/bin', '/usr/bin'], 'app env first; the user\'s venv and conda bins removed');
+  assert.deepEqual(
+    env['PATH']!.split(path.delimiter),
+    [bin, '/usr/local/bin', '/usr/bin'],
+    "app env first; the user's venv and conda bins removed",
+  );
 });
 
 test('VIRTUAL_ENV is set only when the app env is a real venv; the layout is created with spaces in the path', async () => {

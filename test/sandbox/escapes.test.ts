@@ -83,7 +83,8 @@ test('(2) git on a repository a run step prepared runs no hook and no fsmonitor 
   if (skipped(t)) return;
   const repo = path.join(root, 'hook repo');
   await mkdir(repo, { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
   git('init', '-q', '-b', 'main');
   await writeFile(path.join(repo, 'main.py'), 'print(1)\n');
   git('add', '.');
@@ -141,13 +142,21 @@ test('(4) a run step cannot rewrite the shared blob behind its hardlinked models
     const home = homeFor('blob');
     const result = await runCli(['install', recipe, '--json', '-v'], { home });
     assert.equal(result.code, 0, result.stderr + result.stdout);
-    const log = await readFile(path.join(home, 'apps', 'blob-poison', 'logs', (await logNamed(home, 'blob-poison', 'poison'))), 'utf8');
+    const log = await readFile(path.join(home, 'apps', 'blob-poison', 'logs', await logNamed(home, 'blob-poison', 'poison')), 'utf8');
     assert.doesNotMatch(log, /^wrote-(models|store|link)$/m, log);
-    assert.match(log, /Read-only file system/, "the writes were refused by the sandbox");
-    const store = parseJson<{ blobs?: { sha256: string; path: string }[] } | { sha256: string; path: string }[]>(await runCli(['store', 'ls', '--json'], { home }));
+    assert.match(log, /Read-only file system/, 'the writes were refused by the sandbox');
+    const store = parseJson<{ blobs?: { sha256: string; path: string }[] } | { sha256: string; path: string }[]>(
+      await runCli(['store', 'ls', '--json'], { home }),
+    );
     assert.ok(JSON.stringify(store).includes(sha), 'the blob is in the store');
     const models = path.join(home, 'apps', 'blob-poison', 'models', 'w.bin');
-    assert.equal(createHash('sha256').update(await readFile(models)).digest('hex'), sha, 'the blob still has its hash');
+    assert.equal(
+      createHash('sha256')
+        .update(await readFile(models))
+        .digest('hex'),
+      sha,
+      'the blob still has its hash',
+    );
   } finally {
     await server.close();
   }
@@ -193,10 +202,21 @@ const found = {
   fs.writeFileSync(out, JSON.stringify(found));
 })();
 `;
-    const recipe = await writeRecipe('secret-app', {
-      inputs: { userhome: { type: 'string', default: '/nowhere' } },
-      install: [{ kind: 'run', id: 'attack', network: true, command: ['node', '{{recipe.dir}}/attack.cjs', '{{app.root}}/../..', '{{inputs.userhome}}', '{{app.root}}/found.json'] }],
-    }, { 'attack.cjs': attack });
+    const recipe = await writeRecipe(
+      'secret-app',
+      {
+        inputs: { userhome: { type: 'string', default: '/nowhere' } },
+        install: [
+          {
+            kind: 'run',
+            id: 'attack',
+            network: true,
+            command: ['node', '{{recipe.dir}}/attack.cjs', '{{app.root}}/../..', '{{inputs.userhome}}', '{{app.root}}/found.json'],
+          },
+        ],
+      },
+      { 'attack.cjs': attack },
+    );
     const result = await runCli(['install', recipe, '--input', `userhome=${userHome}`, '--json'], {
       home,
       env: { HOME: userHome, HF_TOKEN: 'hf_SECRETSECRET', HUGGING_FACE_HUB_TOKEN: 'hf_SECRETSECRET' },
@@ -242,7 +262,11 @@ test('(6) shell steps get inputs only as ORCHARD_INPUT_* variables; validate rej
   const result = await runCli(['install', safe, '--input', `name=${value}`, '--json'], { home: homeFor('shell') });
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.equal(existsSync(marker), false, 'the input ran as shell code');
-  assert.equal(await readFile(path.join(homeFor('shell'), 'apps', 'shell-env', 'app', 'out.txt'), 'utf8'), value, 'the value arrives as data');
+  assert.equal(
+    await readFile(path.join(homeFor('shell'), 'apps', 'shell-env', 'app', 'out.txt'), 'utf8'),
+    value,
+    'the value arrives as data',
+  );
 });
 
 test('a recipe service started through the API is confined the same way: no orchard.json, no user home, models read-only', async (t) => {
@@ -268,15 +292,26 @@ writeFileSync(out, JSON.stringify({
 }));
 createServer((req, res) => res.end('ok')).listen(Number(port), '127.0.0.1');
 `;
-    const recipe = await writeRecipe('service-app', {
-      inputs: { userhome: { type: 'string', default: '/nowhere' } },
-      install: [{ kind: 'write', path: 'app/ready.txt', content: 'ready\n' }],
-      service: {
-        type: 'command',
-        command: ['node', '{{recipe.dir}}/service.mjs', '{{app.root}}/../..', '{{inputs.userhome}}', '{{app.root}}/found.json', '{{port}}'],
-        readiness: { http: '/', timeout: 20 },
+    const recipe = await writeRecipe(
+      'service-app',
+      {
+        inputs: { userhome: { type: 'string', default: '/nowhere' } },
+        install: [{ kind: 'write', path: 'app/ready.txt', content: 'ready\n' }],
+        service: {
+          type: 'command',
+          command: [
+            'node',
+            '{{recipe.dir}}/service.mjs',
+            '{{app.root}}/../..',
+            '{{inputs.userhome}}',
+            '{{app.root}}/found.json',
+            '{{port}}',
+          ],
+          readiness: { http: '/', timeout: 20 },
+        },
       },
-    }, { 'service.mjs': service });
+      { 'service.mjs': service },
+    );
     const { api } = await import('../api/helpers.js');
     // The server runs in this process: its idea of the user's home is $HOME (os.homedir()).
     const realHome = process.env['HOME'];
@@ -285,9 +320,13 @@ createServer((req, res) => res.end('ok')).listen(Number(port), '127.0.0.1');
       if (realHome === undefined) delete process.env['HOME'];
       else process.env['HOME'] = realHome;
     });
-    const installed = await api<{ job: { id: string } }>(server, 'POST', '/apps/service-app/install', { recipe, inputs: { userhome: userHome } });
+    const installed = await api<{ job: { id: string } }>(server, 'POST', '/apps/service-app/install', {
+      recipe,
+      inputs: { userhome: userHome },
+    });
     assert.equal(installed.status, 202, installed.raw.body);
-    for (let i = 0; i < 100 && !existsSync(path.join(home, 'apps', 'service-app', 'app', 'ready.txt')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !existsSync(path.join(home, 'apps', 'service-app', 'app', 'ready.txt')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 300));
     const started = await api(server, 'POST', '/apps/service-app/start?wait=ready', {});
     assert.equal(started.status, 200, started.raw.body);

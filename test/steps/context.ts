@@ -45,7 +45,11 @@ export async function makeTestApp(root: string, id = 'test-app'): Promise<TestAp
   return { home, app, plan, events: [] };
 }
 
-export function plannedStep<K extends StepKind>(kind: K, params: ParamsByKind[K], o: { key?: string; timeoutMs?: number } = {}): PlannedStepOf<K> {
+export function plannedStep<K extends StepKind>(
+  kind: K,
+  params: ParamsByKind[K],
+  o: { key?: string; timeoutMs?: number } = {},
+): PlannedStepOf<K> {
   const key = o.key ?? `${kind}-0`;
   return {
     script: 'install',
@@ -66,7 +70,9 @@ export async function stepContext(
   key: string,
   o: { signal?: AbortSignal; extraEnv?: Record<string, string> } = {},
 ): Promise<StepContext> {
-  const log = await createStepLog(t.app, 'install', key, (line, stream) => t.events.push({ type: 'log', app: t.app.id, step: key, stream, line }));
+  const log = await createStepLog(t.app, 'install', key, (line, stream) =>
+    t.events.push({ type: 'log', app: t.app.id, step: key, stream, line }),
+  );
   return {
     home: t.home,
     app: t.app,

@@ -45,7 +45,19 @@ test('a real venv is made (python3 -m venv here) and a run step inside it sees o
   await runStep(run, await stepContext(t, run.key));
   const probe = JSON.parse(await readFile(probeFile, 'utf8')) as Record<string, string | boolean | null>;
   const inside = (v: unknown) => typeof v === 'string' && (v === t.app.root || v.startsWith(t.app.root + path.sep));
-  for (const key of ['HOME', 'TMPDIR', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'PIP_CACHE_DIR', 'UV_CACHE_DIR', 'HF_HOME', 'TORCH_HOME', 'tempfile', 'expanduser', 'cwd']) {
+  for (const key of [
+    'HOME',
+    'TMPDIR',
+    'XDG_CACHE_HOME',
+    'XDG_CONFIG_HOME',
+    'PIP_CACHE_DIR',
+    'UV_CACHE_DIR',
+    'HF_HOME',
+    'TORCH_HOME',
+    'tempfile',
+    'expanduser',
+    'cwd',
+  ]) {
     assert.ok(inside(probe[key]), `${key}=${String(probe[key])} must be inside ${t.app.root}`);
   }
   assert.equal(probe['sys.prefix'], t.app.env, 'python runs from the app venv');
@@ -63,7 +75,9 @@ test('a real venv is made (python3 -m venv here) and a run step inside it sees o
   assert.match(await readFile(ctx.log.file, 'utf8'), /keeping the existing Python/);
 
   // useEnv: false runs the system python, not the venv's.
-  const sys = plannedStep('run', runParams(['python3', '-c', 'import sys; print(sys.prefix)'], t.app.app, { useEnv: false }), { key: 'system python' });
+  const sys = plannedStep('run', runParams(['python3', '-c', 'import sys; print(sys.prefix)'], t.app.app, { useEnv: false }), {
+    key: 'system python',
+  });
   const sysCtx = await stepContext(t, sys.key);
   await runStep(sys, sysCtx);
   assert.doesNotMatch(await readFile(sysCtx.log.file, 'utf8'), new RegExp(`^${t.app.env.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
@@ -90,7 +104,10 @@ test('a Python version that is not installed fails with the fix', async () => {
   });
   const uvOnly = plannedStep('env', { type: 'python', manager: 'uv', dir: m.app.env });
   if (!findOnPath('uv', process.env)) {
-    await assert.rejects(envStep(uvOnly, await stepContext(m, 'env-1')), (err: unknown) => isOrchardError(err) && err.code === 'REQUIREMENT' && /uv is not installed/.test(err.message));
+    await assert.rejects(
+      envStep(uvOnly, await stepContext(m, 'env-1')),
+      (err: unknown) => isOrchardError(err) && err.code === 'REQUIREMENT' && /uv is not installed/.test(err.message),
+    );
   }
 });
 
@@ -98,7 +115,10 @@ test('a node env is a prefix: `npm i -g` lands inside it; type none does nothing
   const n = await makeTestApp(path.join(root, 'node'), 'node app');
   await envStep(plannedStep('env', { type: 'node', manager: 'auto', dir: n.app.env }), await stepContext(n, 'env-0'));
   assert.ok(existsSync(path.join(n.app.env, 'bin')));
-  assert.match(await readFile(path.join(n.app.home, '.npmrc'), 'utf8'), new RegExp(`^prefix=${n.app.env.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  assert.match(
+    await readFile(path.join(n.app.home, '.npmrc'), 'utf8'),
+    new RegExp(`^prefix=${n.app.env.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+  );
   if (!findOnPath('npm', process.env)) {
     tt.diagnostic('npm is not on PATH: the npm prefix check is skipped');
     return;

@@ -24,8 +24,14 @@ function rawTar(entries: RawEntry[]): Buffer {
     const body = Buffer.from(e.body ?? '');
     const type = e.type ?? 'File';
     const header = new Header({
-      path: e.path, type, mode: type === 'Directory' ? 0o755 : 0o644, size: type === 'File' ? body.length : 0,
-      mtime: new Date(1_700_000_000_000), uid: 0, gid: 0, ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}),
+      path: e.path,
+      type,
+      mode: type === 'Directory' ? 0o755 : 0o644,
+      size: type === 'File' ? body.length : 0,
+      mtime: new Date(1_700_000_000_000),
+      uid: 0,
+      gid: 0,
+      ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}),
     });
     const block = Buffer.alloc(512);
     header.encode(block, 0);
@@ -80,15 +86,71 @@ test('a good .tar.gz is extracted, with strip, symlinks inside and paths with sp
 });
 
 const malicious: { name: string; entries: RawEntry[]; bad: string; why: RegExp }[] = [
-  { name: 'dotdot', entries: [{ path: 'ok.txt', body: 'fine' }, { path: '../evil.txt', body: 'owned' }], bad: '../evil.txt', why: /contains '\.\.'/ },
+  {
+    name: 'dotdot',
+    entries: [
+      { path: 'ok.txt', body: 'fine' },
+      { path: '../evil.txt', body: 'owned' },
+    ],
+    bad: '../evil.txt',
+    why: /contains '\.\.'/,
+  },
   { name: 'nested dotdot', entries: [{ path: 'a/../../evil.txt', body: 'owned' }], bad: 'a/../../evil.txt', why: /contains '\.\.'/ },
-  { name: 'absolute', entries: [{ path: 'ok.txt', body: 'fine' }, { path: '/tmp/orchard-evil-absolute.txt', body: 'owned' }], bad: '/tmp/orchard-evil-absolute.txt', why: /absolute path/ },
-  { name: 'escaping symlink', entries: [{ path: 'ok.txt', body: 'fine' }, { path: 'out', type: 'SymbolicLink', linkpath: '../../..' }, { path: 'later.txt', body: 'x' }], bad: 'out', why: /symbolic link that leads outside/ },
-  { name: 'absolute symlink', entries: [{ path: 'etc', type: 'SymbolicLink', linkpath: '/etc' }], bad: 'etc', why: /symbolic link to an absolute path/ },
-  { name: 'symlink then write through it', entries: [{ path: 'here', type: 'SymbolicLink', linkpath: '.' }, { path: 'here/file.txt', body: 'x' }], bad: 'here/file.txt', why: /through a symbolic link/ },
-  { name: 'symlink chain', entries: [{ path: 'a', type: 'SymbolicLink', linkpath: '.' }, { path: 'b', type: 'SymbolicLink', linkpath: 'a/..' }], bad: 'b', why: /leads outside/ },
-  { name: 'escaping hardlink', entries: [{ path: 'passwd', type: 'Link', linkpath: '../../../../../../etc/passwd' }], bad: 'passwd', why: /hard link that leads outside/ },
-  { name: 'absolute hardlink', entries: [{ path: 'passwd', type: 'Link', linkpath: '/etc/passwd' }], bad: 'passwd', why: /hard link to an absolute path/ },
+  {
+    name: 'absolute',
+    entries: [
+      { path: 'ok.txt', body: 'fine' },
+      { path: '/tmp/orchard-evil-absolute.txt', body: 'owned' },
+    ],
+    bad: '/tmp/orchard-evil-absolute.txt',
+    why: /absolute path/,
+  },
+  {
+    name: 'escaping symlink',
+    entries: [
+      { path: 'ok.txt', body: 'fine' },
+      { path: 'out', type: 'SymbolicLink', linkpath: '../../..' },
+      { path: 'later.txt', body: 'x' },
+    ],
+    bad: 'out',
+    why: /symbolic link that leads outside/,
+  },
+  {
+    name: 'absolute symlink',
+    entries: [{ path: 'etc', type: 'SymbolicLink', linkpath: '/etc' }],
+    bad: 'etc',
+    why: /symbolic link to an absolute path/,
+  },
+  {
+    name: 'symlink then write through it',
+    entries: [
+      { path: 'here', type: 'SymbolicLink', linkpath: '.' },
+      { path: 'here/file.txt', body: 'x' },
+    ],
+    bad: 'here/file.txt',
+    why: /through a symbolic link/,
+  },
+  {
+    name: 'symlink chain',
+    entries: [
+      { path: 'a', type: 'SymbolicLink', linkpath: '.' },
+      { path: 'b', type: 'SymbolicLink', linkpath: 'a/..' },
+    ],
+    bad: 'b',
+    why: /leads outside/,
+  },
+  {
+    name: 'escaping hardlink',
+    entries: [{ path: 'passwd', type: 'Link', linkpath: '../../../../../../etc/passwd' }],
+    bad: 'passwd',
+    why: /hard link that leads outside/,
+  },
+  {
+    name: 'absolute hardlink',
+    entries: [{ path: 'passwd', type: 'Link', linkpath: '/etc/passwd' }],
+    bad: 'passwd',
+    why: /hard link to an absolute path/,
+  },
   { name: 'fifo', entries: [{ path: 'pipe', type: 'FIFO' }], bad: 'pipe', why: /FIFO/ },
 ];
 
@@ -106,7 +168,11 @@ for (const m of malicious) {
     });
     assert.deepEqual(await listTree(dest), [], 'nothing extracted, not even the good entries');
     const after = (await listTree(root)).filter((p) => !p.startsWith('archives/') && !p.includes('/logs/'));
-    assert.deepEqual(after, before.filter((p) => !p.startsWith('archives/') && !p.includes('/logs/')), 'nothing written anywhere else in the temp folder');
+    assert.deepEqual(
+      after,
+      before.filter((p) => !p.startsWith('archives/') && !p.includes('/logs/')),
+      'nothing written anywhere else in the temp folder',
+    );
     assert.equal(existsSync('/tmp/orchard-evil-absolute.txt'), false);
   });
 }

@@ -16,7 +16,10 @@ let first: string;
 let second: string;
 
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'protocol.file.allow=always', ...args], { cwd, encoding: 'utf8' }).trim();
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'protocol.file.allow=always', ...args], {
+    cwd,
+    encoding: 'utf8',
+  }).trim();
 
 before(async () => {
   ({ dir: root, cleanup } = await tempDir('orchard git '));
@@ -75,10 +78,16 @@ test('clones at the pinned commit with submodules, records it, and a re-run is a
 
 test('a branch or a tag resolves to its commit', async () => {
   const t = await makeTestApp(path.join(root, 'branch'));
-  const byBranch = await gitStep(plannedStep('git', { url: repo, ref: 'main', pinned: false, dest: t.app.app, submodules: false }), await stepContext(t, 'git-0'));
+  const byBranch = await gitStep(
+    plannedStep('git', { url: repo, ref: 'main', pinned: false, dest: t.app.app, submodules: false }),
+    await stepContext(t, 'git-0'),
+  );
   assert.deepEqual(byBranch.outputs, { commit: second });
   const t2 = await makeTestApp(path.join(root, 'tag'));
-  const byTag = await gitStep(plannedStep('git', { url: repo, ref: 'v2.0', pinned: false, dest: path.join(t2.app.app, 'sub dir'), submodules: false }), await stepContext(t2, 'git-0'));
+  const byTag = await gitStep(
+    plannedStep('git', { url: repo, ref: 'v2.0', pinned: false, dest: path.join(t2.app.app, 'sub dir'), submodules: false }),
+    await stepContext(t2, 'git-0'),
+  );
   assert.deepEqual(byTag.outputs, { commit: second });
   assert.equal(await readFile(path.join(t2.app.app, 'sub dir', 'main.py'), 'utf8'), 'print("v2")\n');
 });
@@ -104,21 +113,42 @@ test('a half-made checkout (crash after the clone, before the checkout; leftover
 test('an unknown commit or repository fails clearly; a destination outside the app is refused', async () => {
   const t = await makeTestApp(path.join(root, 'bad'));
   const missing = 'f'.repeat(40);
-  await assert.rejects(gitStep(plannedStep('git', { url: repo, ref: missing, pinned: true, dest: t.app.app, submodules: false }), await stepContext(t, 'git-0')), (err: unknown) => {
-    assert.ok(isOrchardError(err) && err.code === 'STEP_FAILED');
-    assert.match(err.message, new RegExp(`commit "${missing}" was not found`));
-    assert.match(err.where ?? '', /install\/git-0 \(git step at \/install\/0\)/);
-    return true;
-  });
-  await assert.rejects(gitStep(plannedStep('git', { url: path.join(root, 'no such repo'), ref: first, pinned: true, dest: path.join(t.app.app, 'x'), submodules: false }), await stepContext(t, 'git-1')), (err: unknown) => {
-    assert.ok(isOrchardError(err) && err.code === 'STEP_FAILED');
-    assert.match(err.message, /git clone of .*no such repo failed/);
-    return true;
-  });
+  await assert.rejects(
+    gitStep(
+      plannedStep('git', { url: repo, ref: missing, pinned: true, dest: t.app.app, submodules: false }),
+      await stepContext(t, 'git-0'),
+    ),
+    (err: unknown) => {
+      assert.ok(isOrchardError(err) && err.code === 'STEP_FAILED');
+      assert.match(err.message, new RegExp(`commit "${missing}" was not found`));
+      assert.match(err.where ?? '', /install\/git-0 \(git step at \/install\/0\)/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    gitStep(
+      plannedStep('git', {
+        url: path.join(root, 'no such repo'),
+        ref: first,
+        pinned: true,
+        dest: path.join(t.app.app, 'x'),
+        submodules: false,
+      }),
+      await stepContext(t, 'git-1'),
+    ),
+    (err: unknown) => {
+      assert.ok(isOrchardError(err) && err.code === 'STEP_FAILED');
+      assert.match(err.message, /git clone of .*no such repo failed/);
+      return true;
+    },
+  );
   const outside = path.join(root, 'elsewhere');
-  await assert.rejects(gitStep(plannedStep('git', { url: repo, ref: first, pinned: true, dest: outside, submodules: false }), await stepContext(t, 'git-2')), (err: unknown) => {
-    assert.ok(isOrchardError(err) && err.code === 'PATH_ESCAPE');
-    return true;
-  });
+  await assert.rejects(
+    gitStep(plannedStep('git', { url: repo, ref: first, pinned: true, dest: outside, submodules: false }), await stepContext(t, 'git-2')),
+    (err: unknown) => {
+      assert.ok(isOrchardError(err) && err.code === 'PATH_ESCAPE');
+      return true;
+    },
+  );
   assert.equal(existsSync(outside), false);
 });

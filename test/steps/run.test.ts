@@ -20,7 +20,9 @@ before(async () => {
 after(() => cleanup());
 
 test('output goes to the step log and as log events; argv with spaces is passed untouched; cwd is the app folder', async () => {
-  const step = plannedStep('run', runParams(['/bin/sh', '-c', 'echo "arg=$1"; pwd; echo "to stderr" >&2', 'sh', 'two words'], t.app.app), { key: 'echo' });
+  const step = plannedStep('run', runParams(['/bin/sh', '-c', 'echo "arg=$1"; pwd; echo "to stderr" >&2', 'sh', 'two words'], t.app.app), {
+    key: 'echo',
+  });
   const ctx = await stepContext(t, step.key);
   await runStep(step, ctx);
   const log = await readFile(ctx.log.file, 'utf8');
@@ -39,17 +41,32 @@ test('a non-zero exit fails naming the step, the command, the exit code and the 
   await assert.rejects(runStep(step, ctx), (err: unknown) => {
     assert.ok(isOrchardError(err));
     assert.equal(err.code, 'STEP_FAILED');
-    assert.match(err.message, /step "test run" failed: `\/bin\/sh -c 'echo about to fail; exit 3'` exited with code 3; last output: about to fail/);
+    assert.match(
+      err.message,
+      /step "test run" failed: `\/bin\/sh -c 'echo about to fail; exit 3'` exited with code 3; last output: about to fail/,
+    );
     assert.match(err.where ?? '', /install\/fails \(run step at \/install\/0\)/);
     assert.ok(err.hint?.includes(ctx.log.file));
     return true;
   });
   const missing = plannedStep('run', runParams(['no-such-program-orchard'], t.app.app), { key: 'missing' });
-  await assert.rejects(runStep(missing, await stepContext(t, missing.key)), (err: unknown) => isOrchardError(err) && err.code === 'STEP_FAILED' && /no-such-program-orchard/.test(err.message));
+  await assert.rejects(
+    runStep(missing, await stepContext(t, missing.key)),
+    (err: unknown) => isOrchardError(err) && err.code === 'STEP_FAILED' && /no-such-program-orchard/.test(err.message),
+  );
 });
 
 test('a shell string runs only as a shell step; the recipe env is added on top of the sandbox env', async () => {
-  const step = plannedStep('run', runParams([], t.app.app, { argv: undefined, shell: true, shellCommand: 'echo "$GREETING from $HOME" > "out put.txt"', env: { GREETING: 'hi there' } }), { key: 'shell' });
+  const step = plannedStep(
+    'run',
+    runParams([], t.app.app, {
+      argv: undefined,
+      shell: true,
+      shellCommand: 'echo "$GREETING from $HOME" > "out put.txt"',
+      env: { GREETING: 'hi there' },
+    }),
+    { key: 'shell' },
+  );
   await runStep(step, await stepContext(t, step.key));
   assert.equal(await readFile(path.join(t.app.app, 'out put.txt'), 'utf8'), `hi there from ${t.app.home}\n`);
 });
@@ -58,7 +75,10 @@ test('the timeout kills the whole process group', async () => {
   // A grandchild (started in the background by the shell) would write this file after 2.5 s:
   // only killing the whole group (or the sandbox) stops it. Pids are not used: under bwrap they are namespaced.
   const late = path.join(t.app.tmp, 'late.txt');
-  const step = plannedStep('run', runParams(['/bin/sh', '-c', `(sleep 2.5; echo late > "${late}") & sleep 30`], t.app.app), { key: 'slow', timeoutMs: 1000 });
+  const step = plannedStep('run', runParams(['/bin/sh', '-c', `(sleep 2.5; echo late > "${late}") & sleep 30`], t.app.app), {
+    key: 'slow',
+    timeoutMs: 1000,
+  });
   const started = Date.now();
   await assert.rejects(runStep(step, await stepContext(t, step.key)), (err: unknown) => {
     assert.ok(isOrchardError(err) && err.code === 'STEP_FAILED', String(err));
@@ -95,9 +115,16 @@ test('a run step writing outside its app folder fails where confinement is avail
     return;
   }
   const outside = path.join(root, 'escaped.txt');
-  const step = plannedStep('run', runParams(['/bin/sh', '-c', 'echo inside > inside.txt && echo escaped > "$1"', 'sh', outside], t.app.app), { key: 'confined' });
+  const step = plannedStep(
+    'run',
+    runParams(['/bin/sh', '-c', 'echo inside > inside.txt && echo escaped > "$1"', 'sh', outside], t.app.app),
+    { key: 'confined' },
+  );
   const ctx = await stepContext(t, step.key);
-  await assert.rejects(runStep(step, ctx), (err: unknown) => isOrchardError(err) && err.code === 'STEP_FAILED' && /exited with code/.test(err.message));
+  await assert.rejects(
+    runStep(step, ctx),
+    (err: unknown) => isOrchardError(err) && err.code === 'STEP_FAILED' && /exited with code/.test(err.message),
+  );
   assert.equal(await readFile(path.join(t.app.app, 'inside.txt'), 'utf8'), 'inside\n', 'the app folder stays writable');
   assert.equal(existsSync(outside), false, 'nothing was written outside');
   assert.match(await readFile(ctx.log.file, 'utf8'), new RegExp(`confined: ${confinement.mechanism}`));

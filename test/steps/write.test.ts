@@ -29,14 +29,21 @@ test('writes the content atomically with its mode, creating folders; rewriting r
 
 test('a path outside the app folder, or through a symlink leading out, is refused', async () => {
   const outside = path.join(root, 'outside.txt');
-  await assert.rejects(writeStep(plannedStep('write', { path: outside, content: 'x', mode: 0o644 }), await stepContext(t, 'write-1')), (err: unknown) => {
-    assert.ok(isOrchardError(err) && err.code === 'PATH_ESCAPE');
-    assert.match(err.where ?? '', /install\/write-0 \(write step/);
-    return true;
-  });
+  await assert.rejects(
+    writeStep(plannedStep('write', { path: outside, content: 'x', mode: 0o644 }), await stepContext(t, 'write-1')),
+    (err: unknown) => {
+      assert.ok(isOrchardError(err) && err.code === 'PATH_ESCAPE');
+      assert.match(err.where ?? '', /install\/write-0 \(write step/);
+      return true;
+    },
+  );
   await symlink(root, path.join(t.app.app, 'link out'));
-  await assert.rejects(writeStep(plannedStep('write', { path: path.join(t.app.app, 'link out', 'outside.txt'), content: 'x', mode: 0o644 }), await stepContext(t, 'write-2')), (err: unknown) =>
-    isOrchardError(err) && err.code === 'PATH_ESCAPE' && /symbolic link/.test(err.message),
+  await assert.rejects(
+    writeStep(
+      plannedStep('write', { path: path.join(t.app.app, 'link out', 'outside.txt'), content: 'x', mode: 0o644 }),
+      await stepContext(t, 'write-2'),
+    ),
+    (err: unknown) => isOrchardError(err) && err.code === 'PATH_ESCAPE' && /symbolic link/.test(err.message),
   );
   assert.equal(existsSync(outside), false);
 });

@@ -91,7 +91,10 @@ test('a file that changes on the server between attempts is restarted from zero,
     const result = await downloadFile({ urls: [s.url('/m.bin')], partFile: part, connections: 2, log: (l) => logs.push(l) });
     assert.equal(result.reusedBytes, 0, 'nothing from version one was reused');
     assert.ok((await readFile(part)).equals(v2), 'the file is entirely version two');
-    assert.ok(logs.some((l) => l.includes('starting from byte 0')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes('starting from byte 0')),
+      logs.join('\n'),
+    );
   });
 });
 
@@ -127,7 +130,13 @@ test('truncated responses are resumed from the last byte received', async () => 
   await withServer({ hook: (req, n) => (n >= 1 && n <= 3 ? { truncateAfter: 300_000 } : undefined) }, async (s) => {
     s.files.set('/t.bin', { content: bufferContent(data), etag: '"t"' });
     const part = path.join(root, 'trunc', 't.part');
-    const result = await downloadFile({ urls: [s.url('/t.bin')], partFile: part, expectedSha256: sha(data), connections: 2, retryBaseMs: 10 });
+    const result = await downloadFile({
+      urls: [s.url('/t.bin')],
+      partFile: part,
+      expectedSha256: sha(data),
+      connections: 2,
+      retryBaseMs: 10,
+    });
     assert.ok((await readFile(part)).equals(data));
     assert.equal(result.sha256, sha(data));
     assert.ok(s.bytesServed < data.length * 1.05, `resumed, not restarted: served ${s.bytesServed}`);
@@ -140,9 +149,19 @@ test('flaky 500s are retried with backoff', async () => {
     s.files.set('/f.bin', { content: bufferContent(data), etag: '"f"' });
     const part = path.join(root, 'flaky', 'f.part');
     const logs: string[] = [];
-    const result = await downloadFile({ urls: [s.url('/f.bin')], partFile: part, expectedSha256: sha(data), connections: 3, retryBaseMs: 10, log: (l) => logs.push(l) });
+    const result = await downloadFile({
+      urls: [s.url('/f.bin')],
+      partFile: part,
+      expectedSha256: sha(data),
+      connections: 3,
+      retryBaseMs: 10,
+      log: (l) => logs.push(l),
+    });
     assert.equal(result.sha256, sha(data));
-    assert.ok(logs.some((l) => l.includes('HTTP 500')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes('HTTP 500')),
+      logs.join('\n'),
+    );
   });
 });
 
@@ -175,7 +194,12 @@ test('mirrors are tried in order when the primary fails', async () => {
   await withServer({}, async (s) => {
     s.files.set('/mirror/x.bin', { content: bufferContent(data), etag: '"x"' });
     const part = path.join(root, 'mirror', 'x.part');
-    const result = await downloadFile({ urls: [s.url('/gone/x.bin'), s.url('/mirror/x.bin')], partFile: part, expectedSha256: sha(data), retryBaseMs: 10 });
+    const result = await downloadFile({
+      urls: [s.url('/gone/x.bin'), s.url('/mirror/x.bin')],
+      partFile: part,
+      expectedSha256: sha(data),
+      retryBaseMs: 10,
+    });
     assert.equal(result.url, s.url('/mirror/x.bin'));
     assert.ok((await readFile(part)).equals(data));
   });
@@ -191,24 +215,44 @@ test('a refused port gets two quick retries, an unknown host none, before the ne
     s.files.set('/x.bin', { content: bufferContent(data), etag: '"x"' });
     const logs: string[] = [];
     const part = path.join(root, 'refused', 'x.part');
-    const result = await downloadFile({ urls: [refusedUrl, s.url('/x.bin')], partFile: part, expectedSha256: sha(data), retryBaseMs: 10, log: (l) => logs.push(l) });
+    const result = await downloadFile({
+      urls: [refusedUrl, s.url('/x.bin')],
+      partFile: part,
+      expectedSha256: sha(data),
+      retryBaseMs: 10,
+      log: (l) => logs.push(l),
+    });
     assert.equal(result.url, s.url('/x.bin'), 'the mirror served it');
     assert.equal(logs.filter((l) => l.includes('ECONNREFUSED') && / retry \d/.test(l)).length, 2, logs.join('\n'));
   });
 
-  const refused = await downloadFile({ urls: [refusedUrl], partFile: path.join(root, 'refused', 'y.part'), retryBaseMs: 10 }).catch((e: unknown) => e as OrchardError);
+  const refused = await downloadFile({ urls: [refusedUrl], partFile: path.join(root, 'refused', 'y.part'), retryBaseMs: 10 }).catch(
+    (e: unknown) => e as OrchardError,
+  );
   assert.ok(isOrchardError(refused) && refused.code === 'DOWNLOAD', String(refused));
   assert.match(refused.message, /ECONNREFUSED/);
 
   // RFC 6761: .invalid never resolves. Where DNS itself is missing the answer is "try again"
   // (EAI_AGAIN), which is rightly retried, so only a real "no such host" is checked.
-  const answer = await lookup('no-such-host.invalid').then(() => 'resolved', (e: NodeJS.ErrnoException) => e.code);
+  const answer = await lookup('no-such-host.invalid').then(
+    () => 'resolved',
+    (e: NodeJS.ErrnoException) => e.code,
+  );
   if (answer === 'ENOTFOUND') {
     const logs: string[] = [];
-    const unknown = await downloadFile({ urls: ['http://no-such-host.invalid/x.bin'], partFile: path.join(root, 'refused', 'z.part'), retryBaseMs: 10, log: (l) => logs.push(l) }).catch((e: unknown) => e as OrchardError);
+    const unknown = await downloadFile({
+      urls: ['http://no-such-host.invalid/x.bin'],
+      partFile: path.join(root, 'refused', 'z.part'),
+      retryBaseMs: 10,
+      log: (l) => logs.push(l),
+    }).catch((e: unknown) => e as OrchardError);
     assert.ok(isOrchardError(unknown), String(unknown));
     assert.match(unknown.message, /the host no-such-host\.invalid does not exist/);
-    assert.deepEqual(logs.filter((l) => l.includes('retry')), [], 'no retry for a host that does not exist');
+    assert.deepEqual(
+      logs.filter((l) => l.includes('retry')),
+      [],
+      'no retry for a host that does not exist',
+    );
   }
 });
 

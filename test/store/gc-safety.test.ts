@@ -31,7 +31,11 @@ after(async () => cleanup());
  * Serves /good at once. /late answers only once `lateReady()` says so: 404 before (a failure
  * that comes after /good is in the store), its bytes after.
  */
-async function weightsServer(good: Buffer, late: Buffer, lateReady: () => Promise<boolean>): Promise<{ server: Server; url: (p: string) => string; gets: string[] }> {
+async function weightsServer(
+  good: Buffer,
+  late: Buffer,
+  lateReady: () => Promise<boolean>,
+): Promise<{ server: Server; url: (p: string) => string; gets: string[] }> {
   const gets: string[] = [];
   const server = createServer((req, res) => {
     const p = new URL(req.url ?? '/', 'http://x').pathname;
@@ -79,7 +83,10 @@ test('a model stored before another weight of the same step fails stays referenc
     const failed = await runCli(['install', recipeDir], { home });
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(failed.stderr, /HTTP 404/);
-    const state = JSON.parse(await readFile(path.join(home, 'apps', 'two-weights', 'state.json'), 'utf8')) as { lifecycle: string; weights: Record<string, { sha256: string }> };
+    const state = JSON.parse(await readFile(path.join(home, 'apps', 'two-weights', 'state.json'), 'utf8')) as {
+      lifecycle: string;
+      weights: Record<string, { sha256: string }>;
+    };
     assert.equal(state.lifecycle, 'failed');
     assert.deepEqual(Object.keys(state.weights), ['good'], 'the stored weight is referenced although its step failed');
     assert.equal(state.weights['good']!.sha256, sha(good));
@@ -115,11 +122,17 @@ test('gc and uninstall --purge-models delete no model while an install is runnin
   assert.match(refused.stdout + refused.stderr, /orchard store gc/);
   assert.ok(existsSync(blobFile(home, sha(orphan))));
   const dry = parseJson<{ removed: { sha256: string }[] }>(await runCli(['store', 'gc', '--dry-run', '--json'], { home }));
-  assert.deepEqual(dry.removed.map((r) => r.sha256), [sha(orphan)], 'a dry run still says what gc would remove');
+  assert.deepEqual(
+    dry.removed.map((r) => r.sha256),
+    [sha(orphan)],
+    'a dry run still says what gc would remove',
+  );
 
   // Uninstalling another app still removes it; only the purge waits, and says so.
   const oldApp = await writeInstalledState(home, 'old-app');
-  const un = parseJson<{ purged: unknown[]; warnings: string[] }>(await runCli(['uninstall', 'old-app', '--purge-models', '--json'], { home }));
+  const un = parseJson<{ purged: unknown[]; warnings: string[] }>(
+    await runCli(['uninstall', 'old-app', '--purge-models', '--json'], { home }),
+  );
   assert.ok(!existsSync(oldApp), 'the app itself is removed');
   assert.deepEqual(un.purged, []);
   assert.match(un.warnings.join('\n'), /no model was removed: install of installing-app .* is running.*orchard store gc/);
@@ -129,7 +142,10 @@ test('gc and uninstall --purge-models delete no model while an install is runnin
   const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
   await writeFile(lockOf('installing-app'), JSON.stringify({ pid: dead, operation: 'install', since: new Date().toISOString() }));
   const gc = parseJson<{ removed: { sha256: string }[] }>(await runCli(['store', 'gc', '--json'], { home }));
-  assert.deepEqual(gc.removed.map((r) => r.sha256), [sha(orphan)]);
+  assert.deepEqual(
+    gc.removed.map((r) => r.sha256),
+    [sha(orphan)],
+  );
   assert.ok(!existsSync(blobFile(home, sha(orphan))));
 });
 
@@ -152,8 +168,16 @@ test('gc reports idle partial downloads and removes them only with --partials; o
     await writeFile(active, randomBytes(1024));
     await writeFile(`${active}.lock`, String(process.pid));
 
-    const ls = parseJson<{ partials: { file: string; url?: string; bytesDone: number; activePid?: number }[] }>(await runCli(['store', 'ls', '--json'], { home }));
-    assert.deepEqual(ls.partials.map((p) => [path.basename(p.file), p.activePid]), [['active.part', process.pid], ['idle.part', undefined]]);
+    const ls = parseJson<{ partials: { file: string; url?: string; bytesDone: number; activePid?: number }[] }>(
+      await runCli(['store', 'ls', '--json'], { home }),
+    );
+    assert.deepEqual(
+      ls.partials.map((p) => [path.basename(p.file), p.activePid]),
+      [
+        ['active.part', process.pid],
+        ['idle.part', undefined],
+      ],
+    );
     assert.equal(ls.partials[1]!.url, server.url('/big.bin'));
     assert.ok(ls.partials[1]!.bytesDone > 0);
 
@@ -162,8 +186,13 @@ test('gc reports idle partial downloads and removes them only with --partials; o
     assert.match(plain.stdout, /1 idle partial download\(s\) hold .*--partials removes them/);
     assert.ok(existsSync(idle), 'plain gc keeps what an install resumes from');
 
-    const gc = parseJson<{ removedPartials: { file: string }[]; freedBytes: number }>(await runCli(['store', 'gc', '--partials', '--json'], { home }));
-    assert.deepEqual(gc.removedPartials.map((p) => path.basename(p.file)), ['idle.part']);
+    const gc = parseJson<{ removedPartials: { file: string }[]; freedBytes: number }>(
+      await runCli(['store', 'gc', '--partials', '--json'], { home }),
+    );
+    assert.deepEqual(
+      gc.removedPartials.map((p) => path.basename(p.file)),
+      ['idle.part'],
+    );
     assert.ok(gc.freedBytes > 0);
     assert.ok(!existsSync(idle) && !existsSync(`${idle}.json`), 'the idle part file and its sidecar are gone');
     assert.ok(existsSync(active), 'the partial being written is kept');
@@ -172,7 +201,7 @@ test('gc reports idle partial downloads and removes them only with --partials; o
   }
 });
 
-test('gc --partials removes a partial only while holding its part lock: a dead owner\'s lock is taken over and let go; a live owner\'s partial is kept', async () => {
+test("gc --partials removes a partial only while holding its part lock: a dead owner's lock is taken over and let go; a live owner's partial is kept", async () => {
   const home = path.join(root, 'home partial locks');
   const tmp = path.join(home, 'store', 'tmp');
   await mkdir(tmp, { recursive: true });
@@ -185,10 +214,17 @@ test('gc --partials removes a partial only while holding its part lock: a dead o
   const release = await acquirePartLock(live);
   try {
     const removed = await removeIdlePartials(resolveHome({ ORCHARD_HOME: home }));
-    assert.deepEqual(removed.map((p) => path.basename(p.file)), ['stale.part']);
+    assert.deepEqual(
+      removed.map((p) => path.basename(p.file)),
+      ['stale.part'],
+    );
     assert.ok(!existsSync(stale) && !existsSync(`${stale}.lock`), 'the idle partial and its stale lock are gone');
     assert.ok(existsSync(live) && existsSync(`${live}.lock`), 'the partial being written is kept, its lock untouched');
-    assert.deepEqual((await readdir(tmp)).filter((n) => n.includes('stale-') || n.endsWith('.new')), [], 'no lock debris');
+    assert.deepEqual(
+      (await readdir(tmp)).filter((n) => n.includes('stale-') || n.endsWith('.new')),
+      [],
+      'no lock debris',
+    );
   } finally {
     await release();
   }

@@ -37,7 +37,14 @@ async function writeRecipe(id: string, file: string, o: { plant?: { target: stri
   const dir = path.join(root, 'recipes', id);
   await mkdir(dir, { recursive: true });
   const plant = o.plant
-    ? [{ kind: 'run', id: 'plant', network: false, command: ['sh', '-c', 'ln -sf "$0" "$1" 2>/dev/null; exit 0', o.plant.target, o.plant.link] }]
+    ? [
+        {
+          kind: 'run',
+          id: 'plant',
+          network: false,
+          command: ['sh', '-c', 'ln -sf "$0" "$1" 2>/dev/null; exit 0', o.plant.target, o.plant.link],
+        },
+      ]
     : [];
   await writeFile(
     path.join(dir, 'recipe.json'),
@@ -101,28 +108,95 @@ test('a part file that is a hardlink, a FIFO or a folder, and sidecars that are 
   const outside = path.join(root, 'outside direct.txt');
   const precious = 'never overwrite me\n';
   const sidecar = (o: Record<string, unknown> = {}) =>
-    JSON.stringify({ version: 1, sourceUrl: server.url('o.bin'), finalUrl: server.url('o.bin'), validators: { size: other.length }, expectedSha256: sha(other), done: [[0, 64]], sequential: false, hashedThrough: 0, updatedAt: '', ...o });
+    JSON.stringify({
+      version: 1,
+      sourceUrl: server.url('o.bin'),
+      finalUrl: server.url('o.bin'),
+      validators: { size: other.length },
+      expectedSha256: sha(other),
+      done: [[0, 64]],
+      sequential: false,
+      hashedThrough: 0,
+      updatedAt: '',
+      ...o,
+    });
   const cases: { name: string; plant: (part: string) => Promise<void> }[] = [
-    { name: 'hardlink', plant: async (part) => { await link(outside, part); await writeFile(`${part}.json`, sidecar()); } },
-    { name: 'fifo', plant: async (part) => { execFileSync('mkfifo', [part]); await writeFile(`${part}.json`, sidecar()); } },
-    { name: 'folder', plant: async (part) => { await mkdir(path.join(part, 'inside'), { recursive: true }); await writeFile(`${part}.json`, sidecar()); } },
-    { name: 'sidecar symlink', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${outside}.json`, sidecar()); await symlink(`${outside}.json`, `${part}.json`); } },
-    { name: 'ranges beyond size', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar({ done: [[0, other.length + 4096]] })); } },
-    { name: 'size mismatch', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar({ validators: { size: other.length + 1 }, done: [[0, 64]] })); } },
+    {
+      name: 'hardlink',
+      plant: async (part) => {
+        await link(outside, part);
+        await writeFile(`${part}.json`, sidecar());
+      },
+    },
+    {
+      name: 'fifo',
+      plant: async (part) => {
+        execFileSync('mkfifo', [part]);
+        await writeFile(`${part}.json`, sidecar());
+      },
+    },
+    {
+      name: 'folder',
+      plant: async (part) => {
+        await mkdir(path.join(part, 'inside'), { recursive: true });
+        await writeFile(`${part}.json`, sidecar());
+      },
+    },
+    {
+      name: 'sidecar symlink',
+      plant: async (part) => {
+        await writeFile(part, Buffer.alloc(other.length));
+        await writeFile(`${outside}.json`, sidecar());
+        await symlink(`${outside}.json`, `${part}.json`);
+      },
+    },
+    {
+      name: 'ranges beyond size',
+      plant: async (part) => {
+        await writeFile(part, Buffer.alloc(other.length));
+        await writeFile(`${part}.json`, sidecar({ done: [[0, other.length + 4096]] }));
+      },
+    },
+    {
+      name: 'size mismatch',
+      plant: async (part) => {
+        await writeFile(part, Buffer.alloc(other.length));
+        await writeFile(`${part}.json`, sidecar({ validators: { size: other.length + 1 }, done: [[0, 64]] }));
+      },
+    },
     // Shaped right, our own regular file, and a lie: the bytes it claims are zeros. The hash shows it; once more from byte 0.
-    { name: 'forged ranges', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar()); } },
-    { name: 'wrong sha', plant: async (part) => { await writeFile(part, Buffer.alloc(other.length)); await writeFile(`${part}.json`, sidecar({ expectedSha256: 'f'.repeat(64) })); } },
+    {
+      name: 'forged ranges',
+      plant: async (part) => {
+        await writeFile(part, Buffer.alloc(other.length));
+        await writeFile(`${part}.json`, sidecar());
+      },
+    },
+    {
+      name: 'wrong sha',
+      plant: async (part) => {
+        await writeFile(part, Buffer.alloc(other.length));
+        await writeFile(`${part}.json`, sidecar({ expectedSha256: 'f'.repeat(64) }));
+      },
+    },
   ];
   for (const c of cases) {
     await writeFile(outside, precious);
     const part = path.join(dir, `${c.name}.part`);
     await c.plant(part);
     const lines: string[] = [];
-    const r = await downloadFile({ urls: [server.url('o.bin')], partFile: part, expectedSha256: sha(other), expectedSize: other.length, log: (l) => lines.push(l) });
+    const r = await downloadFile({
+      urls: [server.url('o.bin')],
+      partFile: part,
+      expectedSha256: sha(other),
+      expectedSize: other.length,
+      log: (l) => lines.push(l),
+    });
     assert.equal(r.sha256, sha(other), c.name);
     assert.equal(r.reusedBytes, 0, `${c.name}: no byte of the planted file is reused`);
     assert.equal(await readFile(outside, 'utf8'), precious, `${c.name}: the outside file is untouched`);
-    if (c.name === 'sidecar symlink') assert.equal(await readFile(`${outside}.json`, 'utf8'), sidecar(), 'the sidecar link target is untouched');
+    if (c.name === 'sidecar symlink')
+      assert.equal(await readFile(`${outside}.json`, 'utf8'), sidecar(), 'the sidecar link target is untouched');
     const s = await lstat(part);
     assert.ok(s.isFile() && s.nlink === 1, `${c.name}: the part is our own regular file`);
     assert.equal(sha(await readFile(part)), sha(other), c.name);
@@ -146,7 +220,11 @@ test('escape 4: a blob changed in place is not reused: the next install download
   assert.equal(second.code, 0, second.stderr);
   assert.doesNotMatch(second.stdout + second.stderr, /already in the store/);
   assert.ok(server.bytesServed - served >= weight.length, 'the weight was downloaded again');
-  assert.equal(sha(await readFile(path.join(home, 'apps', 'second-app', 'models', 'model.bin'))), sha(weight), 'the new app has sound bytes');
+  assert.equal(
+    sha(await readFile(path.join(home, 'apps', 'second-app', 'models', 'model.bin'))),
+    sha(weight),
+    'the new app has sound bytes',
+  );
   assert.equal(sha(await readFile(blob)), sha(weight), 'the store holds sound bytes again');
 
   // Unchanged since it was hashed: a third app reuses it without downloading.
@@ -168,14 +246,20 @@ test('store verify --repair downloads a corrupt blob again from its recorded URL
   const verify = await runCli(['store', 'verify', '--json'], { home });
   assert.equal(verify.code, 1, verify.stdout);
   const report = parseJson<{ corrupt: { sha256: string }[] }>(verify);
-  assert.deepEqual(report.corrupt.map((c) => c.sha256), [sha(weight)]);
+  assert.deepEqual(
+    report.corrupt.map((c) => c.sha256),
+    [sha(weight)],
+  );
 
   const served = server.bytesServed;
   const repair = await runCli(['store', 'verify', '--repair', '--json'], { home });
   assert.equal(repair.code, 0, repair.stdout + repair.stderr);
   const repaired = parseJson<{ ok: boolean; repaired: { sha256: string; relinked: string[] }[] }>(repair);
   assert.equal(repaired.ok, true);
-  assert.deepEqual(repaired.repaired.map((r) => r.sha256), [sha(weight)]);
+  assert.deepEqual(
+    repaired.repaired.map((r) => r.sha256),
+    [sha(weight)],
+  );
   assert.deepEqual(repaired.repaired[0]?.relinked, [appFile]);
   assert.ok(server.bytesServed - served >= weight.length, 'downloaded again from the loopback server');
   assert.equal(sha(await readFile(path.join(home, 'store', 'blobs', 'sha256', sha(weight)))), sha(weight));
@@ -189,5 +273,8 @@ test('store verify --repair downloads a corrupt blob again from its recorded URL
   const planted = await runCli(['store', 'verify', '--json'], { home });
   assert.equal(planted.code, 1, planted.stdout);
   const plantedReport = parseJson<{ corrupt: { sha256: string; why?: string }[] }>(planted);
-  assert.deepEqual(plantedReport.corrupt.map((c) => [c.sha256, c.why]), [[sha(other), 'it is a symbolic link']]);
+  assert.deepEqual(
+    plantedReport.corrupt.map((c) => [c.sha256, c.why]),
+    [[sha(other), 'it is a symbolic link']],
+  );
 });

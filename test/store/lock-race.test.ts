@@ -76,7 +76,9 @@ for (const kind of ['app', 'part'] as const) {
       assert.deepEqual(left, [], 'every lock (and every right to replace a stale one) was let go');
     } finally {
       for (const r of racers) r.proc.stdin.end();
-      await Promise.all(racers.map((r) => new Promise((resolve) => (r.proc.exitCode !== null ? resolve(null) : r.proc.once('exit', resolve)))));
+      await Promise.all(
+        racers.map((r) => new Promise((resolve) => (r.proc.exitCode !== null ? resolve(null) : r.proc.once('exit', resolve)))),
+      );
     }
   });
 }

@@ -18,7 +18,11 @@ function allPieces(missing: ByteRange[], connections: number): ByteRange[] {
 }
 
 test('pieces cover exactly the missing bytes, in file order, without overlap', () => {
-  const missing: ByteRange[] = [[0, 100 * MiB + 7], [200 * MiB, 300 * MiB], [301 * MiB, 301 * MiB + 1]];
+  const missing: ByteRange[] = [
+    [0, 100 * MiB + 7],
+    [200 * MiB, 300 * MiB],
+    [301 * MiB, 301 * MiB + 1],
+  ];
   const pieces = allPieces(missing, 8);
   // Merging consecutive pieces gives back the gaps.
   const merged: ByteRange[] = [];
@@ -48,7 +52,19 @@ test('pieces are large while much is left and small at the end of a big file', (
 });
 
 test('one connection fetches each gap in one piece; the size rule is clamped', () => {
-  assert.deepEqual(allPieces([[0, 10 * GiB], [11 * GiB, 12 * GiB]], 1), [[0, 10 * GiB], [11 * GiB, 12 * GiB]]);
+  assert.deepEqual(
+    allPieces(
+      [
+        [0, 10 * GiB],
+        [11 * GiB, 12 * GiB],
+      ],
+      1,
+    ),
+    [
+      [0, 10 * GiB],
+      [11 * GiB, 12 * GiB],
+    ],
+  );
   assert.equal(pieceSize(100 * GiB, 8), 64 * MiB);
   assert.equal(pieceSize(10, 8), MiB);
   assert.equal(pieceSize(48 * MiB, 8), 3 * MiB);

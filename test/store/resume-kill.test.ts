@@ -34,7 +34,10 @@ test('SIGKILL of a real `orchard fetch` mid-download, then resume: bytes served 
     assert.ok(!existsSync(out), 'no output after a kill');
     assert.ok(existsSync(`${out}.part.json`), 'the sidecar survived the kill');
 
-    const result = await runCli(['fetch', server.url('/weights.bin'), '-o', out, '--sha256', digest, '--connections', '4', '--json'], { home: path.join(dir, 'home'), timeoutMs: 60_000 });
+    const result = await runCli(['fetch', server.url('/weights.bin'), '-o', out, '--sha256', digest, '--connections', '4', '--json'], {
+      home: path.join(dir, 'home'),
+      timeoutMs: 60_000,
+    });
     const json = parseJson<{ ok: boolean; sha256: string; reusedBytes: number }>(result);
     assert.equal(json.sha256, digest);
     assert.ok((await readFile(out)).equals(data), 'the resumed file is byte-identical');

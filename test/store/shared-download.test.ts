@@ -99,7 +99,10 @@ test('store gc racing an install: an install that starts while gc holds the stor
     const released = Number(String((await lines.next()).value).split(' ')[1]);
     const result = await install;
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(firstRequestAt !== undefined && firstRequestAt >= released, `the install's first request (${firstRequestAt}) came after gc let go (${released})`);
+    assert.ok(
+      firstRequestAt !== undefined && firstRequestAt >= released,
+      `the install's first request (${firstRequestAt}) came after gc let go (${released})`,
+    );
     assert.equal(sha(await readFile(path.join(home, 'apps', 'racing-app', 'models', 'w.bin'))), sha(data));
   } finally {
     await server.stop();

@@ -60,7 +60,11 @@ test('the token goes only to a hub host over https, only for a weight marked aut
   const cdn = await new LoopbackServer({ host: '127.0.0.2' }).start();
   const redirect = () => ({
     status: 302,
-    headers: { location: cdn.url('/cdn/blob?X-Amz-Signature=abc'), 'x-linked-etag': `"${sha(data)}"`, 'x-linked-size': String(data.length) },
+    headers: {
+      location: cdn.url('/cdn/blob?X-Amz-Signature=abc'),
+      'x-linked-etag': `"${sha(data)}"`,
+      'x-linked-size': String(data.length),
+    },
   });
   const hub = await new LoopbackServer({ host: '127.0.0.1', tls, hook: redirect }).start();
   const plainHub = await new LoopbackServer({ host: '127.0.0.1', hook: redirect }).start();
@@ -72,7 +76,10 @@ test('the token goes only to a hub host over https, only for a weight marked aut
     const stored = await fetchToStore({ home, weight: gated, token, hubHosts: ['127.0.0.1'] });
     assert.equal(stored.sha256, sha(data));
     assert.equal(stored.integrity, 'hub', 'the hash came from X-Linked-Etag');
-    assert.ok(hub.requests.length > 0 && hub.requests.every((r) => r.headers.authorization === `Bearer ${token}`), 'the hub got the token over https');
+    assert.ok(
+      hub.requests.length > 0 && hub.requests.every((r) => r.headers.authorization === `Bearer ${token}`),
+      'the hub got the token over https',
+    );
     assert.ok(cdn.requests.length > 0, 'the CDN served the bytes');
     for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined, 'the token never reaches another host');
     assert.ok((await readFile(stored.path)).equals(data));
@@ -82,7 +89,8 @@ test('the token goes only to a hub host over https, only for a weight marked aut
     const before = hub.requests.length;
     await fetchToStore({ home, weight: { id: 'open', url: hub.url('/org/open/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
     assert.ok(hub.requests.length > before);
-    for (const r of hub.requests.slice(before)) assert.equal(r.headers.authorization, undefined, 'a weight not marked auth never carries the token');
+    for (const r of hub.requests.slice(before))
+      assert.equal(r.headers.authorization, undefined, 'a weight not marked auth never carries the token');
 
     // A hub host over plain http: never, even for a gated weight.
     await fetchToStore({ home, weight: { ...gated, url: plainHub.url('/org/model/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
@@ -181,12 +189,24 @@ test('two apps share one blob; uninstalling one keeps it; gc after both removes 
     const bodyRequests = server.requests.filter((r) => r.headers.range !== 'bytes=0-0');
     assert.ok(bodyRequests.length >= 1);
     const afterFirst = server.requests.length;
-    assert.deepEqual(outputs[0]!['flux'], { sha256: sha(data), size: data.length, url: server.url('/shared.bin'), path: path.join(a.app.models, 'flux.bin'), integrity: 'pinned', pinned: true } as unknown);
+    assert.deepEqual(outputs[0]!['flux'], {
+      sha256: sha(data),
+      size: data.length,
+      url: server.url('/shared.bin'),
+      path: path.join(a.app.models, 'flux.bin'),
+      integrity: 'pinned',
+      pinned: true,
+    } as unknown);
     assert.equal(server.requests.length, afterFirst, 'the second app downloaded nothing');
     assert.equal((await readdir(a.home.blobs)).length, 1, 'stored once');
 
-    const ls = parseJson<{ blobs: { sha256: string; references: { app: string }[] }[] }>(await runCli(['store', 'ls', '--json'], { home: a.home.root }));
-    assert.deepEqual(ls.blobs.map((x) => x.references.map((r) => r.app).sort()), [['app-a', 'app-b']]);
+    const ls = parseJson<{ blobs: { sha256: string; references: { app: string }[] }[] }>(
+      await runCli(['store', 'ls', '--json'], { home: a.home.root }),
+    );
+    assert.deepEqual(
+      ls.blobs.map((x) => x.references.map((r) => r.app).sort()),
+      [['app-a', 'app-b']],
+    );
 
     const u1 = await uninstallApp({ home: a.home, id: 'app-a', purgeModels: true });
     assert.deepEqual(u1.purged, [], 'app-b still uses it');
@@ -194,7 +214,10 @@ test('two apps share one blob; uninstalling one keeps it; gc after both removes 
     await uninstallApp({ home: a.home, id: 'app-b' });
     assert.ok(existsSync(blobPath(a.home, sha(data))), 'kept without --purge-models');
     const gc = parseJson<{ removed: { sha256: string }[] }>(await runCli(['store', 'gc', '--json'], { home: a.home.root }));
-    assert.deepEqual(gc.removed.map((r) => r.sha256), [sha(data)]);
+    assert.deepEqual(
+      gc.removed.map((r) => r.sha256),
+      [sha(data)],
+    );
     assert.ok(!existsSync(blobPath(a.home, sha(data))));
   } finally {
     await server.stop();
@@ -242,7 +265,7 @@ test('a real file in the way of a link is kept and reported; the link step is id
   }
 });
 
-test('one weight failing stops the step\'s other downloads at once; their bytes stay on disk for the resume', async () => {
+test("one weight failing stops the step's other downloads at once; their bytes stay on disk for the resume", async () => {
   const big = 64 * MiB;
   // 8 connections at 2 MiB/s each: the big weight would take 4 s; the other one fails after 500 ms.
   const slow = await new LoopbackServer({ ratePerConnection: 2 * MiB }).start();
@@ -252,18 +275,27 @@ test('one weight failing stops the step\'s other downloads at once; their bytes 
     slow.files.set('/big.bin', { content: generatedContent(big, 3), etag: '"big"' });
     const t = await makeTestApp(path.join(root, 'stop-others'));
     const lostUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/lost.bin`;
-    const step = plannedStep('fetch', { weights: [weight(t, 'big', slow.url('/big.bin'), undefined, { size: big }), weight(t, 'lost', lostUrl, undefined)] });
+    const step = plannedStep('fetch', {
+      weights: [weight(t, 'big', slow.url('/big.bin'), undefined, { size: big }), weight(t, 'lost', lostUrl, undefined)],
+    });
     await assert.rejects(fetchStep(step, await stepContext(t, step.key)), /HTTP 404/);
     const tmp = path.join(t.home.store, 'tmp');
     const names = await readdir(tmp);
-    assert.deepEqual(names.filter((n) => n.endsWith('.lock')), [], 'no download still holds its lock once the step has failed');
+    assert.deepEqual(
+      names.filter((n) => n.endsWith('.lock')),
+      [],
+      'no download still holds its lock once the step has failed',
+    );
     const served = slow.bytesServed;
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.ok(slow.bytesServed - served < MiB, `nothing keeps downloading after the step failed (${slow.bytesServed - served} more bytes)`);
     const part = names.find((n) => n.endsWith('.part'));
     assert.ok(part, `the big weight's partial download is kept (${names.join(', ')})`);
     const kept = await readPartialState(path.join(tmp, part));
-    assert.ok(kept && new RangeSet(kept.done).total() > 0 && new RangeSet(kept.done).total() < big, 'with the bytes it had, ready to resume');
+    assert.ok(
+      kept && new RangeSet(kept.done).total() > 0 && new RangeSet(kept.done).total() < big,
+      'with the bytes it had, ready to resume',
+    );
     assert.equal((await readdir(t.home.blobs).catch(() => [])).length, 0);
   } finally {
     await slow.stop();

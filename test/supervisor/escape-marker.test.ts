@@ -16,7 +16,9 @@ async function processesWith(entry: string): Promise<number[]> {
   return out;
 }
 
-test('stop ends a double-forked daemon that left the session and lost its parent, found by the run marker', { skip: process.platform !== 'linux' }, async () => {
+test('stop ends a double-forked daemon that left the session and lost its parent, found by the run marker', {
+  skip: process.platform !== 'linux',
+}, async () => {
   const { dir, cleanup } = await tempDir();
   // No metrics sampling: nothing ever sees the daemon as part of the tree while its parent lives.
   const supervisor = new Supervisor({ metricsIntervalMs: 0 });
@@ -25,7 +27,10 @@ test('stop ends a double-forked daemon that left the session and lost its parent
     const status = await supervisor.start('daemonizer', fixtureSpec(dir, ['--daemon'], { stopGraceMs: 500 }));
     const deadline = Date.now() + 10_000;
     while (daemon === undefined && Date.now() < deadline) {
-      daemon = supervisor.logs('daemonizer').map((l) => /^DAEMON (\d+)$/.exec(l.line)?.[1]).find((p) => p !== undefined) as number | undefined;
+      daemon = supervisor
+        .logs('daemonizer')
+        .map((l) => /^DAEMON (\d+)$/.exec(l.line)?.[1])
+        .find((p) => p !== undefined) as number | undefined;
       if (daemon === undefined) await new Promise((r) => setTimeout(r, 50));
     }
     daemon = Number(daemon);
@@ -34,7 +39,7 @@ test('stop ends a double-forked daemon that left the session and lost its parent
     const stat = await readFile(`/proc/${daemon}/stat`, 'utf8');
     const [, ppid, pgid, sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     assert.notEqual(Number(pgid), status.pid, 'the daemon left the process group');
-    assert.notEqual(Number(ppid), status.pid, 'the daemon is not the service\'s child');
+    assert.notEqual(Number(ppid), status.pid, "the daemon is not the service's child");
     assert.equal(Number(sid), daemon, 'the daemon leads its own session');
     const marker = (await readFile(`/proc/${daemon}/environ`, 'utf8')).split('\0').find((e) => e.startsWith('ORCHARD_RUN_ID='));
     assert.ok(marker, 'every process of the run carries the run marker');

@@ -23,7 +23,12 @@ export function fixtureSpec(logDir: string, args: string[], overrides: Partial<S
 }
 
 /** Resolve with the first status of `app` that satisfies `test`, or reject after `timeoutMs`. */
-export function waitForStatus(supervisor: Supervisor, app: string, test: (s: AppStatus) => boolean, timeoutMs = 10_000): Promise<AppStatus> {
+export function waitForStatus(
+  supervisor: Supervisor,
+  app: string,
+  test: (s: AppStatus) => boolean,
+  timeoutMs = 10_000,
+): Promise<AppStatus> {
   return new Promise((resolve, reject) => {
     const current = supervisor.status(app);
     if (test(current)) return resolve(current);

@@ -32,5 +32,8 @@ test('the "(driver)" sibling key and other dictionaries never feed a value; two 
   assert.equal(parseIoregAccelerators(`${real}\n${real}`).length, 2);
   assert.deepEqual(parseIoregAccelerators(''), []);
   // Out-of-range percentages (some Intel drivers report > 100) are dropped, not reported.
-  assert.equal(parseIoregAccelerators(real.replace('"Device Utilization %"=2', '"Device Utilization %"=140'))[0]?.deviceUtilizationPercent, undefined);
+  assert.equal(
+    parseIoregAccelerators(real.replace('"Device Utilization %"=2', '"Device Utilization %"=140'))[0]?.deviceUtilizationPercent,
+    undefined,
+  );
 });

@@ -24,7 +24,10 @@ test('a service becomes ready on an allocated port, answers there, and stops', a
     const stopped = await supervisor.stop('web');
     assert.equal(stopped.state, 'stopped');
     assert.equal(await isAlive(status.pid), false);
-    assert.deepEqual(seen.filter((s, i) => s !== seen[i - 1]), ['starting', 'ready', 'stopped']);
+    assert.deepEqual(
+      seen.filter((s, i) => s !== seen[i - 1]),
+      ['starting', 'ready', 'stopped'],
+    );
   } finally {
     await supervisor.close();
     await cleanup();
@@ -35,9 +38,12 @@ test('readiness by log pattern', async () => {
   const { dir, cleanup } = await tempDir();
   const supervisor = new Supervisor({ metricsIntervalMs: 0 });
   try {
-    const status = await supervisor.start('logready', fixtureSpec(dir, ['--listen-after', '300', '--say', 'Model loaded in 0.3 s'], {
-      readiness: { log: 'Model loaded in [0-9.]+ s', timeoutMs: 8000 },
-    }));
+    const status = await supervisor.start(
+      'logready',
+      fixtureSpec(dir, ['--listen-after', '300', '--say', 'Model loaded in 0.3 s'], {
+        readiness: { log: 'Model loaded in [0-9.]+ s', timeoutMs: 8000 },
+      }),
+    );
     assert.equal(status.state, 'ready');
     assert.ok(supervisor.logs('logready').some((l) => l.line.startsWith('Model loaded')));
   } finally {
@@ -111,10 +117,17 @@ test('restarts with exponential backoff, then gives up after maxRestarts', async
     assert.equal(final.restarts, 3);
     assert.equal(final.exitCode, 3);
     const launches = events.filter((e, i) => e.status.state === 'starting' && events[i - 1]?.status.state !== 'starting');
-    assert.deepEqual(launches.map((e) => e.status.restarts), [0, 1, 2, 3], 'first run plus three restarts');
+    assert.deepEqual(
+      launches.map((e) => e.status.restarts),
+      [0, 1, 2, 3],
+      'first run plus three restarts',
+    );
     // The wait between a crash and the next launch doubles: 200, 400, 800 ms.
     const crashes = events.filter((e) => e.status.nextRestartAt !== undefined);
-    assert.deepEqual(crashes.map((e) => e.status.restarts), [0, 1, 2]);
+    assert.deepEqual(
+      crashes.map((e) => e.status.restarts),
+      [0, 1, 2],
+    );
     const waits = crashes.map((crash, i) => (launches[i + 1]?.at ?? 0) - crash.at);
     [200, 400, 800].forEach((expected, i) => {
       const wait = waits[i] ?? 0;
@@ -156,7 +169,10 @@ test('failing health checks while running turn the app unhealthy', async () => {
   const { dir, cleanup } = await tempDir();
   const supervisor = new Supervisor({ metricsIntervalMs: 0 });
   try {
-    await supervisor.start('sick', fixtureSpec(dir, ['--unhealthy-after', '300'], { health: { intervalMs: 200, failuresBeforeUnhealthy: 2 } }));
+    await supervisor.start(
+      'sick',
+      fixtureSpec(dir, ['--unhealthy-after', '300'], { health: { intervalMs: 200, failuresBeforeUnhealthy: 2 } }),
+    );
     const status = await waitForStatus(supervisor, 'sick', (s) => s.state === 'unhealthy', 5000);
     assert.match(status.error ?? '', /failed 2 health checks in a row \(GET \/health\)/);
     assert.ok(status.pid, 'still running');

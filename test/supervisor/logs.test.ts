@@ -15,8 +15,14 @@ test('the log ring keeps the newest lines in order', () => {
   const ring = new LogRing(3);
   assert.deepEqual(ring.toArray(), []);
   for (const n of [1, 2, 3, 4, 5]) ring.push(line(`l${n}`));
-  assert.deepEqual(ring.toArray().map((l) => l.line), ['l3', 'l4', 'l5']);
-  assert.deepEqual(ring.toArray(2).map((l) => l.line), ['l4', 'l5']);
+  assert.deepEqual(
+    ring.toArray().map((l) => l.line),
+    ['l3', 'l4', 'l5'],
+  );
+  assert.deepEqual(
+    ring.toArray(2).map((l) => l.line),
+    ['l4', 'l5'],
+  );
   assert.equal(ring.size, 3);
   assert.throws(() => new LogRing(0), RangeError);
 });
@@ -32,7 +38,10 @@ test('the line splitter handles chunks, CRLF, progress-bar CRs and runaway lines
   out.length = 0;
   splitter.push('x'.repeat(MAX_LINE_CHARS * 2 + 5));
   splitter.flush();
-  assert.deepEqual(out.map((l) => l.length), [MAX_LINE_CHARS, MAX_LINE_CHARS, 5]);
+  assert.deepEqual(
+    out.map((l) => l.length),
+    [MAX_LINE_CHARS, MAX_LINE_CHARS, 5],
+  );
 });
 
 test('a rotating log rotates by size and keeps only a few files', async () => {

@@ -22,7 +22,7 @@ test('/proc/<pid>/stat of this very process parses (name with spaces and parenth
   assert.equal(parseProcStat('garbage', pageSize), undefined);
 });
 
-test('ps output (the macOS path) parses, checked against this machine\'s real ps', async () => {
+test("ps output (the macOS path) parses, checked against this machine's real ps", async () => {
   const { stdout } = await promisify(execFile)('ps', ['-A', '-o', 'pid=,ppid=,pgid=,rss=,%cpu=,state=']);
   const entries = parsePsOutput(stdout);
   const self = entries.find((e) => e.pid === process.pid);
@@ -33,9 +33,32 @@ test('ps output (the macOS path) parses, checked against this machine\'s real ps
 });
 
 test('processTree follows parents, the process group and remembered pids', () => {
-  const p = (pid: number, ppid: number, pgid: number, startTime?: number) => ({ pid, ppid, pgid, state: 'S', rssBytes: 0, ...(startTime ? { startTime } : {}) });
-  const table = [p(1, 0, 1), p(100, 1, 100), p(101, 100, 100), p(102, 101, 102), p(103, 1, 100), p(104, 1, 104, 7), p(105, 1, 105, 9), p(200, 1, 200)];
-  const tree = processTree(table, 100, new Map([[104, 7], [105, 8]]));
+  const p = (pid: number, ppid: number, pgid: number, startTime?: number) => ({
+    pid,
+    ppid,
+    pgid,
+    state: 'S',
+    rssBytes: 0,
+    ...(startTime ? { startTime } : {}),
+  });
+  const table = [
+    p(1, 0, 1),
+    p(100, 1, 100),
+    p(101, 100, 100),
+    p(102, 101, 102),
+    p(103, 1, 100),
+    p(104, 1, 104, 7),
+    p(105, 1, 105, 9),
+    p(200, 1, 200),
+  ];
+  const tree = processTree(
+    table,
+    100,
+    new Map([
+      [104, 7],
+      [105, 8],
+    ]),
+  );
   // 101 child, 102 grandchild in its own group, 103 re-parented but in the group, 104 remembered;
   // 105 has the remembered pid but another start time: a different process.
   assert.deepEqual(tree.map((e) => e.pid).sort(), [100, 101, 102, 103, 104]);

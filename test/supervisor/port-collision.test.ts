@@ -62,10 +62,13 @@ test('the allocated port was taken before the service bound it: retried on a new
 test('a service whose worker child holds the listening socket is recognised as ours', async () => {
   const { dir, cleanup } = await tempDir();
   let allocations = 0;
-  const supervisor = new Supervisor({ metricsIntervalMs: 0, allocatePort: () => {
-    allocations++;
-    return allocatePort();
-  } });
+  const supervisor = new Supervisor({
+    metricsIntervalMs: 0,
+    allocatePort: () => {
+      allocations++;
+      return allocatePort();
+    },
+  });
   try {
     const status = await supervisor.start('workers', fixtureSpec(dir, ['--listen-in-child']));
     assert.equal(status.state, 'ready');

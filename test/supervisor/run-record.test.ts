@@ -10,7 +10,9 @@ import { Supervisor } from '../../engine/supervisor/supervisor.js';
 import { tempDir } from '../helpers/paths.js';
 import { fixtureSpec } from './helpers.js';
 
-test('a process identity is its start time and command line: /proc on Linux, and this machine\'s real `ps -o lstart=,command=`', { skip: process.platform !== 'linux' }, async () => {
+test("a process identity is its start time and command line: /proc on Linux, and this machine's real `ps -o lstart=,command=`", {
+  skip: process.platform !== 'linux',
+}, async () => {
   const me = await processIdentity(process.pid);
   assert.ok(me);
   const stat = await readFile(`/proc/${process.pid}/stat`, 'utf8');

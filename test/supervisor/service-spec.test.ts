@@ -15,8 +15,22 @@ const planned = (over: Partial<PlannedService>): PlannedService => ({
 });
 
 test('a bundled service runs `node <cli> service <type> --port {{port}} ...args`', () => {
-  const spec = specFromPlannedService(planned({}), { cliPath: '/o/engine/cli/main.js', logDir: '/apps/x/logs', nodePath: '/usr/bin/node', baseEnv: { PATH: '/bin' } });
-  assert.deepEqual(spec.argv, ['/usr/bin/node', '/o/engine/cli/main.js', 'service', 'llm', '--port', '{{port}}', '--model', '/apps/x/models/m.gguf']);
+  const spec = specFromPlannedService(planned({}), {
+    cliPath: '/o/engine/cli/main.js',
+    logDir: '/apps/x/logs',
+    nodePath: '/usr/bin/node',
+    baseEnv: { PATH: '/bin' },
+  });
+  assert.deepEqual(spec.argv, [
+    '/usr/bin/node',
+    '/o/engine/cli/main.js',
+    'service',
+    'llm',
+    '--port',
+    '{{port}}',
+    '--model',
+    '/apps/x/models/m.gguf',
+  ]);
   assert.deepEqual(spec.env, { PATH: '/bin', PORT: '{{port}}', LLAMA_LOG: '1' });
   assert.equal(spec.stopGraceMs, 5000);
   assert.deepEqual(withPort(spec, 4321).argv.slice(4, 6), ['--port', '4321']);
@@ -25,7 +39,12 @@ test('a bundled service runs `node <cli> service <type> --port {{port}} ...args`
 
 test('a command service runs its own argv, with {{port}} filled in anywhere', () => {
   const spec = specFromPlannedService(
-    planned({ type: 'command', command: ['/apps/x/env/bin/python', 'main.py', '--listen=127.0.0.1:{{port}}'], args: ['--extra'], ui: '/ui' }),
+    planned({
+      type: 'command',
+      command: ['/apps/x/env/bin/python', 'main.py', '--listen=127.0.0.1:{{port}}'],
+      args: ['--extra'],
+      ui: '/ui',
+    }),
     { cliPath: '/o/cli.js', logDir: '/l' },
   );
   assert.deepEqual(withPort(spec, 8188).argv, ['/apps/x/env/bin/python', 'main.py', '--listen=127.0.0.1:8188', '--extra']);

@@ -11,7 +11,10 @@ test('stop kills a whole tree that ignores SIGTERM, including a grandchild that 
   try {
     const status = await supervisor.start('stubborn', fixtureSpec(dir, ['--ignore-term', '--grandchildren', '2'], { stopGraceMs: 800 }));
     // One grandchild in the group, one escaped (own session): spawn a second service for that.
-    const escaped = await supervisor.start('escaper', fixtureSpec(dir, ['--ignore-term', '--grandchildren', '1', '--escape'], { stopGraceMs: 800 }));
+    const escaped = await supervisor.start(
+      'escaper',
+      fixtureSpec(dir, ['--ignore-term', '--grandchildren', '1', '--escape'], { stopGraceMs: 800 }),
+    );
     // Let the sampler see the escaped grandchild while its parent is alive.
     await new Promise((resolve) => setTimeout(resolve, 600));
     pids = [status.pid!, escaped.pid!, ...grandchildPids(supervisor, 'stubborn'), ...grandchildPids(supervisor, 'escaper')];
@@ -28,7 +31,10 @@ test('stop kills a whole tree that ignores SIGTERM, including a grandchild that 
     assert.ok(took >= 700, `waited the grace period before SIGKILL (${took} ms)`);
     assert.ok(took < 5000, `stop took ${took} ms`);
     for (const pid of pids) assert.equal(await isAlive(pid), false, `pid ${pid} is gone`);
-    assert.ok(supervisor.logs('stubborn').some((l) => l.line === 'ignoring SIGTERM'), 'SIGTERM came first');
+    assert.ok(
+      supervisor.logs('stubborn').some((l) => l.line === 'ignoring SIGTERM'),
+      'SIGTERM came first',
+    );
   } finally {
     await supervisor.close();
     killPids(pids);

@@ -10,10 +10,18 @@ export const screenshotsDir = path.join(repoRoot, 'test-artifacts', 'screenshots
 
 /** Real headless Chromium (Debian's), offline: no background network, no updates, no sync. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set ORCHARD_CHROMIUM)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set ORCHARD_CHROMIUM)`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -31,7 +39,8 @@ export async function newPage(browser: Browser): Promise<{ page: Page; problems:
   page.on('request', (request) => {
     const url = new URL(request.url());
     // blob: URLs are the page's own in-memory objects (fetched results shown as <img>/<video>).
-    if (url.hostname !== '127.0.0.1' && url.protocol !== 'data:' && url.protocol !== 'blob:') problems.push(`external request: ${request.url()}`);
+    if (url.hostname !== '127.0.0.1' && url.protocol !== 'data:' && url.protocol !== 'blob:')
+      problems.push(`external request: ${request.url()}`);
   });
   // The event stream must stay up for the whole session: a drop loses progress events.
   page.on('websocket', (socket) => {
@@ -77,8 +86,14 @@ export async function assertText(locator: ReturnType<Page['locator']>, pattern: 
  * The start of every browser test: the UI must be built, an old failure screenshot is removed, and
  * cleanups run last-in first-out after the test (browser, server, servers, folders).
  */
-export async function e2eSetup(t: { after: (fn: () => Promise<void>) => void }, failureScreenshot: string): Promise<(() => Promise<void>)[]> {
-  assert.ok(existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')), 'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)');
+export async function e2eSetup(
+  t: { after: (fn: () => Promise<void>) => void },
+  failureScreenshot: string,
+): Promise<(() => Promise<void>)[]> {
+  assert.ok(
+    existsSync(path.join(repoRoot, 'ui', 'dist', 'index.html')),
+    'the UI is not built: run `node scripts/build.mjs` (or vite build --config ui/vite.config.ts)',
+  );
   const cleanups: (() => Promise<void>)[] = [];
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error('cleanup failed:', err));

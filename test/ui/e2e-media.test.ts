@@ -24,9 +24,17 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
   cleanups.push(home.cleanup);
   const orchardHome = path.join(home.dir, 'Orchard home');
   // Vulkan transcript: 12 sampling bars of 40 steps at 13–15 s/it (sd.cpp issue #851), one line per 300 ms.
-  const image = mediaRecipe('image', standIn, { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '300' });
+  const image = mediaRecipe('image', standIn, {
+    SDCPP_STANDIN_DEVICES: 'cuda',
+    SDCPP_STANDIN_PROFILE: 'vulkan',
+    SDCPP_STANDIN_LINE_MS: '300',
+  });
   // Video transcript: Wan 2.1 bars 1/8…4/8, then a WebM (a stub container no browser can decode).
-  const video = mediaRecipe('video', standIn, { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'video', SDCPP_STANDIN_LINE_MS: '600' });
+  const video = mediaRecipe('video', standIn, {
+    SDCPP_STANDIN_DEVICES: 'cuda',
+    SDCPP_STANDIN_PROFILE: 'video',
+    SDCPP_STANDIN_LINE_MS: '600',
+  });
   for (const fixture of [image, video]) {
     await mkdir(path.join(orchardHome, 'recipes', fixture.id), { recursive: true });
     await writeFile(path.join(orchardHome, 'recipes', fixture.id, 'recipe.json'), fixture.text);
@@ -77,12 +85,18 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     await panel.getByRole('button', { name: 'Generate image' }).click();
     const seen = await watchSteps(page, panel, 30_000);
     assert.ok(seen.steps.size >= 3, `progress did not move: saw steps ${[...seen.steps].join(', ')}`);
-    assert.ok(seen.texts.some((s) => /\/40 · 1\d\.\d+ s\/it · ETA \d/.test(s)), `no speed and ETA: ${seen.texts.join(' | ')}`);
+    assert.ok(
+      seen.texts.some((s) => /\/40 · 1\d\.\d+ s\/it · ETA \d/.test(s)),
+      `no speed and ETA: ${seen.texts.join(' | ')}`,
+    );
     assert.ok(seen.phases.has('sampling'), `phases: ${[...seen.phases].join(', ')}`);
     const img = panel.locator('.media-result img');
     await img.waitFor({ timeout: 30_000 });
     // A decoded PNG (the stand-in's 1×1 pixel), fetched with the token as a blob: URL.
-    const natural = await img.evaluate((el) => [(el as unknown as { naturalWidth: number }).naturalWidth, (el as unknown as { src: string }).src]);
+    const natural = await img.evaluate((el) => [
+      (el as unknown as { naturalWidth: number }).naturalWidth,
+      (el as unknown as { src: string }).src,
+    ]);
     assert.equal(natural[0], 1, 'the PNG did not decode');
     assert.match(String(natural[1]), /^blob:/);
     await assertText(panel.locator('.media-job'), /Finished/);
@@ -94,7 +108,11 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     await waitForText(page.locator('section[aria-label="Backend verdict"]'), /CUDA/i, 10_000);
     // Steps/s comes from the API's metrics samples (it reads the service's running job), not the page;
     // the job has finished, so the chart has fallen back to zero and keeps the sampling speed as its peak.
-    await waitForText(page.locator('.sparkline', { hasText: 'Steps/s' }).locator('figcaption'), /Steps\/s: 0\.00 \(peak 0\.0[67]\)/, 10_000);
+    await waitForText(
+      page.locator('.sparkline', { hasText: 'Steps/s' }).locator('figcaption'),
+      /Steps\/s: 0\.00 \(peak 0\.0[67]\)/,
+      10_000,
+    );
     await screenshot(page, 'try-image', { fullPage: true });
     // Leaving the page and coming back finds the latest job (a long render is not lost from view).
     await page.getByRole('link', { name: 'Catalog' }).first().click();
@@ -124,7 +142,9 @@ test('image and video apps: Try it submits, shows live steps, cancels, and shows
     assert.equal(await panel.getByLabel('Size').inputValue(), '832x480');
     await panel.getByLabel('Frames').fill('18');
     // A start image makes it an image-to-video job (Wan I2V); the file is read in the page, sent as base64.
-    await panel.getByLabel('Start image').setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer: Buffer.from(PNG_1x1, 'base64') });
+    await panel
+      .getByLabel('Start image')
+      .setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer: Buffer.from(PNG_1x1, 'base64') });
     await panel.getByLabel('Prompt').fill('a paper boat drifting on a calm lake');
     await panel.getByRole('button', { name: 'Generate video' }).click();
     const seen = await watchSteps(page, panel, 30_000);
@@ -162,7 +182,11 @@ async function stopService(page: Page): Promise<void> {
 }
 
 /** Sample the job's step line until a result or an end state shows: which steps, texts and phases passed by. */
-async function watchSteps(page: Page, panel: ReturnType<Page['locator']>, timeoutMs: number): Promise<{ steps: Set<string>; texts: string[]; phases: Set<string> }> {
+async function watchSteps(
+  page: Page,
+  panel: ReturnType<Page['locator']>,
+  timeoutMs: number,
+): Promise<{ steps: Set<string>; texts: string[]; phases: Set<string> }> {
   const steps = new Set<string>();
   const texts: string[] = [];
   const phases = new Set<string>();

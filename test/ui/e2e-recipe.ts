@@ -14,8 +14,20 @@ export function e2eRecipeText(weights: WeightsServer): string {
     description: 'A generated 2-layer GGUF served by the bundled LLM service on the CPU.',
     requires: { platforms: ['linux-x64', 'linux-arm64', 'darwin-arm64'], accelerators: ['cpu', 'metal', 'cuda'] },
     weights: [
-      { id: 'model', url: weights.url('tiny.gguf'), file: 'tiny.gguf', size: weights.size('tiny.gguf'), sha256: weights.sha256('tiny.gguf') },
-      { id: 'extras', url: weights.url('extras.bin'), file: 'extras.bin', size: weights.size('extras.bin'), sha256: weights.sha256('extras.bin') },
+      {
+        id: 'model',
+        url: weights.url('tiny.gguf'),
+        file: 'tiny.gguf',
+        size: weights.size('tiny.gguf'),
+        sha256: weights.sha256('tiny.gguf'),
+      },
+      {
+        id: 'extras',
+        url: weights.url('extras.bin'),
+        file: 'extras.bin',
+        size: weights.size('extras.bin'),
+        sha256: weights.sha256('extras.bin'),
+      },
     ],
     install: [
       { kind: 'fetch', id: 'download' },

@@ -72,42 +72,50 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     await screenshot(page, 'catalog');
   });
 
-  await step('the editor marks a broken recipe at its line', async () => {
-    await page.getByRole('link', { name: 'Recipe editor' }).click();
-    const editor = page.getByLabel('Recipe JSON');
-    await editor.fill(BROKEN_RECIPE);
-    await page.locator(`.cm-error-line[data-line="${BROKEN_LINE}"]`).waitFor({ timeout: 15_000 });
-    const issue = page.locator(`.issues li[data-line="${BROKEN_LINE}"]`).first();
-    await assertText(issue, new RegExp(`Line ${BROKEN_LINE}`));
-    await assertText(issue, /\/kind/);
-    assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled(), true, 'an invalid recipe can be saved');
-    // Jumping to the error puts the caret on that line.
-    await issue.getByRole('button').click();
-    // CodeMirror marks the caret's line in the line-number gutter.
-    assert.equal(Number(await page.locator('.cm-lineNumbers .cm-activeLineGutter').textContent()), BROKEN_LINE);
-    await screenshot(page, 'editor');
-    // Fixed but not saved: the plan preview plans the text itself.
-    await editor.fill(BROKEN_RECIPE.replace('"chatbot"', '"tool"'));
-    await page.getByText('Planned from the unsaved text').waitFor({ timeout: 15_000 });
-    await assertText(page.locator('.plan-summary'), /x\.txt/);
-    await screenshot(page, 'editor-plan');
-  }, { independent: true });
+  await step(
+    'the editor marks a broken recipe at its line',
+    async () => {
+      await page.getByRole('link', { name: 'Recipe editor' }).click();
+      const editor = page.getByLabel('Recipe JSON');
+      await editor.fill(BROKEN_RECIPE);
+      await page.locator(`.cm-error-line[data-line="${BROKEN_LINE}"]`).waitFor({ timeout: 15_000 });
+      const issue = page.locator(`.issues li[data-line="${BROKEN_LINE}"]`).first();
+      await assertText(issue, new RegExp(`Line ${BROKEN_LINE}`));
+      await assertText(issue, /\/kind/);
+      assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled(), true, 'an invalid recipe can be saved');
+      // Jumping to the error puts the caret on that line.
+      await issue.getByRole('button').click();
+      // CodeMirror marks the caret's line in the line-number gutter.
+      assert.equal(Number(await page.locator('.cm-lineNumbers .cm-activeLineGutter').textContent()), BROKEN_LINE);
+      await screenshot(page, 'editor');
+      // Fixed but not saved: the plan preview plans the text itself.
+      await editor.fill(BROKEN_RECIPE.replace('"chatbot"', '"tool"'));
+      await page.getByText('Planned from the unsaved text').waitFor({ timeout: 15_000 });
+      await assertText(page.locator('.plan-summary'), /x\.txt/);
+      await screenshot(page, 'editor-plan');
+    },
+    { independent: true },
+  );
 
-  await step('doctor and settings pages render', async () => {
-    await page.getByRole('link', { name: 'Doctor' }).click();
-    await page.getByRole('heading', { name: 'Doctor' }).waitFor();
-    await page.locator('.card, .error-box').first().waitFor();
-    await screenshot(page, 'doctor');
-    const doctorErrors = page.locator('.error-box');
-    if ((await doctorErrors.count()) > 0) assert.fail(`the doctor failed: ${await doctorErrors.first().textContent()}`);
-    await page.getByRole('heading', { name: 'This machine', exact: true }).waitFor();
-    await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByRole('heading', { name: 'Settings' }).waitFor();
-    // The home folder appears twice on the page (the card and the doctor's disk line may linger): check the card.
-    await page.locator('code.path', { hasText: orchardHome }).waitFor();
-    await page.getByText('not set').waitFor();
-    await screenshot(page, 'settings');
-  }, { independent: true });
+  await step(
+    'doctor and settings pages render',
+    async () => {
+      await page.getByRole('link', { name: 'Doctor' }).click();
+      await page.getByRole('heading', { name: 'Doctor' }).waitFor();
+      await page.locator('.card, .error-box').first().waitFor();
+      await screenshot(page, 'doctor');
+      const doctorErrors = page.locator('.error-box');
+      if ((await doctorErrors.count()) > 0) assert.fail(`the doctor failed: ${await doctorErrors.first().textContent()}`);
+      await page.getByRole('heading', { name: 'This machine', exact: true }).waitFor();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('heading', { name: 'Settings' }).waitFor();
+      // The home folder appears twice on the page (the card and the doctor's disk line may linger): check the card.
+      await page.locator('code.path', { hasText: orchardHome }).waitFor();
+      await page.getByText('not set').waitFor();
+      await screenshot(page, 'settings');
+    },
+    { independent: true },
+  );
 
   await step('install shows the plan, then progress bars and steps to the end', async () => {
     await page.locator('nav').getByRole('link', { name: 'Catalog' }).click();
@@ -138,10 +146,15 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
     await page.locator('.job[data-job-operation="install"][data-job-state="succeeded"]').waitFor({ timeout: 90_000 });
     // (attached, not visible: a finished job folds its details away)
     await page.locator('.download.done[data-weight="extras"][data-file="extras.bin"]').waitFor({ state: 'attached' });
-    const statuses = await page.locator('.job .step').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}=${e.getAttribute('data-status')}`));
+    const statuses = await page
+      .locator('.job .step')
+      .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}=${e.getAttribute('data-status')}`));
     assert.ok(statuses.length >= 4, `steps: ${statuses.join(', ')}`);
     for (const s of statuses) assert.match(s, /=(done|skipped)$/, `a step did not finish: ${statuses.join(', ')}`);
-    assert.ok(weights.requests.some((r) => r.startsWith('GET /extras.bin')), `the weights server saw: ${weights.requests.join('; ')}`);
+    assert.ok(
+      weights.requests.some((r) => r.startsWith('GET /extras.bin')),
+      `the weights server saw: ${weights.requests.join('; ')}`,
+    );
   });
 
   await step('starts the LLM service: ready, CPU badge with evidence, a streamed reply', async () => {

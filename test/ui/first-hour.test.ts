@@ -129,7 +129,10 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
     await screenshot(page, 'install-anyway-light');
     await dialog.getByRole('button', { name: 'Install on CPU' }).click();
     await page.locator('.job[data-job-operation="install"][data-job-state="succeeded"]').waitFor({ timeout: 60_000 });
-    const state = JSON.parse(await readFile(path.join(orchardHome, 'apps', 'gpu-only', 'state.json'), 'utf8')) as { allowCpu?: boolean; lifecycle: string };
+    const state = JSON.parse(await readFile(path.join(orchardHome, 'apps', 'gpu-only', 'state.json'), 'utf8')) as {
+      allowCpu?: boolean;
+      lifecycle: string;
+    };
     assert.equal(state.lifecycle, 'installed');
     assert.equal(state.allowCpu, true);
   });
@@ -169,9 +172,9 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
     await page.locator('.issues li[data-line="5"]').first().waitFor();
     // Hovering the error shows the message (with its hint when there is one).
     await page.locator('.cm-lint-marker-error').first().waitFor();
-    assert.equal(await page.locator('.cm-lintRange-error').count() > 0, true);
+    assert.equal((await page.locator('.cm-lintRange-error').count()) > 0, true);
     // The underline is on the bad line (the server's line and column, not a stale one).
-    assert.equal(await bad.locator('.cm-lintRange-error').count() > 0, true, 'the error is underlined on line 5');
+    assert.equal((await bad.locator('.cm-lintRange-error').count()) > 0, true, 'the error is underlined on line 5');
     await bad.locator('.cm-lintRange-error').first().hover();
     await page.locator('.cm-tooltip-lint', { hasText: 'must be one of: llm, image, video, tool' }).waitFor();
     await screenshot(page, 'editor-error-light');
@@ -218,7 +221,11 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
   });
 
   expectClose(page);
-  assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), [], 'the page logged errors or made external requests');
+  assert.deepEqual(
+    problems.filter((p) => !/401 \(Unauthorized\)/.test(p)),
+    [],
+    'the page logged errors or made external requests',
+  );
 });
 
 const STARTER_WITH_BAD_KIND = `{

@@ -96,8 +96,15 @@ export async function install(ctx: ApiContext, id: string, body: Record<string, 
   const steps = [...plan.scripts.install];
   const job = ctx.jobs.start(id, 'install', pendingSteps(steps), weightFiles(plan), async (emit, signal) => {
     await runInstall({
-      home: ctx.home, plan, operation: 'install', emit, signal,
-      ...(allowCpu ? { allowCpu } : {}), ...(force ? { force } : {}), ...(allowUnconfined ? { allowUnconfined } : {}), ...hfToken(ctx),
+      home: ctx.home,
+      plan,
+      operation: 'install',
+      emit,
+      signal,
+      ...(allowCpu ? { allowCpu } : {}),
+      ...(force ? { force } : {}),
+      ...(allowUnconfined ? { allowUnconfined } : {}),
+      ...hfToken(ctx),
     });
   });
   return new WithStatus(202, { job });
@@ -109,12 +116,29 @@ export async function update(ctx: ApiContext, id: string, body: Record<string, u
   const inputs = { ...state.inputs, ...(field.stringMap(body, 'inputs') ?? {}) };
   const allowCpu = field.boolean(body, 'allowCpu');
   const allowUnconfined = field.boolean(body, 'allowUnconfined');
-  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs, home: ctx.home });
-  const job = ctx.jobs.start(id, 'update', pendingSteps([...plan.scripts.install, ...plan.scripts.update]), weightFiles(plan), async (emit, signal) => {
-    await runInstall({
-      home: ctx.home, plan, operation: 'update', emit, signal, ...(allowCpu ? { allowCpu } : {}), ...(allowUnconfined ? { allowUnconfined } : {}), ...hfToken(ctx),
-    });
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), {
+    profile: await resolveProfile(state.profile),
+    inputs,
+    home: ctx.home,
   });
+  const job = ctx.jobs.start(
+    id,
+    'update',
+    pendingSteps([...plan.scripts.install, ...plan.scripts.update]),
+    weightFiles(plan),
+    async (emit, signal) => {
+      await runInstall({
+        home: ctx.home,
+        plan,
+        operation: 'update',
+        emit,
+        signal,
+        ...(allowCpu ? { allowCpu } : {}),
+        ...(allowUnconfined ? { allowUnconfined } : {}),
+        ...hfToken(ctx),
+      });
+    },
+  );
   return new WithStatus(202, { job });
 }
 
@@ -136,7 +160,13 @@ export async function uninstall(ctx: ApiContext, id: string, body: Record<string
 
 export function getJob(ctx: ApiContext, id: string): Job {
   const job = ctx.jobs.get(id);
-  if (!job) throw new HttpError(404, 'NOT_FOUND', `no job ${id}`, 'Jobs are kept in memory while the server runs; the last 100 finished ones are kept.');
+  if (!job)
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      `no job ${id}`,
+      'Jobs are kept in memory while the server runs; the last 100 finished ones are kept.',
+    );
   return job;
 }
 

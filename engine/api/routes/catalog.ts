@@ -55,7 +55,12 @@ export async function catalog(ctx: ApiContext, signal?: AbortSignal): Promise<Ca
   return { recipes: entries, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) };
 }
 
-async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled' | 'user' }, machine: MachineInfo | string, freeDisk: number | undefined): Promise<CatalogEntry> {
+async function entry(
+  ctx: ApiContext,
+  loaded: LoadedRecipe & { source: 'bundled' | 'user' },
+  machine: MachineInfo | string,
+  freeDisk: number | undefined,
+): Promise<CatalogEntry> {
   const r = loaded.recipe;
   const plan = typeof machine === 'string' ? undefined : await planForHost(ctx, loaded).catch(() => undefined);
   const weights = plan?.weights;
@@ -76,7 +81,12 @@ async function entry(ctx: ApiContext, loaded: LoadedRecipe & { source: 'bundled'
     ...(memoryGiB !== undefined ? { memoryGiB } : {}),
     ...(diskGiB !== undefined ? { diskGiB } : {}),
     ...(downloadBytes !== undefined ? { downloadBytes } : {}),
-    ...(plan && Object.values(plan.scripts).flat().some((s) => s.kind === 'git' || s.kind === 'env' || s.kind === 'run' || s.kind === 'extract') ? { fetchesMore: true } : {}),
+    ...(plan &&
+    Object.values(plan.scripts)
+      .flat()
+      .some((s) => s.kind === 'git' || s.kind === 'env' || s.kind === 'run' || s.kind === 'extract')
+      ? { fetchesMore: true }
+      : {}),
     fit: fitSummary(machine, plan, memoryGiB, diskGiB, freeDisk),
     ...(state ? { installed: state.lifecycle } : {}),
   };
@@ -112,7 +122,13 @@ async function planForHost(ctx: ApiContext, loaded: LoadedRecipe): Promise<Plan>
  * Fits when the platform and accelerators are supported and the memory and disk it asks for are
  * there. The precise memory fit of an LLM (weights + KV cache at a context) is `POST /fit`.
  */
-export function fitSummary(machine: MachineInfo | string, plan: Plan | undefined, memoryGiB: number | undefined, diskGiB: number | undefined, freeDisk: number | undefined): FitSummary {
+export function fitSummary(
+  machine: MachineInfo | string,
+  plan: Plan | undefined,
+  memoryGiB: number | undefined,
+  diskGiB: number | undefined,
+  freeDisk: number | undefined,
+): FitSummary {
   if (typeof machine === 'string') return unknownFit(`this machine could not be probed: ${machine}`);
   if (!plan) return unknownFit('the recipe could not be planned for this machine');
   const blockers: string[] = [...plan.blockers];
@@ -126,7 +142,9 @@ export function fitSummary(machine: MachineInfo | string, plan: Plan | undefined
       blockers.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
     } else if (machine.unifiedMemory && machine.macos && need > machine.macos.gpuWorkingSetBytes) {
       if (verdict === 'fits') verdict = 'fits-after-raising-limit';
-      blockers.push(`needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until iogpu.wired_limit_mb is raised (see Doctor)`);
+      blockers.push(
+        `needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until iogpu.wired_limit_mb is raised (see Doctor)`,
+      );
     } else {
       facts.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);
     }
@@ -139,9 +157,14 @@ export function fitSummary(machine: MachineInfo | string, plan: Plan | undefined
       facts.push(`needs ${diskGiB} GiB of disk; ${(freeDisk / GiB).toFixed(1)} GiB are free`);
     }
   }
-  return { verdict, reasons: [...blockers, ...facts], blockers, facts, ...(plan.allowCpuAccepts ? { allowCpuAccepts: plan.allowCpuAccepts } : {}) };
+  return {
+    verdict,
+    reasons: [...blockers, ...facts],
+    blockers,
+    facts,
+    ...(plan.allowCpuAccepts ? { allowCpuAccepts: plan.allowCpuAccepts } : {}),
+  };
 }
-
 
 function unknownFit(reason: string): FitSummary {
   return { verdict: 'unknown', reasons: [reason], blockers: [], facts: [reason] };

@@ -23,9 +23,21 @@ export const routes: readonly Route<ApiContext>[] = [
   { method: 'GET', path: p('/apps'), handler: ({ server }) => listApps(server) },
   { method: 'GET', path: p('/apps/:id'), handler: ({ server, params }) => appDetail(server, params['id']!) },
   { method: 'POST', path: p('/plan'), handler: async ({ server, req }) => plan(server, await readJsonBody(req)) },
-  { method: 'POST', path: p('/apps/:id/install'), handler: async ({ server, params, req }) => install(server, params['id']!, await readJsonBody(req)) },
-  { method: 'POST', path: p('/apps/:id/update'), handler: async ({ server, params, req }) => update(server, params['id']!, await readJsonBody(req)) },
-  { method: 'POST', path: p('/apps/:id/uninstall'), handler: async ({ server, params, req }) => uninstall(server, params['id']!, await readJsonBody(req)) },
+  {
+    method: 'POST',
+    path: p('/apps/:id/install'),
+    handler: async ({ server, params, req }) => install(server, params['id']!, await readJsonBody(req)),
+  },
+  {
+    method: 'POST',
+    path: p('/apps/:id/update'),
+    handler: async ({ server, params, req }) => update(server, params['id']!, await readJsonBody(req)),
+  },
+  {
+    method: 'POST',
+    path: p('/apps/:id/uninstall'),
+    handler: async ({ server, params, req }) => uninstall(server, params['id']!, await readJsonBody(req)),
+  },
   { method: 'GET', path: p('/jobs'), handler: async ({ server }) => ({ jobs: server.jobs.list() }) },
   { method: 'GET', path: p('/jobs/:id'), handler: async ({ server, params }) => getJob(server, params['id']!) },
   {
@@ -45,7 +57,11 @@ export const routes: readonly Route<ApiContext>[] = [
       return stopService(server, params['id']!);
     },
   },
-  { method: 'GET', path: p('/apps/:id/logs'), handler: async ({ server, params, url }) => serviceLogs(server, params['id']!, url.searchParams.get('tail')) },
+  {
+    method: 'GET',
+    path: p('/apps/:id/logs'),
+    handler: async ({ server, params, url }) => serviceLogs(server, params['id']!, url.searchParams.get('tail')),
+  },
   { method: 'GET', path: p('/apps/:id/metrics'), handler: async ({ server, params }) => serviceMetrics(server, params['id']!) },
   { method: 'GET', path: p('/apps/:id/lora'), handler: async ({ server, params }) => loraRuns(server, params['id']!) },
   {

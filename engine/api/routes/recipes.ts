@@ -17,16 +17,42 @@ type Validated = { ok: true; recipe: Recipe; response: ValidateResponse } | { ok
 /** Validate recipe text for the editor: syntax errors and schema/semantic errors, each with its line. */
 export async function validateText(text: string): Promise<Validated> {
   const deep = findTooDeep(text);
-  if (deep) return { ok: false, response: { ok: false, errors: [{ pointer: deep.pointer, message: tooDeepMessage(deep), hint: 'Recipes are never that deep: flatten it.' }] } };
+  if (deep)
+    return {
+      ok: false,
+      response: {
+        ok: false,
+        errors: [{ pointer: deep.pointer, message: tooDeepMessage(deep), hint: 'Recipes are never that deep: flatten it.' }],
+      },
+    };
   const syntax = findSyntaxProblem(text);
   if (syntax) {
-    return { ok: false, response: { ok: false, errors: [{ pointer: '', message: `invalid JSON: ${syntax.message}`, hint: 'Check for a missing comma, quote or bracket near that place.', line: syntax.line, column: syntax.column }] } };
+    return {
+      ok: false,
+      response: {
+        ok: false,
+        errors: [
+          {
+            pointer: '',
+            message: `invalid JSON: ${syntax.message}`,
+            hint: 'Check for a missing comma, quote or bracket near that place.',
+            line: syntax.line,
+            column: syntax.column,
+          },
+        ],
+      },
+    };
   }
   const result = validateRecipe(JSON.parse(text) as unknown);
   if (result.ok) return { ok: true, recipe: result.recipe, response: { ok: true, errors: [] } };
   const errors = result.errors.map((issue) => {
     const at = locatePointer(text, issue.pointer);
-    return { pointer: issue.pointer, message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}), ...(at ? { line: at.line, column: at.column } : {}) };
+    return {
+      pointer: issue.pointer,
+      message: issue.message,
+      ...(issue.hint ? { hint: issue.hint } : {}),
+      ...(at ? { line: at.line, column: at.column } : {}),
+    };
   });
   return { ok: false, response: { ok: false, errors } };
 }
@@ -40,10 +66,14 @@ export async function requireValidText(text: string, hint: string): Promise<Reci
   const result = await validateText(text);
   if (result.ok) return result.recipe;
   const first = result.response.errors[0];
-  throw new OrchardError('RECIPE_INVALID', `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ${first?.message ?? ''}`, {
-    where: first ? `${first.pointer || '/'}${first.line !== undefined ? ` (line ${first.line}, column ${first.column})` : ''}` : 'recipe',
-    hint,
-  });
+  throw new OrchardError(
+    'RECIPE_INVALID',
+    `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ${first?.message ?? ''}`,
+    {
+      where: first ? `${first.pointer || '/'}${first.line !== undefined ? ` (line ${first.line}, column ${first.column})` : ''}` : 'recipe',
+      hint,
+    },
+  );
 }
 
 /** POST /recipes { text }: validate, then save to ORCHARD_HOME/recipes/<id>/recipe.json. */

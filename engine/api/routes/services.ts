@@ -27,27 +27,50 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
   checkAppId(id);
   const state = await requireAppState(ctx.home, id);
   if (state.lifecycle !== 'installed') {
-    throw new OrchardError('SERVICE', `${id} cannot start: its install is ${state.lifecycle}`, { where: `app ${id}`, hint: 'Finish the install first (install again resumes it).' });
+    throw new OrchardError('SERVICE', `${id} cannot start: its install is ${state.lifecycle}`, {
+      where: `app ${id}`,
+      hint: 'Finish the install first (install again resumes it).',
+    });
   }
   const running = ctx.jobs.activeFor(id);
-  if (running) throw new OrchardError('LOCKED', `${id} has a ${running.operation} job running`, { hint: 'Start it when the job has finished.' });
+  if (running)
+    throw new OrchardError('LOCKED', `${id} has a ${running.operation} job running`, { hint: 'Start it when the job has finished.' });
   const current = ctx.supervisor.status(id);
-  if (current.state === 'starting' || current.state === 'ready' || current.state === 'unhealthy') return { status: 200, value: statusOf(ctx, current) };
-  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs: state.inputs, home: ctx.home });
+  if (current.state === 'starting' || current.state === 'ready' || current.state === 'unhealthy')
+    return { status: 200, value: statusOf(ctx, current) };
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), {
+    profile: await resolveProfile(state.profile),
+    inputs: state.inputs,
+    home: ctx.home,
+  });
   if (!plan.service) {
-    throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, { where: `${plan.recipe.file}:/service`, hint: 'Only recipes with a "service" section can be started.' });
+    throw new OrchardError('SERVICE', `${plan.recipe.name} has no service to start`, {
+      where: `${plan.recipe.file}:/service`,
+      hint: 'Only recipes with a "service" section can be started.',
+    });
   }
   if (plan.unconfined.length > 0 && state.allowUnconfined !== true && !confinementDisabledByUser()) {
-    throw new OrchardError('REQUIREMENT', `${id} cannot start: ${plan.unconfined.join(', ')} cannot be confined on this machine (${plan.confinement.note})`, {
-      where: `app ${id}`,
-      hint: 'Make confinement work (Linux: install bubblewrap), or reinstall with --allow-unconfined to accept the risk.',
-    });
+    throw new OrchardError(
+      'REQUIREMENT',
+      `${id} cannot start: ${plan.unconfined.join(', ')} cannot be confined on this machine (${plan.confinement.note})`,
+      {
+        where: `app ${id}`,
+        hint: 'Make confinement work (Linux: install bubblewrap), or reinstall with --allow-unconfined to accept the risk.',
+      },
+    );
   }
   const app = appPaths(ctx.home, id);
   if (plan.scripts.start.length > 0) {
-    await runStepsOnce(plan, plan.scripts.start, ctx.home, (event) => {
-      if (event.type === 'log') ctx.publish({ type: 'log', app: event.app, stream: event.stream, line: event.line, ...(event.step ? { step: event.step } : {}) });
-    }, { allowUnconfined: state.allowUnconfined === true });
+    await runStepsOnce(
+      plan,
+      plan.scripts.start,
+      ctx.home,
+      (event) => {
+        if (event.type === 'log')
+          ctx.publish({ type: 'log', app: event.app, stream: event.stream, line: event.line, ...(event.step ? { step: event.step } : {}) });
+      },
+      { allowUnconfined: state.allowUnconfined === true },
+    );
   }
   const spec = specFromPlannedService(plan.service, {
     cliPath: ctx.cliPath,
@@ -80,7 +103,9 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
     try {
       return { status: 200, value: statusOf(ctx, await started) };
     } catch (err) {
-      throw err instanceof OrchardError ? err : new OrchardError('SERVICE', `${id} failed to start: ${messageOf(err)}`, { where: `app ${id}` });
+      throw err instanceof OrchardError
+        ? err
+        : new OrchardError('SERVICE', `${id} failed to start: ${messageOf(err)}`, { where: `app ${id}` });
     }
   }
   // The outcome is published as status messages; a failure is not an unhandled rejection.
@@ -94,7 +119,11 @@ export async function startService(ctx: ApiContext, id: string, wait: boolean): 
  */
 export async function restoreServiceContext(ctx: ApiContext, id: string): Promise<void> {
   const state = await requireAppState(ctx.home, id);
-  const plan = await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile(state.profile), inputs: state.inputs, home: ctx.home });
+  const plan = await planRecipe(await loadRecipe(state.recipe.file), {
+    profile: await resolveProfile(state.profile),
+    inputs: state.inputs,
+    home: ctx.home,
+  });
   if (!plan.service) return;
   await ctx.prepareDiagnosis(id, plan.expectedBackend);
   ctx.metrics.set(id, []);
@@ -109,7 +138,8 @@ export async function stopService(ctx: ApiContext, id: string): Promise<ServiceS
 
 export function serviceLogs(ctx: ApiContext, id: string, tailParam: string | null): { lines: string[] } {
   const tail = tailParam === null ? 200 : Number(tailParam);
-  if (!Number.isInteger(tail) || tail < 0 || tail > 100_000) throw new HttpError(400, 'USAGE', '"tail" must be a whole number from 0 to 100000', undefined, 'query tail');
+  if (!Number.isInteger(tail) || tail < 0 || tail > 100_000)
+    throw new HttpError(400, 'USAGE', '"tail" must be a whole number from 0 to 100000', undefined, 'query tail');
   return { lines: ctx.supervisor.logs(checkAppId(id), tail).map((l) => l.line) };
 }
 
@@ -118,7 +148,21 @@ export function serviceMetrics(ctx: ApiContext, id: string): { samples: MetricsS
 }
 
 /** Request headers that stay with Orchard: its token, cookies, and hop-by-hop headers. */
-const DROP_REQUEST = new Set(['authorization', 'cookie', 'host', 'origin', 'referer', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'sec-websocket-protocol']);
+const DROP_REQUEST = new Set([
+  'authorization',
+  'cookie',
+  'host',
+  'origin',
+  'referer',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'sec-websocket-protocol',
+]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'set-cookie']);
 
 /**
@@ -126,7 +170,14 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 
  * ways (SSE passes through as it comes). The Orchard token never reaches the service, and no CORS
  * header the service sends gets through.
  */
-export async function proxyToService(ctx: ApiContext, id: string, rest: string, req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+export async function proxyToService(
+  ctx: ApiContext,
+  id: string,
+  rest: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  search: string,
+): Promise<void> {
   const status = ctx.supervisor.status(checkAppId(id));
   if (status.port === undefined || (status.state !== 'ready' && status.state !== 'unhealthy')) {
     throw new OrchardError('SERVICE', `${id} is not running (${status.state})`, { where: `app ${id}`, hint: 'Start it first.' });
@@ -135,24 +186,29 @@ export async function proxyToService(ctx: ApiContext, id: string, rest: string, 
   for (const [name, value] of Object.entries(req.headers)) if (!DROP_REQUEST.has(name)) headers[name] = value;
   headers.host = `127.0.0.1:${status.port}`;
   await new Promise<void>((resolve) => {
-    const upstream = httpRequest({ host: '127.0.0.1', port: status.port, method: req.method, path: `/${rest}${search}`, headers }, (answer) => {
-      const out: Record<string, string | string[]> = { ...BASE_HEADERS };
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value === undefined || DROP_RESPONSE.has(name) || name.startsWith('access-control-')) continue;
-        out[name] = value;
-      }
-      res.writeHead(answer.statusCode ?? 502, out);
-      res.flushHeaders();
-      answer.pipe(res);
-      answer.on('end', resolve);
-      answer.on('error', () => {
-        res.destroy();
-        resolve();
-      });
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: status.port, method: req.method, path: `/${rest}${search}`, headers },
+      (answer) => {
+        const out: Record<string, string | string[]> = { ...BASE_HEADERS };
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (value === undefined || DROP_RESPONSE.has(name) || name.startsWith('access-control-')) continue;
+          out[name] = value;
+        }
+        res.writeHead(answer.statusCode ?? 502, out);
+        res.flushHeaders();
+        answer.pipe(res);
+        answer.on('end', resolve);
+        answer.on('error', () => {
+          res.destroy();
+          resolve();
+        });
+      },
+    );
     upstream.on('error', (err) => {
       if (!res.headersSent) {
-        const body = JSON.stringify({ error: { code: 'SERVICE', message: `the service of ${id} did not answer: ${messageOf(err)}`, where: `app ${id}` } });
+        const body = JSON.stringify({
+          error: { code: 'SERVICE', message: `the service of ${id} did not answer: ${messageOf(err)}`, where: `app ${id}` },
+        });
         res.writeHead(502, { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8' });
         res.end(body);
       } else {

@@ -22,8 +22,10 @@ export async function putSettings(ctx: ApiContext, body: Record<string, unknown>
   }
   if (body['hfToken'] !== undefined) {
     const token = body['hfToken'];
-    if (token !== null && typeof token !== 'string') throw new HttpError(400, 'USAGE', '"hfToken" must be a string, or null to remove it', undefined, 'body.hfToken');
-    if (typeof token === 'string' && /\s/.test(token.trim() === '' ? '' : token)) throw new HttpError(400, 'USAGE', 'the Hugging Face token must not contain spaces', undefined, 'body.hfToken');
+    if (token !== null && typeof token !== 'string')
+      throw new HttpError(400, 'USAGE', '"hfToken" must be a string, or null to remove it', undefined, 'body.hfToken');
+    if (typeof token === 'string' && /\s/.test(token.trim() === '' ? '' : token))
+      throw new HttpError(400, 'USAGE', 'the Hugging Face token must not contain spaces', undefined, 'body.hfToken');
     patch.hfToken = token;
   }
   if (body['concurrency'] !== undefined) patch.concurrency = checkConcurrency(body['concurrency']);

@@ -26,7 +26,14 @@ import { isAppId } from '../../recipe/schema.js';
 export async function plan(ctx: ApiContext, body: Record<string, unknown>): Promise<Plan> {
   const recipe = field.string(body, 'recipe');
   const text = field.string(body, 'text');
-  if ((recipe === undefined) === (text === undefined)) throw new HttpError(400, 'USAGE', 'give exactly one of "recipe" or "text"', 'A recipe id or path, or the recipe JSON text to plan before saving.', 'body');
+  if ((recipe === undefined) === (text === undefined))
+    throw new HttpError(
+      400,
+      'USAGE',
+      'give exactly one of "recipe" or "text"',
+      'A recipe id or path, or the recipe JSON text to plan before saving.',
+      'body',
+    );
   const profile = field.string(body, 'profile') ?? 'host';
   const inputs = field.stringMap(body, 'inputs') ?? {};
   const loaded = text !== undefined ? await recipeFromText(ctx, text) : await findRecipe(recipe!, ctx.home);
@@ -50,7 +57,14 @@ export async function fit(ctx: ApiContext, body: Record<string, unknown>): Promi
   const recipe = field.string(body, 'recipe');
   const model = field.string(body, 'model');
   const context = field.number(body, 'context');
-  if ((recipe === undefined) === (model === undefined)) throw new HttpError(400, 'USAGE', 'give exactly one of "recipe" or "model"', 'A recipe id or path, or a GGUF file path or URL.', 'body');
+  if ((recipe === undefined) === (model === undefined))
+    throw new HttpError(
+      400,
+      'USAGE',
+      'give exactly one of "recipe" or "model"',
+      'A recipe id or path, or a GGUF file path or URL.',
+      'body',
+    );
   return fitTarget((recipe ?? model)!, {
     machine: await probeMachine(),
     home: ctx.home,

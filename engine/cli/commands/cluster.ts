@@ -28,36 +28,50 @@ export function register(program: Command): void {
 
   cluster
     .command('add <ssh-host>')
-    .description('Pair a host: create Orchard\'s SSH key, pin the host key once you approve it, check its Orchard and engine build')
+    .description("Pair a host: create Orchard's SSH key, pin the host key once you approve it, check its Orchard and engine build")
     .option('--name <name>', 'short name for the host (default: the host name)')
     .option('--port <n>', 'SSH port', (v) => positiveInt(v, '--port'), 22)
     .option('--accept-fingerprint <sha256>', 'approve the host key without asking, if it is exactly this SHA256:… fingerprint')
     .option('--orchard <argv>', 'how to run Orchard on the peer, as a JSON array of words (default: ["orchard"])')
-    .option('--direct-cable <address>', 'TRUSTED DIRECT CABLE: skip the SSH tunnel; the peer\'s RPC server listens on this address of a point-to-point link (e.g. RDMA over Thunderbolt), unauthenticated')
+    .option(
+      '--direct-cable <address>',
+      "TRUSTED DIRECT CABLE: skip the SSH tunnel; the peer's RPC server listens on this address of a point-to-point link (e.g. RDMA over Thunderbolt), unauthenticated",
+    )
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (destination: string, opts: { name?: string; port: number; acceptFingerprint?: string; orchard?: string; directCable?: string; json?: boolean }) => {
-        const approve = opts.acceptFingerprint ?? (await terminalApproval(destination));
-        const r = await addHost({
-          home: resolveHome(),
-          destination,
-          port: opts.port,
-          ...(opts.name ? { name: opts.name } : {}),
-          orchard: parseOrchard(opts.orchard),
-          approve,
-          ...(opts.directCable ? { directCable: directCableAddress(opts.directCable) } : {}),
-        });
-        if (opts.json) return printJson(r);
-        printLine(`added ${r.host.name} (${r.host.destination}:${r.host.port}), host key ${r.host.fingerprint} pinned`);
-        if (r.host.peer) printLine(`  ${r.host.peer.platform}, ${r.host.peer.accelerator}, gives ${g(r.host.peer.budgetBytes)}; engine ${r.host.peer.engine?.version ?? 'not installed'}`);
-        for (const w of r.warnings) printLine(`  warning: ${w}`);
-        if (r.host.direct) printLine(`  ${red('DIRECT CABLE')}: its RPC server will listen on ${r.host.direct.address} with no authentication; use only on a cable between your own machines`);
-      }),
+      action(
+        async (
+          destination: string,
+          opts: { name?: string; port: number; acceptFingerprint?: string; orchard?: string; directCable?: string; json?: boolean },
+        ) => {
+          const approve = opts.acceptFingerprint ?? (await terminalApproval(destination));
+          const r = await addHost({
+            home: resolveHome(),
+            destination,
+            port: opts.port,
+            ...(opts.name ? { name: opts.name } : {}),
+            orchard: parseOrchard(opts.orchard),
+            approve,
+            ...(opts.directCable ? { directCable: directCableAddress(opts.directCable) } : {}),
+          });
+          if (opts.json) return printJson(r);
+          printLine(`added ${r.host.name} (${r.host.destination}:${r.host.port}), host key ${r.host.fingerprint} pinned`);
+          if (r.host.peer)
+            printLine(
+              `  ${r.host.peer.platform}, ${r.host.peer.accelerator}, gives ${g(r.host.peer.budgetBytes)}; engine ${r.host.peer.engine?.version ?? 'not installed'}`,
+            );
+          for (const w of r.warnings) printLine(`  warning: ${w}`);
+          if (r.host.direct)
+            printLine(
+              `  ${red('DIRECT CABLE')}: its RPC server will listen on ${r.host.direct.address} with no authentication; use only on a cable between your own machines`,
+            );
+        },
+      ),
     );
 
   cluster
     .command('ls')
-    .description('List the cluster\'s hosts')
+    .description("List the cluster's hosts")
     .option('--json', 'print as JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
@@ -66,7 +80,9 @@ export function register(program: Command): void {
         if (hosts.length === 0) return printLine('no cluster hosts; add one with `orchard cluster add <ssh-host>`');
         for (const h of hosts) {
           const p = h.peer;
-          printLine(`${h.name}  ${h.destination}:${h.port}  ${p ? `${p.platform} ${p.accelerator} ${g(p.budgetBytes)} engine ${p.engine?.version ?? 'missing'}` : 'not checked'}${h.direct ? '  DIRECT (no tunnel)' : ''}`);
+          printLine(
+            `${h.name}  ${h.destination}:${h.port}  ${p ? `${p.platform} ${p.accelerator} ${g(p.budgetBytes)} engine ${p.engine?.version ?? 'missing'}` : 'not checked'}${h.direct ? '  DIRECT (no tunnel)' : ''}`,
+          );
         }
       }),
     );
@@ -99,7 +115,8 @@ export function register(program: Command): void {
           try {
             host.peer = await askPeer(paths, host, process.env);
             if (!host.peer.engine) problems.push('no llama.cpp engine installed (orchard install llamacpp-engine on the peer)');
-            else if (local.engine && host.peer.engine.version !== local.engine.version) problems.push(`engine ${host.peer.engine.version} differs from this machine's ${local.engine.version}`);
+            else if (local.engine && host.peer.engine.version !== local.engine.version)
+              problems.push(`engine ${host.peer.engine.version} differs from this machine's ${local.engine.version}`);
           } catch (err) {
             problems.push(err instanceof OrchardError ? err.message : String(err));
           }
@@ -113,13 +130,21 @@ export function register(program: Command): void {
               checkedAt: new Date().toISOString(),
             };
           }
-          rows.push({ name: host.name, ok: problems.length === 0, ...(host.peer ? { peer: host.peer } : {}), ...(link ? { link } : {}), problems });
+          rows.push({
+            name: host.name,
+            ok: problems.length === 0,
+            ...(host.peer ? { peer: host.peer } : {}),
+            ...(link ? { link } : {}),
+            problems,
+          });
         }
         await writeHosts(paths, hosts);
         const result = { head: local, hosts: rows, note: 'A cluster buys memory, not speed.' };
         if (opts.json) printJson(result);
         else {
-          printLine(`head: ${local.platform} ${local.accelerator} gives ${g(local.budgetBytes)}; engine ${local.engine?.version ?? 'not installed'}`);
+          printLine(
+            `head: ${local.platform} ${local.accelerator} gives ${g(local.budgetBytes)}; engine ${local.engine?.version ?? 'not installed'}`,
+          );
           for (const r of rows) {
             const l = r.link?.ok ? `RTT ${r.link.rttMs?.median} ms, ${r.link.mibPerSecond} MiB/s over SSH` : 'link not measured';
             printLine(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${l}${r.problems.map((p) => `\n     ${p}`).join('')}`);
@@ -139,16 +164,28 @@ export function register(program: Command): void {
       action(async (model: string, opts: { hosts: string; context?: number; json?: boolean }) => {
         const home = resolveHome();
         const paths = clusterPaths(home);
-        const names = opts.hosts.split(',').map((n) => n.trim()).filter(Boolean);
+        const names = opts.hosts
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean);
         const hosts = await Promise.all(names.map((n) => findHost(paths, n)));
-        const fit = await clusterFit(model, names, { home, machine: await probeMachine(), ...(opts.context ? { contextSize: opts.context } : {}) });
+        const fit = await clusterFit(model, names, {
+          home,
+          machine: await probeMachine(),
+          ...(opts.context ? { contextSize: opts.context } : {}),
+        });
         let llamaServer = 'llama-server';
         try {
           llamaServer = engineBinaries(home).llamaServer;
         } catch {
           // planned anyway; the run itself refuses without the engine
         }
-        const commands = plannedClusterCommands(paths, hosts, { llamaServer, model, tensorSplit: fit.tensorSplit, contextSize: fit.contextSize });
+        const commands = plannedClusterCommands(paths, hosts, {
+          llamaServer,
+          model,
+          tensorSplit: fit.tensorSplit,
+          contextSize: fit.contextSize,
+        });
         if (opts.json) return printJson({ fit, commands });
         printLine(formatClusterFit(fit));
         printLine('');
@@ -164,13 +201,16 @@ export function register(program: Command): void {
 
   cluster
     .command('self')
-    .description('(run on a peer by the head) this machine\'s Orchard version, engine build and memory budget')
+    .description("(run on a peer by the head) this machine's Orchard version, engine build and memory budget")
     .option('--json', 'print as JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
         const info = await peerInfo(resolveHome(), await probeMachine());
         if (opts.json) printJson(info);
-        else printLine(`${info.platform} ${info.accelerator}: ${g(info.budgetBytes)} for models; engine ${info.engine?.version ?? 'not installed'}`);
+        else
+          printLine(
+            `${info.platform} ${info.accelerator}: ${g(info.budgetBytes)} for models; engine ${info.engine?.version ?? 'not installed'}`,
+          );
       }),
     );
 
@@ -211,7 +251,9 @@ export function register(program: Command): void {
 /** A direct cable is a literal address of a point-to-point link: never a wildcard or a name. */
 function directCableAddress(value: string): string {
   if (isIP(value) === 0 || value === '0.0.0.0' || value === '::') {
-    throw new OrchardError('USAGE', `--direct-cable needs the peer's literal IP address on the cable, not "${value}"`, { hint: 'e.g. --direct-cable 169.254.10.2 (the Thunderbolt bridge address); never 0.0.0.0.' });
+    throw new OrchardError('USAGE', `--direct-cable needs the peer's literal IP address on the cable, not "${value}"`, {
+      hint: 'e.g. --direct-cable 169.254.10.2 (the Thunderbolt bridge address); never 0.0.0.0.',
+    });
   }
   return value;
 }
@@ -234,7 +276,11 @@ function parseOrchard(value: string | undefined): string[] {
   } catch {
     throw new OrchardError('USAGE', '--orchard must be a JSON array of words, e.g. \'["/opt/homebrew/bin/orchard"]\'');
   }
-  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((w): w is string => typeof w === 'string' && w.length > 0 && !w.includes('\0'))) {
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length === 0 ||
+    !parsed.every((w): w is string => typeof w === 'string' && w.length > 0 && !w.includes('\0'))
+  ) {
     throw new OrchardError('USAGE', '--orchard must be a non-empty JSON array of non-empty strings');
   }
   return parsed;

@@ -31,8 +31,7 @@ export function register(program: Command): void {
         if (opts.json) {
           printJson(verdict);
           if (outcome && outcome.code !== 0) process.stderr.write(`${outcome.message}\n`);
-        }
-        else {
+        } else {
           const offload = verdict.offload ? ` — ${verdict.offload.layers}/${verdict.offload.total} layers on the GPU` : '';
           printLine(`backend: ${verdict.backend}   fallback: ${verdict.fallback}${offload}`);
           for (const e of verdict.evidence) printLine(`  evidence: ${e}`);
@@ -65,13 +64,19 @@ async function readLog(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new OrchardError('IO', `cannot read the log ${file}`, { where: file, hint: 'Pass a readable log file, or pipe the log on stdin: orchard diagnose - < app.log', cause: err });
+    throw new OrchardError('IO', `cannot read the log ${file}`, {
+      where: file,
+      hint: 'Pass a readable log file, or pipe the log on stdin: orchard diagnose - < app.log',
+      cause: err,
+    });
   }
 }
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new OrchardError('USAGE', 'no log given', { hint: 'Pass a file (orchard diagnose app.log) or pipe one (orchard diagnose --json < app.log).' });
+    throw new OrchardError('USAGE', 'no log given', {
+      hint: 'Pass a file (orchard diagnose app.log) or pipe one (orchard diagnose --json < app.log).',
+    });
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));

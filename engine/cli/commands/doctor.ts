@@ -9,7 +9,9 @@ import { action, printJson, printLine } from '../output.js';
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('This machine, its accelerators, the memory a model can use, what each bundled recipe needs against it, and problems with fixes')
+    .description(
+      'This machine, its accelerators, the memory a model can use, what each bundled recipe needs against it, and problems with fixes',
+    )
     .option('--json', 'print the report as JSON')
     .option('--env', 'print the environment variables Orchard reads: value, default, what each does')
     .action(
@@ -28,8 +30,13 @@ export function register(program: Command): void {
           return;
         }
         const m = report.machine;
-        printLine(`machine:      ${m.model ? `${m.model}, ` : ''}${m.cpu.brand} (${m.cpu.cores} cores), ${gib(m.memory.totalBytes)} RAM${m.unifiedMemory ? ' (unified)' : ''}, ${m.os}-${m.arch}`);
-        for (const g of m.gpus) printLine(`gpu:          ${g.name}${g.cores ? `, ${g.cores} cores` : ''}${g.vramBytes ? `, ${gib(g.vramBytes)}` : ''}${g.api ? `, ${g.api}` : ''}`);
+        printLine(
+          `machine:      ${m.model ? `${m.model}, ` : ''}${m.cpu.brand} (${m.cpu.cores} cores), ${gib(m.memory.totalBytes)} RAM${m.unifiedMemory ? ' (unified)' : ''}, ${m.os}-${m.arch}`,
+        );
+        for (const g of m.gpus)
+          printLine(
+            `gpu:          ${g.name}${g.cores ? `, ${g.cores} cores` : ''}${g.vramBytes ? `, ${gib(g.vramBytes)}` : ''}${g.api ? `, ${g.api}` : ''}`,
+          );
         printLine(`accelerators: ${report.accelerators.join(', ')}`);
         printLine(`model memory: ${gib(report.budget.modelBytes)} — ${report.budget.explanation}`);
         const w = report.budget.wiredLimit;

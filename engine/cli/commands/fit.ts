@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { OrchardError } from '../../core/errors.js';
 import { resolveHome } from '../../core/home.js';
 import { gib, type FitReport } from '../../fit/fit-verdict.js';
 import { fitTarget } from '../../fit/fit-target.js';
@@ -14,38 +13,52 @@ const GPUS = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'] as const satisfies reado
 export function register(program: Command): void {
   program
     .command('fit <model>')
-    .description('Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe by id or recipe.json path (reads only headers)')
+    .description(
+      'Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe by id or recipe.json path (reads only headers)',
+    )
     .option('--context <n>', "context size in tokens (default: the recipe's, else min(model, 4096))", positive('--context'))
     .addOption(new Option('--parallel <n>', 'parallel sequences, each with its own context').default(1).argParser(positive('--parallel')))
     .addOption(new Option('--gpu <backend>', 'the accelerator to plan for').choices(GPUS).default('auto'))
     .option('--hosts <names>', 'plan the model over this machine and these cluster hosts (comma-separated): per-node layers and memory')
     .option('--json', 'print the fit report as JSON')
     .action(
-      action(async (target: string, opts: { context?: number; parallel: number; gpu: (typeof GPUS)[number]; hosts?: string; json?: boolean }) => {
-        const contextSize = opts.context;
-        if (opts.hosts !== undefined) {
-          const names = opts.hosts.split(',').map((s) => s.trim()).filter(Boolean);
-          const { clusterFit, formatClusterFit } = await import('../../cluster/cluster-fit.js');
-          const report = await clusterFit(target, names, { home: resolveHome(), machine: await probeMachine(), ...(contextSize ? { contextSize } : {}) });
+      action(
+        async (
+          target: string,
+          opts: { context?: number; parallel: number; gpu: (typeof GPUS)[number]; hosts?: string; json?: boolean },
+        ) => {
+          const contextSize = opts.context;
+          if (opts.hosts !== undefined) {
+            const names = opts.hosts
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
+            const { clusterFit, formatClusterFit } = await import('../../cluster/cluster-fit.js');
+            const report = await clusterFit(target, names, {
+              home: resolveHome(),
+              machine: await probeMachine(),
+              ...(contextSize ? { contextSize } : {}),
+            });
+            if (opts.json) printJson(report);
+            else printLine(formatClusterFit(report));
+            if (!report.fits) process.exitCode = 1;
+            return;
+          }
+          const parallel = opts.parallel;
+          const gpu = opts.gpu;
+          const report = await fitTarget(target, {
+            machine: await probeMachine(),
+            home: resolveHome(),
+            profile: await resolveProfile('host'),
+            ...(contextSize ? { contextSize } : {}),
+            parallel,
+            gpu,
+            ...(envSetting('HF_TOKEN') ? { hfToken: envSetting('HF_TOKEN') } : {}),
+          });
           if (opts.json) printJson(report);
-          else printLine(formatClusterFit(report));
-          if (!report.fits) process.exitCode = 1;
-          return;
-        }
-        const parallel = opts.parallel;
-        const gpu = opts.gpu;
-        const report = await fitTarget(target, {
-          machine: await probeMachine(),
-          home: resolveHome(),
-          profile: await resolveProfile('host'),
-          ...(contextSize ? { contextSize } : {}),
-          parallel,
-          gpu,
-          ...(envSetting('HF_TOKEN') ? { hfToken: envSetting('HF_TOKEN') } : {}),
-        });
-        if (opts.json) printJson(report);
-        else printLine(formatFit(report));
-      }),
+          else printLine(formatFit(report));
+        },
+      ),
     );
 }
 

@@ -32,11 +32,17 @@ export function register(program: Command): void {
     .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')
     .option('-v, --verbose', 'show every line the steps print')
     .option('--json', 'print the result as JSON')
-    .action(action(async (recipe: string, flags: InstallFlags) => {
-      const home = resolveHome();
-      const loaded = await findRecipe(recipe, home);
-      await install('install', await planRecipe(loaded, { profile: await resolveProfile('host'), inputs: flags.input ?? {}, home }), flags);
-    }));
+    .action(
+      action(async (recipe: string, flags: InstallFlags) => {
+        const home = resolveHome();
+        const loaded = await findRecipe(recipe, home);
+        await install(
+          'install',
+          await planRecipe(loaded, { profile: await resolveProfile('host'), inputs: flags.input ?? {}, home }),
+          flags,
+        );
+      }),
+    );
 
   program
     .command('update <id>')
@@ -46,12 +52,18 @@ export function register(program: Command): void {
     .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')
     .option('-v, --verbose', 'show every line the steps print')
     .option('--json', 'print the result as JSON')
-    .action(action(async (id: string, flags: InstallFlags) => {
-      const home = resolveHome();
-      const state = await requireAppState(home, id);
-      const inputs = { ...state.inputs, ...flags.input };
-      await install('update', await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile('host'), inputs, home }), flags);
-    }));
+    .action(
+      action(async (id: string, flags: InstallFlags) => {
+        const home = resolveHome();
+        const state = await requireAppState(home, id);
+        const inputs = { ...state.inputs, ...flags.input };
+        await install(
+          'update',
+          await planRecipe(await loadRecipe(state.recipe.file), { profile: await resolveProfile('host'), inputs, home }),
+          flags,
+        );
+      }),
+    );
 }
 
 async function install(operation: 'install' | 'update', plan: Awaited<ReturnType<typeof planRecipe>>, flags: InstallFlags): Promise<void> {
@@ -74,9 +86,18 @@ async function install(operation: 'install' | 'update', plan: Awaited<ReturnType
       ...(envSetting('HF_TOKEN') ? { hfToken: envSetting('HF_TOKEN') } : {}),
     });
     if (flags.json) {
-      printJson({ ok: true, app: plan.recipe.id, lifecycle: result.state.lifecycle, ran: result.ran, skipped: result.skipped, verdict: result.state.verdict ?? null });
+      printJson({
+        ok: true,
+        app: plan.recipe.id,
+        lifecycle: result.state.lifecycle,
+        ran: result.ran,
+        skipped: result.skipped,
+        verdict: result.state.verdict ?? null,
+      });
     } else {
-      printLine(`${plan.recipe.name} is installed in ${plan.paths.root} (${result.ran.length} step(s) run, ${result.skipped.length} already done).`);
+      printLine(
+        `${plan.recipe.name} is installed in ${plan.paths.root} (${result.ran.length} step(s) run, ${result.skipped.length} already done).`,
+      );
       if (result.state.verdict) printLine(`backend: ${result.state.verdict.backend} (fallback ${result.state.verdict.fallback})`);
     }
   } finally {

@@ -33,53 +33,57 @@ export function register(program: Command): void {
     .command('list')
     .description('Recipes Orchard knows (bundled and yours) and every installed app, whatever recipe it came from')
     .option('--json', 'print as JSON')
-    .action(action(async (flags: { json?: boolean }) => {
-      const home = resolveHome();
-      const { recipes, problems } = await scanRecipes(home);
-      const rows: ListRow[] = await Promise.all(
-        recipes.map(async ({ recipe, file, source }) => {
-          const state = await readAppState(appPaths(home, recipe.id));
-          return {
-            id: recipe.id,
-            name: recipe.name,
-            version: recipe.version,
-            kind: recipe.kind,
-            source: source as ListRow['source'],
-            file,
-            accelerators: recipe.requires?.accelerators ?? [],
-            memoryGiB: recipe.requires?.memoryGiB ?? null,
-            diskGiB: recipe.requires?.diskGiB ?? null,
-            installed: state?.lifecycle ?? null,
-            verdict: state?.verdict ?? null,
-          };
-        }),
-      );
-      // Apps installed from a recipe file elsewhere (orchard install ./x/recipe.json) are listed too.
-      const known = new Set(rows.map((r) => r.id));
-      for (const state of await installedStates(home)) {
-        if (known.has(state.id)) continue;
-        rows.push({
-          id: state.id,
-          name: state.recipe.name,
-          version: state.recipe.version,
-          kind: state.recipe.kind,
-          source: 'file',
-          file: state.recipe.file,
-          accelerators: [],
-          memoryGiB: null,
-          diskGiB: null,
-          installed: state.lifecycle,
-          verdict: state.verdict ?? null,
-        });
-      }
-      if (flags.json) {
-        printJson({ recipes: rows, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) });
-        return;
-      }
-      for (const r of rows) {
-        const status = r.installed ? `[${r.installed}]` : dim('[not installed]');
-        printLine(`${r.id.padEnd(34)} ${r.kind.padEnd(6)} ${status} ${r.name}${r.source === 'user' ? dim(' (yours)') : r.source === 'file' ? dim(` (from ${r.file})`) : ''}`);
-      }
-      for (const p of problems) printLine(red(`! ${p.file}: ${p.error.message}`));
-    }));
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const home = resolveHome();
+        const { recipes, problems } = await scanRecipes(home);
+        const rows: ListRow[] = await Promise.all(
+          recipes.map(async ({ recipe, file, source }) => {
+            const state = await readAppState(appPaths(home, recipe.id));
+            return {
+              id: recipe.id,
+              name: recipe.name,
+              version: recipe.version,
+              kind: recipe.kind,
+              source: source as ListRow['source'],
+              file,
+              accelerators: recipe.requires?.accelerators ?? [],
+              memoryGiB: recipe.requires?.memoryGiB ?? null,
+              diskGiB: recipe.requires?.diskGiB ?? null,
+              installed: state?.lifecycle ?? null,
+              verdict: state?.verdict ?? null,
+            };
+          }),
+        );
+        // Apps installed from a recipe file elsewhere (orchard install ./x/recipe.json) are listed too.
+        const known = new Set(rows.map((r) => r.id));
+        for (const state of await installedStates(home)) {
+          if (known.has(state.id)) continue;
+          rows.push({
+            id: state.id,
+            name: state.recipe.name,
+            version: state.recipe.version,
+            kind: state.recipe.kind,
+            source: 'file',
+            file: state.recipe.file,
+            accelerators: [],
+            memoryGiB: null,
+            diskGiB: null,
+            installed: state.lifecycle,
+            verdict: state.verdict ?? null,
+          });
+        }
+        if (flags.json) {
+          printJson({ recipes: rows, problems: problems.map((p) => ({ file: p.file, error: p.error.toJSON() })) });
+          return;
+        }
+        for (const r of rows) {
+          const status = r.installed ? `[${r.installed}]` : dim('[not installed]');
+          printLine(
+            `${r.id.padEnd(34)} ${r.kind.padEnd(6)} ${status} ${r.name}${r.source === 'user' ? dim(' (yours)') : r.source === 'file' ? dim(` (from ${r.file})`) : ''}`,
+          );
+        }
+        for (const p of problems) printLine(red(`! ${p.file}: ${p.error.message}`));
+      }),
+    );
 }

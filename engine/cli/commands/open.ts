@@ -17,18 +17,23 @@ export function register(program: Command): void {
     .description('Print a fresh one-time link to the web UI (valid 5 minutes); --browser opens it')
     .option('--browser', 'open the link in the default browser as well')
     .option('--json', 'print the link as JSON')
-    .action(action(async (flags: { browser?: boolean; json?: boolean }) => {
-      const home = resolveHome();
-      let client = await connectToServer(home);
-      if (!client) {
-        const { pid } = await launchDetached(home);
-        if (!flags.json) process.stderr.write(`No Orchard server was running: started one in the background (pid ${pid}).\n`);
-        client = await connectToServer(home);
-      }
-      if (!client) throw new OrchardError('SERVICE', 'the Orchard server started but cannot be reached', { where: home.root });
-      const { value } = await client.request<{ url: string; expiresInSeconds: number }>('POST', '/session/link', {});
-      if (flags.browser) openBrowser(home, value.url);
-      if (flags.json) printJson({ ok: true, ...value });
-      else printLine(`${value.url}\n(one-time link, valid ${Math.round(value.expiresInSeconds / 60)} minutes${flags.browser ? '; opened in your browser' : ''})`);
-    }));
+    .action(
+      action(async (flags: { browser?: boolean; json?: boolean }) => {
+        const home = resolveHome();
+        let client = await connectToServer(home);
+        if (!client) {
+          const { pid } = await launchDetached(home);
+          if (!flags.json) process.stderr.write(`No Orchard server was running: started one in the background (pid ${pid}).\n`);
+          client = await connectToServer(home);
+        }
+        if (!client) throw new OrchardError('SERVICE', 'the Orchard server started but cannot be reached', { where: home.root });
+        const { value } = await client.request<{ url: string; expiresInSeconds: number }>('POST', '/session/link', {});
+        if (flags.browser) openBrowser(home, value.url);
+        if (flags.json) printJson({ ok: true, ...value });
+        else
+          printLine(
+            `${value.url}\n(one-time link, valid ${Math.round(value.expiresInSeconds / 60)} minutes${flags.browser ? '; opened in your browser' : ''})`,
+          );
+      }),
+    );
 }

@@ -17,7 +17,11 @@ export function register(program: Command): void {
     .action(
       action(async (recipe: string, opts: { profile: string; input?: Record<string, string>; json?: boolean }) => {
         const home = resolveHome();
-        const plan = await planRecipe(await findRecipe(recipe, home), { profile: await resolveProfile(opts.profile), inputs: opts.input ?? {}, home });
+        const plan = await planRecipe(await findRecipe(recipe, home), {
+          profile: await resolveProfile(opts.profile),
+          inputs: opts.input ?? {},
+          home,
+        });
         if (opts.json) printJson(plan);
         else printLine(formatPlan(plan));
       }),

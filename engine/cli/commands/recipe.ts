@@ -46,7 +46,7 @@ export function register(program: Command): void {
 
   recipe
     .command('validate <file>')
-    .description('Check a recipe against the schema and Orchard\'s rules; every problem is listed as file:pointer: message')
+    .description("Check a recipe against the schema and Orchard's rules; every problem is listed as file:pointer: message")
     .option('--json', 'print {ok, errors:[{pointer, message, hint}]}')
     .action(
       action(async (file: string, opts: { json?: boolean }) => {
@@ -72,9 +72,13 @@ export function register(program: Command): void {
         const value = starterRecipe(id, kind);
         const result = validateRecipe(value);
         if (!result.ok) {
-          throw new OrchardError('USAGE', `"${id}" cannot be a recipe id: ${result.errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`, {
-            hint: 'Use lower-case letters, digits and dashes, e.g. my-llm.',
-          });
+          throw new OrchardError(
+            'USAGE',
+            `"${id}" cannot be a recipe id: ${result.errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
+            {
+              hint: 'Use lower-case letters, digits and dashes, e.g. my-llm.',
+            },
+          );
         }
         const folder = path.resolve(opts.out, id);
         const file = path.join(folder, 'recipe.json');

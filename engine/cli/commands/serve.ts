@@ -34,19 +34,23 @@ export function register(program: Command): void {
     .option('--detach', 'run in the background and return once it listens')
     .option('--gateway-port <n>', 'port of the gateway, the OpenAI + Ollama endpoint for every model (default 11435, or gateway.port)')
     .option('--no-gateway', 'run without the gateway')
-    .action(action(async (flags: ServeFlags) => {
-      const home = resolveHome();
-      const port = parsePort(flags.port);
-      const gatewayPort = flags.gateway ? parsePort(flags.gatewayPort, '--gateway-port') : null;
-      if (flags.detach) {
-        const { url, pid, already } = await launchDetached(home, port, undefined, gatewayArgs(gatewayPort));
-        printLine(`Orchard is running at ${url}`);
-        printLine(already ? `(it was already running, pid ${pid})` : `(in the background, pid ${pid}; its log is ${serverLogFile(home)})`);
-        if (flags.open) openBrowser(home, url);
-        return;
-      }
-      await serveForeground(home, port, flags.open, gatewayPort);
-    }));
+    .action(
+      action(async (flags: ServeFlags) => {
+        const home = resolveHome();
+        const port = parsePort(flags.port);
+        const gatewayPort = flags.gateway ? parsePort(flags.gatewayPort, '--gateway-port') : null;
+        if (flags.detach) {
+          const { url, pid, already } = await launchDetached(home, port, undefined, gatewayArgs(gatewayPort));
+          printLine(`Orchard is running at ${url}`);
+          printLine(
+            already ? `(it was already running, pid ${pid})` : `(in the background, pid ${pid}; its log is ${serverLogFile(home)})`,
+          );
+          if (flags.open) openBrowser(home, url);
+          return;
+        }
+        await serveForeground(home, port, flags.open, gatewayPort);
+      }),
+    );
 }
 
 function parsePort(value: string | undefined, flag = '--port'): number | undefined {
@@ -121,7 +125,9 @@ async function serveForeground(
 
 function portError(err: unknown, port: number): unknown {
   if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    return new OrchardError('SERVICE', `port ${port} on 127.0.0.1 is in use`, { hint: 'Pick another with --port N, or --port 0 for any free one.' });
+    return new OrchardError('SERVICE', `port ${port} on 127.0.0.1 is in use`, {
+      hint: 'Pick another with --port N, or --port 0 for any free one.',
+    });
   }
   return err;
 }
@@ -194,7 +200,11 @@ export function openBrowser(home: OrchardHome, url: string): void {
   }
   const target = pathToFileURL(page).href;
   const [cmd, args] =
-    process.platform === 'darwin' ? ['open', [target]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', target]] : ['xdg-open', [target]];
+    process.platform === 'darwin'
+      ? ['open', [target]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', target]]
+        : ['xdg-open', [target]];
   try {
     const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => undefined);

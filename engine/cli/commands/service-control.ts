@@ -24,65 +24,85 @@ export function register(program: Command): void {
     .description("Start an installed app's service (starts the Orchard server in the background when none runs)")
     .option('--no-wait', 'return once it is launched, without waiting until it is ready')
     .option('--json', 'print the result as JSON')
-    .action(action(async (id: string, flags: { wait: boolean; json?: boolean }) => {
-      const home = resolveHome();
-      await requireAppState(home, id); // an unknown app is an error here, before any server is launched
-      const client = await serverOrLaunch(home, flags.json === true);
-      const { value } = await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/start${flags.wait ? '?wait=ready' : ''}`, {});
-      if (flags.json) printJson({ ok: true, app: id, service: value });
-      else printLine(describeService(id, value));
-    }));
+    .action(
+      action(async (id: string, flags: { wait: boolean; json?: boolean }) => {
+        const home = resolveHome();
+        await requireAppState(home, id); // an unknown app is an error here, before any server is launched
+        const client = await serverOrLaunch(home, flags.json === true);
+        const { value } = await client.request<ServiceStatus>(
+          'POST',
+          `/apps/${encodeURIComponent(id)}/start${flags.wait ? '?wait=ready' : ''}`,
+          {},
+        );
+        if (flags.json) printJson({ ok: true, app: id, service: value });
+        else printLine(describeService(id, value));
+      }),
+    );
 
   program
     .command('stop <id>')
     .description("Stop an app's service and its whole process tree")
     .option('--json', 'print the result as JSON')
-    .action(action(async (id: string, flags: { json?: boolean }) => {
-      const home = resolveHome();
-      await requireAppState(home, id);
-      const client = await connectToServer(home);
-      if (client) {
-        const before = (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value.service;
-        const wasRunning = before !== undefined && before.state !== 'stopped' && before.state !== 'crashed';
-        const value: ServiceStatus = wasRunning ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value : { state: 'stopped', restarts: 0 };
-        if (flags.json) printJson({ ok: true, app: id, wasRunning, service: value });
-        else printLine(wasRunning ? describeService(id, value) : `${id} is not running; nothing to stop.`);
-        return;
-      }
-      // No server (it crashed): the app may still run, recorded for re-adoption. Stop it from here.
-      const stopped = await stopRecordedRun(runRecordDir(home), id);
-      const value: ServiceStatus = { state: 'stopped', restarts: stopped?.restarts ?? 0 };
-      if (flags.json) printJson({ ok: true, app: id, wasRunning: stopped !== undefined, service: value });
-      else printLine(stopped ? `${id}: stopped (pid ${stopped.pid}; no Orchard server was running)` : `${id} is not running (no Orchard server runs); nothing to stop.`);
-    }));
+    .action(
+      action(async (id: string, flags: { json?: boolean }) => {
+        const home = resolveHome();
+        await requireAppState(home, id);
+        const client = await connectToServer(home);
+        if (client) {
+          const before = (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value.service;
+          const wasRunning = before !== undefined && before.state !== 'stopped' && before.state !== 'crashed';
+          const value: ServiceStatus = wasRunning
+            ? (await client.request<ServiceStatus>('POST', `/apps/${encodeURIComponent(id)}/stop`, {})).value
+            : { state: 'stopped', restarts: 0 };
+          if (flags.json) printJson({ ok: true, app: id, wasRunning, service: value });
+          else printLine(wasRunning ? describeService(id, value) : `${id} is not running; nothing to stop.`);
+          return;
+        }
+        // No server (it crashed): the app may still run, recorded for re-adoption. Stop it from here.
+        const stopped = await stopRecordedRun(runRecordDir(home), id);
+        const value: ServiceStatus = { state: 'stopped', restarts: stopped?.restarts ?? 0 };
+        if (flags.json) printJson({ ok: true, app: id, wasRunning: stopped !== undefined, service: value });
+        else
+          printLine(
+            stopped
+              ? `${id}: stopped (pid ${stopped.pid}; no Orchard server was running)`
+              : `${id} is not running (no Orchard server runs); nothing to stop.`,
+          );
+      }),
+    );
 
   program
     .command('status [id]')
     .description('Show whether apps run, their port, restarts and the backend verdict')
     .option('--json', 'print the result as JSON')
-    .action(action(async (id: string | undefined, flags: { json?: boolean }) => {
-      const home = resolveHome();
-      const client = await connectToServer(home);
-      if (id !== undefined) {
-        const app = client ? (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value : await offlineSummary(home, id);
-        if (flags.json) printJson({ ok: true, server: client ? client.baseUrl : null, ...app });
-        else printSummary(app, client !== undefined);
-        return;
-      }
-      const apps = client ? (await client.request<{ apps: AppSummary[] }>('GET', '/apps')).value.apps : await offlineList(home);
-      if (flags.json) {
-        printJson({ ok: true, server: client ? client.baseUrl : null, apps });
-        return;
-      }
-      const orphans = apps.filter((a) => a.service.state !== 'stopped').length;
-      printLine(
-        client
-          ? `Orchard server: ${client.baseUrl}/`
-          : `No Orchard server runs (start one with \`orchard serve\`); ${orphans === 0 ? 'no app is running' : `${orphans} app(s) still run and are re-adopted when it starts`}.`,
-      );
-      if (apps.length === 0) printLine('No apps are installed.');
-      for (const app of apps) printLine(`${app.id.padEnd(24)} ${app.lifecycle.padEnd(12)} ${app.service.state.padEnd(10)} ${verdictText(app)}`);
-    }));
+    .action(
+      action(async (id: string | undefined, flags: { json?: boolean }) => {
+        const home = resolveHome();
+        const client = await connectToServer(home);
+        if (id !== undefined) {
+          const app = client
+            ? (await client.request<AppSummary>('GET', `/apps/${encodeURIComponent(id)}`)).value
+            : await offlineSummary(home, id);
+          if (flags.json) printJson({ ok: true, server: client ? client.baseUrl : null, ...app });
+          else printSummary(app, client !== undefined);
+          return;
+        }
+        const apps = client ? (await client.request<{ apps: AppSummary[] }>('GET', '/apps')).value.apps : await offlineList(home);
+        if (flags.json) {
+          printJson({ ok: true, server: client ? client.baseUrl : null, apps });
+          return;
+        }
+        const orphans = apps.filter((a) => a.service.state !== 'stopped').length;
+        printLine(
+          client
+            ? `Orchard server: ${client.baseUrl}/`
+            : `No Orchard server runs (start one with \`orchard serve\`); ${orphans === 0 ? 'no app is running' : `${orphans} app(s) still run and are re-adopted when it starts`}.`,
+        );
+        if (apps.length === 0) printLine('No apps are installed.');
+        for (const app of apps)
+          printLine(`${app.id.padEnd(24)} ${app.lifecycle.padEnd(12)} ${app.service.state.padEnd(10)} ${verdictText(app)}`);
+      }),
+    );
 
   program
     .command('logs <id>')
@@ -90,36 +110,43 @@ export function register(program: Command): void {
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .addOption(new Option('-n, --tail <n>', 'how many past lines to print').default(200).argParser(wholeNumber('--tail')))
     .option('--json', 'print the lines as JSON (not with --follow)')
-    .action(action(async (id: string, flags: { follow?: boolean; tail: number; json?: boolean }) => {
-      const home = resolveHome();
-      const tail = flags.tail;
-      if (flags.follow && flags.json) throw new OrchardError('USAGE', '--json and --follow cannot be used together');
-      await requireAppState(home, id);
-      const client = await connectToServer(home);
-      if (!client) {
-        if (flags.follow) throw new OrchardError('SERVICE', `no Orchard server runs, so ${id} is not running`, { hint: `Start it: orchard start ${id}` });
-        const lines = await lastRunLog(home, id, tail);
-        if (flags.json) printJson({ ok: true, app: id, lines });
-        else for (const line of lines) printLine(line);
-        return;
-      }
-      if (flags.follow) {
-        await follow(client, id, tail);
-        return;
-      }
-      const { value } = await client.request<{ lines: string[] }>('GET', `/apps/${encodeURIComponent(id)}/logs?tail=${tail}`);
-      if (flags.json) printJson({ ok: true, app: id, lines: value.lines });
-      else for (const line of value.lines) printLine(line);
-    }));
+    .action(
+      action(async (id: string, flags: { follow?: boolean; tail: number; json?: boolean }) => {
+        const home = resolveHome();
+        const tail = flags.tail;
+        if (flags.follow && flags.json) throw new OrchardError('USAGE', '--json and --follow cannot be used together');
+        await requireAppState(home, id);
+        const client = await connectToServer(home);
+        if (!client) {
+          if (flags.follow)
+            throw new OrchardError('SERVICE', `no Orchard server runs, so ${id} is not running`, { hint: `Start it: orchard start ${id}` });
+          const lines = await lastRunLog(home, id, tail);
+          if (flags.json) printJson({ ok: true, app: id, lines });
+          else for (const line of lines) printLine(line);
+          return;
+        }
+        if (flags.follow) {
+          await follow(client, id, tail);
+          return;
+        }
+        const { value } = await client.request<{ lines: string[] }>('GET', `/apps/${encodeURIComponent(id)}/logs?tail=${tail}`);
+        if (flags.json) printJson({ ok: true, app: id, lines: value.lines });
+        else for (const line of value.lines) printLine(line);
+      }),
+    );
 }
 
 async function serverOrLaunch(home: OrchardHome, quiet: boolean): Promise<ApiClient> {
   const existing = await connectToServer(home);
   if (existing) return existing;
   const { pid } = await launchDetached(home);
-  if (!quiet) process.stderr.write(`No Orchard server was running: started one in the background (pid ${pid}); \`orchard serve --detach\` prints its URL.\n`);
+  if (!quiet)
+    process.stderr.write(
+      `No Orchard server was running: started one in the background (pid ${pid}); \`orchard serve --detach\` prints its URL.\n`,
+    );
   const client = await connectToServer(home);
-  if (!client) throw new OrchardError('SERVICE', 'the Orchard server started but cannot be found', { where: path.join(home.root, 'server.json') });
+  if (!client)
+    throw new OrchardError('SERVICE', 'the Orchard server started but cannot be found', { where: path.join(home.root, 'server.json') });
   return client;
 }
 
@@ -213,7 +240,8 @@ function summaryFromState(state: AppState, running: RunRecord | undefined): AppS
 async function lastRunLog(home: OrchardHome, id: string, tail: number): Promise<string[]> {
   const dir = appPaths(home, id).logs;
   const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.startsWith('service-') && f.endsWith('.log')) : [];
-  if (files.length === 0) throw new OrchardError('SERVICE', `${id} has no service logs yet`, { where: dir, hint: `Start it: orchard start ${id}` });
+  if (files.length === 0)
+    throw new OrchardError('SERVICE', `${id} has no service logs yet`, { where: dir, hint: `Start it: orchard start ${id}` });
   const withTimes = await Promise.all(files.map(async (f) => ({ f, t: (await stat(path.join(dir, f))).mtimeMs })));
   const newest = withTimes.sort((a, b) => b.t - a.t)[0]!.f;
   const lines = (await readFile(path.join(dir, newest), 'utf8')).split('\n');

@@ -25,7 +25,8 @@ export const flagPatterns: readonly Pattern[] = [
         kind: 'partial',
         cause: 'flag',
         line,
-        advice: `The ${(m[1] ?? m[2] ?? '').toUpperCase()} runs on the CPU (--${m[1] ?? m[2]}-on-cpu): ` + 'drop the flag when the GPU has room.',
+        advice:
+          `The ${(m[1] ?? m[2] ?? '').toUpperCase()} runs on the CPU (--${m[1] ?? m[2]}-on-cpu): ` + 'drop the flag when the GPU has room.',
       },
     ],
   },

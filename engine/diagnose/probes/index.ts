@@ -17,13 +17,25 @@ export async function runVerifyProbe(params: VerifyParams, o: ProbeProcessOption
     case 'mlx':
       return probeMlx(expect, o);
     case 'llm':
-      if (!probe.model) throw new OrchardError('RECIPE_INVALID', 'the llm probe needs "model" (the GGUF to load)', { where: '/verify/probe/model', hint: 'Add "model": "{{app.models}}/<file>.gguf".' });
+      if (!probe.model)
+        throw new OrchardError('RECIPE_INVALID', 'the llm probe needs "model" (the GGUF to load)', {
+          where: '/verify/probe/model',
+          hint: 'Add "model": "{{app.models}}/<file>.gguf".',
+        });
       return probeLlm(probe.model, expect, o);
     case 'sdcpp':
-      if (!probe.binary) throw new OrchardError('RECIPE_INVALID', 'the sdcpp probe needs "binary" (the sd-cli or sd-server program)', { where: '/verify/probe/binary', hint: 'Add "binary": "{{app.dir}}/build/bin/sd-server".' });
+      if (!probe.binary)
+        throw new OrchardError('RECIPE_INVALID', 'the sdcpp probe needs "binary" (the sd-cli or sd-server program)', {
+          where: '/verify/probe/binary',
+          hint: 'Add "binary": "{{app.dir}}/build/bin/sd-server".',
+        });
       return probeSdcpp(probe.binary, expect, o);
     case 'command':
-      if (!probe.command?.length) throw new OrchardError('RECIPE_INVALID', 'the command probe needs "command"', { where: '/verify/probe/command', hint: 'Add "command": ["python", "check.py"].' });
+      if (!probe.command?.length)
+        throw new OrchardError('RECIPE_INVALID', 'the command probe needs "command"', {
+          where: '/verify/probe/command',
+          hint: 'Add "command": ["python", "check.py"].',
+        });
       return probeCommand(probe.command, expect, o);
   }
 }

@@ -49,8 +49,13 @@ export async function probeMlx(expect: Backend, o: ProbeProcessOptions & { pytho
       backend: 'unknown',
       fallback: expect === 'cpu' ? 'none' : 'full',
       evidence: [
-        run.timedOut ? `the MLX probe timed out after ${Math.round(o.timeoutMs / 1000)} s` : `the MLX probe failed (exit ${run.exitCode ?? '?'})`,
-        ...run.output.split(/\r?\n/).filter((l) => l.trim()).slice(-3),
+        run.timedOut
+          ? `the MLX probe timed out after ${Math.round(o.timeoutMs / 1000)} s`
+          : `the MLX probe failed (exit ${run.exitCode ?? '?'})`,
+        ...run.output
+          .split(/\r?\n/)
+          .filter((l) => l.trim())
+          .slice(-3),
       ],
       advice: ['Check that the app environment has a working `python` (the env step) and run the install again.'],
     };
@@ -69,8 +74,12 @@ export function mlxVerdict(r: MlxProbeReport, expect: Backend): Verdict {
     return {
       backend: 'unknown',
       fallback: fallbackIfCpu,
-      evidence: [`mlx missing: ${r.error ?? 'import mlx.core failed'}${r.python ? ` (python ${r.python}${r.machine ? `, ${r.machine}` : ''})` : ''}`],
-      advice: ['mlx is not installed in the app environment: the recipe must pip-install it (macOS 14+ on Apple Silicon, with an arm64 Python).'],
+      evidence: [
+        `mlx missing: ${r.error ?? 'import mlx.core failed'}${r.python ? ` (python ${r.python}${r.machine ? `, ${r.machine}` : ''})` : ''}`,
+      ],
+      advice: [
+        'mlx is not installed in the app environment: the recipe must pip-install it (macOS 14+ on Apple Silicon, with an arm64 Python).',
+      ],
     };
   }
   const device = r.default_device ?? (r.default_device_error ? `error: ${r.default_device_error}` : '?');
@@ -97,16 +106,24 @@ export function mlxVerdict(r: MlxProbeReport, expect: Backend): Verdict {
       };
     }
     const v: Verdict = { backend, fallback: 'none', evidence, advice: [] };
-    if (expect !== 'unknown' && expect !== 'cpu' && backend !== expect) v.advice.push(`Expected ${expect}, but MLX computes on ${backend}.`);
+    if (expect !== 'unknown' && expect !== 'cpu' && backend !== expect)
+      v.advice.push(`Expected ${expect}, but MLX computes on ${backend}.`);
     if (info?.maxRecommendedWorkingSetSize !== undefined && info.memorySize !== undefined) {
-      v.advice.push(`The GPU may use ${gb(info.maxRecommendedWorkingSetSize)} of ${gb(info.memorySize)} (its working-set limit); larger models need iogpu.wired_limit_mb raised (orchard fit says by how much).`);
+      v.advice.push(
+        `The GPU may use ${gb(info.maxRecommendedWorkingSetSize)} of ${gb(info.memorySize)} (its working-set limit); larger models need iogpu.wired_limit_mb raised (orchard fit says by how much).`,
+      );
     }
     return v;
   }
   const advice: string[] = [];
-  if (metalOn) advice.push('Metal is available but MLX computes on the CPU: remove mx.set_default_device(mx.cpu) (or MLX_DEFAULT_DEVICE / --device cpu) from the app.');
+  if (metalOn)
+    advice.push(
+      'Metal is available but MLX computes on the CPU: remove mx.set_default_device(mx.cpu) (or MLX_DEFAULT_DEVICE / --device cpu) from the app.',
+    );
   else if (/without metal backend/i.test(r.device_info_error ?? '') || r.metal_available === 'False') {
-    advice.push('This MLX has no Metal backend: run it on an Apple Silicon Mac (macOS 14+) with a native arm64 Python, not Rosetta and not Linux.');
+    advice.push(
+      'This MLX has no Metal backend: run it on an Apple Silicon Mac (macOS 14+) with a native arm64 Python, not Rosetta and not Linux.',
+    );
   } else advice.push('MLX does not compute on a GPU here; reinstall mlx in the app environment on Apple Silicon.');
   return { backend: 'cpu', fallback: fallbackIfCpu, evidence, advice };
 }

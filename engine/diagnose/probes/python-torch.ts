@@ -33,7 +33,12 @@ export async function probePythonTorch(expect: Backend, o: ProbeProcessOptions):
     return {
       backend: 'unknown',
       fallback: isGpuBackend(expect) ? 'full' : 'none',
-      evidence: [run.timedOut ? `the torch probe timed out after ${Math.round(o.timeoutMs / 1000)} s` : `the torch probe failed (exit ${run.exitCode ?? '?'})`, ...lastLines(run.output, 3)],
+      evidence: [
+        run.timedOut
+          ? `the torch probe timed out after ${Math.round(o.timeoutMs / 1000)} s`
+          : `the torch probe failed (exit ${run.exitCode ?? '?'})`,
+        ...lastLines(run.output, 3),
+      ],
       advice: ['Check that the app environment has a working `python` (the env step) and run the install again.'],
     };
   }
@@ -47,7 +52,9 @@ export function torchVerdict(r: TorchProbeReport, expect: Backend): Verdict {
       backend: 'unknown',
       fallback: expectGpu ? 'full' : 'none',
       evidence: [`torch missing: ${r.error ?? 'import torch failed'} (python ${r.python})`],
-      advice: ['torch is not installed in the app environment: the recipe must install it (Metal: the default macOS arm64 wheel; CUDA: the wheel from https://download.pytorch.org/whl/cu12x).'],
+      advice: [
+        'torch is not installed in the app environment: the recipe must install it (Metal: the default macOS arm64 wheel; CUDA: the wheel from https://download.pytorch.org/whl/cu12x).',
+      ],
     };
   }
   const evidence = [
@@ -74,10 +81,16 @@ export function torchVerdict(r: TorchProbeReport, expect: Backend): Verdict {
   if (r.cpu_matmul_ms !== undefined) evidence.push(`512×512 matmul: ${r.cpu_matmul_ms} ms on cpu`);
   const gpuBuilt = r.mps_built === true || Boolean(r.cuda_build);
   const advice: string[] = [];
-  if (r.mps_built && !r.mps_available) advice.push('torch has MPS built in but macOS does not offer it: use an arm64 (not Rosetta) Python on macOS 14+ and a current torch.');
-  else if (r.cuda_build && !r.cuda_available) advice.push('torch is a CUDA build but finds no GPU: check `nvidia-smi` and that the driver supports this CUDA version.');
-  else if (expect === 'cuda') advice.push(`torch ${r.torch} is a CPU-only build: reinstall torch from https://download.pytorch.org/whl/cu12x in the app environment.`);
-  else if (expect === 'metal') advice.push(`torch ${r.torch} has no MPS: on Apple Silicon install the standard macOS arm64 torch wheel in the app environment.`);
+  if (r.mps_built && !r.mps_available)
+    advice.push('torch has MPS built in but macOS does not offer it: use an arm64 (not Rosetta) Python on macOS 14+ and a current torch.');
+  else if (r.cuda_build && !r.cuda_available)
+    advice.push('torch is a CUDA build but finds no GPU: check `nvidia-smi` and that the driver supports this CUDA version.');
+  else if (expect === 'cuda')
+    advice.push(
+      `torch ${r.torch} is a CPU-only build: reinstall torch from https://download.pytorch.org/whl/cu12x in the app environment.`,
+    );
+  else if (expect === 'metal')
+    advice.push(`torch ${r.torch} has no MPS: on Apple Silicon install the standard macOS arm64 torch wheel in the app environment.`);
   return { backend: 'cpu', fallback: expectGpu || gpuBuilt ? 'full' : 'none', evidence, advice };
 }
 
@@ -86,5 +99,8 @@ function py(v: boolean | undefined): string {
 }
 
 function lastLines(text: string, n: number): string[] {
-  return text.split(/\r?\n/).filter((l) => l.trim()).slice(-n);
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .slice(-n);
 }

@@ -11,7 +11,10 @@ export interface ProbeProcessOptions {
 }
 
 /** Run a probe command in the app's environment; stdout and stderr together, in order of arrival. */
-export async function runProbeProcess(argv: readonly string[], o: ProbeProcessOptions): Promise<{ output: string; exitCode: number | undefined; timedOut: boolean }> {
+export async function runProbeProcess(
+  argv: readonly string[],
+  o: ProbeProcessOptions,
+): Promise<{ output: string; exitCode: number | undefined; timedOut: boolean }> {
   if (!argv[0]) throw new OrchardError('USAGE', 'empty probe command');
   const [file, ...args] = o.wrap ? await o.wrap([...argv]) : [...argv];
   if (!file) throw new OrchardError('USAGE', 'empty probe command');
@@ -30,7 +33,10 @@ export async function runProbeProcess(argv: readonly string[], o: ProbeProcessOp
 
 /** The JSON a probe script printed on its `ORCHARD_PROBE {…}` line. */
 export function probeJson<T>(output: string): T | undefined {
-  const line = output.split(/\r?\n/).reverse().find((l) => l.startsWith('ORCHARD_PROBE '));
+  const line = output
+    .split(/\r?\n/)
+    .reverse()
+    .find((l) => l.startsWith('ORCHARD_PROBE '));
   if (!line) return undefined;
   try {
     return JSON.parse(line.slice('ORCHARD_PROBE '.length)) as T;

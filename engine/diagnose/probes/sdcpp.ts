@@ -46,7 +46,10 @@ export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output
     return {
       backend: 'unknown',
       fallback: isGpuBackend(expect) ? 'full' : 'none',
-      evidence: output.split(/\r?\n/).filter((l) => l.trim()).slice(-3),
+      evidence: output
+        .split(/\r?\n/)
+        .filter((l) => l.trim())
+        .slice(-3),
       advice: ['The binary listed no devices: check that it is a stable-diffusion.cpp build that supports --list-devices.'],
     };
   }
@@ -54,7 +57,12 @@ export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output
   const wanted = isGpuBackend(expect) ? gpus.find((d) => d.backend === expect) : undefined;
   const chosen = wanted ?? gpus[0];
   if (chosen?.backend && chosen.backend !== 'cpu') {
-    const v: Verdict = { backend: chosen.backend, fallback: 'none', evidence, advice: [`Pass --backend ${chosen.name.toLowerCase()} explicitly when starting it (auto can land on the CPU).`] };
+    const v: Verdict = {
+      backend: chosen.backend,
+      fallback: 'none',
+      evidence,
+      advice: [`Pass --backend ${chosen.name.toLowerCase()} explicitly when starting it (auto can land on the CPU).`],
+    };
     if (isGpuBackend(expect) && chosen.backend !== expect) v.advice.push(`Expected ${expect}, but the build only has ${chosen.backend}.`);
     return v;
   }
@@ -62,6 +70,10 @@ export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output
     backend: 'cpu',
     fallback: isGpuBackend(expect) ? 'full' : 'none',
     evidence,
-    advice: isGpuBackend(expect) ? [`This stable-diffusion.cpp build has only the CPU device: rebuild it with ${expect === 'metal' ? '-DSD_METAL=ON' : expect === 'cuda' ? '-DSD_CUDA=ON' : `the ${expect} backend`}.`] : [],
+    advice: isGpuBackend(expect)
+      ? [
+          `This stable-diffusion.cpp build has only the CPU device: rebuild it with ${expect === 'metal' ? '-DSD_METAL=ON' : expect === 'cuda' ? '-DSD_CUDA=ON' : `the ${expect} backend`}.`,
+        ]
+      : [],
   };
 }

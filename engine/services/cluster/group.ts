@@ -102,7 +102,10 @@ export class ClusterGroup {
   }
 
   private freshNodes(): NodeStatus[] {
-    return [...this.o.hosts.map((h) => ({ name: h.name, role: 'worker' as const, state: 'starting' as const })), { name: 'head', role: 'head' as const, state: 'starting' as const }];
+    return [
+      ...this.o.hosts.map((h) => ({ name: h.name, role: 'worker' as const, state: 'starting' as const })),
+      { name: 'head', role: 'head' as const, state: 'starting' as const },
+    ];
   }
 
   private async run(): Promise<void> {
@@ -159,7 +162,14 @@ export class ClusterGroup {
       }
       const head = this.status.nodes[this.status.nodes.length - 1]!;
       const serverPort = await freeLoopbackPort();
-      const args = headServerArgs({ model: this.o.model, rpc, tensorSplit: this.o.tensorSplit, contextSize: this.o.contextSize, port: serverPort, ...(this.o.serverArgs ? { extra: this.o.serverArgs } : {}) });
+      const args = headServerArgs({
+        model: this.o.model,
+        rpc,
+        tensorSplit: this.o.tensorSplit,
+        contextSize: this.o.contextSize,
+        port: serverPort,
+        ...(this.o.serverArgs ? { extra: this.o.serverArgs } : {}),
+      });
       const argv = [this.o.llamaServer, ...args];
       const confined = this.o.sandbox ? await confinedCommand('service', argv, { scope: this.o.sandbox, network: true }) : undefined;
       if (confined) this.o.log(`llama-server ${confined.describe}`);
@@ -207,7 +217,9 @@ export class ClusterGroup {
     exits.push(exit);
     const exitAsError = exit.then((why) => Promise.reject(new Error(why)));
     exitAsError.catch(() => undefined);
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${host.name}: the worker did not start within 90 s`)), 90_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${host.name}: the worker did not start within 90 s`)), 90_000).unref(),
+    );
     timeout.catch(() => undefined);
     return await Promise.race([ready, exitAsError, timeout]);
   }

@@ -49,20 +49,31 @@ export async function startHeadService(o: HeadServiceOptions): Promise<RunningHe
     }
     if (status.state !== 'ready' || status.serverPort === undefined) {
       res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '2' });
-      res.end(JSON.stringify({ error: { message: `the cluster is ${status.state}${status.lastFailure ? ` after: ${status.lastFailure}` : ''}`, type: 'unavailable', code: 'cluster_not_ready' } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            message: `the cluster is ${status.state}${status.lastFailure ? ` after: ${status.lastFailure}` : ''}`,
+            type: 'unavailable',
+            code: 'cluster_not_ready',
+          },
+        }),
+      );
       return;
     }
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP.has(name)) headers[name] = value;
     headers.host = `127.0.0.1:${status.serverPort}`;
-    const upstream = httpRequest({ host: '127.0.0.1', port: status.serverPort, method: req.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP.has(name)) out[name] = value;
-      res.writeHead(answer.statusCode ?? 502, out);
-      res.flushHeaders();
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: status.serverPort, method: req.method, path: `${url.pathname}${url.search}`, headers },
+      (answer) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP.has(name)) out[name] = value;
+        res.writeHead(answer.statusCode ?? 502, out);
+        res.flushHeaders();
+        answer.pipe(res);
+        answer.on('error', () => res.destroy());
+      },
+    );
     upstream.on('error', (err) => {
       if (res.headersSent) res.destroy();
       else {
@@ -80,7 +91,9 @@ export async function startHeadService(o: HeadServiceOptions): Promise<RunningHe
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {
-      throw new OrchardError('SERVICE', `cannot listen on 127.0.0.1:${o.port}: ${(err as Error).message}`, { hint: 'Pick another --port.' });
+      throw new OrchardError('SERVICE', `cannot listen on 127.0.0.1:${o.port}: ${(err as Error).message}`, {
+        hint: 'Pick another --port.',
+      });
     }),
   ]);
   group.start();

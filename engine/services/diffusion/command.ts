@@ -60,14 +60,27 @@ function registerMedia(service: Command, media: ServiceMedia): void {
   cmd.addOption(new Option('--clip_l <file>').hideHelp());
   cmd.addOption(new Option('--clip_vision <file>').hideHelp());
   cmd
-    .option('--backend <name>', `${SD_BACKENDS.join(' | ')}, or cuda / vulkan for their first device (default: metal on macOS, cuda0 elsewhere; never auto)`)
+    .option(
+      '--backend <name>',
+      `${SD_BACKENDS.join(' | ')}, or cuda / vulkan for their first device (default: metal on macOS, cuda0 elsewhere; never auto)`,
+    )
     .requiredOption('--port <port>', 'the job API port on 127.0.0.1', integer('--port', 1, 65535))
     .option('--offload-to-cpu', 'keep weights in RAM, compute on the GPU (large models)')
     .option('--diffusion-fa', 'flash attention in the diffusion model')
-    .option('--sd-arg <arg>', 'one more sd-server argument, passed verbatim (repeatable)', (v: string, all: string[] | undefined) => [...(all ?? []), v])
-    .option('--outputs <dir>', "save every finished image/video here (default: the app's outputs/ folder when run as an app; else ORCHARD_HOME/service-outputs/<media>)")
+    .option('--sd-arg <arg>', 'one more sd-server argument, passed verbatim (repeatable)', (v: string, all: string[] | undefined) => [
+      ...(all ?? []),
+      v,
+    ])
+    .option(
+      '--outputs <dir>',
+      "save every finished image/video here (default: the app's outputs/ folder when run as an app; else ORCHARD_HOME/service-outputs/<media>)",
+    )
     .addOption(new Option('--max-queue <n>', 'jobs that may wait; more get 429').default(8).argParser(integer('--max-queue', 1, 1000)))
-    .addOption(new Option('--ready-timeout <seconds>', 'give up if sd-server has not loaded the model by then').default(900).argParser(integer('--ready-timeout', 1, 86_400)))
+    .addOption(
+      new Option('--ready-timeout <seconds>', 'give up if sd-server has not loaded the model by then')
+        .default(900)
+        .argParser(integer('--ready-timeout', 1, 86_400)),
+    )
     .option('--width <px>', "the app's default width for jobs that do not say", integer('--width', 64, 4096))
     .option('--height <px>', "the app's default height", integer('--height', 64, 4096))
     .option('--steps <n>', `the app's default sampling steps${video ? '' : ' (Flux schnell: 4)'}`, integer('--steps', 1, 500))
@@ -80,7 +93,8 @@ function registerMedia(service: Command, media: ServiceMedia): void {
   cmd.action(
     action(async (opts: DiffusionCliOptions) => {
       const backend = opts.backend === undefined ? defaultSdBackend() : toSdBackend(opts.backend);
-      if (!backend) throw new OrchardError('USAGE', `--backend must be one of ${SD_BACKENDS.join(', ')} (or cuda, vulkan), not "${opts.backend}"`);
+      if (!backend)
+        throw new OrchardError('USAGE', `--backend must be one of ${SD_BACKENDS.join(', ')} (or cuda, vulkan), not "${opts.backend}"`);
       const jobDefaults = {
         ...(opts.width !== undefined ? { width: opts.width } : {}),
         ...(opts.height !== undefined ? { height: opts.height } : {}),
@@ -124,7 +138,8 @@ function registerMedia(service: Command, media: ServiceMedia): void {
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
     return n;
   };
 }
@@ -132,7 +147,8 @@ function integer(name: string, min: number, max: number): (value: string) => num
 function decimal(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, not "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, not "${value}"`);
     return n;
   };
 }

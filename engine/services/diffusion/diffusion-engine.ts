@@ -67,9 +67,7 @@ export interface JobSnapshot {
   result?: { mimeType: string; extension: string; bytes: number; file?: string; fps?: number; frameCount?: number };
 }
 
-export type JobEvent =
-  | { type: 'state'; job: JobSnapshot }
-  | { type: 'progress'; job: JobSnapshot };
+export type JobEvent = { type: 'state'; job: JobSnapshot } | { type: 'progress'; job: JobSnapshot };
 
 export interface MemoryPlacement {
   /** Per module from "total params memory size … name XMB(VRAM|RAM)". */

@@ -28,9 +28,27 @@ export async function convertToMp4(ffmpeg: string, input: Buffer, inputExtension
     const source = path.join(dir, `in.${inputExtension}`);
     const target = path.join(dir, 'out.mp4');
     await writeFile(source, input);
-    await execa(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', source, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', target], {
-      timeout: 10 * 60_000,
-    });
+    await execa(
+      ffmpeg,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-i',
+        source,
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        '-movflags',
+        '+faststart',
+        target,
+      ],
+      {
+        timeout: 10 * 60_000,
+      },
+    );
     return await readFile(target);
   } finally {
     await rm(dir, { recursive: true, force: true });

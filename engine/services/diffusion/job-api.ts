@@ -24,7 +24,13 @@ export function createJobApi(engine: SdCppEngine, media: ServiceMedia): http.Ser
 
 class NoRoute extends Error {}
 
-type Handler = (c: { engine: SdCppEngine; media: ServiceMedia; req: http.IncomingMessage; res: http.ServerResponse; id: string }) => Promise<void> | void;
+type Handler = (c: {
+  engine: SdCppEngine;
+  media: ServiceMedia;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  id: string;
+}) => Promise<void> | void;
 
 /** A handler for /v1/jobs/:id/...: the job, or 404 when there is none. */
 const withJob =
@@ -60,7 +66,11 @@ const ROUTES: { method: string; path: string; handler: Handler }[] = [
   },
   { method: 'GET', path: '/v1/jobs', handler: ({ engine, res }) => sendJson(res, 200, { jobs: engine.jobsList() }) },
   { method: 'GET', path: '/v1/jobs/:id', handler: withJob(({ res }, job) => sendJson(res, 200, job)) },
-  { method: 'POST', path: '/v1/jobs/:id/cancel', handler: withJob(async ({ engine, res, id }) => sendJson(res, 200, await engine.cancel(id))) },
+  {
+    method: 'POST',
+    path: '/v1/jobs/:id/cancel',
+    handler: withJob(async ({ engine, res, id }) => sendJson(res, 200, await engine.cancel(id))),
+  },
   { method: 'GET', path: '/v1/jobs/:id/events', handler: withJob(({ engine, req, res }, job) => streamEvents(engine, job, req, res)) },
   { method: 'GET', path: '/v1/jobs/:id/result', handler: withJob(sendResult) },
 ];
@@ -81,13 +91,37 @@ async function handle(engine: SdCppEngine, media: ServiceMedia, req: http.Incomi
 async function sendResult({ engine, res, id }: Parameters<Handler>[0], job: JobSnapshot): Promise<void> {
   const result = engine.result(id);
   if (!result) {
-    return sendJson(res, 409, errorBody('SERVICE', `job ${id} has no result (state: ${job.state})`, job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.'));
+    return sendJson(
+      res,
+      409,
+      errorBody(
+        'SERVICE',
+        `job ${id} has no result (state: ${job.state})`,
+        job.state === 'failed' ? job.error?.message : 'Wait until the job is completed.',
+      ),
+    );
   }
   // Results live on disk only (outputs/), never in the service's memory.
-  const headers = (size: number) => ({ 'content-type': result.mimeType, 'content-length': String(size), 'content-disposition': `inline; filename="${id}.${result.extension}"` });
+  const headers = (size: number) => ({
+    'content-type': result.mimeType,
+    'content-length': String(size),
+    'content-disposition': `inline; filename="${id}.${result.extension}"`,
+  });
   const file = result.file;
-  const size = await stat(file).then((s) => s.size, () => undefined);
-  if (size === undefined) return sendJson(res, 410, errorBody('SERVICE', `the result of job ${id} was saved as ${file}, which no longer exists`, 'It was moved or deleted; run the job again.'));
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  if (size === undefined)
+    return sendJson(
+      res,
+      410,
+      errorBody(
+        'SERVICE',
+        `the result of job ${id} was saved as ${file}, which no longer exists`,
+        'It was moved or deleted; run the job again.',
+      ),
+    );
   res.writeHead(200, headers(size));
   await pipeline(createReadStream(file), res).catch(() => res.destroy());
 }
@@ -137,9 +171,13 @@ function parseJobRequest(value: unknown, media: ServiceMedia): JobRequest {
   const kinds: JobKind[] = media === 'image' ? ['text-to-image'] : ['text-to-video', 'image-to-video'];
   const kind = (str('kind') ?? (media === 'image' ? 'text-to-image' : initImage ? 'image-to-video' : 'text-to-video')) as JobKind;
   if (!kinds.includes(kind)) {
-    throw new OrchardError('USAGE', `this ${media} service does not run "${kind}" jobs`, { where: '/kind', hint: `Use one of: ${kinds.join(', ')}.` });
+    throw new OrchardError('USAGE', `this ${media} service does not run "${kind}" jobs`, {
+      where: '/kind',
+      hint: `Use one of: ${kinds.join(', ')}.`,
+    });
   }
-  if (kind === 'image-to-video' && !initImage) throw new OrchardError('USAGE', 'image-to-video needs "init_image" (base64 or a data URL)', { where: '/init_image' });
+  if (kind === 'image-to-video' && !initImage)
+    throw new OrchardError('USAGE', 'image-to-video needs "init_image" (base64 or a data URL)', { where: '/init_image' });
   const request: JobRequest = { kind, prompt };
   const negative = str('negative') ?? str('negative_prompt');
   if (negative !== undefined) request.negative = negative;

@@ -46,7 +46,11 @@ export function preflightVerdict(backend: SdBackend, devices: SdDevice[]): Verdi
       backend: 'cpu',
       fallback: gpu ? 'full' : 'none',
       evidence,
-      advice: gpu ? [`A GPU device is available (${gpu.name}: ${gpu.description}); start with --backend ${gpu.name.toLowerCase().startsWith('mtl') ? 'metal' : gpu.name.toLowerCase()} to use it.`] : [],
+      advice: gpu
+        ? [
+            `A GPU device is available (${gpu.name}: ${gpu.description}); start with --backend ${gpu.name.toLowerCase().startsWith('mtl') ? 'metal' : gpu.name.toLowerCase()} to use it.`,
+          ]
+        : [],
     };
   }
   if (found) return { backend: verdictBackend(backend), fallback: 'none', evidence, advice: [] };

@@ -30,7 +30,9 @@ export async function saveJobRecord(dir: string, job: JobSnapshot): Promise<void
 /** The saved jobs, newest first (at most `limit`); unreadable or foreign files are skipped. */
 export async function loadJobRecords(dir: string, limit: number): Promise<JobSnapshot[]> {
   const folder = path.join(dir, JOBS_DIR);
-  const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => JOB_ID.test(n.replace(/\.json$/, '')) && n.endsWith('.json'));
+  const names = (await readdir(folder).catch(() => [] as string[])).filter(
+    (n) => JOB_ID.test(n.replace(/\.json$/, '')) && n.endsWith('.json'),
+  );
   const jobs: JobSnapshot[] = [];
   for (const name of names) {
     const text = await readFile(path.join(folder, name), 'utf8').catch(() => undefined);
@@ -46,7 +48,11 @@ export async function loadJobRecords(dir: string, limit: number): Promise<JobSna
 }
 
 /** `<dir>/<UTC time>-<kind>-<job id>.<ext>`, sortable by time, written whole or not at all. */
-export async function saveResult(dir: string, job: { id: string; kind: JobKind; finishedAt: Date }, media: { extension: string; bytes: Buffer }): Promise<string> {
+export async function saveResult(
+  dir: string,
+  job: { id: string; kind: JobKind; finishedAt: Date },
+  media: { extension: string; bytes: Buffer },
+): Promise<string> {
   const file = path.join(dir, `${fileStamp(job.finishedAt)}-${job.kind}-${job.id}.${media.extension}`);
   await writeFileAtomic(file, media.bytes);
   return file;

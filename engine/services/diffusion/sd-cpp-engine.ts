@@ -3,14 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { OrchardError, messageOf } from '../../core/errors.js';
 import type { Verdict } from '../../diagnose/verdict.js';
 import { allocatePort } from '../../core/port.js';
-import type {
-  DiffusionEngine,
-  EngineHealth,
-  JobEvent,
-  JobRequest,
-  JobResult,
-  JobSnapshot,
-} from './diffusion-engine.js';
+import type { DiffusionEngine, EngineHealth, JobEvent, JobRequest, JobResult, JobSnapshot } from './diffusion-engine.js';
 import { loadJobRecords, saveJobRecord } from './result-files.js';
 import { takeResult, type SdResult } from './take-result.js';
 import { listDevices, preflightVerdict } from './list-devices.js';
@@ -101,10 +94,14 @@ export class SdCppEngine implements DiffusionEngine {
 
   submit(request: JobRequest): JobSnapshot {
     if (this.status === 'failed' || this.status === 'stopped') {
-      throw new OrchardError('SERVICE', `the ${this.opts.launch.media} engine is ${this.status}`, { hint: 'Restart the service; see its log for the cause.' });
+      throw new OrchardError('SERVICE', `the ${this.opts.launch.media} engine is ${this.status}`, {
+        hint: 'Restart the service; see its log for the cause.',
+      });
     }
     if (this.pending.length >= (this.opts.maxQueue ?? 8)) {
-      throw new OrchardError('SERVICE', `the job queue is full (${this.pending.length} waiting)`, { hint: 'Wait for a job to finish, then submit again.' });
+      throw new OrchardError('SERVICE', `the job queue is full (${this.pending.length} waiting)`, {
+        hint: 'Wait for a job to finish, then submit again.',
+      });
     }
     const effective = effectiveRequest(request, this.opts.launch.jobDefaults);
     const snapshot: JobSnapshot = {
@@ -181,7 +178,12 @@ export class SdCppEngine implements DiffusionEngine {
   }
 
   health(): EngineHealth {
-    const preflight: Verdict = this.preflightResult ?? { backend: 'unknown', fallback: 'none', evidence: [], advice: ['preflight has not run'] };
+    const preflight: Verdict = this.preflightResult ?? {
+      backend: 'unknown',
+      fallback: 'none',
+      evidence: [],
+      advice: ['preflight has not run'],
+    };
     return {
       status: this.status,
       backend: this.opts.launch.backend,
@@ -332,7 +334,8 @@ export class SdCppEngine implements DiffusionEngine {
       // sd-server's queue is full: keep the job queued here and try again.
       this.active = undefined;
       record.attempts429 += 1;
-      if (record.attempts429 === 1) record.snapshot.notes.push('sd-server answered 429 (its queue was full); the job waited and was resubmitted.');
+      if (record.attempts429 === 1)
+        record.snapshot.notes.push('sd-server answered 429 (its queue was full); the job waited and was resubmitted.');
       setTimeout(() => void this.pump(), RETRY_429_MS * Math.min(record.attempts429, 10));
       return;
     }

@@ -31,7 +31,9 @@ export async function takeResult(
   try {
     file = await saveResult(o.outputDir, { id: job.id, kind: job.kind, finishedAt: new Date() }, media);
   } catch (err) {
-    throw new Error(`could not save it in ${o.outputDir} (${messageOf(err)}); free some space or fix the folder's permissions, then run the job again`);
+    throw new Error(
+      `could not save it in ${o.outputDir} (${messageOf(err)}); free some space or fix the folder's permissions, then run the job again`,
+    );
   }
   return { stored: { ...meta, file }, summary: { ...meta, bytes: bytes.length, file } };
 }
@@ -49,7 +51,13 @@ async function video(job: JobSnapshot, sd: SdResult | undefined, env: NodeJS.Pro
   if (!b64) throw new Error('the completed job has no video');
   const extension = sd?.output_format ?? 'webm';
   const mimeType = sd?.mime_type ?? 'video/webm';
-  const raw: Media = { mimeType, extension, bytes: Buffer.from(b64, 'base64'), ...(sd?.fps !== undefined ? { fps: sd.fps } : {}), ...(sd?.frame_count !== undefined ? { frameCount: sd.frame_count } : {}) };
+  const raw: Media = {
+    mimeType,
+    extension,
+    bytes: Buffer.from(b64, 'base64'),
+    ...(sd?.fps !== undefined ? { fps: sd.fps } : {}),
+    ...(sd?.frame_count !== undefined ? { frameCount: sd.frame_count } : {}),
+  };
   const ffmpeg = await findFfmpeg(env);
   if (!ffmpeg) {
     job.notes.push(`ffmpeg is not on PATH: the result is the ${extension.toUpperCase()} container sd.cpp produced (${mimeType}), not MP4.`);
@@ -60,7 +68,9 @@ async function video(job: JobSnapshot, sd: SdResult | undefined, env: NodeJS.Pro
     job.notes.push(`converted from ${extension.toUpperCase()} to MP4 with ${ffmpeg}`);
     return mp4;
   } catch (err) {
-    job.notes.push(`ffmpeg could not convert the ${extension.toUpperCase()} to MP4 (${messageOf(err).split('\n')[0] ?? ''}); kept ${mimeType}.`);
+    job.notes.push(
+      `ffmpeg could not convert the ${extension.toUpperCase()} to MP4 (${messageOf(err).split('\n')[0] ?? ''}); kept ${mimeType}.`,
+    );
     return raw;
   }
 }

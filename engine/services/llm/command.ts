@@ -17,32 +17,51 @@ export function registerLlmService(service: Command): void {
     .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
     .addOption(new Option('--gpu <backend>', 'anything but auto fails if that backend is not the one loaded').choices(GPUS).default('auto'))
     .option('--context <n>', 'context size per sequence (default: min(model, 4096))', integer('--context', 16, 10_000_000))
-    .addOption(new Option('--parallel <n>', 'requests generated at the same time (each gets a sequence)').default(1).argParser(integer('--parallel', 1, 64)))
+    .addOption(
+      new Option('--parallel <n>', 'requests generated at the same time (each gets a sequence)')
+        .default(1)
+        .argParser(integer('--parallel', 1, 64)),
+    )
     .option('--threads <n>', 'CPU threads for llama.cpp', integer('--threads', 1, 1024))
-    .addOption(new Option('--load-timeout <seconds>', 'give up loading the model after this long').default(120).argParser(integer('--load-timeout', 1, 86_400)))
+    .addOption(
+      new Option('--load-timeout <seconds>', 'give up loading the model after this long')
+        .default(120)
+        .argParser(integer('--load-timeout', 1, 86_400)),
+    )
     .action(
-      action(async (opts: { model: string; port: number; host: string; gpu: GpuChoice; context?: number; parallel: number; threads?: number; loadTimeout: number }) => {
-        const port = opts.port;
-        try {
-          // Loaded here, not at the top: node-llama-cpp costs every other command half a second.
-          const { runLlmServiceProcess } = await import('./run-service.js');
-          await runLlmServiceProcess({
-            model: opts.model,
-            port,
-            host: opts.host,
-            gpu: opts.gpu,
-            parallel: opts.parallel,
-            loadTimeoutMs: opts.loadTimeout * 1000,
-            ...(opts.context !== undefined ? { contextSize: opts.context } : {}),
-            ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-          });
-        } catch (err) {
-          // A failed load may leave native work running (a hung reader): report, then leave for sure.
-          const { reportError } = await import('../../core/output.js');
-          reportError(err);
-          process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
-        }
-      }),
+      action(
+        async (opts: {
+          model: string;
+          port: number;
+          host: string;
+          gpu: GpuChoice;
+          context?: number;
+          parallel: number;
+          threads?: number;
+          loadTimeout: number;
+        }) => {
+          const port = opts.port;
+          try {
+            // Loaded here, not at the top: node-llama-cpp costs every other command half a second.
+            const { runLlmServiceProcess } = await import('./run-service.js');
+            await runLlmServiceProcess({
+              model: opts.model,
+              port,
+              host: opts.host,
+              gpu: opts.gpu,
+              parallel: opts.parallel,
+              loadTimeoutMs: opts.loadTimeout * 1000,
+              ...(opts.context !== undefined ? { contextSize: opts.context } : {}),
+              ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+            });
+          } catch (err) {
+            // A failed load may leave native work running (a hung reader): report, then leave for sure.
+            const { reportError } = await import('../../core/output.js');
+            reportError(err);
+            process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
+          }
+        },
+      ),
     );
 }
 
@@ -50,7 +69,8 @@ export function registerLlmService(service: Command): void {
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
     return n;
   };
 }

@@ -26,7 +26,14 @@ interface Flavour {
   object: 'chat.completion' | 'text_completion';
   idPrefix: string;
   /** Runs the model on a borrowed sequence, calling onText for each piece of text. */
-  run(seq: LlamaContextSequence, p: SamplingParams, grammar: LlamaGrammar | undefined, signal: AbortSignal, onText: (t: string) => void, onTokens: (n: number) => void): Promise<RunResult>;
+  run(
+    seq: LlamaContextSequence,
+    p: SamplingParams,
+    grammar: LlamaGrammar | undefined,
+    signal: AbortSignal,
+    onText: (t: string) => void,
+    onTokens: (n: number) => void,
+  ): Promise<RunResult>;
   chunk(text: string | undefined, finish: FinishReason | null, first: boolean): unknown;
   final(o: Outcome): unknown;
 }
@@ -46,13 +53,19 @@ export async function handleChat(state: ServiceState, req: IncomingMessage, res:
           onToken: (t: Token[]) => onTokens(t.length),
         });
         const wrapper = chat.chatWrapper; // called after chat.dispose() below
-        const promptTokens = () => wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(state.llm.model.tokenizer).length;
+        const promptTokens = () =>
+          wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(state.llm.model.tokenizer).length;
         return { text: r.response, finish: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop', promptTokens };
       } finally {
         chat.dispose({ disposeSequence: false });
       }
     },
-    chunk: (text, finish, first) => ({ index: 0, delta: text === undefined ? {} : first ? { role: 'assistant', content: text } : { content: text }, logprobs: null, finish_reason: finish }),
+    chunk: (text, finish, first) => ({
+      index: 0,
+      delta: text === undefined ? {} : first ? { role: 'assistant', content: text } : { content: text },
+      logprobs: null,
+      finish_reason: finish,
+    }),
     final: (o) => ({ index: 0, message: { role: 'assistant', content: o.text, refusal: null }, logprobs: null, finish_reason: o.finish }),
   });
   void req;
@@ -71,7 +84,11 @@ export async function handleCompletion(state: ServiceState, req: IncomingMessage
     async run(seq, p, grammar, signal, onText, onTokens) {
       const completion = new LlamaCompletion({ contextSequence: seq });
       try {
-        const r = await completion.generateCompletionWithMeta(text, { ...options(p, grammar, signal), onTextChunk: onText, onToken: (t: Token[]) => onTokens(t.length) });
+        const r = await completion.generateCompletionWithMeta(text, {
+          ...options(p, grammar, signal),
+          onTextChunk: onText,
+          onToken: (t: Token[]) => onTokens(t.length),
+        });
         const promptTokens = () => state.llm.model.tokenize(text).length;
         return { text: r.response, finish: r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop', promptTokens };
       } finally {
@@ -112,7 +129,10 @@ function chatHistory(body: Body): ChatHistoryItem[] {
       case 'assistant':
         return { type: 'model', response: [text] };
       default:
-        throw badRequest(`messages[${i}].role must be system, developer, user or assistant; got ${JSON.stringify(msg.role)}.`, `messages[${i}].role`);
+        throw badRequest(
+          `messages[${i}].role must be system, developer, user or assistant; got ${JSON.stringify(msg.role)}.`,
+          `messages[${i}].role`,
+        );
     }
   });
   history.push({ type: 'model', response: [] });
@@ -121,7 +141,16 @@ function chatHistory(body: Body): ChatHistoryItem[] {
 
 function contentText(content: unknown, param: string): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content) && content.every((p) => typeof p === 'object' && p !== null && (p as { type?: unknown }).type === 'text' && typeof (p as { text?: unknown }).text === 'string')) {
+  if (
+    Array.isArray(content) &&
+    content.every(
+      (p) =>
+        typeof p === 'object' &&
+        p !== null &&
+        (p as { type?: unknown }).type === 'text' &&
+        typeof (p as { text?: unknown }).text === 'string',
+    )
+  ) {
     return content.map((p) => (p as { text: string }).text).join('');
   }
   throw badRequest(`'${param}' must be a string or an array of text parts.`, param);
@@ -150,7 +179,15 @@ async function generate(state: ServiceState, res: ServerResponse, body: Body, f:
   let firstTokenAt: number | undefined;
   let completionTokens = 0;
   let sentFirst = false;
-  const envelope = (choices: unknown[], extra: object = {}) => ({ id, object: f.object === 'chat.completion' ? 'chat.completion.chunk' : 'text_completion', created, model: state.modelId, system_fingerprint: state.fingerprint, choices, ...extra });
+  const envelope = (choices: unknown[], extra: object = {}) => ({
+    id,
+    object: f.object === 'chat.completion' ? 'chat.completion.chunk' : 'text_completion',
+    created,
+    model: state.modelId,
+    system_fingerprint: state.fingerprint,
+    choices,
+    ...extra,
+  });
   const sse = p.stream ? new SseWriter(res) : undefined;
   // A token's event differs from the next only in its text: serialise the envelope once, with a
   // marker where the text goes, and per token stringify just the text (same bytes as before).
@@ -179,7 +216,12 @@ async function generate(state: ServiceState, res: ServerResponse, body: Body, f:
     );
     const done = performance.now();
     const promptTokens = outcome.promptTokens();
-    state.metrics.generation({ promptTokens, completionTokens, ttftMs: firstTokenAt === undefined ? undefined : firstTokenAt - started, decodeMs: firstTokenAt === undefined ? 0 : done - firstTokenAt });
+    state.metrics.generation({
+      promptTokens,
+      completionTokens,
+      ttftMs: firstTokenAt === undefined ? undefined : firstTokenAt - started,
+      decodeMs: firstTokenAt === undefined ? 0 : done - firstTokenAt,
+    });
     if (abort.signal.aborted) {
       state.metrics.cancelled++;
       return;
@@ -192,7 +234,15 @@ async function generate(state: ServiceState, res: ServerResponse, body: Body, f:
       if (p.includeUsage) last.push(envelope([], { usage }));
       sse.end([...last.map((v) => JSON.stringify(v)), '[DONE]']);
     } else {
-      sendJson(res, 200, { id, object: f.object, created, model: state.modelId, system_fingerprint: state.fingerprint, choices: [f.final({ text: outcome.text, finish: outcome.finish, promptTokens, completionTokens })], usage });
+      sendJson(res, 200, {
+        id,
+        object: f.object,
+        created,
+        model: state.modelId,
+        system_fingerprint: state.fingerprint,
+        choices: [f.final({ text: outcome.text, finish: outcome.finish, promptTokens, completionTokens })],
+        usage,
+      });
     }
   } catch (err) {
     if (abort.signal.aborted) {

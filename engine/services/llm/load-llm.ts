@@ -58,7 +58,10 @@ export async function loadLlm(o: LoadOptions): Promise<LoadedLlm> {
   } catch (err) {
     throw new OrchardError('BACKEND', `the ${o.gpu} backend of node-llama-cpp is not available here: ${messageOf(err).split('\n')[0]}`, {
       where: 'node-llama-cpp 3.21.1 prebuilt binaries',
-      hint: o.gpu === 'auto' ? 'Reinstall Orchard so the prebuilt binaries are present.' : `Run with --gpu auto (or cpu), or install the ${o.gpu} driver/runtime.`,
+      hint:
+        o.gpu === 'auto'
+          ? 'Reinstall Orchard so the prebuilt binaries are present.'
+          : `Run with --gpu auto (or cpu), or install the ${o.gpu} driver/runtime.`,
     });
   }
   if (llama.buildType !== 'prebuilt') {
@@ -69,10 +72,17 @@ export async function loadLlm(o: LoadOptions): Promise<LoadedLlm> {
   const backend = llama.gpu === false ? 'cpu' : llama.gpu;
   if (o.gpu !== 'auto' && backend !== o.gpu) {
     await llama.dispose().catch(() => undefined);
-    throw new OrchardError('BACKEND', `--gpu ${o.gpu} was requested but node-llama-cpp loaded the ${backend} backend: ${o.gpu} is not available on this machine`, {
-      where: `${process.platform}-${process.arch}`,
-      hint: o.gpu === 'metal' ? 'Metal exists only on Apple Silicon Macs; use --gpu auto or cpu here.' : `Check the ${o.gpu} driver, or use --gpu auto or cpu.`,
-    });
+    throw new OrchardError(
+      'BACKEND',
+      `--gpu ${o.gpu} was requested but node-llama-cpp loaded the ${backend} backend: ${o.gpu} is not available on this machine`,
+      {
+        where: `${process.platform}-${process.arch}`,
+        hint:
+          o.gpu === 'metal'
+            ? 'Metal exists only on Apple Silicon Macs; use --gpu auto or cpu here.'
+            : `Check the ${o.gpu} driver, or use --gpu auto or cpu.`,
+      },
+    );
   }
   const devices = await llama.getGpuDeviceNames().catch(() => [] as string[]);
   const rssBeforeModel = process.memoryUsage().rss;
@@ -83,13 +93,19 @@ export async function loadLlm(o: LoadOptions): Promise<LoadedLlm> {
     `loading ${modelPath}`,
   ).catch((err: unknown) => {
     if (err instanceof OrchardError) throw err;
-    throw new OrchardError('MODEL', `llama.cpp could not load the model: ${messageOf(err)}`, { where: modelPath, hint: 'The file may be corrupt or of an architecture this llama.cpp does not know; download it again or pick another model.' });
+    throw new OrchardError('MODEL', `llama.cpp could not load the model: ${messageOf(err)}`, {
+      where: modelPath,
+      hint: 'The file may be corrupt or of an architecture this llama.cpp does not know; download it again or pick another model.',
+    });
   });
   const contextSize = o.contextSize ?? Math.min(shape.trainContext, DEFAULT_CONTEXT);
   const context = await model
     .createContext({ contextSize, sequences: o.parallel, ...(o.threads !== undefined ? { threads: o.threads } : {}) })
     .catch((err: unknown) => {
-      throw new OrchardError('MODEL', `cannot create a context of ${contextSize} tokens × ${o.parallel} sequences: ${messageOf(err)}`, { where: modelPath, hint: 'Lower --context or --parallel (run `orchard fit` to see what fits).' });
+      throw new OrchardError('MODEL', `cannot create a context of ${contextSize} tokens × ${o.parallel} sequences: ${messageOf(err)}`, {
+        where: modelPath,
+        hint: 'Lower --context or --parallel (run `orchard fit` to see what fits).',
+      });
     });
   return { llama, model, context, modelPath, shape, backend, devices, contextSize, threads: o.threads, rssBeforeModel };
 }
@@ -98,7 +114,12 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new OrchardError('MODEL', `timed out after ${Math.round(ms / 1000)} s ${what}; the file is probably corrupt`, { hint: 'Download the model again, or raise --load-timeout for a very slow disk.' })),
+      () =>
+        reject(
+          new OrchardError('MODEL', `timed out after ${Math.round(ms / 1000)} s ${what}; the file is probably corrupt`, {
+            hint: 'Download the model again, or raise --load-timeout for a very slow disk.',
+          }),
+        ),
       ms,
     );
   });

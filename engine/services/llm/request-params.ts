@@ -24,7 +24,8 @@ export function asBody(value: unknown): Body {
 function num(body: Body, key: string, min: number, max: number, integer = false): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw badRequest(`'${key}' must be ${integer ? 'an integer' : 'a number'}.`, key, 'invalid_type');
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw badRequest(`'${key}' must be ${integer ? 'an integer' : 'a number'}.`, key, 'invalid_type');
   if (v < min || v > max) throw badRequest(`'${key}' must be between ${min} and ${max}; got ${v}.`, key, 'invalid_value');
   return v;
 }
@@ -40,7 +41,8 @@ export function samplingParams(body: Body): SamplingParams {
   const s = body['stop'];
   if (typeof s === 'string') stop = [s];
   else if (Array.isArray(s)) {
-    if (s.length > 4 || !s.every((x) => typeof x === 'string')) throw badRequest("'stop' must be a string or an array of up to 4 strings.", 'stop');
+    if (s.length > 4 || !s.every((x) => typeof x === 'string'))
+      throw badRequest("'stop' must be a string or an array of up to 4 strings.", 'stop');
     stop = s as string[];
   } else if (s !== undefined && s !== null) throw badRequest("'stop' must be a string or an array of up to 4 strings.", 'stop');
   const stream = body['stream'];
@@ -67,7 +69,8 @@ export function responseFormat(body: Body): { kind: 'text' } | { kind: 'json_obj
   if (type === 'json_object') return { kind: 'json_object' };
   if (type === 'json_schema') {
     const schema = (rf as { json_schema?: { schema?: unknown } }).json_schema?.schema;
-    if (typeof schema !== 'object' || schema === null) throw badRequest("'response_format.json_schema.schema' must be a JSON schema object.", 'response_format.json_schema.schema');
+    if (typeof schema !== 'object' || schema === null)
+      throw badRequest("'response_format.json_schema.schema' must be a JSON schema object.", 'response_format.json_schema.schema');
     return { kind: 'json_schema', schema };
   }
   throw badRequest(`'response_format.type' must be text, json_object or json_schema; got ${JSON.stringify(type)}.`, 'response_format.type');

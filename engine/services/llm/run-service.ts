@@ -32,9 +32,19 @@ const log = (line: string): void => {
 /** Load the model, serve the API on host:port, and report one start-up line. */
 export async function startLlmService(o: LlmServiceOptions): Promise<RunningLlmService> {
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
-    throw new OrchardError('USAGE', `the LLM service only listens on the loopback interface, not ${o.host}`, { hint: 'Use --host 127.0.0.1 (the default).' });
+    throw new OrchardError('USAGE', `the LLM service only listens on the loopback interface, not ${o.host}`, {
+      hint: 'Use --host 127.0.0.1 (the default).',
+    });
   }
-  const llm = await loadLlm({ model: o.model, gpu: o.gpu, parallel: o.parallel, loadTimeoutMs: o.loadTimeoutMs, log, ...(o.contextSize ? { contextSize: o.contextSize } : {}), ...(o.threads ? { threads: o.threads } : {}) });
+  const llm = await loadLlm({
+    model: o.model,
+    gpu: o.gpu,
+    parallel: o.parallel,
+    loadTimeoutMs: o.loadTimeoutMs,
+    log,
+    ...(o.contextSize ? { contextSize: o.contextSize } : {}),
+    ...(o.threads ? { threads: o.threads } : {}),
+  });
   const modelId = path.basename(llm.modelPath).replace(/(-\d{5}-of-\d{5})?\.gguf$/, '');
   const state: ServiceState = {
     llm,
@@ -50,7 +60,9 @@ export async function startLlmService(o: LlmServiceOptions): Promise<RunningLlmS
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {
-      throw new OrchardError('SERVICE', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { hint: 'Pick another --port.' });
+      throw new OrchardError('SERVICE', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, {
+        hint: 'Pick another --port.',
+      });
     }),
   ]);
   // --port 0 lets the system pick a free port; the ready line and url carry the real one.

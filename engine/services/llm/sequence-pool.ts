@@ -35,11 +35,15 @@ export class SequencePool {
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject };
       this.waiters.push(waiter);
-      signal.addEventListener('abort', () => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new ApiError(499, 'client closed the request', 'invalid_request_error'));
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new ApiError(499, 'client closed the request', 'invalid_request_error'));
+        },
+        { once: true },
+      );
     });
   }
 

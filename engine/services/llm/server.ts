@@ -27,14 +27,25 @@ const ROUTES: { method: string; path: string; handler: Handler }[] = [
     method: 'GET',
     path: '/metrics',
     handler: (state, _req, res) =>
-      sendJson(res, 200, state.metrics.snapshot({ active: state.pool.active, queueDepth: state.pool.queueDepth, parallel: state.parallel })),
+      sendJson(
+        res,
+        200,
+        state.metrics.snapshot({ active: state.pool.active, queueDepth: state.pool.queueDepth, parallel: state.parallel }),
+      ),
   },
   { method: 'GET', path: '/v1/models', handler: (state, _req, res) => sendJson(res, 200, { object: 'list', data: [modelEntry(state)] }) },
   {
     method: 'GET',
     path: '/v1/models/:model',
     handler: (state, _req, res, params) => {
-      if (params['model'] !== state.modelId) throw new ApiError(404, `No model ${params['model']}; this service serves ${state.modelId}.`, 'not_found_error', 'model', 'model_not_found');
+      if (params['model'] !== state.modelId)
+        throw new ApiError(
+          404,
+          `No model ${params['model']}; this service serves ${state.modelId}.`,
+          'not_found_error',
+          'model',
+          'model_not_found',
+        );
       sendJson(res, 200, modelEntry(state));
     },
   },
@@ -69,7 +80,8 @@ async function route(state: ServiceState, req: IncomingMessage, res: ServerRespo
   const p = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
   const { route: found, params } = findRoute(ROUTES, method, p, {
-    notAllowed: (allowed) => new ApiError(405, `${p} accepts ${allowed.join(', ')}, not ${method}.`, 'invalid_request_error', null, 'method_not_allowed'),
+    notAllowed: (allowed) =>
+      new ApiError(405, `${p} accepts ${allowed.join(', ')}, not ${method}.`, 'invalid_request_error', null, 'method_not_allowed'),
     notFound: () => new ApiError(404, `Unknown path ${p}.`, 'not_found_error', null, 'unknown_url'),
   });
   return found.handler(state, req, res, params);
@@ -101,7 +113,8 @@ export function health(state: ServiceState) {
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? '');
-  if (type && !type.includes('json')) throw new ApiError(415, `Send the body as application/json, not ${type}.`, 'invalid_request_error', null, 'unsupported_media_type');
+  if (type && !type.includes('json'))
+    throw new ApiError(415, `Send the body as application/json, not ${type}.`, 'invalid_request_error', null, 'unsupported_media_type');
   return readJson(req, {
     maxBytes: MAX_BODY,
     tooLarge: (max) => new ApiError(413, `The request body is larger than ${max} bytes.`, 'invalid_request_error', null, 'body_too_large'),

@@ -28,7 +28,10 @@ export class SseWriter {
   private lastWriteAt = 0;
   private wroteFirst = false;
 
-  constructor(private readonly res: ServerResponse, private readonly minIntervalMs = SSE_MIN_WRITE_INTERVAL_MS) {}
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly minIntervalMs = SSE_MIN_WRITE_INTERVAL_MS,
+  ) {}
 
   /** Queue one `data:` event whose payload is already serialised JSON (or `[DONE]`). */
   event(json: string): void {

@@ -21,32 +21,46 @@ export function registerMlxService(service: Command): void {
     .option('--ready-timeout <seconds>', 'give up loading the model after this long', '900')
     .option('--server-arg <arg...>', 'extra mlx_lm.server arguments, passed as they are')
     .action(
-      action(async (opts: { model: string; port: string; python: string; host: string; modelId?: string; adapters?: string; adapterPath?: string; maxTokens?: string; readyTimeout: string; serverArg?: string[] }) => {
-        const { runMlxServiceProcess } = await import('./run-service.js');
-        try {
-          await runMlxServiceProcess({
-            python: opts.python,
-            model: opts.model,
-            port: int(opts.port, '--port', 0, 65535),
-            host: opts.host,
-            readyTimeoutMs: int(opts.readyTimeout, '--ready-timeout', 1, 86_400) * 1000,
-            serverArgs: opts.serverArg ?? [],
-            ...(opts.modelId ? { modelId: opts.modelId } : {}),
-            ...(opts.adapters ? { adaptersDir: opts.adapters } : {}),
-            ...(opts.adapterPath ? { adapterPath: opts.adapterPath } : {}),
-            ...(opts.maxTokens !== undefined ? { maxTokens: int(opts.maxTokens, '--max-tokens', 1, 10_000_000) } : {}),
-          });
-        } catch (err) {
-          const { reportError } = await import('../../core/output.js');
-          reportError(err);
-          process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
-        }
-      }),
+      action(
+        async (opts: {
+          model: string;
+          port: string;
+          python: string;
+          host: string;
+          modelId?: string;
+          adapters?: string;
+          adapterPath?: string;
+          maxTokens?: string;
+          readyTimeout: string;
+          serverArg?: string[];
+        }) => {
+          const { runMlxServiceProcess } = await import('./run-service.js');
+          try {
+            await runMlxServiceProcess({
+              python: opts.python,
+              model: opts.model,
+              port: int(opts.port, '--port', 0, 65535),
+              host: opts.host,
+              readyTimeoutMs: int(opts.readyTimeout, '--ready-timeout', 1, 86_400) * 1000,
+              serverArgs: opts.serverArg ?? [],
+              ...(opts.modelId ? { modelId: opts.modelId } : {}),
+              ...(opts.adapters ? { adaptersDir: opts.adapters } : {}),
+              ...(opts.adapterPath ? { adapterPath: opts.adapterPath } : {}),
+              ...(opts.maxTokens !== undefined ? { maxTokens: int(opts.maxTokens, '--max-tokens', 1, 10_000_000) } : {}),
+            });
+          } catch (err) {
+            const { reportError } = await import('../../core/output.js');
+            reportError(err);
+            process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
+          }
+        },
+      ),
     );
 }
 
 function int(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new OrchardError('USAGE', `${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new OrchardError('USAGE', `${name} must be an integer from ${min} to ${max}, not "${value}"`);
   return n;
 }

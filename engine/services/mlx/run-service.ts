@@ -59,7 +59,9 @@ const log = (line: string): void => {
  */
 export async function runMlxServiceProcess(o: MlxServiceOptions): Promise<void> {
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
-    throw new OrchardError('USAGE', `the MLX service only listens on the loopback interface, not ${o.host}`, { hint: 'Use --host 127.0.0.1 (the default).' });
+    throw new OrchardError('USAGE', `the MLX service only listens on the loopback interface, not ${o.host}`, {
+      hint: 'Use --host 127.0.0.1 (the default).',
+    });
   }
   const modelId = o.modelId ?? path.basename(o.model.replace(/\/+$/, ''));
   const env = { ...process.env };
@@ -81,7 +83,9 @@ export async function runMlxServiceProcess(o: MlxServiceOptions): Promise<void> 
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {
-      throw new OrchardError('SERVICE', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { hint: 'Pick another --port.' });
+      throw new OrchardError('SERVICE', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, {
+        hint: 'Pick another --port.',
+      });
     }),
   ]);
   const port = (server.address() as AddressInfo).port;
@@ -129,11 +133,20 @@ async function warmUp(state: State, timeoutMs: number): Promise<void> {
     body,
     signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), abortOnExit(state.upstream)]),
   }).catch((err: unknown) => {
-    if (state.upstream.hasExited) throw new OrchardError('SERVICE', 'mlx_lm.server exited while loading the model', { hint: `Its last lines: ${state.upstream.logTail().slice(-5).join(' | ')}` });
-    throw new OrchardError('SERVICE', `the model did not load within ${Math.round(timeoutMs / 1000)} s: ${(err as Error).message}`, { hint: 'Large models take minutes to read from disk the first time; raise the readiness timeout.' });
+    if (state.upstream.hasExited)
+      throw new OrchardError('SERVICE', 'mlx_lm.server exited while loading the model', {
+        hint: `Its last lines: ${state.upstream.logTail().slice(-5).join(' | ')}`,
+      });
+    throw new OrchardError('SERVICE', `the model did not load within ${Math.round(timeoutMs / 1000)} s: ${(err as Error).message}`, {
+      hint: 'Large models take minutes to read from disk the first time; raise the readiness timeout.',
+    });
   });
   const text = await res.text();
-  if (!res.ok) throw new OrchardError('SERVICE', `mlx_lm.server could not load the model: ${res.status} ${text.slice(0, 300)}`, { where: state.o.model, hint: 'Check the model folder (config.json, *.safetensors, tokenizer files).' });
+  if (!res.ok)
+    throw new OrchardError('SERVICE', `mlx_lm.server could not load the model: ${res.status} ${text.slice(0, 300)}`, {
+      where: state.o.model,
+      hint: 'Check the model folder (config.json, *.safetensors, tokenizer files).',
+    });
 }
 
 function abortOnExit(upstream: MlxUpstream): AbortSignal {
@@ -150,7 +163,14 @@ async function route(state: State, req: IncomingMessage, res: ServerResponse): P
     if (method !== m) throw new ApiError(405, `${p} accepts ${m}, not ${method}.`, 'invalid_request_error', null, 'method_not_allowed');
   };
   const ready = (): void => {
-    if (state.status !== 'ok') throw new ApiError(503, state.status === 'failed' ? `The MLX model failed to load: ${state.error ?? 'see the logs'}` : 'The MLX model is still loading.', 'service_unavailable', null, 'loading');
+    if (state.status !== 'ok')
+      throw new ApiError(
+        503,
+        state.status === 'failed' ? `The MLX model failed to load: ${state.error ?? 'see the logs'}` : 'The MLX model is still loading.',
+        'service_unavailable',
+        null,
+        'loading',
+      );
   };
   if (p === '/health') {
     want('GET');
@@ -180,7 +200,13 @@ async function route(state: State, req: IncomingMessage, res: ServerResponse): P
     return forward(state, p, await readJson(req), req, res);
   }
   if (p === '/v1/embeddings') {
-    throw new ApiError(404, 'mlx_lm.server has no embeddings endpoint; use a GGUF model of this family for embeddings.', 'not_found_error', null, 'unsupported_endpoint');
+    throw new ApiError(
+      404,
+      'mlx_lm.server has no embeddings endpoint; use a GGUF model of this family for embeddings.',
+      'not_found_error',
+      null,
+      'unsupported_endpoint',
+    );
   }
   throw new ApiError(404, `Unknown path ${p}.`, 'not_found_error', null, 'unknown_url');
 }
@@ -192,7 +218,10 @@ interface ModelChoice {
 }
 
 function models(state: State): ModelChoice[] {
-  return [{ id: state.modelId, created: 0 }, ...listAdapters(state.o.adaptersDir, state.modelId).map((a) => ({ id: a.id, created: a.created, adapter: a }))];
+  return [
+    { id: state.modelId, created: 0 },
+    ...listAdapters(state.o.adaptersDir, state.modelId).map((a) => ({ id: a.id, created: a.created, adapter: a })),
+  ];
 }
 
 function modelEntry(m: ModelChoice) {
@@ -226,12 +255,21 @@ function adapterField(state: State, adapter: AdapterEntry | undefined): { model?
 }
 
 async function forward(state: State, p: string, body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'The body must be a JSON object.', 'invalid_request_error', null, 'invalid_body');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new ApiError(400, 'The body must be a JSON object.', 'invalid_request_error', null, 'invalid_body');
   const request = { ...(body as Record<string, unknown>) };
   const name = typeof request['model'] === 'string' ? request['model'] : state.modelId;
   const choice = models(state).find((m) => m.id === name) ?? (name === 'default_model' ? models(state)[0] : undefined);
   if (!choice) {
-    throw new ApiError(404, `The model '${name}' does not exist here; this service serves ${models(state).map((m) => `'${m.id}'`).join(', ')}.`, 'not_found_error', 'model', 'model_not_found');
+    throw new ApiError(
+      404,
+      `The model '${name}' does not exist here; this service serves ${models(state)
+        .map((m) => `'${m.id}'`)
+        .join(', ')}.`,
+      'not_found_error',
+      'model',
+      'model_not_found',
+    );
   }
   request['model'] = 'default_model';
   Object.assign(request, adapterField(state, choice.adapter));
@@ -242,7 +280,13 @@ async function forward(state: State, p: string, body: unknown, req: IncomingMess
   try {
     await new Promise<void>((resolve, reject) => {
       const up = http.request(
-        { host: '127.0.0.1', port: state.upstreamPort, method: 'POST', path: p, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+        {
+          host: '127.0.0.1',
+          port: state.upstreamPort,
+          method: 'POST',
+          path: p,
+          headers: { 'content-type': 'application/json', 'content-length': payload.length },
+        },
         (upRes) => {
           const status = upRes.statusCode ?? 502;
           const type = String(upRes.headers['content-type'] ?? 'application/json');
@@ -272,7 +316,9 @@ async function forward(state: State, p: string, body: unknown, req: IncomingMess
         }
       });
       req.on('error', () => up.destroy());
-      up.on('error', (err) => reject(new ApiError(502, `mlx_lm.server did not answer: ${err.message}`, 'server_error', null, 'upstream_error')));
+      up.on('error', (err) =>
+        reject(new ApiError(502, `mlx_lm.server did not answer: ${err.message}`, 'server_error', null, 'upstream_error')),
+      );
       up.end(payload);
     });
   } finally {
@@ -296,7 +342,12 @@ function fromUsage(text: string, started: number): Measured | undefined {
   try {
     const usage = (JSON.parse(text) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
     if (typeof usage?.completion_tokens !== 'number') return undefined;
-    return { promptTokens: typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0, completionTokens: usage.completion_tokens, ttftMs: undefined, decodeMs: Date.now() - started };
+    return {
+      promptTokens: typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0,
+      completionTokens: usage.completion_tokens,
+      ttftMs: undefined,
+      decodeMs: Date.now() - started,
+    };
   } catch {
     return undefined;
   }
@@ -304,12 +355,14 @@ function fromUsage(text: string, started: number): Measured | undefined {
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? '');
-  if (type && !type.includes('json')) throw new ApiError(415, `Send the body as application/json, not ${type}.`, 'invalid_request_error', null, 'unsupported_media_type');
+  if (type && !type.includes('json'))
+    throw new ApiError(415, `Send the body as application/json, not ${type}.`, 'invalid_request_error', null, 'unsupported_media_type');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError(413, `The request body is larger than ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'body_too_large');
+    if (size > MAX_BODY)
+      throw new ApiError(413, `The request body is larger than ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'body_too_large');
     chunks.push(chunk);
   }
   try {

@@ -40,14 +40,18 @@ export class SseTokenCounter {
       .map((l) => l.slice(5).trimStart())
       .join('\n');
     if (!data || data === '[DONE]') return;
-    let packet: { choices?: { delta?: { content?: unknown; reasoning?: unknown }; text?: unknown }[]; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } };
+    let packet: {
+      choices?: { delta?: { content?: unknown; reasoning?: unknown }; text?: unknown }[];
+      usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+    };
     try {
       packet = JSON.parse(data) as typeof packet;
     } catch {
       return;
     }
     const u = packet.usage;
-    if (u && typeof u.completion_tokens === 'number') this.usage = { prompt: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0, completion: u.completion_tokens };
+    if (u && typeof u.completion_tokens === 'number')
+      this.usage = { prompt: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0, completion: u.completion_tokens };
     const choice = packet.choices?.[0];
     const text = choice?.delta?.content ?? choice?.delta?.reasoning ?? choice?.text;
     if (typeof text === 'string' && text !== '') {

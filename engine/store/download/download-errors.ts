@@ -5,7 +5,11 @@
 
 /** Worth retrying on the same source after a pause: 5xx, 408/429, resets, timeouts, stalls, truncation. */
 export class TransientError extends Error {
-  constructor(message: string, readonly status?: number, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'TransientError';
   }
@@ -29,7 +33,10 @@ export class RemoteChangedError extends Error {
 
 /** A redirect target (signed CDN URL) no longer answers: resolve the original URL again. */
 export class ExpiredTargetError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'ExpiredTargetError';
   }
@@ -37,7 +44,10 @@ export class ExpiredTargetError extends Error {
 
 /** A definitive HTTP answer (404, 400…): this source will not work; try the next mirror. */
 export class HttpStatusError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'HttpStatusError';
   }

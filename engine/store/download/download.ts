@@ -81,7 +81,8 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
         return await downloadFromSource(url, o);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled(url);
-        if (isOrchardError(err) && (err.code === 'DISK_SPACE' || err.code === 'CANCELLED' || err.code === 'LOCKED' || err.code === 'IO')) throw err;
+        if (isOrchardError(err) && (err.code === 'DISK_SPACE' || err.code === 'CANCELLED' || err.code === 'LOCKED' || err.code === 'IO'))
+          throw err;
         failures.push({ url, err });
         if (o.urls.length > 1) o.log?.(`source ${displayUrl(url)} failed: ${messageOf(err)}`);
       }
@@ -97,14 +98,22 @@ function summarize(failures: { url: string; err: unknown }[]): OrchardError {
   const orchard = failures.map((f) => f.err).filter(isOrchardError);
   const pick = orchard.find((e) => e.code === 'AUTH') ?? orchard.find((e) => e.code === 'INTEGRITY');
   if (pick && failures.length === 1) return pick;
-  if (pick) return new OrchardError(pick.code, `${pick.message} (and ${failures.length - 1} other source(s) failed)`, { ...(pick.where ? { where: pick.where } : {}), ...(pick.hint ? { hint: pick.hint } : {}) });
+  if (pick)
+    return new OrchardError(pick.code, `${pick.message} (and ${failures.length - 1} other source(s) failed)`, {
+      ...(pick.where ? { where: pick.where } : {}),
+      ...(pick.hint ? { hint: pick.hint } : {}),
+    });
   const last = failures[failures.length - 1]!;
   if (isOrchardError(last.err) && failures.length === 1) return last.err;
   const lines = failures.map((f) => `${displayUrl(f.url)}: ${messageOf(f.err)}`);
-  return new OrchardError('DOWNLOAD', `download failed from ${failures.length === 1 ? 'its source' : `all ${failures.length} sources`}: ${lines.join('; ')}`, {
-    where: displayUrl(failures[0]!.url),
-    hint: 'Check the network and the URL; run the command again to resume from the bytes already on disk.',
-  });
+  return new OrchardError(
+    'DOWNLOAD',
+    `download failed from ${failures.length === 1 ? 'its source' : `all ${failures.length} sources`}: ${lines.join('; ')}`,
+    {
+      where: displayUrl(failures[0]!.url),
+      hint: 'Check the network and the URL; run the command again to resume from the bytes already on disk.',
+    },
+  );
 }
 
 async function downloadFromSource(url: string, o: DownloadOptions): Promise<DownloadResult> {
@@ -126,7 +135,11 @@ async function downloadFromSource(url: string, o: DownloadOptions): Promise<Down
         await removePartial(o.partFile);
         continue;
       }
-      if (err instanceof RemoteChangedError) throw new OrchardError('DOWNLOAD', `the file kept changing on the server while downloading: ${err.message}`, { where: displayUrl(url), hint: 'Try again later.' });
+      if (err instanceof RemoteChangedError)
+        throw new OrchardError('DOWNLOAD', `the file kept changing on the server while downloading: ${err.message}`, {
+          where: displayUrl(url),
+          hint: 'Try again later.',
+        });
       throw err;
     }
   }
@@ -173,7 +186,8 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
       previous.expectedSha256 === expectedSha &&
       sameRemoteVersion(previous.validators, remote.validators, o.expectedSha256 !== undefined);
     if (reusable) done = new RangeSet(previous.done.filter(([, e]) => e <= onDisk && e <= size));
-    else if (fh) o.log?.(`the partial download does not match the remote file any more (validators or source changed): starting from byte 0`);
+    else if (fh)
+      o.log?.(`the partial download does not match the remote file any more (validators or source changed): starting from byte 0`);
   }
   if (done.total() === 0) {
     await fh?.close();
@@ -259,13 +273,7 @@ async function transfer(url: string, remote: RemoteFile, o: DownloadOptions): Pr
   }
 }
 
-async function parallelRanges(
-  url: string,
-  remote: RemoteFile,
-  size: number,
-  sink: BodySink,
-  o: DownloadOptions,
-): Promise<void> {
+async function parallelRanges(url: string, remote: RemoteFile, size: number, sink: BodySink, o: DownloadOptions): Promise<void> {
   const connections = Math.max(1, Math.min(64, o.connections ?? 8));
   const pieces = new PiecePlanner(sink.done.missing(size), connections);
   const active = new Set<Segment>();
@@ -279,7 +287,9 @@ async function parallelRanges(
   const reresolve = () => {
     resolving ??= (async () => {
       o.log?.(`the redirect target ${displayUrl(target)} expired; resolving ${displayUrl(url)} again`);
-      const fresh = await withRetries('probe', url, o, () => probeRemote(url, { ...auth, signal, ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) }));
+      const fresh = await withRetries('probe', url, o, () =>
+        probeRemote(url, { ...auth, signal, ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) }),
+      );
       if (!sameRemoteVersion(remote.validators, fresh.validators, o.expectedSha256 !== undefined)) {
         throw new RemoteChangedError(`the remote file changed (validators differ after resolving ${displayUrl(url)} again)`);
       }
@@ -374,18 +384,32 @@ function strongValidator(remote: RemoteFile): string | undefined {
   return remote.validators.lastModified;
 }
 
-function checkRangeResponse(res: OpenedResponse, at: string, seg: Segment, size: number, hubHosts: readonly string[], url: string, o: DownloadOptions): void {
+function checkRangeResponse(
+  res: OpenedResponse,
+  at: string,
+  seg: Segment,
+  size: number,
+  hubHosts: readonly string[],
+  url: string,
+  o: DownloadOptions,
+): void {
   if (res.status === 206) {
     const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(headerText(res.headers, 'content-range')?.trim() ?? '');
-    if (!m || Number(m[1]) !== seg.pos) throw new TransientError(`the server answered a different range (${headerText(res.headers, 'content-range') ?? 'none'}) than asked (${seg.pos}-)`);
+    if (!m || Number(m[1]) !== seg.pos)
+      throw new TransientError(
+        `the server answered a different range (${headerText(res.headers, 'content-range') ?? 'none'}) than asked (${seg.pos}-)`,
+      );
     if (m[3] !== '*' && Number(m[3]) !== size) throw new RemoteChangedError(`the remote file size changed from ${size} to ${m[3]} bytes`);
     return;
   }
-  if (res.status === 200) throw new RemoteChangedError('the server sent the whole file instead of the requested range (the remote file changed)');
+  if (res.status === 200)
+    throw new RemoteChangedError('the server sent the whole file instead of the requested range (the remote file changed)');
   if (res.status === 416) throw new RemoteChangedError('the server refused the byte range (the remote file changed)');
   if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
-    if (!isHubHost(new URL(at), hubHosts) && at !== url) throw new ExpiredTargetError(`HTTP ${res.status} from ${displayUrl(at)}`, res.status);
-    if (res.status === 401 || res.status === 403) throw authError(url, res.status, { token: o.token, ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) });
+    if (!isHubHost(new URL(at), hubHosts) && at !== url)
+      throw new ExpiredTargetError(`HTTP ${res.status} from ${displayUrl(at)}`, res.status);
+    if (res.status === 401 || res.status === 403)
+      throw authError(url, res.status, { token: o.token, ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) });
   }
   if (isTransientStatus(res.status)) throw new TransientError(`HTTP ${res.status} from ${displayUrl(at)}`, res.status);
   throw new HttpStatusError(`HTTP ${res.status} from ${displayUrl(at)}`, res.status);
@@ -405,16 +429,22 @@ async function singleStream(url: string, remote: RemoteFile, fh: FileHandle, sin
       const res = await openUrl(target, requestHeaders(target, auth), o.signal ? { signal: o.signal } : {});
       if (res.status !== 200) {
         res.close();
-        if ((res.status === 401 || res.status === 403 || res.status === 410) && target !== url && !isHubHost(new URL(target), auth.hubHosts)) {
+        if (
+          (res.status === 401 || res.status === 403 || res.status === 410) &&
+          target !== url &&
+          !isHubHost(new URL(target), auth.hubHosts)
+        ) {
           target = (await probeRemote(url, { ...auth, ...(o.signal ? { signal: o.signal } : {}) })).finalUrl;
           throw new TransientError(`HTTP ${res.status} from an expired redirect target`);
         }
-        if (res.status === 401 || res.status === 403) throw authError(url, res.status, { token: o.token, ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) });
+        if (res.status === 401 || res.status === 403)
+          throw authError(url, res.status, { token: o.token, ...(o.gatedPage ? { gatedPage: o.gatedPage } : {}) });
         if (isTransientStatus(res.status)) throw new TransientError(`HTTP ${res.status} from ${displayUrl(target)}`, res.status);
         throw new HttpStatusError(`HTTP ${res.status} from ${displayUrl(target)}`, res.status);
       }
       await pumpBody(res, seg, sink);
-      if (size !== undefined && seg.pos < size) throw new TransientError(`truncated response: the connection ended at byte ${seg.pos} of ${size}`);
+      if (size !== undefined && seg.pos < size)
+        throw new TransientError(`truncated response: the connection ended at byte ${seg.pos} of ${size}`);
       return;
     } catch (err) {
       if (o.signal?.aborted) throw cancelled(url);

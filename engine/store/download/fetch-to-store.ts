@@ -102,7 +102,15 @@ async function alreadyStored(o: FetchToStoreOptions, proofOnly = false): Promise
   if (!blob) return undefined;
   o.log?.(`${o.weight.id}: already in the store (${blob.sha256})`);
   await addBlobSource(o.home, blob.sha256, sourceOf(o.weight));
-  return { sha256: blob.sha256, size: blob.size, path: blob.path, url: o.weight.url, integrity: 'stored', downloaded: false, reusedBytes: 0 };
+  return {
+    sha256: blob.sha256,
+    size: blob.size,
+    path: blob.path,
+    url: o.weight.url,
+    integrity: 'stored',
+    downloaded: false,
+    reusedBytes: 0,
+  };
 }
 
 /**
@@ -134,7 +142,11 @@ function sourceOf(w: WeightSource): BlobSource {
 
 async function download(o: FetchToStoreOptions, part: string): Promise<StoredWeight> {
   if (o.signal?.aborted) throw new OrchardError('CANCELLED', 'download cancelled', { where: displayUrl(o.weight.url) });
-  const progress = new DownloadProgress(o.emit ?? ignoreEvents, { file: o.weight.id, url: displayUrl(o.weight.url), ...(o.app ? { app: o.app } : {}) });
+  const progress = new DownloadProgress(o.emit ?? ignoreEvents, {
+    file: o.weight.id,
+    url: displayUrl(o.weight.url),
+    ...(o.app ? { app: o.app } : {}),
+  });
   const started = Date.now();
   let lastDone = 0;
   const result = await downloadFile({
@@ -153,7 +165,8 @@ async function download(o: FetchToStoreOptions, part: string): Promise<StoredWei
       lastDone = done;
       progress.update(done, total);
     },
-    beforeFirstByte: (missing) => preflightDiskSpace(o.home.store, missing, { freeSpace: o.freeSpace ?? processFreeSpace, what: `"${o.weight.id}"` }),
+    beforeFirstByte: (missing) =>
+      preflightDiskSpace(o.home.store, missing, { freeSpace: o.freeSpace ?? processFreeSpace, what: `"${o.weight.id}"` }),
     ...(o.log ? { log: o.log } : {}),
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
@@ -163,6 +176,16 @@ async function download(o: FetchToStoreOptions, part: string): Promise<StoredWei
   await removePartial(part);
   const seconds = Math.max(0.001, (Date.now() - started) / 1000);
   progress.finish(Math.max(lastDone, result.size), result.size, (result.size - result.reusedBytes) / seconds);
-  o.log?.(`${o.weight.id}: ${result.size} bytes from ${displayUrl(result.url)}, sha256 ${result.sha256} (${result.integrity === 'none' ? 'not verified: no pinned hash and no hub metadata' : `verified against the ${result.integrity === 'pinned' ? 'recipe pin' : "hub's LFS metadata"}`})`);
-  return { sha256: result.sha256, size: result.size, path: blob, url: result.url, integrity: result.integrity, downloaded: true, reusedBytes: result.reusedBytes };
+  o.log?.(
+    `${o.weight.id}: ${result.size} bytes from ${displayUrl(result.url)}, sha256 ${result.sha256} (${result.integrity === 'none' ? 'not verified: no pinned hash and no hub metadata' : `verified against the ${result.integrity === 'pinned' ? 'recipe pin' : "hub's LFS metadata"}`})`,
+  );
+  return {
+    sha256: result.sha256,
+    size: result.size,
+    path: blob,
+    url: result.url,
+    integrity: result.integrity,
+    downloaded: true,
+    reusedBytes: result.reusedBytes,
+  };
 }

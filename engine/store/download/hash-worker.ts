@@ -10,7 +10,11 @@ import { cacheDropper } from './page-cache-drop.js';
  * drop the hashed prefix from the page cache (see page-cache-drop.ts).
  */
 export type HashRequest = { kind: 'extend'; through: number } | { kind: 'reset' } | { kind: 'finish'; through: number };
-export type HashReply = { kind: 'hashed'; hashed: number } | { kind: 'reset' } | { kind: 'digest'; hex: string } | { kind: 'error'; message: string };
+export type HashReply =
+  | { kind: 'hashed'; hashed: number }
+  | { kind: 'reset' }
+  | { kind: 'digest'; hex: string }
+  | { kind: 'error'; message: string };
 
 const READ_BACK = 4 * 2 ** 20;
 const DROP_EVERY = 64 * 2 ** 20;

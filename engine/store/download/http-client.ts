@@ -32,7 +32,11 @@ export function requestHeaders(url: string, auth: RequestAuth, extra: Record<str
   return headers;
 }
 
-export function openUrl(url: string, headers: Record<string, string>, o: { signal?: AbortSignal; connectTimeoutMs?: number; responseTimeoutMs?: number } = {}): Promise<OpenedResponse> {
+export function openUrl(
+  url: string,
+  headers: Record<string, string>,
+  o: { signal?: AbortSignal; connectTimeoutMs?: number; responseTimeoutMs?: number } = {},
+): Promise<OpenedResponse> {
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) {
       reject(o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted'));

@@ -20,7 +20,11 @@ export class InOrderHasher {
    * `fd`: read through this descriptor (the download's own open part file) rather than opening
    * `file` again by name, so a name swapped on disk meanwhile cannot feed the hash other bytes.
    */
-  constructor(file: string, private readonly done: RangeSet, fd?: number) {
+  constructor(
+    file: string,
+    private readonly done: RangeSet,
+    fd?: number,
+  ) {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { file, ...(fd !== undefined ? { fd } : {}) } });
     this.worker.unref();
     this.worker.on('message', (m: HashReply) => {

@@ -51,22 +51,41 @@ export async function cacheDropper(file: string): Promise<CacheDropper | undefin
 
 interface AdviseExports {
   memory: { buffer: ArrayBuffer };
-  path_open(dirFd: number, dirFlags: number, pathAt: number, pathLength: number, oFlags: number, rightsBase: bigint, rightsInheriting: bigint, fdFlags: number, fdAt: number): number;
+  path_open(
+    dirFd: number,
+    dirFlags: number,
+    pathAt: number,
+    pathLength: number,
+    oFlags: number,
+    rightsBase: bigint,
+    rightsInheriting: bigint,
+    fdFlags: number,
+    fdAt: number,
+  ): number;
   fd_advise(fd: number, offset: bigint, length: bigint, advice: number): number;
   fd_close(fd: number): number;
 }
 
 interface WasiModule {
-  WASI: new (options: { version: 'preview1'; preopens: Record<string, string>; returnOnExit: boolean }) => {
+  WASI: new (options: {
+    version: 'preview1';
+    preopens: Record<string, string>;
+    returnOnExit: boolean;
+  }) => {
     wasiImport: Record<string, unknown>;
     initialize(instance: object): void;
   };
 }
 
 // TypeScript declares WebAssembly in lib.dom, which the engine does not load; Node has it built in.
-const WebAssemblyApi = (globalThis as unknown as {
-  WebAssembly: { compile(bytes: Uint8Array): Promise<object>; instantiate(module: object, imports: object): Promise<{ exports: object }> };
-}).WebAssembly;
+const WebAssemblyApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      compile(bytes: Uint8Array): Promise<object>;
+      instantiate(module: object, imports: object): Promise<{ exports: object }>;
+    };
+  }
+).WebAssembly;
 
 /**
  * node:wasi prints "ExperimentalWarning: WASI is an experimental feature" as it loads. The only

@@ -11,21 +11,25 @@ export async function acquirePartLock(
   partFile: string,
   o: { wait?: boolean; signal?: AbortSignal | undefined; onWait?: (pid: number) => void } = {},
 ): Promise<() => Promise<void>> {
-  const lock = await acquireLock(`${partFile}.lock`, { operation: 'download' }, {
-    ...(o.wait ? { wait: true } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.onWait ? { onWait: (owner: { pid: number }) => o.onWait?.(owner.pid) } : {}),
-    refused: (owner) =>
-      owner.pid === process.pid
-        ? new OrchardError('LOCKED', 'this file is already being downloaded by this process', {
-            where: partFile,
-            hint: 'Wait for the other download to finish.',
-          })
-        : new OrchardError('LOCKED', `another Orchard process (pid ${owner.pid}) is downloading this file`, {
-            where: partFile,
-            hint: 'Wait for it to finish, or stop it; the download resumes from where it is.',
-          }),
-  });
+  const lock = await acquireLock(
+    `${partFile}.lock`,
+    { operation: 'download' },
+    {
+      ...(o.wait ? { wait: true } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onWait ? { onWait: (owner: { pid: number }) => o.onWait?.(owner.pid) } : {}),
+      refused: (owner) =>
+        owner.pid === process.pid
+          ? new OrchardError('LOCKED', 'this file is already being downloaded by this process', {
+              where: partFile,
+              hint: 'Wait for the other download to finish.',
+            })
+          : new OrchardError('LOCKED', `another Orchard process (pid ${owner.pid}) is downloading this file`, {
+              where: partFile,
+              hint: 'Wait for it to finish, or stop it; the download resumes from where it is.',
+            }),
+    },
+  );
   return () => lock.release();
 }
 

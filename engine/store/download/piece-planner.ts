@@ -19,7 +19,10 @@ export class PiecePlanner {
   private readonly gaps: ByteRange[];
   private unassigned: number;
 
-  constructor(missing: readonly ByteRange[], private readonly connections: number) {
+  constructor(
+    missing: readonly ByteRange[],
+    private readonly connections: number,
+  ) {
     this.gaps = missing.filter(([s, e]) => e > s).map(([s, e]): ByteRange => [s, e]);
     this.unassigned = this.gaps.reduce((n, [s, e]) => n + (e - s), 0);
   }

@@ -44,7 +44,8 @@ export async function probeRemote(sourceUrl: string, o: ProbeOptions): Promise<R
       continue;
     }
     if (res.status === 401 || res.status === 403) {
-      if (hop > 0 && !isHubHost(new URL(url), o.hubHosts)) throw new ExpiredTargetError(`HTTP ${res.status} from redirect target ${displayUrl(url)}`, res.status);
+      if (hop > 0 && !isHubHost(new URL(url), o.hubHosts))
+        throw new ExpiredTargetError(`HTTP ${res.status} from redirect target ${displayUrl(url)}`, res.status);
       throw authError(sourceUrl, res.status, o);
     }
     if (isTransientStatus(res.status)) throw new TransientError(`HTTP ${res.status} from ${displayUrl(url)}`, res.status);

@@ -14,7 +14,10 @@ export interface RetryOptions {
 }
 
 export function cancelled(url: string): OrchardError {
-  return new OrchardError('CANCELLED', 'download cancelled', { where: displayUrl(url), hint: 'Run it again: it resumes from the bytes already on disk.' });
+  return new OrchardError('CANCELLED', 'download cancelled', {
+    where: displayUrl(url),
+    hint: 'Run it again: it resumes from the bytes already on disk.',
+  });
 }
 
 /**
@@ -54,4 +57,3 @@ export function backoffMs(failures: number, o: RetryOptions): number {
   const base = o.retryBaseMs ?? 500;
   return Math.min(15_000, base * 2 ** (failures - 1));
 }
-

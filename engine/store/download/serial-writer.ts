@@ -24,14 +24,20 @@ export class SerialWriter {
   private syncing: Promise<void> | undefined;
   private syncError: unknown;
 
-  constructor(private readonly fh: FileHandle, private readonly syncEveryBytes = SYNC_EVERY_BYTES) {}
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly syncEveryBytes = SYNC_EVERY_BYTES,
+  ) {}
 
   /** Write `chunks` back to back at `position`; resolves once every byte is in the file. */
   write(chunks: readonly Buffer[], position: number): Promise<void> {
-    return this.queue.add(async () => {
-      this.unsynced += await writeAll(this.fh, chunks, position);
-      if (this.unsynced >= this.syncEveryBytes && this.syncing === undefined) this.startSync();
-    }, { throwOnTimeout: true });
+    return this.queue.add(
+      async () => {
+        this.unsynced += await writeAll(this.fh, chunks, position);
+        if (this.unsynced >= this.syncEveryBytes && this.syncing === undefined) this.startSync();
+      },
+      { throwOnTimeout: true },
+    );
   }
 
   /** Every byte written so far is on the disk, metadata included (call after the last write). */

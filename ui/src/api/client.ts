@@ -81,7 +81,7 @@ async function request(method: Method, route: string, body?: unknown, signal?: A
 
 export async function readJson<T>(response: Response): Promise<T> {
   const text = await response.text();
-  let parsed: unknown ;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {

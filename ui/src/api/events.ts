@@ -42,7 +42,10 @@ class EventStream {
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
     // With a token (Electron) it rides as a subprotocol; in a browser the session cookie is sent.
     const token = apiToken();
-    const socket = new WebSocket(`${scheme}://${window.location.host}${API}/events`, token ? ['orchard.v1', `orchard.token.${token}`] : ['orchard.v1']);
+    const socket = new WebSocket(
+      `${scheme}://${window.location.host}${API}/events`,
+      token ? ['orchard.v1', `orchard.token.${token}`] : ['orchard.v1'],
+    );
     this.socket = socket;
     socket.addEventListener('open', () => {
       this.retryMs = 500;

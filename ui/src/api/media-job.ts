@@ -13,7 +13,10 @@ export function isFinished(job: MediaJob): boolean {
 const servicePath = (appId: string, rest: string): string => `/apps/${encodeURIComponent(appId)}/service${rest}`;
 
 /** Submit a text-to-image / text-to-video job through the API's service proxy (202 with the job). */
-export function submitMediaJob(appId: string, request: Omit<MediaJobRequest, 'kind'> & { kind?: MediaJobRequest['kind'] }): Promise<MediaJob> {
+export function submitMediaJob(
+  appId: string,
+  request: Omit<MediaJobRequest, 'kind'> & { kind?: MediaJobRequest['kind'] },
+): Promise<MediaJob> {
   return api<MediaJob>('POST', servicePath(appId, '/v1/jobs'), request);
 }
 
@@ -51,7 +54,7 @@ export async function followMediaJob(appId: string, id: string, onJob: (job: Med
     if (last && isFinished(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error('the job\'s event stream kept closing before the job ended');
+  throw new Error("the job's event stream kept closing before the job ended");
 }
 
 function parseJob(data: string): MediaJob | undefined {
@@ -66,12 +69,23 @@ function parseJob(data: string): MediaJob | undefined {
  * The finished job's file, fetched with the token (an <img>/<video> src cannot send it) and kept as
  * a blob: URL for display and download. The caller revokes it.
  */
-export async function fetchMediaResult(appId: string, id: string, signal: AbortSignal): Promise<{ url: string; mimeType: string; bytes: number }> {
-  const response = await fetch(`${API}${servicePath(appId, `/v1/jobs/${encodeURIComponent(id)}/result`)}`, { headers: authHeaders(), signal });
+export async function fetchMediaResult(
+  appId: string,
+  id: string,
+  signal: AbortSignal,
+): Promise<{ url: string; mimeType: string; bytes: number }> {
+  const response = await fetch(`${API}${servicePath(appId, `/v1/jobs/${encodeURIComponent(id)}/result`)}`, {
+    headers: authHeaders(),
+    signal,
+  });
   if (!response.ok) {
     await readJson(response);
     throw new Error(`the result answered HTTP ${response.status}`);
   }
   const blob = await response.blob();
-  return { url: URL.createObjectURL(blob), mimeType: blob.type || (response.headers.get('content-type') ?? 'application/octet-stream'), bytes: blob.size };
+  return {
+    url: URL.createObjectURL(blob),
+    mimeType: blob.type || (response.headers.get('content-type') ?? 'application/octet-stream'),
+    bytes: blob.size,
+  };
 }

@@ -8,8 +8,18 @@ type Verdict = NonNullable<AppSummary['verdict']>;
  */
 export function BackendBadge({ verdict, allowCpu }: { verdict: Verdict | undefined; allowCpu?: boolean }) {
   if (!verdict) return <div className="backend unknown">Backend not checked yet.</div>;
-  const tone = verdict.fallback === 'full' ? (allowCpu ? 'warn' : 'bad') : verdict.fallback === 'partial' ? 'warn' : verdict.backend === 'unknown' ? 'muted' : 'good';
-  const fallbackText = verdict.fallback === 'none' ? 'no fallback' : verdict.fallback === 'partial' ? 'partial CPU fallback' : 'full CPU fallback';
+  const tone =
+    verdict.fallback === 'full'
+      ? allowCpu
+        ? 'warn'
+        : 'bad'
+      : verdict.fallback === 'partial'
+        ? 'warn'
+        : verdict.backend === 'unknown'
+          ? 'muted'
+          : 'good';
+  const fallbackText =
+    verdict.fallback === 'none' ? 'no fallback' : verdict.fallback === 'partial' ? 'partial CPU fallback' : 'full CPU fallback';
   return (
     <section className={`backend ${tone}`} aria-label="Backend verdict">
       <div className="backend-head">

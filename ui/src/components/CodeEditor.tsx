@@ -4,7 +4,16 @@ import { json, jsonLanguage } from '@codemirror/lang-json';
 import { bracketMatching, foldGutter, indentOnInput, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
 import { lintGutter, linter, type Diagnostic } from '@codemirror/lint';
 import { Compartment, EditorState, RangeSetBuilder, StateEffect, StateField } from '@codemirror/state';
-import { Decoration, EditorView, highlightActiveLine, highlightActiveLineGutter, hoverTooltip, keymap, lineNumbers, type DecorationSet } from '@codemirror/view';
+import {
+  Decoration,
+  EditorView,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  hoverTooltip,
+  keymap,
+  lineNumbers,
+  type DecorationSet,
+} from '@codemirror/view';
 import { disableErrorLogging } from 'best-effort-json-parser';
 import { jsonCompletion, jsonSchemaHover, stateExtensions } from 'codemirror-json-schema';
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
@@ -72,82 +81,81 @@ const schema = recipeSchema as Parameters<typeof stateExtensions>[0];
  * values, required properties) and hover docs (codemirror-json-schema), and the server's
  * validation — schema, template and path errors at once — shown inline at each line.
  */
-export const CodeEditor = forwardRef<CodeEditorHandle, { value: string; onChange: (v: string) => void; marks: LineMark[]; label: string }>(function CodeEditor(
-  { value, onChange, marks, label },
-  ref,
-) {
-  const host = useRef<HTMLDivElement>(null);
-  const view = useRef<EditorView>(null);
-  const onChangeRef = useRef(onChange);
-  onChangeRef.current = onChange;
-  const labelCompartment = useRef(new Compartment());
+export const CodeEditor = forwardRef<CodeEditorHandle, { value: string; onChange: (v: string) => void; marks: LineMark[]; label: string }>(
+  function CodeEditor({ value, onChange, marks, label }, ref) {
+    const host = useRef<HTMLDivElement>(null);
+    const view = useRef<EditorView>(null);
+    const onChangeRef = useRef(onChange);
+    onChangeRef.current = onChange;
+    const labelCompartment = useRef(new Compartment());
 
-  useEffect(() => {
-    if (!host.current) return;
-    const editor = new EditorView({
-      parent: host.current,
-      state: EditorState.create({
-        doc: value,
-        extensions: [
-          lineNumbers(),
-          highlightActiveLineGutter(),
-          foldGutter(),
-          lintGutter(),
-          history(),
-          indentOnInput(),
-          bracketMatching(),
-          closeBrackets(),
-          highlightActiveLine(),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-          json(),
-          jsonLanguage.data.of({ autocomplete: jsonCompletion() }),
-          EditorView.lineWrapping,
-          autocompletion({ activateOnTyping: true }),
-          hoverTooltip(jsonSchemaHover()),
-          stateExtensions(schema),
-          marksField,
-          serverLinter,
-          // Tab indents; Escape then Tab leaves the editor (CodeMirror's documented escape hatch for keyboard users).
-          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
-          labelCompartment.current.of(EditorView.contentAttributes.of({ 'aria-label': label })),
-          EditorView.updateListener.of((update) => {
-            if (update.docChanged) onChangeRef.current(update.state.doc.toString());
-          }),
-        ],
-      }),
-    });
-    view.current = editor;
-    return () => {
-      editor.destroy();
-      view.current = null;
-    };
-    // The editor is created once; value changes from outside are applied below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+    useEffect(() => {
+      if (!host.current) return;
+      const editor = new EditorView({
+        parent: host.current,
+        state: EditorState.create({
+          doc: value,
+          extensions: [
+            lineNumbers(),
+            highlightActiveLineGutter(),
+            foldGutter(),
+            lintGutter(),
+            history(),
+            indentOnInput(),
+            bracketMatching(),
+            closeBrackets(),
+            highlightActiveLine(),
+            syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+            json(),
+            jsonLanguage.data.of({ autocomplete: jsonCompletion() }),
+            EditorView.lineWrapping,
+            autocompletion({ activateOnTyping: true }),
+            hoverTooltip(jsonSchemaHover()),
+            stateExtensions(schema),
+            marksField,
+            serverLinter,
+            // Tab indents; Escape then Tab leaves the editor (CodeMirror's documented escape hatch for keyboard users).
+            keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
+            labelCompartment.current.of(EditorView.contentAttributes.of({ 'aria-label': label })),
+            EditorView.updateListener.of((update) => {
+              if (update.docChanged) onChangeRef.current(update.state.doc.toString());
+            }),
+          ],
+        }),
+      });
+      view.current = editor;
+      return () => {
+        editor.destroy();
+        view.current = null;
+      };
+      // The editor is created once; value changes from outside are applied below.
+      // eslint-disable-next-line react-hooks/exhaustive-deps
+    }, []);
 
-  // A value set from outside (a recipe loaded from the server) replaces the text.
-  useEffect(() => {
-    const editor = view.current;
-    if (!editor || editor.state.doc.toString() === value) return;
-    editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value } });
-  }, [value]);
+    // A value set from outside (a recipe loaded from the server) replaces the text.
+    useEffect(() => {
+      const editor = view.current;
+      if (!editor || editor.state.doc.toString() === value) return;
+      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value } });
+    }, [value]);
 
-  useEffect(() => {
-    const editor = view.current;
-    if (!editor) return;
-    editor.dispatch({ effects: setMarks.of(marks) });
-  }, [marks]);
-
-  useImperativeHandle(ref, () => ({
-    goToLine(line: number, column = 1) {
+    useEffect(() => {
       const editor = view.current;
       if (!editor) return;
-      const target = editor.state.doc.line(Math.min(Math.max(1, line), editor.state.doc.lines));
-      const anchor = Math.min(target.to, target.from + Math.max(0, column - 1));
-      editor.dispatch({ selection: { anchor }, scrollIntoView: true });
-      editor.focus();
-    },
-  }));
+      editor.dispatch({ effects: setMarks.of(marks) });
+    }, [marks]);
 
-  return <div className="code-editor cm-host" ref={host} />;
-});
+    useImperativeHandle(ref, () => ({
+      goToLine(line: number, column = 1) {
+        const editor = view.current;
+        if (!editor) return;
+        const target = editor.state.doc.line(Math.min(Math.max(1, line), editor.state.doc.lines));
+        const anchor = Math.min(target.to, target.from + Math.max(0, column - 1));
+        editor.dispatch({ selection: { anchor }, scrollIntoView: true });
+        editor.focus();
+      },
+    }));
+
+    return <div className="code-editor cm-host" ref={host} />;
+  },
+);

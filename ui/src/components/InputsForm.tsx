@@ -3,7 +3,15 @@ import type { PlanResponse } from '../../../engine/api/api-types.js';
 type InputSpecs = PlanResponse['inputSpecs'];
 
 /** The recipe's inputs (quantization, context…) as form fields; values travel as strings. */
-export function InputsForm({ specs, values, onChange }: { specs: InputSpecs; values: Record<string, string>; onChange: (values: Record<string, string>) => void }) {
+export function InputsForm({
+  specs,
+  values,
+  onChange,
+}: {
+  specs: InputSpecs;
+  values: Record<string, string>;
+  onChange: (values: Record<string, string>) => void;
+}) {
   const names = Object.keys(specs);
   if (names.length === 0) return null;
   return (

@@ -48,7 +48,8 @@ export function InstallDialog({
   const confirm = async () => {
     setBusy(true);
     try {
-      const body: InstallRequest = operation === 'install' ? { recipe, inputs, ...(allowCpu ? { allowCpu } : {}) } : { inputs, ...(allowCpu ? { allowCpu } : {}) };
+      const body: InstallRequest =
+        operation === 'install' ? { recipe, inputs, ...(allowCpu ? { allowCpu } : {}) } : { inputs, ...(allowCpu ? { allowCpu } : {}) };
       const { job } = await api(`POST /apps/:id/${operation}`, { params: { id: appId }, body });
       onStarted(job);
       onClose();
@@ -67,12 +68,16 @@ export function InstallDialog({
       <ErrorBox error={error} />
       {cpuAccepted && (
         <div className="warn-box cpu-cost" role="note">
-          <strong>This runs on the CPU.</strong> The recipe expects a GPU ({plan.requirements.accelerators.join(' or ')}); without one, every
-          generation is many times slower (minutes where a GPU takes seconds) and uses all CPU cores while it works. The backend check will
-          report the CPU fallback, marked as accepted.
+          <strong>This runs on the CPU.</strong> The recipe expects a GPU ({plan.requirements.accelerators.join(' or ')}); without one,
+          every generation is many times slower (minutes where a GPU takes seconds) and uses all CPU cores while it works. The backend check
+          will report the CPU fallback, marked as accepted.
         </div>
       )}
-      {plan ? <PlanSummary plan={plan} {...(cpuAccepted ? { accepted: plan.allowCpuAccepts } : {})} /> : !error && <p className="muted">Planning…</p>}
+      {plan ? (
+        <PlanSummary plan={plan} {...(cpuAccepted ? { accepted: plan.allowCpuAccepts } : {})} />
+      ) : (
+        !error && <p className="muted">Planning…</p>
+      )}
       <div className="modal-actions">
         <button type="button" className="secondary" onClick={onClose}>
           Cancel

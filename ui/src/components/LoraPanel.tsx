@@ -53,10 +53,18 @@ export function LossChart({ points, total }: { points: LoraPoint[]; total: numbe
   const max = Math.max(1e-9, ...losses);
   const x = (it: number) => pad + (it / Math.max(total, 1)) * (width - 2 * pad);
   const y = (v: number) => height - pad - (v / max) * (height - 2 * pad);
-  const train = points.filter((p) => p.trainLoss !== undefined).map((p) => `${x(p.iteration).toFixed(1)},${y(p.trainLoss ?? 0).toFixed(1)}`);
+  const train = points
+    .filter((p) => p.trainLoss !== undefined)
+    .map((p) => `${x(p.iteration).toFixed(1)},${y(p.trainLoss ?? 0).toFixed(1)}`);
   const val = points.filter((p) => p.valLoss !== undefined);
   return (
-    <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`loss over ${total} iterations: ${train.length} train and ${val.length} validation points`}>
+    <svg
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+      role="img"
+      aria-label={`loss over ${total} iterations: ${train.length} train and ${val.length} validation points`}
+    >
       <rect x="0" y="0" width={width} height={height} className="spark-bg" />
       {train.length > 1 && <polyline points={train.join(' ')} className="spark-line" fill="none" />}
       {val.map((p) => (

@@ -96,21 +96,32 @@ export function PlanSummary({ plan, accepted }: { plan: PlanResponse; accepted?:
       <section>
         <h3>Network hosts and permissions</h3>
         <ul className="chips">
-          {plan.hosts.length === 0 ? <li className="muted">No network access.</li> : plan.hosts.map((h) => <li key={h} className="chip">{h}</li>)}
+          {plan.hosts.length === 0 ? (
+            <li className="muted">No network access.</li>
+          ) : (
+            plan.hosts.map((h) => (
+              <li key={h} className="chip">
+                {h}
+              </li>
+            ))
+          )}
         </ul>
         <p className="muted">
           Writes only inside <code>{plan.paths.root}</code> and the model store <code>{plan.paths.store}</code>.{' '}
-          {plan.confinement.available ? `Commands are confined with ${plan.confinement.mechanism}.` : `Commands are not confined: ${plan.confinement.note}`}
+          {plan.confinement.available
+            ? `Commands are confined with ${plan.confinement.mechanism}.`
+            : `Commands are not confined: ${plan.confinement.note}`}
         </p>
         {plan.unconfined.length > 0 && (
           <p className="validation-status bad">
-            Cannot be confined on this machine: {plan.unconfined.join(', ')}. The install refuses them unless you accept the risk
-            (<code>allowUnconfined</code>, or <code>orchard install --allow-unconfined</code>).
+            Cannot be confined on this machine: {plan.unconfined.join(', ')}. The install refuses them unless you accept the risk (
+            <code>allowUnconfined</code>, or <code>orchard install --allow-unconfined</code>).
           </p>
         )}
         {plan.requirements.memoryGiB !== undefined && (
           <p className="muted">
-            Needs {plan.requirements.memoryGiB} GiB memory and {plan.requirements.diskGiB !== undefined ? `${plan.requirements.diskGiB} GiB` : 'an unknown amount of'} disk
+            Needs {plan.requirements.memoryGiB} GiB memory and{' '}
+            {plan.requirements.diskGiB !== undefined ? `${plan.requirements.diskGiB} GiB` : 'an unknown amount of'} disk
             {plan.requirements.tools.length > 0 ? `; tools: ${plan.requirements.tools.join(', ')}` : ''}.
           </p>
         )}
@@ -142,7 +153,13 @@ function StepDetail({ step }: { step: PlannedStep }) {
     case 'extract':
       return <div className="step-detail">{`${step.params.archive} → ${step.params.dest}`}</div>;
     case 'env':
-      return <div className="step-detail">{step.params.type === 'none' ? 'no environment: uses the tools already on this machine' : `${step.params.type} environment in ${step.params.dir}`}</div>;
+      return (
+        <div className="step-detail">
+          {step.params.type === 'none'
+            ? 'no environment: uses the tools already on this machine'
+            : `${step.params.type} environment in ${step.params.dir}`}
+        </div>
+      );
     case 'verify':
       return <div className="step-detail">{`expects ${step.params.expect}`}</div>;
     default:

@@ -7,8 +7,12 @@ import { FitBadge } from './FitBadge.js';
 /** What the download costs, honestly: pinned sizes, what the installer fetches itself, or "unknown". */
 export function downloadText(entry: CatalogEntry): string {
   const weights = entry.downloadBytes;
-  if (weights !== undefined && weights > 0) return entry.fetchesMore ? `${formatBytes(weights)} + what its installer fetches` : formatBytes(weights);
-  if (entry.fetchesMore) return entry.diskGiB !== undefined ? `fetched by its installer (up to ${formatGiB(entry.diskGiB)} on disk)` : 'fetched by its installer; size unknown';
+  if (weights !== undefined && weights > 0)
+    return entry.fetchesMore ? `${formatBytes(weights)} + what its installer fetches` : formatBytes(weights);
+  if (entry.fetchesMore)
+    return entry.diskGiB !== undefined
+      ? `fetched by its installer (up to ${formatGiB(entry.diskGiB)} on disk)`
+      : 'fetched by its installer; size unknown';
   if (weights === 0) return 'nothing to download';
   return 'unknown (sizes not pinned)';
 }
@@ -57,7 +61,8 @@ export function RecipeCard({ entry }: { entry: CatalogEntry }) {
         <ul className="fit-blockers">
           {blockers.slice(0, 2).map((reason) => (
             <li key={reason}>
-              <CircleAlert size={14} aria-hidden="true" /> {reason === entry.fit.allowCpuAccepts ? 'Needs a GPU; can run on this CPU, slowly.' : reason}
+              <CircleAlert size={14} aria-hidden="true" />{' '}
+              {reason === entry.fit.allowCpuAccepts ? 'Needs a GPU; can run on this CPU, slowly.' : reason}
             </li>
           ))}
         </ul>

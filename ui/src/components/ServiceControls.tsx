@@ -5,7 +5,17 @@ import { ErrorBox } from './ErrorBox.js';
 import { ServiceStateBadge } from './ServiceStateBadge.js';
 
 /** Start / Stop / Open for an installed app's service. */
-export function ServiceControls({ appId, status, onStatus, disabled }: { appId: string; status: ServiceStatus; onStatus: (s: ServiceStatus) => void; disabled: boolean }) {
+export function ServiceControls({
+  appId,
+  status,
+  onStatus,
+  disabled,
+}: {
+  appId: string;
+  status: ServiceStatus;
+  onStatus: (s: ServiceStatus) => void;
+  disabled: boolean;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const act = async (what: 'start' | 'stop') => {

@@ -15,7 +15,13 @@ export function Sparkline({ values, label, format }: { values: number[]; label: 
         {label}: <strong>{last === undefined ? '—' : format(last)}</strong>
         {values.length > 1 && <span className="muted"> (peak {format(max)})</span>}
       </figcaption>
-      <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`${label} over the last ${values.length} samples`}>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
+        role="img"
+        aria-label={`${label} over the last ${values.length} samples`}
+      >
         <rect x="0" y="0" width={width} height={height} className="spark-bg" />
         {points.length > 1 && <polyline points={points.join(' ')} className="spark-line" fill="none" />}
         {points.length > 0 && <circle cx={points.at(-1)?.split(',')[0]} cy={points.at(-1)?.split(',')[1]} r="3" className="spark-dot" />}

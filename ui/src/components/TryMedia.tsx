@@ -36,7 +36,9 @@ interface Result {
 export function TryMedia({ appId, media, inputs }: { appId: string; media: Media; inputs: Inputs }) {
   const defaultSize = sizeOf(inputs);
   const sizes = defaultSize && !SIZES.includes(defaultSize) ? [defaultSize, ...SIZES] : SIZES;
-  const [prompt, setPrompt] = useState(media === 'image' ? 'a red apple on a wooden table, studio light' : 'a paper boat drifting on a calm lake');
+  const [prompt, setPrompt] = useState(
+    media === 'image' ? 'a red apple on a wooden table, studio light' : 'a paper boat drifting on a calm lake',
+  );
   const [size, setSize] = useState(defaultSize ?? '');
   const [steps, setSteps] = useState(numberInput(inputs, 'steps'));
   const [seed, setSeed] = useState('');
@@ -99,7 +101,9 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
         ...(seed ? { seed: Number(seed) } : {}),
         ...(media === 'video' && frames ? { frames: Number(frames) } : {}),
         // Raw base64: what sd.cpp's init_image takes, whatever the service does with data URLs.
-        ...(media === 'video' && startImage ? { kind: 'image-to-video' as const, initImage: startImage.dataUrl.replace(/^data:[^,]*;base64,/, '') } : {}),
+        ...(media === 'video' && startImage
+          ? { kind: 'image-to-video' as const, initImage: startImage.dataUrl.replace(/^data:[^,]*;base64,/, '') }
+          : {}),
       });
       await track(submitted, controller);
     } catch (err) {
@@ -161,7 +165,15 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
           {media === 'video' && (
             <label>
               Frames
-              <input type="number" min={1} max={1025} value={frames} placeholder="default" onChange={(e) => setFrames(e.target.value)} title="Wan needs 4n+1 frames; other counts are rounded" />
+              <input
+                type="number"
+                min={1}
+                max={1025}
+                value={frames}
+                placeholder="default"
+                onChange={(e) => setFrames(e.target.value)}
+                title="Wan needs 4n+1 frames; other counts are rounded"
+              />
             </label>
           )}
           {media === 'video' && (
@@ -202,8 +214,18 @@ export function TryMedia({ appId, media, inputs }: { appId: string; media: Media
 function JobStatus({ job }: { job: MediaJob }) {
   const p = job.progress;
   const sampling = job.phase === 'sampling' && p !== undefined;
-  const percent = job.state === 'completed' ? 100 : sampling ? (p.step / p.steps) * 100 : job.decode ? (job.decode.tile / job.decode.tiles) * 100 : undefined;
-  const title = job.state === 'running' || job.state === 'queued' ? PHASES[job.phase] : { completed: 'Finished', failed: 'Failed', cancelled: 'Cancelled' }[job.state];
+  const percent =
+    job.state === 'completed'
+      ? 100
+      : sampling
+        ? (p.step / p.steps) * 100
+        : job.decode
+          ? (job.decode.tile / job.decode.tiles) * 100
+          : undefined;
+  const title =
+    job.state === 'running' || job.state === 'queued'
+      ? PHASES[job.phase]
+      : { completed: 'Finished', failed: 'Failed', cancelled: 'Cancelled' }[job.state];
   const finished = isFinished(job);
   const elapsed = job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt ?? job.createdAt)) / 1000 : undefined;
   return (
@@ -302,5 +324,7 @@ function numberInput(inputs: Inputs, key: string): string {
 }
 
 function extensionOf(mimeType: string): string {
-  return { 'image/png': 'png', 'image/webp': 'webp', 'video/webm': 'webm', 'video/mp4': 'mp4', 'video/x-msvideo': 'avi' }[mimeType] ?? 'bin';
+  return (
+    { 'image/png': 'png', 'image/webp': 'webp', 'video/webm': 'webm', 'video/mp4': 'mp4', 'video/x-msvideo': 'avi' }[mimeType] ?? 'bin'
+  );
 }

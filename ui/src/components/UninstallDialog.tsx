@@ -5,7 +5,17 @@ import { ErrorBox } from './ErrorBox.js';
 import { Modal } from './Modal.js';
 
 /** Uninstall asks whether to keep the downloaded models; keeping them is the default. */
-export function UninstallDialog({ appId, name, onStarted, onClose }: { appId: string; name: string; onStarted: (job: Job) => void; onClose: () => void }) {
+export function UninstallDialog({
+  appId,
+  name,
+  onStarted,
+  onClose,
+}: {
+  appId: string;
+  name: string;
+  onStarted: (job: Job) => void;
+  onClose: () => void;
+}) {
   const [purgeModels, setPurgeModels] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -22,15 +32,19 @@ export function UninstallDialog({ appId, name, onStarted, onClose }: { appId: st
   };
   return (
     <Modal title={`Uninstall ${name}?`} onClose={onClose}>
-      <p>This removes the app's folder, environment and logs. What the app made (its outputs/ folder) is kept: it moves to outputs/ in Orchard's folder.</p>
+      <p>
+        This removes the app's folder, environment and logs. What the app made (its outputs/ folder) is kept: it moves to outputs/ in
+        Orchard's folder.
+      </p>
       <fieldset className="radio-group">
         <legend>Downloaded models</legend>
         <label>
-          <input type="radio" name="models" checked={!purgeModels} onChange={() => setPurgeModels(false)} /> Keep them in the model store (other apps and a
-          reinstall reuse them)
+          <input type="radio" name="models" checked={!purgeModels} onChange={() => setPurgeModels(false)} /> Keep them in the model store
+          (other apps and a reinstall reuse them)
         </label>
         <label>
-          <input type="radio" name="models" checked={purgeModels} onChange={() => setPurgeModels(true)} /> Delete them too (when no other app uses them)
+          <input type="radio" name="models" checked={purgeModels} onChange={() => setPurgeModels(true)} /> Delete them too (when no other
+          app uses them)
         </label>
       </fieldset>
       <ErrorBox error={error} />

@@ -3,7 +3,15 @@ import type { ValidateResponse } from '../../../engine/api/api-types.js';
 type Issue = ValidateResponse['errors'][number];
 
 /** The validator's findings, each a button that jumps to its line in the editor. */
-export function ValidationList({ result, checking, onJump }: { result: ValidateResponse | undefined; checking: boolean; onJump: (issue: Issue) => void }) {
+export function ValidationList({
+  result,
+  checking,
+  onJump,
+}: {
+  result: ValidateResponse | undefined;
+  checking: boolean;
+  onJump: (issue: Issue) => void;
+}) {
   if (!result) return <p className="muted validation-status">{checking ? 'Checking…' : ' '}</p>;
   if (result.ok)
     return (
@@ -21,7 +29,9 @@ export function ValidationList({ result, checking, onJump }: { result: ValidateR
         {result.errors.map((issue, i) => (
           <li key={i} data-line={issue.line}>
             <button type="button" className="issue" onClick={() => onJump(issue)}>
-              <span className="issue-where">{issue.line !== undefined ? `Line ${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}` : 'Recipe'}</span>
+              <span className="issue-where">
+                {issue.line !== undefined ? `Line ${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}` : 'Recipe'}
+              </span>
               <code className="issue-pointer">{issue.pointer || '/'}</code>
               <span className="issue-message">{issue.message}</span>
               {issue.hint && <span className="issue-hint">{issue.hint}</span>}

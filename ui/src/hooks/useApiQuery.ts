@@ -20,6 +20,7 @@ export function useApiQuery<T>(route: string | undefined, options: { refetchInte
   });
   const { refetch } = query;
   const reload = useCallback(() => void refetch(), [refetch]);
-  const error = query.error === null ? undefined : query.error instanceof ApiFailure ? query.error : new ApiFailure(0, 'UI', String(query.error));
+  const error =
+    query.error === null ? undefined : query.error instanceof ApiFailure ? query.error : new ApiFailure(0, 'UI', String(query.error));
   return { data: query.data, error, loading: query.isFetching, reload };
 }

@@ -33,7 +33,11 @@ export function useAppLive(id: string): AppLive {
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   // The answer to the POST that started a job can arrive after the WebSocket already said the job
   // ended (a fast uninstall): the older "running" snapshot must not hide the end.
-  const adoptJob = useCallback((next: Job) => setJob((current) => (current && current.id === next.id && current.state !== 'running' && next.state === 'running' ? current : next)), []);
+  const adoptJob = useCallback(
+    (next: Job) =>
+      setJob((current) => (current && current.id === next.id && current.state !== 'running' && next.state === 'running' ? current : next)),
+    [],
+  );
   const path = `/apps/${encodeURIComponent(id)}`;
 
   useEffect(() => {
@@ -112,7 +116,10 @@ function capped(lines: string[]): string[] {
   return lines.length > MAX_LOG_LINES ? lines.slice(-MAX_LOG_LINES) : lines;
 }
 
-function withStep(job: Job, event: { step: string; kind: string; title: string; status: Job['steps'][number]['status']; elapsedMs?: number; message?: string }): Job {
+function withStep(
+  job: Job,
+  event: { step: string; kind: string; title: string; status: Job['steps'][number]['status']; elapsedMs?: number; message?: string },
+): Job {
   const row: Job['steps'][number] = { key: event.step, kind: event.kind, title: event.title, status: event.status };
   if (event.elapsedMs !== undefined) row.elapsedMs = event.elapsedMs;
   if (event.message !== undefined) row.message = event.message;

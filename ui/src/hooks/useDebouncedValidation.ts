@@ -3,7 +3,10 @@ import type { ValidateResponse } from '../../../engine/api/api-types.js';
 import { api } from '../api/client.js';
 
 /** Validate the text (POST /recipes/validate) once typing pauses; the newest answer wins. */
-export function useDebouncedValidation(text: string, delayMs = 300): { result: ValidateResponse | undefined; checking: boolean; error: unknown } {
+export function useDebouncedValidation(
+  text: string,
+  delayMs = 300,
+): { result: ValidateResponse | undefined; checking: boolean; error: unknown } {
   const [result, setResult] = useState<ValidateResponse>();
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<unknown>();

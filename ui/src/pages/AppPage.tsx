@@ -97,7 +97,9 @@ export function AppPage({ id }: { id: string }) {
               </section>
             )}
             {ready && (serviceType === 'llm' || serviceType === 'llm-cluster') && <TryIt appId={id} />}
-            {ready && (serviceType === 'image' || serviceType === 'video') && <TryMedia appId={id} media={serviceType} inputs={app.inputs} />}
+            {ready && (serviceType === 'image' || serviceType === 'video') && (
+              <TryMedia appId={id} media={serviceType} inputs={app.inputs} />
+            )}
             {installed && serviceType === 'llm' && <LoraPanel appId={id} />}
             <section className="card" aria-labelledby="logs-title">
               <h2 id="logs-title">Live log</h2>
@@ -131,8 +133,8 @@ export function AppPage({ id }: { id: string }) {
         <section className="card">
           <h2>Not installed</h2>
           <p>
-            Install shows the plan first: every file and its size, every command, the network hosts it contacts and any warning. Nothing runs until you
-            confirm.
+            Install shows the plan first: every file and its size, every command, the network hosts it contacts and any warning. Nothing
+            runs until you confirm.
           </p>
         </section>
       )}

@@ -67,9 +67,11 @@ function CardGrid({ entries }: { entries: CatalogResponse['recipes'] }) {
   return (
     <div className="card-grid">
       {/* One card per model: the other engines of a model are linked from its preferred entry. */}
-      {entries.filter((entry) => entry.model?.preferred !== false).map((entry) => (
-        <RecipeCard key={`${entry.source}:${entry.id}`} entry={entry} />
-      ))}
+      {entries
+        .filter((entry) => entry.model?.preferred !== false)
+        .map((entry) => (
+          <RecipeCard key={`${entry.source}:${entry.id}`} entry={entry} />
+        ))}
     </div>
   );
 }

@@ -26,14 +26,16 @@ export function ClusterPage() {
         <h1>Cluster</h1>
       </header>
       <p className="note" role="note">
-        More memory, not more speed: a model spread over several machines runs at about one machine&apos;s speed, because every token passes each node in turn.
+        More memory, not more speed: a model spread over several machines runs at about one machine&apos;s speed, because every token passes
+        each node in turn.
       </p>
       <ErrorBox error={overview.error} />
       <section className="card" aria-labelledby="hosts-title">
         <h2 id="hosts-title">Hosts</h2>
         {data && data.hosts.length === 0 && (
           <p>
-            No hosts yet. Pair one from a terminal: <code>orchard cluster add user@host</code>, then check it with <code>orchard cluster doctor</code>.
+            No hosts yet. Pair one from a terminal: <code>orchard cluster add user@host</code>, then check it with{' '}
+            <code>orchard cluster doctor</code>.
           </p>
         )}
         {data && data.hosts.length > 0 && (
@@ -57,7 +59,13 @@ export function ClusterPage() {
                       {h.destination}:{h.port}
                     </div>
                   </th>
-                  <td>{h.direct ? <span className="danger">direct cable {h.direct.address} (no tunnel, unauthenticated)</span> : 'SSH tunnel (pinned key)'}</td>
+                  <td>
+                    {h.direct ? (
+                      <span className="danger">direct cable {h.direct.address} (no tunnel, unauthenticated)</span>
+                    ) : (
+                      'SSH tunnel (pinned key)'
+                    )}
+                  </td>
                   <td>{h.link?.rttMs !== undefined ? `${h.link.rttMs} ms` : 'not measured'}</td>
                   <td>{h.link?.mibPerSecond !== undefined ? `${h.link.mibPerSecond} MiB/s` : '—'}</td>
                   <td>{h.peer ? `${formatBytes(h.peer.budgetBytes)} (${h.peer.accelerator})` : 'unknown'}</td>
@@ -68,7 +76,9 @@ export function ClusterPage() {
           </table>
         )}
       </section>
-      {data?.runs.map((run) => <RunCard key={run.app} run={run} />)}
+      {data?.runs.map((run) => (
+        <RunCard key={run.app} run={run} />
+      ))}
     </>
   );
 }

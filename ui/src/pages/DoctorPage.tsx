@@ -118,7 +118,9 @@ function MachineCard({ machine }: { machine: MachineInfo }) {
         <dd>
           {machine.gpus.length === 0
             ? 'none found'
-            : machine.gpus.map((g) => `${g.name}${g.vramBytes ? ` (${formatBytes(g.vramBytes)})` : ''}${g.api ? ` · ${g.api}` : ''}`).join('; ')}
+            : machine.gpus
+                .map((g) => `${g.name}${g.vramBytes ? ` (${formatBytes(g.vramBytes)})` : ''}${g.api ? ` · ${g.api}` : ''}`)
+                .join('; ')}
         </dd>
         <dt>Accelerators</dt>
         <dd className="chips">

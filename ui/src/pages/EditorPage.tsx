@@ -34,7 +34,16 @@ export function EditorPage({ recipe }: { recipe?: string }) {
   const marks = useMemo(
     () =>
       (validation.result?.errors ?? []).flatMap((e) =>
-        e.line !== undefined ? [{ line: e.line, message: e.message, ...(e.column !== undefined ? { column: e.column } : {}), ...(e.hint ? { hint: e.hint } : {}) }] : [],
+        e.line !== undefined
+          ? [
+              {
+                line: e.line,
+                message: e.message,
+                ...(e.column !== undefined ? { column: e.column } : {}),
+                ...(e.hint ? { hint: e.hint } : {}),
+              },
+            ]
+          : [],
       ),
     [validation.result],
   );
@@ -46,7 +55,11 @@ export function EditorPage({ recipe }: { recipe?: string }) {
         setText(loaded.text);
         setSaved(loaded);
       })
-      .catch((err: unknown) => setLoadError(err instanceof ApiFailure && err.status === 404 ? new Error(`Cannot open recipe "${recipe}" here: ${err.message}`) : err));
+      .catch((err: unknown) =>
+        setLoadError(
+          err instanceof ApiFailure && err.status === 404 ? new Error(`Cannot open recipe "${recipe}" here: ${err.message}`) : err,
+        ),
+      );
   }, [recipe]);
 
   const save = async (): Promise<{ id: string; file: string } | undefined> => {
@@ -139,7 +152,11 @@ export function EditorPage({ recipe }: { recipe?: string }) {
         <section className="editor-left" aria-label="Recipe text">
           <CodeEditor ref={editor} value={text} onChange={setText} label="Recipe JSON" marks={marks} />
           <ErrorBox error={validation.error} />
-          <ValidationList result={validation.result} checking={validation.checking} onJump={(issue) => issue.line !== undefined && editor.current?.goToLine(issue.line, issue.column)} />
+          <ValidationList
+            result={validation.result}
+            checking={validation.checking}
+            onJump={(issue) => issue.line !== undefined && editor.current?.goToLine(issue.line, issue.column)}
+          />
         </section>
         <section className="editor-right card" aria-labelledby="preview-title">
           <header className="preview-header">
@@ -162,11 +179,23 @@ export function EditorPage({ recipe }: { recipe?: string }) {
           <ErrorBox error={previewError} />
           {!plan && !valid && <p className="muted">The preview appears once the recipe is valid; it does not need to be saved.</p>}
           {plan && plannedText !== text && <p className="muted preview-stale">The preview shows the last valid version of the text.</p>}
-          {plan && plannedText === text && <p className="muted">{dirty ? 'Planned from the unsaved text, as if saved to your recipes folder.' : 'Planned from the saved file.'}</p>}
+          {plan && plannedText === text && (
+            <p className="muted">
+              {dirty ? 'Planned from the unsaved text, as if saved to your recipes folder.' : 'Planned from the saved file.'}
+            </p>
+          )}
           {plan && <PlanSummary plan={plan} />}
         </section>
       </div>
-      {confirming && <InstallDialog appId={confirming.id} recipe={confirming.file} operation="install" onStarted={started} onClose={() => setConfirming(undefined)} />}
+      {confirming && (
+        <InstallDialog
+          appId={confirming.id}
+          recipe={confirming.file}
+          operation="install"
+          onStarted={started}
+          onClose={() => setConfirming(undefined)}
+        />
+      )}
     </div>
   );
 }

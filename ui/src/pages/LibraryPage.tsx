@@ -14,7 +14,8 @@ import { useLatestMetrics } from '../hooks/useLatestMetrics.js';
 export type LibraryState = 'installing' | 'failed' | 'running' | 'starting' | 'stopped' | 'crashed' | 'installed';
 
 export function libraryState(app: AppSummary, job: Job | undefined): LibraryState {
-  if (job?.state === 'running' || app.lifecycle === 'installing' || app.lifecycle === 'updating' || app.lifecycle === 'uninstalling') return 'installing';
+  if (job?.state === 'running' || app.lifecycle === 'installing' || app.lifecycle === 'updating' || app.lifecycle === 'uninstalling')
+    return 'installing';
   if (app.lifecycle === 'failed') return 'failed';
   if (!app.hasService) return 'installed';
   switch (app.service.state) {
@@ -71,7 +72,8 @@ export function LibraryPage() {
           <LibraryBig aria-hidden="true" size={32} />
           <h2>Nothing installed yet</h2>
           <p className="muted">
-            Pick an app in the <a href={routeHref({ page: 'catalog' })}>catalog</a>, or write your own in the <a href={routeHref({ page: 'editor' })}>recipe editor</a>.
+            Pick an app in the <a href={routeHref({ page: 'catalog' })}>catalog</a>, or write your own in the{' '}
+            <a href={routeHref({ page: 'editor' })}>recipe editor</a>.
           </p>
         </section>
       )}
@@ -115,7 +117,11 @@ function LibraryRow({ app, state, rssBytes }: { app: AppSummary; state: LibraryS
           {state === 'installing' && <Loader2 className="spin" size={12} aria-hidden="true" />} {state}
         </span>
         {backend && (
-          <span className={`badge ${app.verdict?.fallback === 'none' ? 'good' : app.allowCpu ? 'warn' : 'bad'} backend-chip`} data-backend={backend} title="Backend verdict">
+          <span
+            className={`badge ${app.verdict?.fallback === 'none' ? 'good' : app.allowCpu ? 'warn' : 'bad'} backend-chip`}
+            data-backend={backend}
+            title="Backend verdict"
+          >
             {backend.toUpperCase()}
           </span>
         )}

@@ -14,8 +14,8 @@ export function NoToken({ problem }: { problem?: string }) {
       )}
       <p>
         This page talks to the local Orchard server, which only answers this browser once it has opened an access link. Run{' '}
-        <code>orchard open</code> in a terminal for a fresh one (or use the link <code>orchard serve</code> printed). After that, other tabs,
-        bookmarks and reloads work on their own.
+        <code>orchard open</code> in a terminal for a fresh one (or use the link <code>orchard serve</code> printed). After that, other
+        tabs, bookmarks and reloads work on their own.
       </p>
     </main>
   );

@@ -79,15 +79,28 @@ export function SettingsPage() {
             <h2 id="hf-title">Hugging Face token</h2>
             <p className="muted">
               Needed only for gated models. It is {settings.data.hfTokenSet ? <strong>set</strong> : <strong>not set</strong>}
-              {bridge ? ' in orchard.json; the desktop app keeps its own copy in the system keychain' : ''}. It is never shown again once saved.
+              {bridge ? ' in orchard.json; the desktop app keeps its own copy in the system keychain' : ''}. It is never shown again once
+              saved.
             </p>
             <form onSubmit={(e) => void saveToken(e, hfToken.trim())} className="inline-form">
               <label htmlFor="hf-token">New token</label>
-              <input id="hf-token" type="password" autoComplete="off" value={hfToken} onChange={(e) => setHfToken(e.target.value)} placeholder="hf_…" />
+              <input
+                id="hf-token"
+                type="password"
+                autoComplete="off"
+                value={hfToken}
+                onChange={(e) => setHfToken(e.target.value)}
+                placeholder="hf_…"
+              />
               <button type="submit" className="primary" disabled={!hfToken.trim()}>
                 Save token
               </button>
-              <button type="button" className="secondary" disabled={!settings.data.hfTokenSet && !bridge} onClick={(e) => void saveToken(e, null)}>
+              <button
+                type="button"
+                className="secondary"
+                disabled={!settings.data.hfTokenSet && !bridge}
+                onClick={(e) => void saveToken(e, null)}
+              >
                 Remove
               </button>
             </form>
