@@ -181,7 +181,14 @@ export interface ConfinedCommand {
 export async function confinedCommand(
   kind: ProcessKind,
   argv: string[],
-  o: { scope: SandboxScope; network: boolean; cwd?: string; confinement?: Confinement },
+  o: {
+    scope: SandboxScope;
+    network: boolean;
+    cwd?: string;
+    confinement?: Confinement;
+    /** Outlive the parent (default: for kind 'service', which a restarted server re-adopts). */
+    outliveParent?: boolean;
+  },
 ): Promise<ConfinedCommand> {
   const confinement = o.confinement ?? (await detectConfinement());
   if (!confinement.available) {
@@ -196,7 +203,7 @@ export async function confinedCommand(
     scope,
     network: o.network,
     ...(cwd ? { cwd } : {}),
-    ...(kind === 'service' ? { service: true } : {}),
+    ...((o.outliveParent ?? kind === 'service') ? { service: true } : {}),
   });
   return {
     argv: wrapped,

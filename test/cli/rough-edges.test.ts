@@ -111,7 +111,7 @@ test('fit takes a recipe.json path like an id', async () => {
   const dir = path.join(root, 'plan-app');
   const byPath = await runCli(['fit', path.join(dir, 'recipe.json')], { home });
   assert.equal(byPath.code, 2, byPath.stderr);
-  assert.match(byPath.stderr, /has no LLM service with a GGUF model to check/);
+  assert.match(byPath.stderr, /has no LLM service with a GGUF (or MLX )?model to check/);
   assert.doesNotMatch(byPath.stderr, /not a GGUF|magic/i);
 });
 

@@ -200,6 +200,8 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
       ['editor', '#/editor', '.plan-summary'],
       ['doctor', '#/doctor', '.card'],
       ['settings', '#/settings', 'code.path'],
+      ['models', '#/models', 'section.card'],
+      ['cluster', '#/cluster', '#hosts-title'],
       ['not-found', '#/apps/no-such-app', '.not-found'],
     ];
     for (const scheme of ['light', 'dark'] as const) {

@@ -37,7 +37,7 @@ test('the Models page shows the gateway, a loaded model with its memory, and unl
     await row.waitFor();
     const text = (await row.textContent()) ?? '';
     assert.match(text, /ready/);
-    assert.match(text, /\d+(\.\d)? MB \/ (\d+(\.\d)? MB|—)/, text);
+    assert.match(text, /\d+(\.\d)? MiB \/ (\d+(\.\d)? MiB|—)/, text);
     assert.match(text, /\d+m \d+s/, `keep-alive left: ${text}`);
     await screenshot(page, 'models');
     await page.getByRole('button', { name: 'Unload tiny-page' }).click();

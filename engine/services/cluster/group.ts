@@ -171,7 +171,9 @@ export class ClusterGroup {
         ...(this.o.serverArgs ? { extra: this.o.serverArgs } : {}),
       });
       const argv = [this.o.llamaServer, ...args];
-      const confined = this.o.sandbox ? await confinedCommand('service', argv, { scope: this.o.sandbox, network: true }) : undefined;
+      const confined = this.o.sandbox
+        ? await confinedCommand('service', argv, { scope: this.o.sandbox, network: true, outliveParent: false })
+        : undefined;
       if (confined) this.o.log(`llama-server ${confined.describe}`);
       const server = this.spawn('llama-server', confined?.argv ?? argv, 'log', (line) => this.readBuffers(line));
       head.pid = server.pid ?? -1;
