@@ -5,6 +5,7 @@ import type { OrchardHome } from '../core/home.js';
 import { numberKey, scalar, stringKey, type GgufHeader } from '../fit/gguf-header.js';
 import { readModelHeaders } from '../fit/model-headers.js';
 import { modelShape } from '../fit/model-shape.js';
+import { predictMlxMemory, readMlxModelShape } from '../fit/mlx-fit.js';
 import { predictMemory, type MemoryPrediction } from '../fit/predict-memory.js';
 import { modelWeight } from '../fit/recipe-fit.js';
 import { loadRecipe } from '../recipe/load.js';
@@ -37,6 +38,11 @@ export interface GatewayModel {
   /** Scalar GGUF metadata, for Ollama's /api/show. */
   info: Record<string, string | number | boolean>;
   chatTemplate?: string;
+  /**
+   * The name the app's own service knows its model by, when it refuses others (the MLX service
+   * answers only to its model id): the gateway puts it in the OpenAI request it forwards.
+   */
+  upstreamModel?: string;
 }
 
 /** What the gateway needs to know of an installed app (its state.json), given by whoever owns app state. */
@@ -148,6 +154,7 @@ export class ModelCatalog {
       };
     }
     const args = plan.service.args;
+    if (plan.service.engine === 'mlx') return mlxModel(base, plan, args);
     const file = modelWeight(plan)?.path ?? argValue(args, '--model');
     if (!file) return undefined;
     const headers = await readModelHeaders(file);
@@ -185,6 +192,34 @@ export class ModelCatalog {
       ...(template ? { chatTemplate: template } : {}),
     };
   }
+}
+
+/**
+ * An MLX app (Orchard's wrapper around mlx_lm.server): its budget is the MLX fit of its model folder
+ * (config.json and safetensors headers) at the context `orchard fit` assumes; requests forwarded to
+ * it name its model id, the folder's name unless --model-id says otherwise.
+ */
+async function mlxModel(
+  base: Omit<GatewayModel, 'kind' | 'sizeBytes' | 'digest' | 'budgetBytes' | 'parallel' | 'details'>,
+  plan: Plan,
+  args: readonly string[],
+): Promise<GatewayModel | undefined> {
+  const dir = argValue(args, '--model');
+  if (!dir) return undefined;
+  const shape = await readMlxModelShape(dir);
+  const contextSize = Math.min(shape.trainContext, 8192);
+  const p = predictMlxMemory(shape, contextSize);
+  return {
+    ...base,
+    kind: 'llm',
+    sizeBytes: shape.weightsBytes,
+    digest: sha256(`${base.id}:${plan.recipe.version}:mlx`),
+    budgetBytes: p.gpu,
+    prediction: { ...p, contextSize, parallel: 1 },
+    parallel: 1,
+    details: { format: 'mlx', family: shape.modelType, parameterSize: parameterSize(shape.parameters), quantization: '', contextSize },
+    upstreamModel: argValue(args, '--model-id') ?? path.basename(dir.replace(/\/+$/, '')),
+  };
 }
 
 /** Short aliases: a configured one, else the id without a trailing -instruct/-chat/-it, when unique. */

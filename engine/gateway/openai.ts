@@ -50,7 +50,9 @@ export async function forwardOpenAi(
   let completionTokens: number | undefined;
   try {
     const sentAt = Date.now();
-    const answer = await upstream(lease.port, 'POST', path, body, signal);
+    // A service that answers only to its own model name gets it; the others take the body as sent.
+    const sent = model.upstreamModel ? Buffer.from(JSON.stringify({ ...json, model: model.upstreamModel })) : body;
+    const answer = await upstream(lease.port, 'POST', path, sent, signal);
     const headers: Record<string, string | string[]> = {
       'x-orchard-model': model.id,
       'x-orchard-queue-position': String(lease.queuePosition),

@@ -9,6 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { api, openEvents, startTestServer, type EventStream, type TestServer } from '../api/helpers.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';
 import { fixturesDir, tempDir } from '../helpers/paths.js';
+import { attachGateway } from '../../engine/cli/attach-gateway.js';
 import { tinyMlxModel } from '../helpers/tiny-mlx.js';
 
 // Install → start → chat through the official openai client on Orchard's app route → stop, for an
@@ -209,4 +210,25 @@ test('start → chat through the openai client on /api/v1/apps/:id/service/v1 �
     }
   });
   assert.deepEqual(leftovers, [], 'mlx_lm.server (the stand-in) and the service are gone too');
+});
+
+test('the gateway serves the MLX app by its app id: loaded on the first request, OpenAI API, unloaded on request', async () => {
+  const gateway = await attachGateway(t.server, { port: 0, log: (l) => t.logs.push(l) });
+  assert.ok(gateway, `the gateway started: ${t.logs.slice(-5).join('\n')}`);
+  try {
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+    const listed = (await client.models.list()).data.map((m) => m.id);
+    assert.ok(listed.includes(ID), `the MLX app is listed: ${listed.join(', ')}`);
+    assert.equal((await api<AppSummary>(t, 'GET', `/apps/${ID}`)).value.service.state, 'stopped', 'not running before the first request');
+    const reply = await client.chat.completions.create({ model: ID, messages: [{ role: 'user', content: 'Say this is a test!' }] });
+    assert.equal(reply.choices[0]?.message.content, 'Hello, this is a test! If you have any questions or need help, feel free to ask!');
+    const known = await gateway.models();
+    assert.ok(
+      known.some((m) => m.id === ID && m.budgetBytes > 0 && m.upstreamModel === 'Tiny-4bit'),
+      'it counts against the memory budget by its MLX fit',
+    );
+  } finally {
+    await gateway.close();
+    await api<ServiceStatus>(t, 'POST', `/apps/${ID}/stop`, {});
+  }
 });
