@@ -1,6 +1,7 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { OrchardError } from '../../core/errors.js';
 import { action } from '../../core/output.js';
+import { integer, decimal } from '../../core/option-parsers.js';
 import { outputsDir } from './result-files.js';
 import { runDiffusionService } from './run-service.js';
 import type { ServiceMedia } from './sd-args.js';
@@ -132,23 +133,4 @@ function registerMedia(service: Command, media: ServiceMedia): void {
       process.exit(code);
     }),
   );
-}
-
-/** commander argParsers: a bad number is a usage error (exit 2) naming the option and its range. */
-function integer(name: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
-    return n;
-  };
-}
-
-function decimal(name: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, not "${value}"`);
-    return n;
-  };
 }

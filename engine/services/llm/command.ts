@@ -1,5 +1,6 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action } from '../../core/output.js';
+import { integer } from '../../core/option-parsers.js';
 import type { GpuChoice } from './load-llm.js';
 
 const GPUS: GpuChoice[] = ['auto', 'metal', 'cuda', 'vulkan', 'cpu'];
@@ -63,14 +64,4 @@ export function registerLlmService(service: Command): void {
         },
       ),
     );
-}
-
-/** A commander argParser for an integer in a range (a usage error, exit 2, naming the option otherwise). */
-function integer(name: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
-    return n;
-  };
 }
