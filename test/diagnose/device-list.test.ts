@@ -20,3 +20,13 @@ test('ggml device lists: the llama-server form from a real thread, and NAME<TAB>
   assert.match(cpuOnly.advice.join(' '), /-DSD_METAL=ON/);
   assert.equal(deviceListVerdict([], 'cuda').backend, 'unknown');
 });
+
+test("llama-server built without a GPU backend (real output of this machine's CPU build): cpu, a full fallback when a GPU was expected", () => {
+  const output = readFileSync(path.join(fixturesDir, 'hardware', 'llama-server-list-devices-cpu-only.txt'), 'utf8');
+  assert.deepEqual(parseDeviceList(output), []);
+  const expectedCpu = deviceListVerdict([], 'cpu', output);
+  assert.deepEqual([expectedCpu.backend, expectedCpu.fallback], ['cpu', 'none']);
+  const expectedMetal = deviceListVerdict([], 'metal', output);
+  assert.deepEqual([expectedMetal.backend, expectedMetal.fallback], ['cpu', 'full']);
+  assert.match(expectedMetal.advice.join(' '), /-DGGML_METAL=ON/);
+});

@@ -42,6 +42,19 @@ export async function probeSdcpp(binary: string, expect: Backend, o: ProbeProces
 
 export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output = ''): Verdict {
   const evidence = devices.map((d) => `${d.name}\t${d.description}`);
+  // llama-server built without any GPU backend lists no device at all: "Available devices:" then "(none)".
+  if (devices.length === 0 && /^Available devices:\s*\r?\n\s*\(none\)\s*$/m.test(output)) {
+    return {
+      backend: 'cpu',
+      fallback: isGpuBackend(expect) ? 'full' : 'none',
+      evidence: ['Available devices: (none)'],
+      advice: isGpuBackend(expect)
+        ? [
+            `This llama.cpp build has no GPU backend: rebuild it with ${expect === 'metal' ? '-DGGML_METAL=ON' : expect === 'cuda' ? '-DGGML_CUDA=ON' : `the ${expect} backend`}.`,
+          ]
+        : [],
+    };
+  }
   if (devices.length === 0) {
     return {
       backend: 'unknown',
