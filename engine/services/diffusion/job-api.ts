@@ -4,12 +4,15 @@ import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { OrchardError, isOrchardError, messageOf } from '../../core/errors.js';
 import { findRoute, readJson, sendJson } from '../../core/http-kit.js';
+import { contractChecker } from '../../core/json-contract.js';
+import { REQUEST_SCHEMAS, type JobApiError, type JobApiRouteKey } from './contract.js';
 import type { JobKind, JobRequest, JobSnapshot } from './diffusion-engine.js';
 import type { ServiceMedia } from './sd-args.js';
 import type { SdCppEngine } from './sd-cpp-engine.js';
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const checkBody = contractChecker(REQUEST_SCHEMAS);
 
 /**
  * Orchard's job API for image and video services, on 127.0.0.1 only:
@@ -41,7 +44,8 @@ const withJob =
     return fn(c, job);
   };
 
-const ROUTES: { method: string; path: string; handler: Handler }[] = [
+/** The routes of the contract (contract.ts), as test/diffusion/contract.test.ts checks. */
+export const ROUTES: { method: string; path: string; handler: Handler }[] = [
   {
     method: 'GET',
     path: '/health',
@@ -55,7 +59,7 @@ const ROUTES: { method: string; path: string; handler: Handler }[] = [
     method: 'POST',
     path: '/v1/jobs',
     handler: async ({ engine, media, req, res }) => {
-      const request = parseJobRequest(await readBody(req), media);
+      const request = parseJobRequest(await readBody(req, 'POST /v1/jobs'), media);
       try {
         sendJson(res, 202, engine.submit(request));
       } catch (err) {
@@ -199,16 +203,26 @@ function parseJobRequest(value: unknown, media: ServiceMedia): JobRequest {
   return request;
 }
 
-function readBody(req: http.IncomingMessage): Promise<unknown> {
-  return readJson(req, {
+/** The JSON body, checked against the route's schema in the contract before the job is queued. */
+async function readBody(req: http.IncomingMessage, key: JobApiRouteKey): Promise<unknown> {
+  const body = await readJson(req, {
     maxBytes: MAX_BODY_BYTES,
     tooLarge: () => new OrchardError('USAGE', 'the request body is too large'),
     badJson: (detail) => new OrchardError('USAGE', `the body is not valid JSON: ${detail}`),
   });
+  const problem = checkBody(key, body);
+  if (problem) {
+    const at = problem.pointer ? `"${problem.pointer.slice(1)}"` : 'the job';
+    throw new OrchardError('USAGE', `${at} ${problem.message}`, {
+      where: problem.pointer || '/',
+      hint: `See ${key} in engine/services/diffusion/contract.ts.`,
+    });
+  }
+  return body;
 }
 
-function errorBody(code: string, message: string, hint?: string): { error: { code: string; message: string; hint?: string } } {
-  return { error: { code, message, ...(hint ? { hint } : {}) } };
+function errorBody(code: string, message: string, hint?: string, where?: string): JobApiError {
+  return { error: { code, message, ...(hint ? { hint } : {}), ...(where ? { where } : {}) } };
 }
 
 function sendError(res: http.ServerResponse, err: unknown): void {
@@ -217,7 +231,7 @@ function sendError(res: http.ServerResponse, err: unknown): void {
     return;
   }
   if (isOrchardError(err)) {
-    sendJson(res, err.code === 'USAGE' ? 400 : 500, errorBody(err.code, err.message, err.hint));
+    sendJson(res, err.code === 'USAGE' ? 400 : 500, errorBody(err.code, err.message, err.hint, err.where));
     return;
   }
   sendJson(res, 500, errorBody('SERVICE', messageOf(err)));

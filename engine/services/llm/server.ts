@@ -1,11 +1,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { findRoute, readJson } from '../../core/http-kit.js';
-import { ApiError, sendError, sendJson } from '../../openai/api-error.js';
+import { contractChecker } from '../../core/json-contract.js';
+import { ApiError, badRequest, sendError, sendJson } from '../../openai/api-error.js';
+import { REQUEST_SCHEMAS, type LlmRouteKey } from './contract.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleChat, handleCompletion } from './generation.js';
 import type { ServiceState } from './service-state.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
+const checkBody = contractChecker(REQUEST_SCHEMAS);
 
 /** The OpenAI-compatible HTTP API (DESIGN §6) over node's http module. */
 export function createLlmServer(state: ServiceState): http.Server {
@@ -20,8 +23,11 @@ export function createLlmServer(state: ServiceState): http.Server {
 
 type Handler = (state: ServiceState, req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> | void;
 
-/** The OpenAI routes (and the supervisor's /health and /metrics), matched by the shared toolkit. */
-const ROUTES: { method: string; path: string; handler: Handler }[] = [
+/**
+ * The OpenAI routes (and the supervisor's /health and /metrics), matched by the shared toolkit; each
+ * is a route of the contract (contract.ts), as test/llm/contract.test.ts checks.
+ */
+export const ROUTES: { method: string; path: string; handler: Handler }[] = [
   { method: 'GET', path: '/health', handler: (state, _req, res) => sendJson(res, 200, health(state)) },
   {
     method: 'GET',
@@ -54,7 +60,7 @@ const ROUTES: { method: string; path: string; handler: Handler }[] = [
     path: '/v1/chat/completions',
     handler: async (state, req, res) => {
       state.metrics.request('chat');
-      return handleChat(state, req, res, await readBody(req));
+      return handleChat(state, req, res, await readBody(req, 'POST /v1/chat/completions'));
     },
   },
   {
@@ -62,7 +68,7 @@ const ROUTES: { method: string; path: string; handler: Handler }[] = [
     path: '/v1/completions',
     handler: async (state, req, res) => {
       state.metrics.request('completions');
-      return handleCompletion(state, req, res, await readBody(req));
+      return handleCompletion(state, req, res, await readBody(req, 'POST /v1/completions'));
     },
   },
   {
@@ -70,7 +76,7 @@ const ROUTES: { method: string; path: string; handler: Handler }[] = [
     path: '/v1/embeddings',
     handler: async (state, req, res) => {
       state.metrics.request('embeddings');
-      return handleEmbeddings(state, res, await readBody(req));
+      return handleEmbeddings(state, res, await readBody(req, 'POST /v1/embeddings'));
     },
   },
 ];
@@ -111,13 +117,20 @@ export function health(state: ServiceState) {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+/** The JSON body, checked against the route's schema in the contract before any generation. */
+async function readBody(req: IncomingMessage, key: LlmRouteKey): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? '');
   if (type && !type.includes('json'))
     throw new ApiError(415, `Send the body as application/json, not ${type}.`, 'invalid_request_error', null, 'unsupported_media_type');
-  return readJson(req, {
+  const body = await readJson(req, {
     maxBytes: MAX_BODY,
     tooLarge: (max) => new ApiError(413, `The request body is larger than ${max} bytes.`, 'invalid_request_error', null, 'body_too_large'),
     badJson: (detail) => new ApiError(400, `The body is not valid JSON: ${detail}`, 'invalid_request_error', null, 'invalid_json'),
   });
+  const problem = checkBody(key, body);
+  if (problem) {
+    const where = problem.pointer ? `'${problem.pointer}'` : 'The request body';
+    throw badRequest(`${where} ${problem.message} (see ${key} in the service's contract).`, problem.pointer || '/', 'invalid_type');
+  }
+  return body;
 }
