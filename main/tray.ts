@@ -29,7 +29,10 @@ export function createTray(o: { origin: string; token: string; show: (hash?: str
           ? [{ label: problem, enabled: false }]
           : running.length === 0
             ? [{ label: 'No app is running', enabled: false }]
-            : running.map((a) => ({ label: `${a.name} — ${a.service.state}`, click: () => o.show(`#/apps/${encodeURIComponent(a.id)}`) }))),
+            : running.map((a) => ({
+                label: `${a.name} — ${a.service.state}`,
+                click: () => o.show(`#/apps/${encodeURIComponent(a.id)}`),
+              }))),
         { type: 'separator' },
         { label: 'Quit Orchard', click: o.quit },
       ]),

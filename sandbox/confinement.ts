@@ -74,7 +74,9 @@ async function probe(): Promise<Confinement> {
       return {
         available: false,
         mechanism: 'none',
-        note: `bwrap is installed but cannot make a sandbox here (${detail}); user namespaces may be disabled, so recipe processes cannot be confined`,
+        note:
+          `bwrap is installed but cannot make a sandbox here (${detail}); user namespaces may be disabled, so recipe ` +
+          'processes cannot be confined',
       };
     }
   }

@@ -109,7 +109,9 @@ async function findPython(
     });
   }
   throw new OrchardError('REQUIREMENT', `the recipe needs Python ${want}, but ${seen.length ? seen.join(', ') : 'no python3 is on PATH'}`, {
-    hint: `Install uv (https://docs.astral.sh/uv/), which fetches Python ${want} into the app folder, or install Python ${want} (e.g. apt-get install python${want}-venv, brew install python@${want}, pyenv install ${want}).`,
+    hint:
+      `Install uv (https://docs.astral.sh/uv/), which fetches Python ${want} into the app folder, or install Python ${want} ` +
+      `(e.g. apt-get install python${want}-venv, brew install python@${want}, pyenv install ${want}).`,
   });
 }
 

@@ -25,13 +25,16 @@ function slimJsonSchemaEditor(): Plugin {
     },
     load(id) {
       if (id === MARKDOWN) {
-        return `const esc = (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+        return `const esc = (s) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 export function renderMarkdown(text) { return esc(String(text)).replace(/\`([^\`]+)\`/g, '<code>$1</code>'); }`;
       }
       if (id === NO_YAML) {
         return `const no = () => { throw new Error('YAML is not supported in the recipe editor'); };
 export default { parse: no, parseDocument: no, stringify: no };
-export const parse = no, parseDocument = no, stringify = no, isMap = () => false, isSeq = () => false, isScalar = () => false, isPair = () => false, isNode = () => false, visit = no, LineCounter = class { constructor() { no(); } };`;
+export const parse = no, parseDocument = no, stringify = no;
+export const isMap = () => false, isSeq = () => false, isScalar = () => false, isPair = () => false, isNode = () => false;
+export const visit = no, LineCounter = class { constructor() { no(); } };`;
       }
       if (id === NO_JSON5)
         return `const no = () => { throw new Error('JSON5 is not supported in the recipe editor'); };

@@ -252,7 +252,8 @@ function upgrade(ctx: ApiContext, req: IncomingMessage, socket: Duplex, head: Bu
     const text = `${JSON.stringify(body)}\n`;
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: ` +
+        `no-store\r\nConnection: close\r\n\r\n${text}`,
     );
     return;
   }
@@ -270,7 +271,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const status =
     err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_HEADERS_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const text = `${JSON.stringify(errorBody(new HttpError(status, status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', status === 431 ? 'the request headers are too large' : 'the request could not be parsed')).body)}\n`;
+  const error =
+    status === 431
+      ? new HttpError(status, 'HEADERS_TOO_LARGE', 'the request headers are too large')
+      : new HttpError(status, 'BAD_REQUEST', 'the request could not be parsed');
+  const text = `${JSON.stringify(errorBody(error).body)}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,

@@ -31,7 +31,9 @@ export function uiHeaders(host: string | undefined): Record<string, string> {
   const ws = host && /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/i.test(host) ? ` ws://${host.toLowerCase()}` : '';
   return {
     ...BASE_HEADERS,
-    'content-security-policy': `default-src 'self'; connect-src 'self'${ws}; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    'content-security-policy':
+      `default-src 'self'; connect-src 'self'${ws}; img-src 'self' data: blob:; media-src 'self' blob:; ` +
+      `style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   };
 }
 

@@ -57,19 +57,23 @@ export function formatPlan(plan: Plan): string {
     if (s.confinement) out.push(`  ${confinementText(s.confinement)}`);
     if (s.type === 'llm-cluster') {
       out.push(
-        `  across cluster hosts (llama.cpp RPC over SSH tunnels): \`orchard cluster plan <model> --hosts …\` lists every remote command and tunnel`,
+        '  across cluster hosts (llama.cpp RPC over SSH tunnels): `orchard cluster plan <model> --hosts …` lists every remote ' +
+          'command and tunnel',
       );
     }
     out.push(
       dim(
-        `  on 127.0.0.1:<port> (a free port, assigned at start); ready when ${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`,
+        '  on 127.0.0.1:<port> (a free port, assigned at start); ready when ' +
+          `${s.readiness.http ? `GET ${s.readiness.http} answers` : `output matches /${s.readiness.log}/`} (timeout ` +
+          `${s.readiness.timeoutMs / 1000}s); restart ${s.restart.policy}`,
       ),
     );
   }
   out.push('', bold('Network hosts contacted:'), `  ${plan.hosts.length > 0 ? plan.hosts.join(', ') : 'none'}`);
   out.push(
     bold('Isolation:'),
-    `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`,
+    `  HOME, caches and temp redirected into ${plan.paths.root}; confinement: ` +
+      `${plan.confinement.available ? plan.confinement.mechanism : red('none')} — ${plan.confinement.note}`,
   );
   if (plan.unconfined.length > 0)
     out.push(red(`  cannot be confined here: ${plan.unconfined.join(', ')}; install refuses them unless --allow-unconfined`));
@@ -87,7 +91,8 @@ function formatStep(step: PlannedStep, n: number): string[] {
   switch (step.kind) {
     case 'git':
       detail(
-        `git clone ${step.params.url} -> ${step.params.dest} at ${step.params.ref}${step.params.pinned ? '' : red(' (unpinned)')}${step.params.submodules ? ' with submodules' : ''}`,
+        `git clone ${step.params.url} -> ${step.params.dest} at ${step.params.ref}${step.params.pinned ? '' : red(' (unpinned)')}` +
+          `${step.params.submodules ? ' with submodules' : ''}`,
       );
       break;
     case 'extract':

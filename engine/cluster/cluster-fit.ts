@@ -84,7 +84,8 @@ export function formatClusterFit(r: ClusterFitReport): string {
   for (const n of r.nodes) {
     const layers = n.layers ? `layers ${n.layers[0]}–${n.layers[1]}` : 'no layers';
     lines.push(
-      `${n.fits ? 'ok  ' : 'OVER'} ${n.name}${n.head ? ' (head)' : ''}: ${layers}${n.output ? ' + output' : ''}; weights ${g(n.bytes.weights)} + KV ${g(n.bytes.kv)} + compute ${g(n.bytes.compute)} = ${g(n.bytes.total)} of ${g(n.budgetBytes)}`,
+      `${n.fits ? 'ok  ' : 'OVER'} ${n.name}${n.head ? ' (head)' : ''}: ${layers}${n.output ? ' + output' : ''}; weights ` +
+        `${g(n.bytes.weights)} + KV ${g(n.bytes.kv)} + compute ${g(n.bytes.compute)} = ${g(n.bytes.total)} of ${g(n.budgetBytes)}`,
     );
   }
   lines.push(`verdict: ${r.fits ? 'fits' : 'does-not-fit'}`, ...r.advice, r.note);

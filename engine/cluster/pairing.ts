@@ -58,7 +58,8 @@ export async function addHost(o: AddHostOptions): Promise<AddHostResult> {
     throw new OrchardError('AUTH', `the host key of ${o.destination} was not approved (it is ${scanned.fingerprint})`, {
       hint:
         typeof o.approve === 'string'
-          ? `The fingerprint given (${o.approve}) does not match. Check it on the peer with: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`
+          ? `The fingerprint given (${o.approve}) does not match. Check it on the peer with: ssh-keygen -lf ` +
+            '/etc/ssh/ssh_host_ed25519_key.pub'
           : 'Compare it with the peer (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and run the command again.',
     });
   }
@@ -119,7 +120,8 @@ async function compareBuilds(home: OrchardHome, peer: PeerInfo, name: string, en
     local = await engineBuild(engineBinaries(home, env));
   } catch {
     return [
-      `The llama.cpp engine is not installed on this machine yet: install it (orchard install llamacpp-engine) before running a model on the cluster.`,
+      'The llama.cpp engine is not installed on this machine yet: install it (orchard install llamacpp-engine) before running a ' +
+        'model on the cluster.',
     ];
   }
   if (!peer.engine) return [`${name} has no llama.cpp engine yet: run \`orchard install llamacpp-engine\` there.`];

@@ -161,7 +161,8 @@ export function planClusterSplit(
     .filter((n) => !n.fits)
     .map(
       (n) =>
-        `${n.name} needs ${gib(n.bytes.total)} but offers ${gib(n.budgetBytes)}: add a node, choose a smaller quantization, or shorten the context.`,
+        `${n.name} needs ${gib(n.bytes.total)} but offers ${gib(n.budgetBytes)}: add a node, choose a smaller quantization, or ` +
+        'shorten the context.',
     );
   return {
     tensorSplit,

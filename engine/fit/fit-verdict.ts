@@ -217,7 +217,10 @@ export function raiseLimitFor(gpuBytes: number, ramBytes: number): NonNullable<F
   return {
     command: `sudo sysctl iogpu.wired_limit_mb=${valueMb}`,
     valueMb,
-    risk: `This lets the GPU wire ${gib(valueMb * MiB)} of the ${gib(ramBytes)} RAM; memory wired for the GPU cannot be paged out, so with other large programs open macOS can stall or swap heavily. The setting lasts until the next restart (sudo sysctl iogpu.wired_limit_mb=0 restores the default).`,
+    risk:
+      `This lets the GPU wire ${gib(valueMb * MiB)} of the ${gib(ramBytes)} RAM; memory wired for the GPU cannot be paged ` +
+      'out, so with other large programs open macOS can stall or swap heavily. The setting lasts until the next restart (sudo ' +
+      'sysctl iogpu.wired_limit_mb=0 restores the default).',
   };
 }
 

@@ -243,7 +243,8 @@ export function fitMlxOnMachine(s: MlxModelShape, machine: MachineInfo, contextS
     offload: { gpuLayers: s.layers, totalLayers: s.layers },
   };
   const advice: string[] = [
-    `MLX: KV cache ${s.kvFormula} × ${s.layers} layers × ${s.activationBytes} bytes per token; weights read from ${s.shards.length} safetensors header(s).`,
+    `MLX: KV cache ${s.kvFormula} × ${s.layers} layers × ${s.activationBytes} bytes per token; weights read from ` +
+      `${s.shards.length} safetensors header(s).`,
   ];
   if (contextSize > s.trainContext)
     advice.push(`The context ${contextSize} is beyond the model's ${s.trainContext}; quality drops past it.`);
@@ -283,10 +284,12 @@ export function fitMlxOnMachine(s: MlxModelShape, machine: MachineInfo, contextS
       budget,
       advice: [
         ...advice,
-        `Needs ${gib(p.total)} (weights ${gib(p.weights)}) but this Mac has ${gib(ram)}, of which ${gib(reserve)} must stay free for macOS: ${gib(ram - reserve)} usable.`,
+        `Needs ${gib(p.total)} (weights ${gib(p.weights)}) but this Mac has ${gib(ram)}, of which ${gib(reserve)} must stay free ` +
+          `for macOS: ${gib(ram - reserve)} usable.`,
         fixed < ram - reserve && tokens >= 2048
           ? `A context of ${tokens} tokens would fit.`
-          : `The weights alone need a Mac with at least ${gib(p.weights + p.overhead + osReserve(p.weights * 1.15))} of memory, or a smaller quantization.`,
+          : `The weights alone need a Mac with at least ${gib(p.weights + p.overhead + osReserve(p.weights * 1.15))} of memory, ` +
+            'or a smaller quantization.',
       ],
     };
   }
@@ -298,7 +301,8 @@ export function fitMlxOnMachine(s: MlxModelShape, machine: MachineInfo, contextS
     raiseLimit: raiseLimitFor(p.gpu, ram),
     advice: [
       ...advice,
-      `The GPU working-set limit is ${gib(workingSet)}; the model needs ${gib(p.gpu)} on the GPU. mlx_lm.server wires memory up to that limit (mx.set_wired_limit at start-up).`,
+      `The GPU working-set limit is ${gib(workingSet)}; the model needs ${gib(p.gpu)} on the GPU. mlx_lm.server wires memory up ` +
+        'to that limit (mx.set_wired_limit at start-up).',
     ],
   };
 }

@@ -50,7 +50,12 @@ export function memoryBudget(m: MachineInfo): MemoryBudget {
     return {
       modelBytes: ws,
       kind: 'gpu-working-set',
-      explanation: `Apple Silicon shares ${gib(m.memory.totalBytes)} between CPU and GPU, but Metal lets the GPU wire only ${gib(ws)} (${m.macos?.wiredLimitMb ? `iogpu.wired_limit_mb=${m.macos.wiredLimitMb}` : 'the macOS default: an estimate of recommendedMaxWorkingSetSize'}).`,
+      explanation:
+        `Apple Silicon shares ${gib(m.memory.totalBytes)} between CPU and GPU, but Metal lets the GPU wire only ${gib(ws)} (` +
+        (m.macos?.wiredLimitMb
+          ? `iogpu.wired_limit_mb=${m.macos.wiredLimitMb}`
+          : 'the macOS default: an estimate of recommendedMaxWorkingSetSize') +
+        ').',
       wiredLimit: { ...advice, currentMb: m.macos?.wiredLimitMb ?? null },
     };
   }

@@ -46,7 +46,8 @@ export function recommendedWiredLimit(totalBytes: number): WiredLimitAdvice {
     mb,
     command: `sudo sysctl iogpu.wired_limit_mb=${mb}`,
     risk:
-      `Lets the GPU wire up to ${(mb / 1024).toFixed(0)} GiB, leaving ${((totalBytes - mb * MiB) / GiB).toFixed(0)} GiB for macOS and apps. ` +
+      `Lets the GPU wire up to ${(mb / 1024).toFixed(0)} GiB, leaving ${((totalBytes - mb * MiB) / GiB).toFixed(0)} GiB for ` +
+      'macOS and apps. ' +
       'If a model plus everything else then needs more than the RAM, macOS swaps hard or freezes (a kernel panic is possible); ' +
       'close other large apps first. Needs root, and lasts until reboot.',
     resetCommand: 'sudo sysctl iogpu.wired_limit_mb=0',

@@ -35,7 +35,8 @@ export function fitGate(o: { home: OrchardHome; force: boolean; hfToken?: string
     }
     if (!report) return;
     log(
-      `fit: ${report.verdict} — needs ${gib(report.bytes.total)} at a context of ${report.contextSize}${report.raiseLimit ? `; ${report.raiseLimit.command}` : ''}`,
+      `fit: ${report.verdict} — needs ${gib(report.bytes.total)} at a context of ${report.contextSize}` +
+        `${report.raiseLimit ? `; ${report.raiseLimit.command}` : ''}`,
     );
     assertRecipeFits(report, { force: o.force });
   };
@@ -82,7 +83,8 @@ function pinnedFit(plan: Plan, machine: MachineInfo, cause: unknown, force: bool
     const total = machine.memory.totalBytes;
     const fits = memoryGiB * GiB <= total;
     log(
-      `fit: ${fits ? 'fits' : 'does-not-fit'} by the recipe's pinned figures — needs ${memoryGiB} GiB, this machine has ${gib(total)}; ${why}`,
+      `fit: ${fits ? 'fits' : 'does-not-fit'} by the recipe's pinned figures — needs ${memoryGiB} GiB, this machine has ` +
+        `${gib(total)}; ${why}`,
     );
     if (fits || force) return;
     throw new OrchardError(
@@ -100,6 +102,8 @@ function pinnedFit(plan: Plan, machine: MachineInfo, cause: unknown, force: bool
   }
   throw new OrchardError('REQUIREMENT', `cannot tell whether the model fits: ${why}`, {
     where: weight?.url ?? plan.recipe.file,
-    hint: "Pin the weight's size and sha256 and the recipe's requires.memoryGiB so the fit can be judged without a partial read, or pass --force.",
+    hint:
+      "Pin the weight's size and sha256 and the recipe's requires.memoryGiB so the fit can be judged without a partial read, " +
+      'or pass --force.',
   });
 }

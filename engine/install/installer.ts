@@ -122,7 +122,9 @@ function refuseUnconfined(plan: Plan, o: InstallOptions): void {
     `${plan.recipe.name} has steps that cannot be confined on this machine: ${steps.join(', ')} (${plan.confinement.note})`,
     {
       where: plan.recipe.file,
-      hint: 'Make confinement work (Linux: install bubblewrap and allow unprivileged user namespaces), or accept the risk with --allow-unconfined.',
+      hint:
+        'Make confinement work (Linux: install bubblewrap and allow unprivileged user namespaces), or accept the risk with ' +
+        '--allow-unconfined.',
     },
   );
 }

@@ -59,10 +59,12 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => LoraEvent][] = [
     new RegExp(String.raw`^Iter (\d+): Val loss ${NUM}, Val took ([\d.]+)s$`),
     (m) => ({ type: 'val', iteration: Number(m[1]), valLoss: Number(m[2]), seconds: Number(m[3]) }),
   ],
-  // f"Iter {it}: Train loss {train_loss:.3f}, Learning Rate {learning_rate:.3e}, It/sec {it_sec:.3f}, Tokens/sec {tokens_sec:.3f}, Trained Tokens {trained_tokens}, Peak mem {peak_mem:.3f} GB"
+  // f"Iter {it}: Train loss {train_loss:.3f}, Learning Rate {learning_rate:.3e}, It/sec {it_sec:.3f}, Tokens/sec {tokens_sec:.3f},
+  //   Trained Tokens {trained_tokens}, Peak mem {peak_mem:.3f} GB" (one line)
   [
     new RegExp(
-      String.raw`^Iter (\d+): Train loss ${NUM}, Learning Rate ${NUM}, It/sec ([\d.]+), Tokens/sec ([\d.]+), Trained Tokens ([\d.]+), Peak mem ([\d.]+) GB$`,
+      String.raw`^Iter (\d+): Train loss ${NUM}, Learning Rate ${NUM}, It/sec ([\d.]+), Tokens/sec ([\d.]+), ` +
+        String.raw`Trained Tokens ([\d.]+), Peak mem ([\d.]+) GB$`,
     ),
     (m) => ({
       type: 'train',
@@ -169,7 +171,10 @@ export function estimateLoraMemory(
     overhead,
     total,
     sequenceTokens: o.sequenceTokens,
-    formula: `weights ${gib(s.weightsBytes)} + LoRA+Adam ${gib(adapterAndOptimizer)} + activations ${gib(activations)} (${o.batchSize}×${o.sequenceTokens} tokens × ${layers} layers${o.gradCheckpoint ? ', checkpointed' : ''}) + logits ${gib(logits)} + runtime ${gib(overhead)}`,
+    formula:
+      `weights ${gib(s.weightsBytes)} + LoRA+Adam ${gib(adapterAndOptimizer)} + activations ${gib(activations)} (` +
+      `${o.batchSize}×${o.sequenceTokens} tokens × ${layers} layers${o.gradCheckpoint ? ', checkpointed' : ''}) + logits ` +
+      `${gib(logits)} + runtime ${gib(overhead)}`,
   };
 }
 
@@ -201,7 +206,9 @@ export async function longestSampleTokens(dataDir: string): Promise<number> {
   const text = await readFile(path.join(dataDir, 'train.jsonl'), 'utf8').catch(() => {
     throw new OrchardError('USAGE', `no train.jsonl in ${dataDir}`, {
       where: dataDir,
-      hint: 'The data folder needs train.jsonl and valid.jsonl (one JSON object per line: {"messages": […]}, {"prompt", "completion"} or {"text"}).',
+      hint:
+        'The data folder needs train.jsonl and valid.jsonl (one JSON object per line: {"messages": […]}, {"prompt", ' +
+        '"completion"} or {"text"}).',
     });
   });
   let longest = 0;

@@ -95,7 +95,8 @@ function blockers(loaded: LoadedRecipe, profile: Profile): string[] {
   const usesMlx = loaded.recipe.model?.engine === 'mlx' || loaded.recipe.service?.engine === 'mlx';
   if (usesMlx && (profile.platform !== 'darwin-arm64' || profile.accelerator !== 'metal')) {
     found.push(
-      `${loaded.recipe.name} runs on MLX, which is Apple-only for Orchard (Apple Silicon with Metal; MLX's CUDA and CPU builds are not offered). On ${profile.platform} with ${profile.accelerator}, install this model's GGUF recipe instead.`,
+      `${loaded.recipe.name} runs on MLX, which is Apple-only for Orchard (Apple Silicon with Metal; MLX's CUDA and CPU builds ` +
+        `are not offered). On ${profile.platform} with ${profile.accelerator}, install this model's GGUF recipe instead.`,
     );
   }
   if (profile.host) {

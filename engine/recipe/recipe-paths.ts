@@ -28,7 +28,8 @@ export function resolveRecipePath(value: string, rule: PathRule, roots: PathRoot
       hint:
         rule === 'models'
           ? 'Weight files are relative to apps/<id>/models/ and may not contain "..".'
-          : 'Use a path relative to the app (e.g. "app/config.json") or a variable such as {{app.dir}}; ".." and absolute paths elsewhere are refused.',
+          : 'Use a path relative to the app (e.g. "app/config.json") or a variable such as {{app.dir}}; ".." and absolute paths ' +
+            'elsewhere are refused.',
     });
   }
   return resolved;

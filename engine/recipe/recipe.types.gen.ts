@@ -95,7 +95,8 @@ export interface Recipe {
   service?: Service;
 }
 /**
- * Which model this recipe serves and through which engine. Recipes with the same family are one model in the catalog, with one entry per engine (MLX is the default on darwin-arm64, GGUF elsewhere).
+ * Which model this recipe serves and through which engine. Recipes with the same family are one model in the catalog, with one entry per
+ * engine (MLX is the default on darwin-arm64, GGUF elsewhere).
  *
  * This interface was referenced by `Recipe`'s JSON-Schema
  * via the `definition` "ModelIdentity".
@@ -110,7 +111,8 @@ export interface ModelIdentity {
    */
   engine: 'gguf' | 'mlx';
   /**
-   * For mlx: the Hugging Face repository URL (https://huggingface.co/<owner>/<name>); orchard fit reads its config.json and safetensors headers from it over HTTP Range.
+   * For mlx: the Hugging Face repository URL (https://huggingface.co/<owner>/<name>); orchard fit reads its config.json and safetensors
+   * headers from it over HTTP Range.
    */
   repo?: string;
   /**
@@ -452,15 +454,18 @@ export interface Verify {
  */
 export interface Service {
   /**
-   * llm/image/video run Orchard's bundled service; llm-cluster runs the model's layers over cluster hosts (llama.cpp RPC, args --model and --hosts); command runs the app's own program.
+   * llm/image/video run Orchard's bundled service; llm-cluster runs the model's layers over cluster hosts (llama.cpp RPC, args --model and
+   * --hosts); command runs the app's own program.
    */
   type: 'llm' | 'image' | 'video' | 'llm-cluster' | 'command';
   /**
-   * For type llm: the model can also run across cluster hosts (llama.cpp RPC, docs/cluster.md). The recipe then declares a string input "hosts"; when it is not empty, the service runs as llm-cluster over those hosts with the same arguments.
+   * For type llm: the model can also run across cluster hosts (llama.cpp RPC, docs/cluster.md). The recipe then declares a string input
+   * "hosts"; when it is not empty, the service runs as llm-cluster over those hosts with the same arguments.
    */
   cluster?: boolean;
   /**
-   * For type llm: gguf runs Orchard's node-llama-cpp service; mlx runs Orchard's wrapper around mlx_lm.server (same HTTP contract, Apple Silicon only).
+   * For type llm: gguf runs Orchard's node-llama-cpp service; mlx runs Orchard's wrapper around mlx_lm.server (same HTTP contract, Apple
+   * Silicon only).
    */
   engine?: 'gguf' | 'mlx';
   command?: Argv1;

@@ -86,7 +86,8 @@ function resolveParams(step: Step, pointer: string, r: Resolver, ctx: StepResolu
           r.issue(
             `${pointer}/command`,
             'a command string needs "shell": true',
-            'Write the command as an argv array, e.g. ["python", "-m", "pip", "install", "-r", "requirements.txt"]; shell strings are shown in red in the plan.',
+            'Write the command as an argv array, e.g. ["python", "-m", "pip", "install", "-r", "requirements.txt"]; shell ' +
+              'strings are shown in red in the plan.',
           );
         // Input values are data: pasted into shell text they would run as code (`$(…)`), so they
         // reach a shell only as environment variables.

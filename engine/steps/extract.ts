@@ -35,7 +35,8 @@ export const extractStep: StepExecutor<'extract'> = async (step, ctx) => {
     if (!isInside(realDest, real)) {
       throw new OrchardError(
         'ARCHIVE_UNSAFE',
-        `refusing ${path.basename(archive)}: entry "${link.raw}" links to ${real}, outside the destination, through a link already in ${dest}; nothing was extracted`,
+        `refusing ${path.basename(archive)}: entry "${link.raw}" links to ${real}, outside the destination, through a link ` +
+          `already in ${dest}; nothing was extracted`,
         {
           where,
           hint: 'Extract into an empty folder, or fix the archive.',

@@ -197,7 +197,9 @@ function gitIn(dir: string, ctx: StepContext, url: string): Git {
       const result = await child;
       if (result.exitCode !== 0) {
         throw new Error(
-          `git ${args[0] ?? ''} ${result.isCanceled ? 'was cancelled' : `exited with ${result.exitCode ?? result.signal ?? '?'}`}: ${errLines.slice(-3).join(' ')}`,
+          `git ${args[0] ?? ''} ` +
+            `${result.isCanceled ? 'was cancelled' : `exited with ${result.exitCode ?? result.signal ?? '?'}`}: ` +
+            `${errLines.slice(-3).join(' ')}`,
         );
       }
       return typeof result.stdout === 'string' ? result.stdout : '';

@@ -33,7 +33,8 @@ export const verifyStep: StepExecutor<'verify'> = async (step, ctx) => {
   });
   if (ctx.signal.aborted) throw new OrchardError('CANCELLED', 'the backend check was cancelled', { where: stepWhere(step) });
   ctx.log.line(
-    `verdict: backend ${verdict.backend}, fallback ${verdict.fallback}${verdict.offload ? `, ${verdict.offload.layers}/${verdict.offload.total} layers on the GPU` : ''}`,
+    `verdict: backend ${verdict.backend}, fallback ${verdict.fallback}` +
+      `${verdict.offload ? `, ${verdict.offload.layers}/${verdict.offload.total} layers on the GPU` : ''}`,
     'system',
   );
   for (const e of verdict.evidence) ctx.log.line(`evidence: ${e}`, 'system');

@@ -39,10 +39,13 @@ export async function preflightDiskSpace(
   if (free >= missingBytes + margin) return;
   throw new OrchardError(
     'DISK_SPACE',
-    `not enough free disk space for ${o.what ?? 'the download'}: ${formatBytes(missingBytes)} still to download + ${formatBytes(margin)} margin = ${formatBytes(missingBytes + margin)} needed, ${formatBytes(free)} free`,
+    `not enough free disk space for ${o.what ?? 'the download'}: ${formatBytes(missingBytes)} still to download + ` +
+      `${formatBytes(margin)} margin = ${formatBytes(missingBytes + margin)} needed, ${formatBytes(free)} free`,
     {
       where: dir,
-      hint: `Free at least ${formatBytes(missingBytes + margin - free)} on that disk (\`orchard store gc\` removes models no app uses), or point ORCHARD_HOME at a bigger disk.`,
+      hint:
+        `Free at least ${formatBytes(missingBytes + margin - free)} on that disk (\`orchard store gc\` removes models no app ` +
+        'uses), or point ORCHARD_HOME at a bigger disk.',
     },
   );
 }

@@ -84,7 +84,8 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-test('a server killed with SIGKILL: its app keeps running, status says so, the next server re-adopts it (same pid, one instance) and stop works', {
+test('a server killed with SIGKILL: its app keeps running, status says so, the next server re-adopts it (same pid, one instance) ' +
+  'and stop works', {
   skip: process.platform !== 'linux',
 }, async () => {
   const { dir, cleanup } = await tempDir();

@@ -162,138 +162,142 @@ test('pairing: a wrong fingerprint is refused; a missing authorized key says wha
   }
 });
 
-test('a cluster app: installed from a recipe, started by the supervisor, placed as predicted, the same greedy text as one node, restarted as one, nothing left after stop', async (t) => {
-  if (skip) return t.skip(skip);
-  const fitRun = await runCli(['fit', model, '--hosts', 'w1,w2', '--context', '256', '--json'], { home: headHome, env: env() });
-  assert.equal(fitRun.code, 0, fitRun.stderr);
-  const fit = parseJson<ClusterFitReport>(fitRun);
-  const predicted = fit.nodes.filter((n) => !n.head || n.layers).map((n) => n.layers);
+test(
+  'a cluster app: installed from a recipe, started by the supervisor, placed as predicted, the same greedy text as one node, ' +
+    'restarted as one, nothing left after stop',
+  async (t) => {
+    if (skip) return t.skip(skip);
+    const fitRun = await runCli(['fit', model, '--hosts', 'w1,w2', '--context', '256', '--json'], { home: headHome, env: env() });
+    assert.equal(fitRun.code, 0, fitRun.stderr);
+    const fit = parseJson<ClusterFitReport>(fitRun);
+    const predicted = fit.nodes.filter((n) => !n.head || n.layers).map((n) => n.layers);
 
-  const plan = await runCli(['cluster', 'plan', model, '--hosts', 'w1,w2', '--context', '256'], { home: headHome, env: env() });
-  assert.equal(plan.code, 0, plan.stderr);
-  assert.match(plan.stdout, /cluster worker/);
-  assert.equal(
-    plan.stdout.match(/-L '?127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/g)?.length,
-    2,
-    'every tunnel is shown, loopback on both ends',
-  );
-  assert.doesNotMatch(plan.stdout, /DANGER/, 'nothing listens beyond loopback without a direct cable');
-
-  // The model as a recipe's weight, served on loopback; the service is the cluster head.
-  const bytes = await readFile(model);
-  const files = await startRangeServer({ 'tiny.gguf': bytes });
-  const recipeDir = path.join(scratch.dir, 'recipes', 'cluster-tiny');
-  await mkdir(recipeDir, { recursive: true });
-  await writeFile(
-    path.join(recipeDir, 'recipe.json'),
-    JSON.stringify({
-      id: 'cluster-tiny',
-      name: 'Tiny model over the cluster (test)',
-      version: '1.0.0',
-      kind: 'llm',
-      inputs: { hosts: { type: 'string', title: 'Cluster hosts', default: '', pattern: '^[a-z0-9._,-]*$' } },
-      weights: [{ id: 'model', url: files.url('tiny.gguf'), file: 'tiny.gguf', size: bytes.length, sha256: files.sha256('tiny.gguf') }],
-      install: [
-        { kind: 'fetch', id: 'fetch' },
-        { kind: 'link', id: 'link', weight: 'model' },
-      ],
-      service: {
-        type: 'llm-cluster',
-        args: ['--model', '{{weights.model.path}}', '--hosts', '{{inputs.hosts}}', '--context', '256'],
-        readiness: { http: '/health', timeout: 120 },
-        stopGraceSeconds: 10,
-      },
-    }),
-  );
-  const install = await runCli(['install', recipeDir, '--input', 'hosts=w1,w2', '--json'], {
-    home: headHome,
-    env: env(),
-    timeoutMs: 120_000,
-  });
-  files.close().catch(() => undefined);
-  assert.equal(install.code, 0, install.stderr + install.stdout);
-
-  let idle: Socket | undefined;
-  try {
-    const started = await runCli(['start', 'cluster-tiny', '--json'], { home: headHome, env: env(), timeoutMs: 180_000 });
-    assert.equal(started.code, 0, started.stderr + started.stdout);
-    const status = parseJson<{ service: { state: string; port: number } }>(started).service;
-    assert.equal(status.state, 'ready');
-    const port = status.port;
-    let health = await waitHealthy(port, (h) => h.status === 'ok');
-    assert.deepEqual(health.tensorSplit, fit.tensorSplit);
-
-    // llama.cpp's own placement log (the app's service log) against the per-node prediction.
-    const logs = await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() });
-    const placed = loggedPlacement(logs.stdout);
-    assert.deepEqual(rangesByDevice(placed.layers, 2, 6), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
+    const plan = await runCli(['cluster', 'plan', model, '--hosts', 'w1,w2', '--context', '256'], { home: headHome, env: env() });
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /cluster worker/);
     assert.equal(
-      outputDevice(placed.layers, 6),
-      fit.nodes.findIndex((n) => n.output),
-      'the output layer is where Orchard predicted',
+      plan.stdout.match(/-L '?127\.0\.0\.1:<port>:127\.0\.0\.1:<port>/g)?.length,
+      2,
+      'every tunnel is shown, loopback on both ends',
     );
-    for (const [i, name] of ['w1', 'w2'].entries()) {
-      const node = health.nodes.find((n) => n.name === name)!;
-      const want = fit.nodes[i]!.bytes.weights / 1024 ** 2;
-      const mib = placed.modelMiB.get(node.localPort!);
-      assert.ok(
-        mib !== undefined && Math.abs(mib - want) < 0.01 + want * 0.02,
-        `${name}: llama.cpp put ${mib} MiB of weights there, Orchard predicted ${want.toFixed(3)} MiB`,
-      );
-      assert.ok(
-        node.measured && Math.abs(node.measured.model / 1024 ** 2 - mib) < 0.01,
-        'the head reports what llama.cpp allocated per node',
-      );
-    }
+    assert.doesNotMatch(plan.stdout, /DANGER/, 'nothing listens beyond loopback without a direct cable');
 
-    // Through Orchard's API, as the UI and other apps reach an app's service.
-    const settings = JSON.parse(await readFile(path.join(headHome, 'orchard.json'), 'utf8')) as { token: string };
-    const server = JSON.parse(await readFile(path.join(headHome, 'server.json'), 'utf8')) as { port: number };
-    const viaApi = new OpenAI({
-      baseURL: `http://127.0.0.1:${server.port}/api/v1/apps/cluster-tiny/service/v1`,
-      apiKey: settings.token,
-      maxRetries: 0,
-      timeout: 30_000,
+    // The model as a recipe's weight, served on loopback; the service is the cluster head.
+    const bytes = await readFile(model);
+    const files = await startRangeServer({ 'tiny.gguf': bytes });
+    const recipeDir = path.join(scratch.dir, 'recipes', 'cluster-tiny');
+    await mkdir(recipeDir, { recursive: true });
+    await writeFile(
+      path.join(recipeDir, 'recipe.json'),
+      JSON.stringify({
+        id: 'cluster-tiny',
+        name: 'Tiny model over the cluster (test)',
+        version: '1.0.0',
+        kind: 'llm',
+        inputs: { hosts: { type: 'string', title: 'Cluster hosts', default: '', pattern: '^[a-z0-9._,-]*$' } },
+        weights: [{ id: 'model', url: files.url('tiny.gguf'), file: 'tiny.gguf', size: bytes.length, sha256: files.sha256('tiny.gguf') }],
+        install: [
+          { kind: 'fetch', id: 'fetch' },
+          { kind: 'link', id: 'link', weight: 'model' },
+        ],
+        service: {
+          type: 'llm-cluster',
+          args: ['--model', '{{weights.model.path}}', '--hosts', '{{inputs.hosts}}', '--context', '256'],
+          readiness: { http: '/health', timeout: 120 },
+          stopGraceSeconds: 10,
+        },
+      }),
+    );
+    const install = await runCli(['install', recipeDir, '--input', 'hosts=w1,w2', '--json'], {
+      home: headHome,
+      env: env(),
+      timeoutMs: 120_000,
     });
-    const first = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
-    assert.equal(first.choices[0]?.text, reference, 'greedy output equals the single-node run');
+    files.close().catch(() => undefined);
+    assert.equal(install.code, 0, install.stderr + install.stdout);
 
-    // An idle client holds a connection to w1's RPC server (it serves one client at a time)…
-    const w1 = health.nodes.find((n) => n.name === 'w1')!;
-    idle = connect({ host: '127.0.0.1', port: w1.remotePort! });
-    idle.on('error', () => undefined); // reset when the group stops that server
-    await new Promise((resolve) => idle!.once('connect', resolve));
-    // …and w2's RPC server dies: the group restarts as one and answers again.
-    const w2 = health.nodes.find((n) => n.name === 'w2')!;
-    process.kill(w2.pid!, 'SIGKILL');
-    health = await waitHealthy(port, (h) => h.restarts >= 1 && h.status === 'ok');
-    assert.match(health.lastFailure ?? '', /w2/, 'status says which node failed');
-    assert.notEqual(health.nodes.find((n) => n.name === 'w1')!.remotePort, w1.remotePort, 'a restart uses fresh worker ports');
-    const again = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
-    assert.equal(again.choices[0]?.text, reference);
-  } finally {
-    idle?.destroy();
-    const stopped = await runCli(['stop', 'cluster-tiny'], { home: headHome, env: env(), timeoutMs: 60_000 });
-    assert.equal(stopped.code, 0, stopped.stderr);
-    await stopServer(headHome);
-  }
-  await delay(500);
-  assert.deepEqual(processesMatching(build!.binDir), [], 'no llama-server or ggml-rpc-server left running');
-  assert.deepEqual(processesMatching(path.join(headHome, 'cluster', 'id_ed25519')), [], 'no ssh session or tunnel left running');
-  assert.deepEqual(processesMatching(`${scratch.dir}/w1 home`), [], 'no worker agent left running');
+    let idle: Socket | undefined;
+    try {
+      const started = await runCli(['start', 'cluster-tiny', '--json'], { home: headHome, env: env(), timeoutMs: 180_000 });
+      assert.equal(started.code, 0, started.stderr + started.stdout);
+      const status = parseJson<{ service: { state: string; port: number } }>(started).service;
+      assert.equal(status.state, 'ready');
+      const port = status.port;
+      let health = await waitHealthy(port, (h) => h.status === 'ok');
+      assert.deepEqual(health.tensorSplit, fit.tensorSplit);
 
-  // Forgetting hosts: the shared pinned key stays while a host still uses it.
-  assert.equal((await runCli(['cluster', 'rm', 'w2'], { home: headHome })).code, 0);
-  const left = parseJson<{ hosts: ClusterHost[] }>(await runCli(['cluster', 'ls', '--json'], { home: headHome }));
-  assert.deepEqual(
-    left.hosts.map((h) => h.name),
-    ['w1'],
-  );
-  assert.match(await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8'), /ssh-ed25519/);
-  assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 0);
-  assert.equal((await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8')).trim(), '');
-  assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 2, 'an unknown host is a usage error');
-});
+      // llama.cpp's own placement log (the app's service log) against the per-node prediction.
+      const logs = await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() });
+      const placed = loggedPlacement(logs.stdout);
+      assert.deepEqual(rangesByDevice(placed.layers, 2, 6), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
+      assert.equal(
+        outputDevice(placed.layers, 6),
+        fit.nodes.findIndex((n) => n.output),
+        'the output layer is where Orchard predicted',
+      );
+      for (const [i, name] of ['w1', 'w2'].entries()) {
+        const node = health.nodes.find((n) => n.name === name)!;
+        const want = fit.nodes[i]!.bytes.weights / 1024 ** 2;
+        const mib = placed.modelMiB.get(node.localPort!);
+        assert.ok(
+          mib !== undefined && Math.abs(mib - want) < 0.01 + want * 0.02,
+          `${name}: llama.cpp put ${mib} MiB of weights there, Orchard predicted ${want.toFixed(3)} MiB`,
+        );
+        assert.ok(
+          node.measured && Math.abs(node.measured.model / 1024 ** 2 - mib) < 0.01,
+          'the head reports what llama.cpp allocated per node',
+        );
+      }
+
+      // Through Orchard's API, as the UI and other apps reach an app's service.
+      const settings = JSON.parse(await readFile(path.join(headHome, 'orchard.json'), 'utf8')) as { token: string };
+      const server = JSON.parse(await readFile(path.join(headHome, 'server.json'), 'utf8')) as { port: number };
+      const viaApi = new OpenAI({
+        baseURL: `http://127.0.0.1:${server.port}/api/v1/apps/cluster-tiny/service/v1`,
+        apiKey: settings.token,
+        maxRetries: 0,
+        timeout: 30_000,
+      });
+      const first = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
+      assert.equal(first.choices[0]?.text, reference, 'greedy output equals the single-node run');
+
+      // An idle client holds a connection to w1's RPC server (it serves one client at a time)…
+      const w1 = health.nodes.find((n) => n.name === 'w1')!;
+      idle = connect({ host: '127.0.0.1', port: w1.remotePort! });
+      idle.on('error', () => undefined); // reset when the group stops that server
+      await new Promise((resolve) => idle!.once('connect', resolve));
+      // …and w2's RPC server dies: the group restarts as one and answers again.
+      const w2 = health.nodes.find((n) => n.name === 'w2')!;
+      process.kill(w2.pid!, 'SIGKILL');
+      health = await waitHealthy(port, (h) => h.restarts >= 1 && h.status === 'ok');
+      assert.match(health.lastFailure ?? '', /w2/, 'status says which node failed');
+      assert.notEqual(health.nodes.find((n) => n.name === 'w1')!.remotePort, w1.remotePort, 'a restart uses fresh worker ports');
+      const again = await viaApi.completions.create({ model: 'tiny', prompt: PROMPT, max_tokens: 8, temperature: 0 });
+      assert.equal(again.choices[0]?.text, reference);
+    } finally {
+      idle?.destroy();
+      const stopped = await runCli(['stop', 'cluster-tiny'], { home: headHome, env: env(), timeoutMs: 60_000 });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await stopServer(headHome);
+    }
+    await delay(500);
+    assert.deepEqual(processesMatching(build!.binDir), [], 'no llama-server or ggml-rpc-server left running');
+    assert.deepEqual(processesMatching(path.join(headHome, 'cluster', 'id_ed25519')), [], 'no ssh session or tunnel left running');
+    assert.deepEqual(processesMatching(`${scratch.dir}/w1 home`), [], 'no worker agent left running');
+
+    // Forgetting hosts: the shared pinned key stays while a host still uses it.
+    assert.equal((await runCli(['cluster', 'rm', 'w2'], { home: headHome })).code, 0);
+    const left = parseJson<{ hosts: ClusterHost[] }>(await runCli(['cluster', 'ls', '--json'], { home: headHome }));
+    assert.deepEqual(
+      left.hosts.map((h) => h.name),
+      ['w1'],
+    );
+    assert.match(await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8'), /ssh-ed25519/);
+    assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 0);
+    assert.equal((await readFile(path.join(headHome, 'cluster', 'known_hosts'), 'utf8')).trim(), '');
+    assert.equal((await runCli(['cluster', 'rm', 'w1'], { home: headHome })).code, 2, 'an unknown host is a usage error');
+  },
+);
 
 /** The background server `orchard start` launched: stop it so nothing outlives the test. */
 async function stopServer(home: string): Promise<void> {

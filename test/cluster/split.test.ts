@@ -45,59 +45,63 @@ test('layer bytes come from the tensor table: blk.N.* per layer, output (tied: a
   assert.equal(output, outputNorm + (tied ? tokenEmbedding : 0));
 });
 
-test('the split follows the budgets by bytes, -ts counts the output layer with the last device, and over-budget nodes are refused with numbers', async () => {
-  const headers = await readModelHeaders(model);
-  const shape = modelShape(headers);
-  const even = planClusterSplit(
-    shape,
-    headers,
-    [
-      { name: 'a', budgetBytes: GiB, device: true },
-      { name: 'b', budgetBytes: GiB, device: true },
-      { name: 'head', budgetBytes: GiB, device: false, head: true },
-    ],
-    { contextSize: 256 },
-  );
-  assert.deepEqual(
-    even.tensorSplit.reduce((a, b) => a + b, 0),
-    shape.layers + 1,
-  );
-  assert.deepEqual(
-    even.nodes.map((n) => n.layers),
-    [[0, 3], [4, 7], null],
-  );
-  assert.equal(even.nodes[1]!.output, true);
-  assert.ok(even.fits);
+test(
+  'the split follows the budgets by bytes, -ts counts the output layer with the last device, and over-budget nodes are ' +
+    'refused with numbers',
+  async () => {
+    const headers = await readModelHeaders(model);
+    const shape = modelShape(headers);
+    const even = planClusterSplit(
+      shape,
+      headers,
+      [
+        { name: 'a', budgetBytes: GiB, device: true },
+        { name: 'b', budgetBytes: GiB, device: true },
+        { name: 'head', budgetBytes: GiB, device: false, head: true },
+      ],
+      { contextSize: 256 },
+    );
+    assert.deepEqual(
+      even.tensorSplit.reduce((a, b) => a + b, 0),
+      shape.layers + 1,
+    );
+    assert.deepEqual(
+      even.nodes.map((n) => n.layers),
+      [[0, 3], [4, 7], null],
+    );
+    assert.equal(even.nodes[1]!.output, true);
+    assert.ok(even.fits);
 
-  const skewed = planClusterSplit(
-    shape,
-    headers,
-    [
-      { name: 'a', budgetBytes: GiB, device: true },
-      { name: 'b', budgetBytes: 3 * GiB, device: true },
-      { name: 'head', budgetBytes: GiB, device: false, head: true },
-    ],
-    { contextSize: 256 },
-  );
-  assert.deepEqual(
-    skewed.nodes.map((n) => n.layers),
-    [[0, 1], [2, 7], null],
-    'three times the budget takes about three times the bytes',
-  );
+    const skewed = planClusterSplit(
+      shape,
+      headers,
+      [
+        { name: 'a', budgetBytes: GiB, device: true },
+        { name: 'b', budgetBytes: 3 * GiB, device: true },
+        { name: 'head', budgetBytes: GiB, device: false, head: true },
+      ],
+      { contextSize: 256 },
+    );
+    assert.deepEqual(
+      skewed.nodes.map((n) => n.layers),
+      [[0, 1], [2, 7], null],
+      'three times the budget takes about three times the bytes',
+    );
 
-  const tooSmall = planClusterSplit(
-    shape,
-    headers,
-    [
-      { name: 'a', budgetBytes: 0.1 * MiB, device: true },
-      { name: 'b', budgetBytes: 0.1 * MiB, device: true },
-      { name: 'head', budgetBytes: GiB, device: false, head: true },
-    ],
-    { contextSize: 256 },
-  );
-  assert.equal(tooSmall.fits, false);
-  assert.match(tooSmall.advice.join('\n'), /^a needs [\d.]+ MiB but offers 0\.1 MiB/m);
-});
+    const tooSmall = planClusterSplit(
+      shape,
+      headers,
+      [
+        { name: 'a', budgetBytes: 0.1 * MiB, device: true },
+        { name: 'b', budgetBytes: 0.1 * MiB, device: true },
+        { name: 'head', budgetBytes: GiB, device: false, head: true },
+      ],
+      { contextSize: 256 },
+    );
+    assert.equal(tooSmall.fits, false);
+    assert.match(tooSmall.advice.join('\n'), /^a needs [\d.]+ MiB but offers 0\.1 MiB/m);
+  },
+);
 
 test('fit --hosts: a Mac peer over its working set gets the exact wired-limit command when raising it is enough', async () => {
   const home = resolveHome({ ORCHARD_HOME: path.join(scratch.dir, 'home') });

@@ -28,37 +28,40 @@ test('orchard diagnose --json < some.log reads stdin and prints the verdict', ()
   assert.ok(v.evidence.includes('llm_load_tensors: offloaded 33/81 layers to GPU'));
 });
 
-test('orchard diagnose FILE --expect: exit 0 when the backend was used, 3 when not (stating the evidence), 4 when the log does not say', async () => {
-  const cpu = await runCli(['diagnose', log('ollama-openvino-no-compatible-gpus.log'), '--expect', 'cuda', '--json'], { home: tmp.dir });
-  assert.equal(cpu.code, 3, cpu.stderr);
-  assert.deepEqual([parseJson<Verdict>(cpu).backend, parseJson<Verdict>(cpu).fallback], ['cpu', 'full']);
-  assert.match(cpu.stderr, /expected cuda: not used — the work runs on the CPU\. Evidence: /);
+test(
+  'orchard diagnose FILE --expect: exit 0 when the backend was used, 3 when not (stating the evidence), 4 when the log does ' + 'not say',
+  async () => {
+    const cpu = await runCli(['diagnose', log('ollama-openvino-no-compatible-gpus.log'), '--expect', 'cuda', '--json'], { home: tmp.dir });
+    assert.equal(cpu.code, 3, cpu.stderr);
+    assert.deepEqual([parseJson<Verdict>(cpu).backend, parseJson<Verdict>(cpu).fallback], ['cpu', 'full']);
+    assert.match(cpu.stderr, /expected cuda: not used — the work runs on the CPU\. Evidence: /);
 
-  const used = await runCli(['diagnose', log('ollama-2266-cuda-33of33-three-gpus.log'), '--expect', 'cuda'], { home: tmp.dir });
-  assert.equal(used.code, 0, used.stdout);
-  assert.match(used.stdout, /expected cuda: used\./);
-  const partly = await runCli(['diagnose', log('torch-rfdetr-mps-fallback.log'), '--expect', 'metal'], { home: tmp.dir });
-  assert.equal(partly.code, 0);
-  assert.match(partly.stdout, /backend: metal {3}fallback: partial/);
-  assert.match(partly.stdout, /expected metal: used \(partly/);
-  const other = await runCli(['diagnose', log('llamanode-99-layers-vulkan0.log'), '--expect', 'cuda'], { home: tmp.dir });
-  assert.equal(other.code, 3);
-  assert.match(other.stdout, /expected cuda: not used — the log shows vulkan\. Evidence: load_tensors: layer/);
-  const silent = spawnSync(process.execPath, [cliEntry, 'diagnose', '-', '--expect', 'cuda'], {
-    input: 'hello\nworld\n',
-    env: { ...process.env, ORCHARD_HOME: tmp.dir, NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(silent.status, 4, silent.stdout);
-  assert.match(silent.stdout, /does not show which backend ran/);
+    const used = await runCli(['diagnose', log('ollama-2266-cuda-33of33-three-gpus.log'), '--expect', 'cuda'], { home: tmp.dir });
+    assert.equal(used.code, 0, used.stdout);
+    assert.match(used.stdout, /expected cuda: used\./);
+    const partly = await runCli(['diagnose', log('torch-rfdetr-mps-fallback.log'), '--expect', 'metal'], { home: tmp.dir });
+    assert.equal(partly.code, 0);
+    assert.match(partly.stdout, /backend: metal {3}fallback: partial/);
+    assert.match(partly.stdout, /expected metal: used \(partly/);
+    const other = await runCli(['diagnose', log('llamanode-99-layers-vulkan0.log'), '--expect', 'cuda'], { home: tmp.dir });
+    assert.equal(other.code, 3);
+    assert.match(other.stdout, /expected cuda: not used — the log shows vulkan\. Evidence: load_tensors: layer/);
+    const silent = spawnSync(process.execPath, [cliEntry, 'diagnose', '-', '--expect', 'cuda'], {
+      input: 'hello\nworld\n',
+      env: { ...process.env, ORCHARD_HOME: tmp.dir, NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(silent.status, 4, silent.stdout);
+    assert.match(silent.stdout, /does not show which backend ran/);
 
-  const bad = await runCli(['diagnose', log('comfyui-2420-mps.log'), '--expect', 'gpu'], { home: tmp.dir });
-  assert.equal(bad.code, 2);
-  const missing = await runCli(['diagnose', path.join(tmp.dir, 'nope.log'), '--json'], { home: tmp.dir });
-  assert.equal(missing.code, 1);
-  assert.match(missing.stdout, /cannot read the log/);
-});
+    const bad = await runCli(['diagnose', log('comfyui-2420-mps.log'), '--expect', 'gpu'], { home: tmp.dir });
+    assert.equal(bad.code, 2);
+    const missing = await runCli(['diagnose', path.join(tmp.dir, 'nope.log'), '--json'], { home: tmp.dir });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /cannot read the log/);
+  },
+);
 
 test('advice follows the evidence: driver, CPU-only wheel, layer count, --cpu flag, memory limit (wired limit on macOS only)', async () => {
   const advice = async (file: string, expect: string) => {

@@ -15,7 +15,8 @@ out('Device: mps');
 out('Starting server');
 setTimeout(() => {
   out(' 50%|█████     | 10/20 [00:05<00:05,  2.00it/s]');
-  process.stderr.write("UserWarning: The operator 'aten::_upsample_bilinear2d_aa.out' is not currently supported on the MPS backend and will fall back to run on the CPU. This may have performance implications.\\n");
+  process.stderr.write("UserWarning: The operator 'aten::_upsample_bilinear2d_aa.out' is not currently supported on the MPS " +
+    "backend and will fall back to run on the CPU. This may have performance implications.\\n");
   setTimeout(() => { out('100%|██████████| 20/20 [00:30<00:00,  1.00s/it]'); process.exit(0); }, 100);
 }, 300);
 `;

@@ -59,32 +59,40 @@ test('python-torch probe in a real venv without torch: a clear "torch missing" v
   );
 });
 
-test('python-torch probe with a CPU-only torch: full fallback when metal or cuda is expected; --allow-cpu passes and keeps the red verdict', async () => {
-  const sitePackages = execFileSync(path.join(venv, 'bin', 'python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], {
-    encoding: 'utf8',
-  }).trim();
-  await mkdir(path.join(sitePackages, 'torch'), { recursive: true });
-  await writeFile(path.join(sitePackages, 'torch', '__init__.py'), CPU_ONLY_TORCH);
+test(
+  'python-torch probe with a CPU-only torch: full fallback when metal or cuda is expected; --allow-cpu passes and keeps the ' +
+    'red verdict',
+  async () => {
+    const sitePackages = execFileSync(
+      path.join(venv, 'bin', 'python'),
+      ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
+    await mkdir(path.join(sitePackages, 'torch'), { recursive: true });
+    await writeFile(path.join(sitePackages, 'torch', '__init__.py'), CPU_ONLY_TORCH);
 
-  for (const expect of ['metal', 'cuda'] as const) {
-    const { ctx } = verifyContext(tmp.dir, env);
-    await assert.rejects(
-      verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect }), ctx),
-      /expected the .* backend, but the work runs on the CPU: torch 2\.5\.1\+cpu/,
-    );
-  }
+    for (const expect of ['metal', 'cuda'] as const) {
+      const { ctx } = verifyContext(tmp.dir, env);
+      await assert.rejects(
+        verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect }), ctx),
+        /expected the .* backend, but the work runs on the CPU: torch 2\.5\.1\+cpu/,
+      );
+    }
 
-  const { ctx } = verifyContext(tmp.dir, env, true);
-  const outcome = await verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect: 'cuda' }), ctx);
-  const verdict = outcome.outputs?.['verdict'] as unknown as Verdict;
-  assert.equal(verdict.backend, 'cpu');
-  assert.equal(verdict.fallback, 'full');
-  assert.ok(verdict.evidence.includes('torch.cuda.is_available() = False'), verdict.evidence.join('\n'));
-  assert.match(verdict.advice.join(' '), /CPU-only build/);
-  assert.equal(outcome.outputs?.['allowCpu'], true);
+    const { ctx } = verifyContext(tmp.dir, env, true);
+    const outcome = await verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect: 'cuda' }), ctx);
+    const verdict = outcome.outputs?.['verdict'] as unknown as Verdict;
+    assert.equal(verdict.backend, 'cpu');
+    assert.equal(verdict.fallback, 'full');
+    assert.ok(verdict.evidence.includes('torch.cuda.is_available() = False'), verdict.evidence.join('\n'));
+    assert.match(verdict.advice.join(' '), /CPU-only build/);
+    assert.equal(outcome.outputs?.['allowCpu'], true);
 
-  // CPU expected: the same environment passes without --allow-cpu and is not a fallback.
-  const cpu = await verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect: 'cpu' }), verifyContext(tmp.dir, env).ctx);
-  const cpuVerdict = cpu.outputs?.['verdict'] as unknown as Verdict;
-  assert.deepEqual([cpuVerdict.backend, cpuVerdict.fallback], ['cpu', 'none']);
-});
+    // CPU expected: the same environment passes without --allow-cpu and is not a fallback.
+    const cpu = await verifyStep(verifyStepOf({ probe: { type: 'python-torch' }, expect: 'cpu' }), verifyContext(tmp.dir, env).ctx);
+    const cpuVerdict = cpu.outputs?.['verdict'] as unknown as Verdict;
+    assert.deepEqual([cpuVerdict.backend, cpuVerdict.fallback], ['cpu', 'none']);
+  },
+);

@@ -10,80 +10,91 @@ let cleanup: () => Promise<void>;
 before(async () => ({ dir, cleanup } = await tempDir('orchard diffusion ')));
 after(() => cleanup());
 
-test('image job: queued → running → completed, SSE step progress, PNG result, explicit backend in argv, SIGTERM stops sd-server', async () => {
-  const outputs = path.join(dir, 'my renders');
-  const service = await startService(
-    dir,
-    'image',
-    { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '40' },
-    ['--backend', 'cuda0', '--outputs', outputs],
-  );
-  try {
-    const health = await waitHealthy(service);
-    assert.equal(health.status, 'ok');
-    assert.equal(health.backend, 'cuda0');
-    assert.equal(health.model, 'model file.gguf');
-    assert.equal((health.verdict as { fallback: string }).fallback, 'none');
-
-    const { status, json: job } = await submit(service, { prompt: 'a lovely cat', steps: 40, width: 512, height: 512, seed: 7 });
-    assert.equal(status, 202);
-    assert.equal(job.state, 'queued');
-    const events = await fetch(service.url(`/v1/jobs/${String(job.id)}/events`));
-    assert.equal(events.headers.get('content-type'), 'text/event-stream');
-    const sse = await events.text(); // ends when the job ends
-    const snapshots = sse
-      .split('\n\n')
-      .filter((b) => b.startsWith('event: '))
-      .map(
-        (b) =>
-          JSON.parse(b.slice(b.indexOf('data: ') + 6)) as {
-            state: string;
-            phase: string;
-            progress?: { step: number; steps: number; unit: string; etaSeconds: number };
-          },
-      );
-    const steps = snapshots.flatMap((s) => (s.progress ? [s.progress.step] : []));
-    assert.deepEqual([...new Set(steps)], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'every captured bar arrived, in order');
-    assert.ok(snapshots.every((s) => !s.progress || (s.progress.steps === 40 && s.progress.unit === 's/it')));
-    const first = snapshots.find((s) => s.progress?.step === 1);
-    assert.equal(first?.progress?.etaSeconds, Math.round(39 * 15.66 * 100) / 100);
-    assert.ok(snapshots.some((s) => s.state === 'running' && s.phase === 'sampling'));
-    assert.equal(snapshots.at(-1)?.state, 'completed');
-
-    const done = await waitJob(service, String(job.id), ['completed']);
-    assert.deepEqual(done.request, { kind: 'text-to-image', prompt: 'a lovely cat', steps: 40, width: 512, height: 512, seed: 7, cfg: 1 });
-    const result = await fetch(service.url(`/v1/jobs/${String(job.id)}/result`));
-    assert.equal(result.status, 200);
-    assert.equal(result.headers.get('content-type'), 'image/png');
-    const png = Buffer.from(await result.arrayBuffer());
-    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
-    // The render is a file in --outputs (it outlives the service), and the API serves that file.
-    const saved = (done.result as { file?: string }).file;
-    assert.ok(
-      saved &&
-        path.dirname(saved) === outputs &&
-        new RegExp(`^\\d{8}T\\d{6}Z-text-to-image-${String(job.id)}\\.png$`).test(path.basename(saved)),
-      String(saved),
+test(
+  'image job: queued → running → completed, SSE step progress, PNG result, explicit backend in argv, SIGTERM stops ' + 'sd-server',
+  async () => {
+    const outputs = path.join(dir, 'my renders');
+    const service = await startService(
+      dir,
+      'image',
+      { SDCPP_STANDIN_DEVICES: 'cuda', SDCPP_STANDIN_PROFILE: 'vulkan', SDCPP_STANDIN_LINE_MS: '40' },
+      ['--backend', 'cuda0', '--outputs', outputs],
     );
-    assert.ok((await readFile(saved)).equals(png));
-    assert.match(service.output(), /results are saved in .*my renders/);
+    try {
+      const health = await waitHealthy(service);
+      assert.equal(health.status, 'ok');
+      assert.equal(health.backend, 'cuda0');
+      assert.equal(health.model, 'model file.gguf');
+      assert.equal((health.verdict as { fallback: string }).fallback, 'none');
 
-    const launches = service.launches();
-    assert.deepEqual(launches[0]?.argv, ['--list-devices'], 'preflight first');
-    const server = launches[1];
-    assert.ok(server);
-    const b = server.argv.indexOf('--backend');
-    assert.equal(server.argv[b + 1], 'cuda0', 'explicit backend, never auto');
-    assert.ok(!server.argv.includes('auto'));
-    assert.equal(server.argv[server.argv.indexOf('--listen-ip') + 1], '127.0.0.1');
-    assert.match(service.output(), /\| 12\/40 - 13\.52s\/it/, 'sd-server lines are echoed on stdout');
+      const { status, json: job } = await submit(service, { prompt: 'a lovely cat', steps: 40, width: 512, height: 512, seed: 7 });
+      assert.equal(status, 202);
+      assert.equal(job.state, 'queued');
+      const events = await fetch(service.url(`/v1/jobs/${String(job.id)}/events`));
+      assert.equal(events.headers.get('content-type'), 'text/event-stream');
+      const sse = await events.text(); // ends when the job ends
+      const snapshots = sse
+        .split('\n\n')
+        .filter((b) => b.startsWith('event: '))
+        .map(
+          (b) =>
+            JSON.parse(b.slice(b.indexOf('data: ') + 6)) as {
+              state: string;
+              phase: string;
+              progress?: { step: number; steps: number; unit: string; etaSeconds: number };
+            },
+        );
+      const steps = snapshots.flatMap((s) => (s.progress ? [s.progress.step] : []));
+      assert.deepEqual([...new Set(steps)], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'every captured bar arrived, in order');
+      assert.ok(snapshots.every((s) => !s.progress || (s.progress.steps === 40 && s.progress.unit === 's/it')));
+      const first = snapshots.find((s) => s.progress?.step === 1);
+      assert.equal(first?.progress?.etaSeconds, Math.round(39 * 15.66 * 100) / 100);
+      assert.ok(snapshots.some((s) => s.state === 'running' && s.phase === 'sampling'));
+      assert.equal(snapshots.at(-1)?.state, 'completed');
 
-    assert.equal(await service.stop(), 0, 'SIGTERM exits cleanly');
-    await waitFor('sd-server gone', async () => (isAlive(server.pid) ? undefined : true), 5000);
-  } finally {
-    await service.stop();
-  }
-});
+      const done = await waitJob(service, String(job.id), ['completed']);
+      assert.deepEqual(done.request, {
+        kind: 'text-to-image',
+        prompt: 'a lovely cat',
+        steps: 40,
+        width: 512,
+        height: 512,
+        seed: 7,
+        cfg: 1,
+      });
+      const result = await fetch(service.url(`/v1/jobs/${String(job.id)}/result`));
+      assert.equal(result.status, 200);
+      assert.equal(result.headers.get('content-type'), 'image/png');
+      const png = Buffer.from(await result.arrayBuffer());
+      assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+      // The render is a file in --outputs (it outlives the service), and the API serves that file.
+      const saved = (done.result as { file?: string }).file;
+      assert.ok(
+        saved &&
+          path.dirname(saved) === outputs &&
+          new RegExp(`^\\d{8}T\\d{6}Z-text-to-image-${String(job.id)}\\.png$`).test(path.basename(saved)),
+        String(saved),
+      );
+      assert.ok((await readFile(saved)).equals(png));
+      assert.match(service.output(), /results are saved in .*my renders/);
+
+      const launches = service.launches();
+      assert.deepEqual(launches[0]?.argv, ['--list-devices'], 'preflight first');
+      const server = launches[1];
+      assert.ok(server);
+      const b = server.argv.indexOf('--backend');
+      assert.equal(server.argv[b + 1], 'cuda0', 'explicit backend, never auto');
+      assert.ok(!server.argv.includes('auto'));
+      assert.equal(server.argv[server.argv.indexOf('--listen-ip') + 1], '127.0.0.1');
+      assert.match(service.output(), /\| 12\/40 - 13\.52s\/it/, 'sd-server lines are echoed on stdout');
+
+      assert.equal(await service.stop(), 0, 'SIGTERM exits cleanly');
+      await waitFor('sd-server gone', async () => (isAlive(server.pid) ? undefined : true), 5000);
+    } finally {
+      await service.stop();
+    }
+  },
+);
 
 test('video job: frames normalised to 4n+1, 16 fps, WebM kept and the job says ffmpeg is missing', async () => {
   // Run as an installed app: the sandbox's ORCHARD_APP_ROOT makes <app>/outputs the default.
@@ -162,27 +173,30 @@ test('429: sd-server full → the job waits and is resubmitted; our own queue fu
   }
 });
 
-test("the recipe's flags: --backend cuda means the first CUDA device, and --steps/--width/--height are the app's job defaults", async () => {
-  const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda' }, [
-    '--backend',
-    'cuda',
-    '--steps',
-    '4',
-    '--width',
-    '768',
-    '--height',
-    '512',
-    '--cfg-scale',
-    '1.0',
-  ]);
-  try {
-    await waitHealthy(service);
-    const { json: job } = await submit(service, { prompt: 'a fox', seed: 1 });
-    const done = await waitJob(service, String(job.id), ['completed']);
-    assert.deepEqual(done.request, { kind: 'text-to-image', prompt: 'a fox', seed: 1, steps: 4, width: 768, height: 512, cfg: 1 });
-    const server = service.launches()[1];
-    assert.equal(server?.argv[server.argv.indexOf('--backend') + 1], 'cuda0');
-  } finally {
-    await service.stop();
-  }
-});
+test(
+  "the recipe's flags: --backend cuda means the first CUDA device, and --steps/--width/--height are the app's job " + 'defaults',
+  async () => {
+    const service = await startService(dir, 'image', { SDCPP_STANDIN_DEVICES: 'cuda' }, [
+      '--backend',
+      'cuda',
+      '--steps',
+      '4',
+      '--width',
+      '768',
+      '--height',
+      '512',
+      '--cfg-scale',
+      '1.0',
+    ]);
+    try {
+      await waitHealthy(service);
+      const { json: job } = await submit(service, { prompt: 'a fox', seed: 1 });
+      const done = await waitJob(service, String(job.id), ['completed']);
+      assert.deepEqual(done.request, { kind: 'text-to-image', prompt: 'a fox', seed: 1, steps: 4, width: 768, height: 512, cfg: 1 });
+      const server = service.launches()[1];
+      assert.equal(server?.argv[server.argv.indexOf('--backend') + 1], 'cuda0');
+    } finally {
+      await service.stop();
+    }
+  },
+);

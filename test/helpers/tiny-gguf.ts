@@ -45,7 +45,8 @@ const ALIGN = 32;
  * there (the reply was just "{").
  */
 export const TINY_CHAT_TEMPLATE =
-  "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}</s>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
+  "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}</s>{% endfor %}{% if add_generation_prompt " +
+  '%}<|assistant|>{% endif %}';
 
 type Kv = [key: string, type: number, value: unknown, elementType?: number];
 

@@ -100,36 +100,39 @@ async function rangelessRecipe(name: string, url: string, pins: { size?: number;
   return dir;
 }
 
-test('a server without Range: a pinned recipe installs by its pinned figures; too big is refused without litter; --force passes', async () => {
-  const bytes = await readFile(path.join(root, 'tiny.gguf'));
-  const plain = await startRangeServer({ 'tiny.gguf': bytes }, { range: false });
-  try {
-    const pins = { size: bytes.length, sha256: plain.sha256('tiny.gguf') };
-    const home = path.join(root, 'home rangeless');
-    const fits = await rangelessRecipe('tiny-plain', plain.url('tiny.gguf'), { ...pins, memoryGiB: 1 });
-    const ok = await runCli(['install', fits], { home });
-    assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /fit: fits by the recipe's pinned figures — needs 1 GiB/);
-    assert.ok(existsSync(path.join(home, 'apps', 'tiny-plain', 'models', 'tiny.gguf')));
+test(
+  'a server without Range: a pinned recipe installs by its pinned figures; too big is refused without litter; --force ' + 'passes',
+  async () => {
+    const bytes = await readFile(path.join(root, 'tiny.gguf'));
+    const plain = await startRangeServer({ 'tiny.gguf': bytes }, { range: false });
+    try {
+      const pins = { size: bytes.length, sha256: plain.sha256('tiny.gguf') };
+      const home = path.join(root, 'home rangeless');
+      const fits = await rangelessRecipe('tiny-plain', plain.url('tiny.gguf'), { ...pins, memoryGiB: 1 });
+      const ok = await runCli(['install', fits], { home });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stderr, /fit: fits by the recipe's pinned figures — needs 1 GiB/);
+      assert.ok(existsSync(path.join(home, 'apps', 'tiny-plain', 'models', 'tiny.gguf')));
 
-    const huge = await rangelessRecipe('tiny-huge', plain.url('tiny.gguf'), { ...pins, memoryGiB: 100000 });
-    const refused = await runCli(['install', huge], { home });
-    assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, /the recipe says it needs 100000 GiB of memory/);
-    assert.ok(!existsSync(path.join(home, 'apps', 'tiny-huge')), 'no failed app folder is left behind');
-    const forced = await runCli(['install', huge, '--force'], { home });
-    assert.equal(forced.code, 0, forced.stderr);
+      const huge = await rangelessRecipe('tiny-huge', plain.url('tiny.gguf'), { ...pins, memoryGiB: 100000 });
+      const refused = await runCli(['install', huge], { home });
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /the recipe says it needs 100000 GiB of memory/);
+      assert.ok(!existsSync(path.join(home, 'apps', 'tiny-huge')), 'no failed app folder is left behind');
+      const forced = await runCli(['install', huge, '--force'], { home });
+      assert.equal(forced.code, 0, forced.stderr);
 
-    const unpinned = await rangelessRecipe('tiny-unpinned', plain.url('tiny.gguf'), {});
-    const unknown = await runCli(['install', unpinned], { home });
-    assert.equal(unknown.code, 1, unknown.stderr);
-    assert.match(unknown.stderr, /cannot tell whether the model fits: the model's header could not be read/);
-    assert.match(unknown.stderr, /--force/);
-    assert.ok(!existsSync(path.join(home, 'apps', 'tiny-unpinned')));
-    const unknownForced = await runCli(['install', unpinned, '--force'], { home });
-    assert.equal(unknownForced.code, 0, unknownForced.stderr);
-    assert.match(unknownForced.stderr, /fit: unknown — .*installing anyway \(--force\)/);
-  } finally {
-    await plain.close();
-  }
-});
+      const unpinned = await rangelessRecipe('tiny-unpinned', plain.url('tiny.gguf'), {});
+      const unknown = await runCli(['install', unpinned], { home });
+      assert.equal(unknown.code, 1, unknown.stderr);
+      assert.match(unknown.stderr, /cannot tell whether the model fits: the model's header could not be read/);
+      assert.match(unknown.stderr, /--force/);
+      assert.ok(!existsSync(path.join(home, 'apps', 'tiny-unpinned')));
+      const unknownForced = await runCli(['install', unpinned, '--force'], { home });
+      assert.equal(unknownForced.code, 0, unknownForced.stderr);
+      assert.match(unknownForced.stderr, /fit: unknown — .*installing anyway \(--force\)/);
+    } finally {
+      await plain.close();
+    }
+  },
+);

@@ -75,47 +75,50 @@ test('every media recipe validates with the real CLI', async () => {
   for (const id of [...SDCPP, ...PYTHON]) assert.equal((await plan(id, 'darwin-arm64-metal')).recipe.id, id);
 });
 
-test('sd.cpp recipes: pinned recursive clone, -DSD_METAL=ON on darwin-arm64, -DSD_CUDA=ON on linux-x64 cuda, sd-server target', async () => {
-  for (const id of SDCPP) {
-    const mac = await plan(id, 'darwin-arm64-metal');
-    const cuda = await plan(id, 'linux-x64-cuda');
-    for (const p of [mac, cuda]) {
-      assert.deepEqual(p.blockers, [], `${id} on ${p.profile.name}`);
-      const git = install(p).find((s) => s.key === 'sdcpp-source');
-      assert.ok(git && git.kind === 'git');
-      assert.equal(git.params.url, 'https://github.com/leejet/stable-diffusion.cpp');
-      assert.equal(git.params.ref, SD_COMMIT);
-      assert.equal(git.params.pinned, true);
-      assert.equal(git.params.submodules, true);
-      assert.equal(git.params.dest, p.paths.app, "the engine is built inside this app's own folder");
-      const build = argvOf(p, 'sdcpp-build');
-      assert.deepEqual(build.slice(0, 1), ['cmake']);
-      assert.equal(argAfter(build, '--target'), 'sd-server');
-      assert.equal(argAfter(build, '--config'), 'Release');
+test(
+  'sd.cpp recipes: pinned recursive clone, -DSD_METAL=ON on darwin-arm64, -DSD_CUDA=ON on linux-x64 cuda, sd-server ' + 'target',
+  async () => {
+    for (const id of SDCPP) {
+      const mac = await plan(id, 'darwin-arm64-metal');
+      const cuda = await plan(id, 'linux-x64-cuda');
+      for (const p of [mac, cuda]) {
+        assert.deepEqual(p.blockers, [], `${id} on ${p.profile.name}`);
+        const git = install(p).find((s) => s.key === 'sdcpp-source');
+        assert.ok(git && git.kind === 'git');
+        assert.equal(git.params.url, 'https://github.com/leejet/stable-diffusion.cpp');
+        assert.equal(git.params.ref, SD_COMMIT);
+        assert.equal(git.params.pinned, true);
+        assert.equal(git.params.submodules, true);
+        assert.equal(git.params.dest, p.paths.app, "the engine is built inside this app's own folder");
+        const build = argvOf(p, 'sdcpp-build');
+        assert.deepEqual(build.slice(0, 1), ['cmake']);
+        assert.equal(argAfter(build, '--target'), 'sd-server');
+        assert.equal(argAfter(build, '--config'), 'Release');
+      }
+      const macKeys = install(mac).map((s) => s.key);
+      const cudaKeys = install(cuda).map((s) => s.key);
+      assert.ok(argvOf(mac, 'sdcpp-configure-metal').includes('-DSD_METAL=ON'), id);
+      assert.ok(
+        !macKeys.includes('sdcpp-configure-cuda') && !macKeys.includes('sdcpp-configure-cpu'),
+        `${id}: only the Metal configure on a Mac`,
+      );
+      assert.ok(argvOf(cuda, 'sdcpp-configure-cuda').includes('-DSD_CUDA=ON'), id);
+      assert.ok(
+        !cudaKeys.includes('sdcpp-configure-metal') && !cudaKeys.includes('sdcpp-configure-cpu'),
+        `${id}: only the CUDA configure on Linux`,
+      );
+      assert.ok(argvOf(cuda, 'sdcpp-configure-cuda').every((a) => a !== '-DSD_METAL=ON'));
+      // The build comes before anything that needs the binary, and the verify probe points at it.
+      const verify = install(mac).find((s) => s.kind === 'verify');
+      assert.ok(verify && verify.kind === 'verify');
+      assert.equal(verify.params.probe.type, 'sdcpp');
+      assert.equal(verify.params.probe.binary, path.join(mac.paths.app, 'build', 'bin', 'sd-server'));
+      assert.ok(macKeys.indexOf('sdcpp-build') < macKeys.indexOf(verify.key));
+      assert.equal(mac.expectedBackend, 'metal');
+      assert.equal(cuda.expectedBackend, 'cuda');
     }
-    const macKeys = install(mac).map((s) => s.key);
-    const cudaKeys = install(cuda).map((s) => s.key);
-    assert.ok(argvOf(mac, 'sdcpp-configure-metal').includes('-DSD_METAL=ON'), id);
-    assert.ok(
-      !macKeys.includes('sdcpp-configure-cuda') && !macKeys.includes('sdcpp-configure-cpu'),
-      `${id}: only the Metal configure on a Mac`,
-    );
-    assert.ok(argvOf(cuda, 'sdcpp-configure-cuda').includes('-DSD_CUDA=ON'), id);
-    assert.ok(
-      !cudaKeys.includes('sdcpp-configure-metal') && !cudaKeys.includes('sdcpp-configure-cpu'),
-      `${id}: only the CUDA configure on Linux`,
-    );
-    assert.ok(argvOf(cuda, 'sdcpp-configure-cuda').every((a) => a !== '-DSD_METAL=ON'));
-    // The build comes before anything that needs the binary, and the verify probe points at it.
-    const verify = install(mac).find((s) => s.kind === 'verify');
-    assert.ok(verify && verify.kind === 'verify');
-    assert.equal(verify.params.probe.type, 'sdcpp');
-    assert.equal(verify.params.probe.binary, path.join(mac.paths.app, 'build', 'bin', 'sd-server'));
-    assert.ok(macKeys.indexOf('sdcpp-build') < macKeys.indexOf(verify.key));
-    assert.equal(mac.expectedBackend, 'metal');
-    assert.equal(cuda.expectedBackend, 'cuda');
-  }
-});
+  },
+);
 
 test('media recipes run the same engine build sequence as sdcpp-engine (no drift between copies)', async () => {
   const load = async (id: string) =>

@@ -77,35 +77,38 @@ after(async () => {
 
 const base = (name: string): string => server.url(name).replace(/%2F/g, '/');
 
-test('sharded MLX model over HTTP Range: weights byte-exact against the headers, parameters from packed 4-bit, only headers read', async () => {
-  server.requests.length = 0;
-  const before = server.bytesServed;
-  const shape = await readMlxModelShape(base('sharded'));
-  assert.deepEqual(shape.shards, [
-    'model-00001-of-00003.safetensors',
-    'model-00002-of-00003.safetensors',
-    'model-00003-of-00003.safetensors',
-  ]);
-  assert.equal(shape.weightsBytes, sharded.expected.dataBytes, 'the sum of every tensor in every shard');
-  // Independently: file size minus its header, shard by shard.
-  let fromFiles = 0;
-  for (const shard of shape.shards) {
-    const body = sharded.files[shard]!;
-    fromFiles += body.length - 8 - Number(body.readBigUInt64LE(0));
-  }
-  assert.equal(shape.weightsBytes, fromFiles);
-  assert.equal(shape.parameters, sharded.expected.parameters);
-  assert.equal(shape.bits, 4);
-  assert.ok(shape.bytesByDtype['U32']! > 0 && shape.bytesByDtype['BF16']! > 0, 'packed weights plus bf16 scales/biases/norms');
-  assert.equal(shape.kvElementsPerToken, 2 * 2 * 64);
-  const served = server.bytesServed - before;
-  assert.ok(served < sharded.expected.headerBytes + 3 * 8 * 1024 * 1024, 'no more than headers and the small JSON files');
-  assert.ok(served < sharded.expected.totalBytes / 4, `read ${served} of ${sharded.expected.totalBytes} bytes`);
-  for (const r of server.requests.filter((x) => x.includes('.safetensors'))) assert.match(r, /bytes=\d+-\d+$/, `a Range request: ${r}`);
-  // Each shard's header parsed on its own agrees with the generator.
-  const h = await readSafetensorsHeader(openByteSource(`${base('sharded')}/model-00002-of-00003.safetensors`));
-  assert.ok(h.tensors.every((x) => x.bytes === x.shape.reduce((a, b) => a * b, 1) * (x.dtype === 'U32' ? 4 : 2)));
-});
+test(
+  'sharded MLX model over HTTP Range: weights byte-exact against the headers, parameters from packed 4-bit, only headers ' + 'read',
+  async () => {
+    server.requests.length = 0;
+    const before = server.bytesServed;
+    const shape = await readMlxModelShape(base('sharded'));
+    assert.deepEqual(shape.shards, [
+      'model-00001-of-00003.safetensors',
+      'model-00002-of-00003.safetensors',
+      'model-00003-of-00003.safetensors',
+    ]);
+    assert.equal(shape.weightsBytes, sharded.expected.dataBytes, 'the sum of every tensor in every shard');
+    // Independently: file size minus its header, shard by shard.
+    let fromFiles = 0;
+    for (const shard of shape.shards) {
+      const body = sharded.files[shard]!;
+      fromFiles += body.length - 8 - Number(body.readBigUInt64LE(0));
+    }
+    assert.equal(shape.weightsBytes, fromFiles);
+    assert.equal(shape.parameters, sharded.expected.parameters);
+    assert.equal(shape.bits, 4);
+    assert.ok(shape.bytesByDtype['U32']! > 0 && shape.bytesByDtype['BF16']! > 0, 'packed weights plus bf16 scales/biases/norms');
+    assert.equal(shape.kvElementsPerToken, 2 * 2 * 64);
+    const served = server.bytesServed - before;
+    assert.ok(served < sharded.expected.headerBytes + 3 * 8 * 1024 * 1024, 'no more than headers and the small JSON files');
+    assert.ok(served < sharded.expected.totalBytes / 4, `read ${served} of ${sharded.expected.totalBytes} bytes`);
+    for (const r of server.requests.filter((x) => x.includes('.safetensors'))) assert.match(r, /bytes=\d+-\d+$/, `a Range request: ${r}`);
+    // Each shard's header parsed on its own agrees with the generator.
+    const h = await readSafetensorsHeader(openByteSource(`${base('sharded')}/model-00002-of-00003.safetensors`));
+    assert.ok(h.tensors.every((x) => x.bytes === x.shape.reduce((a, b) => a * b, 1) * (x.dtype === 'U32' ? 4 : 2)));
+  },
+);
 
 test('single-file model (no index): found by the index 404, 8-bit', async () => {
   const shape = await readMlxModelShape(base('single'));

@@ -132,7 +132,8 @@ test('every fragment in the guide matches the schema definition it names', async
     }
     if (!validate(value)) {
       failures.push(
-        `line ${b.line} (${ref}):\n${(validate.errors ?? []).map((e) => `  ${e.instancePath || '/'}: ${e.message ?? e.keyword}`).join('\n')}`,
+        `line ${b.line} (${ref}):\n` +
+          `${(validate.errors ?? []).map((e) => `  ${e.instancePath || '/'}: ${e.message ?? e.keyword}`).join('\n')}`,
       );
     }
   }

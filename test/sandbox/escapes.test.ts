@@ -46,38 +46,41 @@ async function writeRecipe(id: string, recipe: Record<string, unknown>, files: R
 
 const homeFor = (name: string) => path.join(root, `${name} home`);
 
-test('(1) a verify probe of type command is confined: its write outside the app folder is refused; the plan says so per step', async (t) => {
-  if (skipped(t)) return;
-  const marker = path.join(outside, 'probe-escaped.txt');
-  const recipe = await writeRecipe('probe-escape', {
-    install: [{ kind: 'verify' }],
-    verify: {
-      probe: { type: 'command', command: ['/bin/sh', '-c', 'echo pwned > "$1"; echo probed', 'sh', marker] },
-      expect: [{ backend: 'cpu' }],
-    },
-  });
-  const home = homeFor('probe');
-  const result = await runCli(['install', recipe, '--json'], { home });
-  assert.equal(result.code, 0, result.stderr + result.stdout);
-  assert.equal(existsSync(marker), false, `the probe wrote ${marker} outside its app folder`);
+test(
+  '(1) a verify probe of type command is confined: its write outside the app folder is refused; the plan says so per ' + 'step',
+  async (t) => {
+    if (skipped(t)) return;
+    const marker = path.join(outside, 'probe-escaped.txt');
+    const recipe = await writeRecipe('probe-escape', {
+      install: [{ kind: 'verify' }],
+      verify: {
+        probe: { type: 'command', command: ['/bin/sh', '-c', 'echo pwned > "$1"; echo probed', 'sh', marker] },
+        expect: [{ backend: 'cpu' }],
+      },
+    });
+    const home = homeFor('probe');
+    const result = await runCli(['install', recipe, '--json'], { home });
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.equal(existsSync(marker), false, `the probe wrote ${marker} outside its app folder`);
 
-  const plan = parseJson<{ scripts: { install: { kind: string; confinement: { runs: string; confined: boolean; network: boolean } }[] } }>(
-    await runCli(['plan', recipe, '--json'], { home }),
-  );
-  assert.deepEqual(plan.scripts.install[0]?.confinement, { runs: 'process', confined: true, mechanism: 'bwrap', network: false });
-  const text = await runCli(['plan', recipe], { home });
-  assert.match(text.stdout, /\[verify\][^\n]*\n(.*\n)*?\s+confined: bwrap; network no/);
+    const plan = parseJson<{
+      scripts: { install: { kind: string; confinement: { runs: string; confined: boolean; network: boolean } }[] };
+    }>(await runCli(['plan', recipe, '--json'], { home }));
+    assert.deepEqual(plan.scripts.install[0]?.confinement, { runs: 'process', confined: true, mechanism: 'bwrap', network: false });
+    const text = await runCli(['plan', recipe], { home });
+    assert.match(text.stdout, /\[verify\][^\n]*\n(.*\n)*?\s+confined: bwrap; network no/);
 
-  // Where no sandbox can be made (bwrap not on PATH), the plan shows the step red and install refuses it.
-  const noBwrap = { PATH: path.join(root, 'empty bin') };
-  await mkdir(noBwrap.PATH, { recursive: true });
-  const red = await runCli(['plan', recipe], { home, env: noBwrap });
-  assert.match(red.stdout, /NOT CONFINED \(needs --allow-unconfined\)/);
-  const refused = await runCli(['install', recipe], { home: homeFor('probe refused'), env: noBwrap });
-  assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /cannot be confined on this machine: install\/verify-0/);
-  assert.match(refused.stderr, /--allow-unconfined/);
-});
+    // Where no sandbox can be made (bwrap not on PATH), the plan shows the step red and install refuses it.
+    const noBwrap = { PATH: path.join(root, 'empty bin') };
+    await mkdir(noBwrap.PATH, { recursive: true });
+    const red = await runCli(['plan', recipe], { home, env: noBwrap });
+    assert.match(red.stdout, /NOT CONFINED \(needs --allow-unconfined\)/);
+    const refused = await runCli(['install', recipe], { home: homeFor('probe refused'), env: noBwrap });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot be confined on this machine: install\/verify-0/);
+    assert.match(refused.stderr, /--allow-unconfined/);
+  },
+);
 
 test('(2) git on a repository a run step prepared runs no hook and no fsmonitor outside the sandbox', async (t) => {
   if (skipped(t)) return;
@@ -128,7 +131,8 @@ test('(4) a run step cannot rewrite the shared blob behind its hardlinked models
     const poison = [
       'chmod u+w "$ORCHARD_MODELS_DIR/w.bin" 2>/dev/null; echo poisoned > "$ORCHARD_MODELS_DIR/w.bin" && echo wrote-models',
       'chmod u+w "$1" 2>/dev/null; echo poisoned > "$1" && echo wrote-store',
-      'ln "$ORCHARD_MODELS_DIR/w.bin" "$ORCHARD_APP_DIR/copy.bin" 2>/dev/null && echo poisoned > "$ORCHARD_APP_DIR/copy.bin" && echo wrote-link',
+      'ln "$ORCHARD_MODELS_DIR/w.bin" "$ORCHARD_APP_DIR/copy.bin" 2>/dev/null && echo poisoned > "$ORCHARD_APP_DIR/copy.bin" && ' +
+        'echo wrote-link',
       'true',
     ].join('; ');
     const recipe = await writeRecipe('blob-poison', {

@@ -51,60 +51,63 @@ async function weightsServer(
   return { server, url: (p) => `http://127.0.0.1:${port}${p}`, gets };
 }
 
-test('a model stored before another weight of the same step fails stays referenced: gc keeps it and the rerun does not fetch it again', async () => {
-  const home = path.join(root, 'home partial');
-  const good = randomBytes(64 * 1024);
-  const late = randomBytes(32 * 1024);
-  let lateServed = false;
-  const srv = await weightsServer(good, late, async () => {
-    if (lateServed) return true;
-    // Fail only once /good has entered the store, so the failure comes after it.
-    for (let i = 0; i < 200 && !existsSync(blobFile(home, sha(good))); i++) await sleep(25);
-    return false;
-  });
-  try {
-    const recipeDir = path.join(root, 'recipes', 'two-weights');
-    await mkdir(recipeDir, { recursive: true });
-    await writeFile(
-      path.join(recipeDir, 'recipe.json'),
-      JSON.stringify({
-        id: 'two-weights',
-        name: 'Two weights',
-        version: '1.0.0',
-        kind: 'tool',
-        weights: [
-          { id: 'good', url: srv.url('/good'), file: 'good.bin', size: good.length, sha256: sha(good) },
-          { id: 'late', url: srv.url('/late'), file: 'late.bin', size: late.length, sha256: sha(late) },
-        ],
-        install: [{ kind: 'fetch' }, { kind: 'link', weight: 'good' }, { kind: 'link', weight: 'late' }],
-      }),
-    );
+test(
+  'a model stored before another weight of the same step fails stays referenced: gc keeps it and the rerun does not fetch it ' + 'again',
+  async () => {
+    const home = path.join(root, 'home partial');
+    const good = randomBytes(64 * 1024);
+    const late = randomBytes(32 * 1024);
+    let lateServed = false;
+    const srv = await weightsServer(good, late, async () => {
+      if (lateServed) return true;
+      // Fail only once /good has entered the store, so the failure comes after it.
+      for (let i = 0; i < 200 && !existsSync(blobFile(home, sha(good))); i++) await sleep(25);
+      return false;
+    });
+    try {
+      const recipeDir = path.join(root, 'recipes', 'two-weights');
+      await mkdir(recipeDir, { recursive: true });
+      await writeFile(
+        path.join(recipeDir, 'recipe.json'),
+        JSON.stringify({
+          id: 'two-weights',
+          name: 'Two weights',
+          version: '1.0.0',
+          kind: 'tool',
+          weights: [
+            { id: 'good', url: srv.url('/good'), file: 'good.bin', size: good.length, sha256: sha(good) },
+            { id: 'late', url: srv.url('/late'), file: 'late.bin', size: late.length, sha256: sha(late) },
+          ],
+          install: [{ kind: 'fetch' }, { kind: 'link', weight: 'good' }, { kind: 'link', weight: 'late' }],
+        }),
+      );
 
-    const failed = await runCli(['install', recipeDir], { home });
-    assert.equal(failed.code, 1, failed.stderr);
-    assert.match(failed.stderr, /HTTP 404/);
-    const state = JSON.parse(await readFile(path.join(home, 'apps', 'two-weights', 'state.json'), 'utf8')) as {
-      lifecycle: string;
-      weights: Record<string, { sha256: string }>;
-    };
-    assert.equal(state.lifecycle, 'failed');
-    assert.deepEqual(Object.keys(state.weights), ['good'], 'the stored weight is referenced although its step failed');
-    assert.equal(state.weights['good']!.sha256, sha(good));
+      const failed = await runCli(['install', recipeDir], { home });
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, /HTTP 404/);
+      const state = JSON.parse(await readFile(path.join(home, 'apps', 'two-weights', 'state.json'), 'utf8')) as {
+        lifecycle: string;
+        weights: Record<string, { sha256: string }>;
+      };
+      assert.equal(state.lifecycle, 'failed');
+      assert.deepEqual(Object.keys(state.weights), ['good'], 'the stored weight is referenced although its step failed');
+      assert.equal(state.weights['good']!.sha256, sha(good));
 
-    const gc = parseJson<{ removed: unknown[] }>(await runCli(['store', 'gc', '--json'], { home }));
-    assert.deepEqual(gc.removed, [], 'gc keeps a model an unfinished install already holds');
-    assert.ok(existsSync(blobFile(home, sha(good))));
+      const gc = parseJson<{ removed: unknown[] }>(await runCli(['store', 'gc', '--json'], { home }));
+      assert.deepEqual(gc.removed, [], 'gc keeps a model an unfinished install already holds');
+      assert.ok(existsSync(blobFile(home, sha(good))));
 
-    lateServed = true;
-    const goodGets = srv.gets.filter((g) => g.startsWith('/good')).length;
-    const rerun = await runCli(['install', recipeDir], { home });
-    assert.equal(rerun.code, 0, rerun.stderr);
-    assert.equal(srv.gets.filter((g) => g.startsWith('/good')).length, goodGets, 'the rerun did not ask for /good again');
-    assert.ok(existsSync(path.join(home, 'apps', 'two-weights', 'models', 'late.bin')));
-  } finally {
-    await new Promise((resolve) => srv.server.close(resolve));
-  }
-});
+      lateServed = true;
+      const goodGets = srv.gets.filter((g) => g.startsWith('/good')).length;
+      const rerun = await runCli(['install', recipeDir], { home });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal(srv.gets.filter((g) => g.startsWith('/good')).length, goodGets, 'the rerun did not ask for /good again');
+      assert.ok(existsSync(path.join(home, 'apps', 'two-weights', 'models', 'late.bin')));
+    } finally {
+      await new Promise((resolve) => srv.server.close(resolve));
+    }
+  },
+);
 
 test('gc and uninstall --purge-models delete no model while an install is running; a dead installer does not block them', async () => {
   const home = path.join(root, 'home busy');
@@ -201,31 +204,35 @@ test('gc reports idle partial downloads and removes them only with --partials; o
   }
 });
 
-test("gc --partials removes a partial only while holding its part lock: a dead owner's lock is taken over and let go; a live owner's partial is kept", async () => {
-  const home = path.join(root, 'home partial locks');
-  const tmp = path.join(home, 'store', 'tmp');
-  await mkdir(tmp, { recursive: true });
-  const stale = path.join(tmp, 'stale.part');
-  const live = path.join(tmp, 'live.part');
-  for (const p of [stale, live]) await writeFile(p, randomBytes(4096));
-  const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
-  await writeFile(`${stale}.lock`, JSON.stringify({ pid: dead, start: '1', operation: 'download' }));
-  // A download in this (live) process holds the other one, with its pid and start time.
-  const release = await acquirePartLock(live);
-  try {
-    const removed = await removeIdlePartials(resolveHome({ ORCHARD_HOME: home }));
-    assert.deepEqual(
-      removed.map((p) => path.basename(p.file)),
-      ['stale.part'],
-    );
-    assert.ok(!existsSync(stale) && !existsSync(`${stale}.lock`), 'the idle partial and its stale lock are gone');
-    assert.ok(existsSync(live) && existsSync(`${live}.lock`), 'the partial being written is kept, its lock untouched');
-    assert.deepEqual(
-      (await readdir(tmp)).filter((n) => n.includes('stale-') || n.endsWith('.new')),
-      [],
-      'no lock debris',
-    );
-  } finally {
-    await release();
-  }
-});
+test(
+  "gc --partials removes a partial only while holding its part lock: a dead owner's lock is taken over and let go; a live " +
+    "owner's partial is kept",
+  async () => {
+    const home = path.join(root, 'home partial locks');
+    const tmp = path.join(home, 'store', 'tmp');
+    await mkdir(tmp, { recursive: true });
+    const stale = path.join(tmp, 'stale.part');
+    const live = path.join(tmp, 'live.part');
+    for (const p of [stale, live]) await writeFile(p, randomBytes(4096));
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+    await writeFile(`${stale}.lock`, JSON.stringify({ pid: dead, start: '1', operation: 'download' }));
+    // A download in this (live) process holds the other one, with its pid and start time.
+    const release = await acquirePartLock(live);
+    try {
+      const removed = await removeIdlePartials(resolveHome({ ORCHARD_HOME: home }));
+      assert.deepEqual(
+        removed.map((p) => path.basename(p.file)),
+        ['stale.part'],
+      );
+      assert.ok(!existsSync(stale) && !existsSync(`${stale}.lock`), 'the idle partial and its stale lock are gone');
+      assert.ok(existsSync(live) && existsSync(`${live}.lock`), 'the partial being written is kept, its lock untouched');
+      assert.deepEqual(
+        (await readdir(tmp)).filter((n) => n.includes('stale-') || n.endsWith('.new')),
+        [],
+        'no lock debris',
+      );
+    } finally {
+      await release();
+    }
+  },
+);

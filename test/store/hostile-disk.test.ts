@@ -60,148 +60,154 @@ async function writeRecipe(id: string, file: string, o: { plant?: { target: stri
   return dir;
 }
 
-test('escape 3: a symlink planted as the part file, with a forged sidecar, is never written through; the blob stored is a regular file', async () => {
-  const home = path.join(root, 'home symlink');
-  const outside = path.join(root, 'outside');
-  await mkdir(outside, { recursive: true });
-  const target = path.join(outside, 'precious.txt');
-  const precious = 'my precious file, outside ORCHARD_HOME\n';
-  await writeFile(target, precious);
-  // Planted as the downloader names it (store/tmp/<sha>.part), by a previous run step or any
-  // hostile writer: a symlink to the file outside, and a sidecar claiming the first bytes are done.
-  const tmp = path.join(home, 'store', 'tmp');
-  const part = path.join(tmp, `${sha(weight)}.part`);
-  await mkdir(tmp, { recursive: true });
-  await symlink(target, part);
-  await writeFile(
-    `${part}.json`,
-    JSON.stringify({
-      version: 1,
-      sourceUrl: server.url('w.bin'),
-      finalUrl: server.url('w.bin'),
-      validators: { size: weight.length },
-      expectedSha256: sha(weight),
-      done: [[0, 16]],
-      sequential: false,
-      hashedThrough: 0,
-      updatedAt: new Date().toISOString(),
-    }),
-  );
-  // The recipe plants it too, from a run step (where confinement still lets it write there).
-  const recipe = await writeRecipe('planter', 'w.bin', { plant: { target, link: part } });
+test(
+  'escape 3: a symlink planted as the part file, with a forged sidecar, is never written through; the blob stored is a ' + 'regular file',
+  async () => {
+    const home = path.join(root, 'home symlink');
+    const outside = path.join(root, 'outside');
+    await mkdir(outside, { recursive: true });
+    const target = path.join(outside, 'precious.txt');
+    const precious = 'my precious file, outside ORCHARD_HOME\n';
+    await writeFile(target, precious);
+    // Planted as the downloader names it (store/tmp/<sha>.part), by a previous run step or any
+    // hostile writer: a symlink to the file outside, and a sidecar claiming the first bytes are done.
+    const tmp = path.join(home, 'store', 'tmp');
+    const part = path.join(tmp, `${sha(weight)}.part`);
+    await mkdir(tmp, { recursive: true });
+    await symlink(target, part);
+    await writeFile(
+      `${part}.json`,
+      JSON.stringify({
+        version: 1,
+        sourceUrl: server.url('w.bin'),
+        finalUrl: server.url('w.bin'),
+        validators: { size: weight.length },
+        expectedSha256: sha(weight),
+        done: [[0, 16]],
+        sequential: false,
+        hashedThrough: 0,
+        updatedAt: new Date().toISOString(),
+      }),
+    );
+    // The recipe plants it too, from a run step (where confinement still lets it write there).
+    const recipe = await writeRecipe('planter', 'w.bin', { plant: { target, link: part } });
 
-  const result = await runCli(['install', recipe], { home });
-  assert.equal(await readFile(target, 'utf8'), precious, 'the file outside ORCHARD_HOME is untouched');
-  assert.equal(result.code, 0, result.stderr + result.stdout);
-  assert.ok((await lstat(target)).isFile());
-  const blob = path.join(home, 'store', 'blobs', 'sha256', sha(weight));
-  const b = await lstat(blob);
-  assert.ok(b.isFile() && !b.isSymbolicLink(), 'the blob is a regular file');
-  assert.equal(sha(await readFile(blob)), sha(weight), 'the blob holds the weight');
-  assert.equal(sha(await readFile(path.join(home, 'apps', 'planter', 'models', 'w.bin'))), sha(weight));
-  assert.ok(!existsSync(part), 'nothing is left at the part name');
-});
+    const result = await runCli(['install', recipe], { home });
+    assert.equal(await readFile(target, 'utf8'), precious, 'the file outside ORCHARD_HOME is untouched');
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.ok((await lstat(target)).isFile());
+    const blob = path.join(home, 'store', 'blobs', 'sha256', sha(weight));
+    const b = await lstat(blob);
+    assert.ok(b.isFile() && !b.isSymbolicLink(), 'the blob is a regular file');
+    assert.equal(sha(await readFile(blob)), sha(weight), 'the blob holds the weight');
+    assert.equal(sha(await readFile(path.join(home, 'apps', 'planter', 'models', 'w.bin'))), sha(weight));
+    assert.ok(!existsSync(part), 'nothing is left at the part name');
+  },
+);
 
-test('a part file that is a hardlink, a FIFO or a folder, and sidecars that are forged or links, are refused: the download starts over', async () => {
-  const dir = path.join(root, 'direct');
-  await mkdir(dir, { recursive: true });
-  const outside = path.join(root, 'outside direct.txt');
-  const precious = 'never overwrite me\n';
-  const sidecar = (o: Record<string, unknown> = {}) =>
-    JSON.stringify({
-      version: 1,
-      sourceUrl: server.url('o.bin'),
-      finalUrl: server.url('o.bin'),
-      validators: { size: other.length },
-      expectedSha256: sha(other),
-      done: [[0, 64]],
-      sequential: false,
-      hashedThrough: 0,
-      updatedAt: '',
-      ...o,
-    });
-  const cases: { name: string; plant: (part: string) => Promise<void> }[] = [
-    {
-      name: 'hardlink',
-      plant: async (part) => {
-        await link(outside, part);
-        await writeFile(`${part}.json`, sidecar());
+test(
+  'a part file that is a hardlink, a FIFO or a folder, and sidecars that are forged or links, are refused: the download ' + 'starts over',
+  async () => {
+    const dir = path.join(root, 'direct');
+    await mkdir(dir, { recursive: true });
+    const outside = path.join(root, 'outside direct.txt');
+    const precious = 'never overwrite me\n';
+    const sidecar = (o: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        version: 1,
+        sourceUrl: server.url('o.bin'),
+        finalUrl: server.url('o.bin'),
+        validators: { size: other.length },
+        expectedSha256: sha(other),
+        done: [[0, 64]],
+        sequential: false,
+        hashedThrough: 0,
+        updatedAt: '',
+        ...o,
+      });
+    const cases: { name: string; plant: (part: string) => Promise<void> }[] = [
+      {
+        name: 'hardlink',
+        plant: async (part) => {
+          await link(outside, part);
+          await writeFile(`${part}.json`, sidecar());
+        },
       },
-    },
-    {
-      name: 'fifo',
-      plant: async (part) => {
-        execFileSync('mkfifo', [part]);
-        await writeFile(`${part}.json`, sidecar());
+      {
+        name: 'fifo',
+        plant: async (part) => {
+          execFileSync('mkfifo', [part]);
+          await writeFile(`${part}.json`, sidecar());
+        },
       },
-    },
-    {
-      name: 'folder',
-      plant: async (part) => {
-        await mkdir(path.join(part, 'inside'), { recursive: true });
-        await writeFile(`${part}.json`, sidecar());
+      {
+        name: 'folder',
+        plant: async (part) => {
+          await mkdir(path.join(part, 'inside'), { recursive: true });
+          await writeFile(`${part}.json`, sidecar());
+        },
       },
-    },
-    {
-      name: 'sidecar symlink',
-      plant: async (part) => {
-        await writeFile(part, Buffer.alloc(other.length));
-        await writeFile(`${outside}.json`, sidecar());
-        await symlink(`${outside}.json`, `${part}.json`);
+      {
+        name: 'sidecar symlink',
+        plant: async (part) => {
+          await writeFile(part, Buffer.alloc(other.length));
+          await writeFile(`${outside}.json`, sidecar());
+          await symlink(`${outside}.json`, `${part}.json`);
+        },
       },
-    },
-    {
-      name: 'ranges beyond size',
-      plant: async (part) => {
-        await writeFile(part, Buffer.alloc(other.length));
-        await writeFile(`${part}.json`, sidecar({ done: [[0, other.length + 4096]] }));
+      {
+        name: 'ranges beyond size',
+        plant: async (part) => {
+          await writeFile(part, Buffer.alloc(other.length));
+          await writeFile(`${part}.json`, sidecar({ done: [[0, other.length + 4096]] }));
+        },
       },
-    },
-    {
-      name: 'size mismatch',
-      plant: async (part) => {
-        await writeFile(part, Buffer.alloc(other.length));
-        await writeFile(`${part}.json`, sidecar({ validators: { size: other.length + 1 }, done: [[0, 64]] }));
+      {
+        name: 'size mismatch',
+        plant: async (part) => {
+          await writeFile(part, Buffer.alloc(other.length));
+          await writeFile(`${part}.json`, sidecar({ validators: { size: other.length + 1 }, done: [[0, 64]] }));
+        },
       },
-    },
-    // Shaped right, our own regular file, and a lie: the bytes it claims are zeros. The hash shows it; once more from byte 0.
-    {
-      name: 'forged ranges',
-      plant: async (part) => {
-        await writeFile(part, Buffer.alloc(other.length));
-        await writeFile(`${part}.json`, sidecar());
+      // Shaped right, our own regular file, and a lie: the bytes it claims are zeros. The hash shows it; once more from byte 0.
+      {
+        name: 'forged ranges',
+        plant: async (part) => {
+          await writeFile(part, Buffer.alloc(other.length));
+          await writeFile(`${part}.json`, sidecar());
+        },
       },
-    },
-    {
-      name: 'wrong sha',
-      plant: async (part) => {
-        await writeFile(part, Buffer.alloc(other.length));
-        await writeFile(`${part}.json`, sidecar({ expectedSha256: 'f'.repeat(64) }));
+      {
+        name: 'wrong sha',
+        plant: async (part) => {
+          await writeFile(part, Buffer.alloc(other.length));
+          await writeFile(`${part}.json`, sidecar({ expectedSha256: 'f'.repeat(64) }));
+        },
       },
-    },
-  ];
-  for (const c of cases) {
-    await writeFile(outside, precious);
-    const part = path.join(dir, `${c.name}.part`);
-    await c.plant(part);
-    const lines: string[] = [];
-    const r = await downloadFile({
-      urls: [server.url('o.bin')],
-      partFile: part,
-      expectedSha256: sha(other),
-      expectedSize: other.length,
-      log: (l) => lines.push(l),
-    });
-    assert.equal(r.sha256, sha(other), c.name);
-    assert.equal(r.reusedBytes, 0, `${c.name}: no byte of the planted file is reused`);
-    assert.equal(await readFile(outside, 'utf8'), precious, `${c.name}: the outside file is untouched`);
-    if (c.name === 'sidecar symlink')
-      assert.equal(await readFile(`${outside}.json`, 'utf8'), sidecar(), 'the sidecar link target is untouched');
-    const s = await lstat(part);
-    assert.ok(s.isFile() && s.nlink === 1, `${c.name}: the part is our own regular file`);
-    assert.equal(sha(await readFile(part)), sha(other), c.name);
-  }
-});
+    ];
+    for (const c of cases) {
+      await writeFile(outside, precious);
+      const part = path.join(dir, `${c.name}.part`);
+      await c.plant(part);
+      const lines: string[] = [];
+      const r = await downloadFile({
+        urls: [server.url('o.bin')],
+        partFile: part,
+        expectedSha256: sha(other),
+        expectedSize: other.length,
+        log: (l) => lines.push(l),
+      });
+      assert.equal(r.sha256, sha(other), c.name);
+      assert.equal(r.reusedBytes, 0, `${c.name}: no byte of the planted file is reused`);
+      assert.equal(await readFile(outside, 'utf8'), precious, `${c.name}: the outside file is untouched`);
+      if (c.name === 'sidecar symlink')
+        assert.equal(await readFile(`${outside}.json`, 'utf8'), sidecar(), 'the sidecar link target is untouched');
+      const s = await lstat(part);
+      assert.ok(s.isFile() && s.nlink === 1, `${c.name}: the part is our own regular file`);
+      assert.equal(sha(await readFile(part)), sha(other), c.name);
+    }
+  },
+);
 
 test('escape 4: a blob changed in place is not reused: the next install downloads it again and links sound bytes', async () => {
   const home = path.join(root, 'home corrupt');

@@ -45,42 +45,46 @@ function startRacer(kind: string, home: string, journal: string): Racer {
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid ?? 999_999;
 
 for (const kind of ['app', 'part'] as const) {
-  test(`${kind} lock: two processes, ${ROUNDS} rounds each with no lock, a dead owner's lock and a reused pid's lock: the step runs exactly once`, async () => {
-    const home = path.join(root, kind);
-    const journal = path.join(home, 'journal.txt');
-    const lockFile = kind === 'app' ? path.join(home, 'apps', 'raced', '.lock') : path.join(home, 'raced.part.lock');
-    await mkdir(path.dirname(lockFile), { recursive: true });
-    await writeFile(journal, '');
-    const racers = [startRacer(kind, home, journal), startRacer(kind, home, journal)];
-    try {
-      const dead = deadPid();
-      const scenarios: { name: string; stale?: () => string }[] = [
-        { name: 'free' },
-        { name: 'dead owner', stale: () => JSON.stringify({ pid: dead, start: '12345', operation: 'install' }) },
-        // This test process is alive, but it did not start at that moment: the pid was reused.
-        { name: 'reused pid', stale: () => JSON.stringify({ pid: process.pid, start: '1', operation: 'install' }) },
-      ];
-      let round = 0;
-      for (const s of scenarios) {
-        for (let i = 0; i < ROUNDS; i++) {
-          round++;
-          if (s.stale) await writeFile(lockFile, s.stale());
-          for (const r of racers) r.proc.stdin.write(`${round}\n`);
-          const answers = await Promise.all(racers.map((r) => r.next()));
-          assert.deepEqual(answers, [String(round), String(round)]);
-          const runs = (await readFile(journal, 'utf8')).split('\n').filter((l) => l === `round ${round}`).length;
-          assert.equal(runs, 1, `${s.name}, round ${round}: the step ran ${runs} times`);
+  test(
+    `${kind} lock: two processes, ${ROUNDS} rounds each with no lock, a dead owner's lock and a reused pid's lock: the step ` +
+      'runs exactly once',
+    async () => {
+      const home = path.join(root, kind);
+      const journal = path.join(home, 'journal.txt');
+      const lockFile = kind === 'app' ? path.join(home, 'apps', 'raced', '.lock') : path.join(home, 'raced.part.lock');
+      await mkdir(path.dirname(lockFile), { recursive: true });
+      await writeFile(journal, '');
+      const racers = [startRacer(kind, home, journal), startRacer(kind, home, journal)];
+      try {
+        const dead = deadPid();
+        const scenarios: { name: string; stale?: () => string }[] = [
+          { name: 'free' },
+          { name: 'dead owner', stale: () => JSON.stringify({ pid: dead, start: '12345', operation: 'install' }) },
+          // This test process is alive, but it did not start at that moment: the pid was reused.
+          { name: 'reused pid', stale: () => JSON.stringify({ pid: process.pid, start: '1', operation: 'install' }) },
+        ];
+        let round = 0;
+        for (const s of scenarios) {
+          for (let i = 0; i < ROUNDS; i++) {
+            round++;
+            if (s.stale) await writeFile(lockFile, s.stale());
+            for (const r of racers) r.proc.stdin.write(`${round}\n`);
+            const answers = await Promise.all(racers.map((r) => r.next()));
+            assert.deepEqual(answers, [String(round), String(round)]);
+            const runs = (await readFile(journal, 'utf8')).split('\n').filter((l) => l === `round ${round}`).length;
+            assert.equal(runs, 1, `${s.name}, round ${round}: the step ran ${runs} times`);
+          }
         }
+        const left = (await readdir(path.dirname(lockFile))).filter((n) => n.includes('.lock'));
+        assert.deepEqual(left, [], 'every lock (and every right to replace a stale one) was let go');
+      } finally {
+        for (const r of racers) r.proc.stdin.end();
+        await Promise.all(
+          racers.map((r) => new Promise((resolve) => (r.proc.exitCode !== null ? resolve(null) : r.proc.once('exit', resolve)))),
+        );
       }
-      const left = (await readdir(path.dirname(lockFile))).filter((n) => n.includes('.lock'));
-      assert.deepEqual(left, [], 'every lock (and every right to replace a stale one) was let go');
-    } finally {
-      for (const r of racers) r.proc.stdin.end();
-      await Promise.all(
-        racers.map((r) => new Promise((resolve) => (r.proc.exitCode !== null ? resolve(null) : r.proc.once('exit', resolve)))),
-      );
-    }
-  });
+    },
+  );
 }
 
 test('a live owner is respected: neither process runs the step while this process holds the lock', async () => {

@@ -52,59 +52,67 @@ async function recordState(t: TestApp, weights: Record<string, unknown>): Promis
   await writeInstalledState(t.home.root, t.app.id, { weights });
 }
 
-test('the token goes only to a hub host over https, only for a weight marked auth, never to the redirect target, never over http', async () => {
-  const data = randomBytes(2 * MiB + 5);
-  const token = 'hf_TESTSECRET_do_not_leak';
-  const tls = selfSignedCert();
-  https.globalAgent.options.ca = tls.cert; // this process trusts the throwaway certificate
-  const cdn = await new LoopbackServer({ host: '127.0.0.2' }).start();
-  const redirect = () => ({
-    status: 302,
-    headers: {
-      location: cdn.url('/cdn/blob?X-Amz-Signature=abc'),
-      'x-linked-etag': `"${sha(data)}"`,
-      'x-linked-size': String(data.length),
-    },
-  });
-  const hub = await new LoopbackServer({ host: '127.0.0.1', tls, hook: redirect }).start();
-  const plainHub = await new LoopbackServer({ host: '127.0.0.1', hook: redirect }).start();
-  try {
-    assert.match(hub.url('/'), /^https:/);
-    cdn.files.set('/cdn/blob', { content: bufferContent(data), etag: '"cdn-etag"' });
-    const home = (await makeTestApp(path.join(root, 'auth'))).home;
-    const gated = { id: 'gated', url: hub.url('/org/model/resolve/main/w.bin'), auth: 'huggingface' as const };
-    const stored = await fetchToStore({ home, weight: gated, token, hubHosts: ['127.0.0.1'] });
-    assert.equal(stored.sha256, sha(data));
-    assert.equal(stored.integrity, 'hub', 'the hash came from X-Linked-Etag');
-    assert.ok(
-      hub.requests.length > 0 && hub.requests.every((r) => r.headers.authorization === `Bearer ${token}`),
-      'the hub got the token over https',
-    );
-    assert.ok(cdn.requests.length > 0, 'the CDN served the bytes');
-    for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined, 'the token never reaches another host');
-    assert.ok((await readFile(stored.path)).equals(data));
-    assert.equal((await stat(stored.path)).mode & 0o777, 0o444, 'blobs are read-only');
+test(
+  'the token goes only to a hub host over https, only for a weight marked auth, never to the redirect target, never over ' + 'http',
+  async () => {
+    const data = randomBytes(2 * MiB + 5);
+    const token = 'hf_TESTSECRET_do_not_leak';
+    const tls = selfSignedCert();
+    https.globalAgent.options.ca = tls.cert; // this process trusts the throwaway certificate
+    const cdn = await new LoopbackServer({ host: '127.0.0.2' }).start();
+    const redirect = () => ({
+      status: 302,
+      headers: {
+        location: cdn.url('/cdn/blob?X-Amz-Signature=abc'),
+        'x-linked-etag': `"${sha(data)}"`,
+        'x-linked-size': String(data.length),
+      },
+    });
+    const hub = await new LoopbackServer({ host: '127.0.0.1', tls, hook: redirect }).start();
+    const plainHub = await new LoopbackServer({ host: '127.0.0.1', hook: redirect }).start();
+    try {
+      assert.match(hub.url('/'), /^https:/);
+      cdn.files.set('/cdn/blob', { content: bufferContent(data), etag: '"cdn-etag"' });
+      const home = (await makeTestApp(path.join(root, 'auth'))).home;
+      const gated = { id: 'gated', url: hub.url('/org/model/resolve/main/w.bin'), auth: 'huggingface' as const };
+      const stored = await fetchToStore({ home, weight: gated, token, hubHosts: ['127.0.0.1'] });
+      assert.equal(stored.sha256, sha(data));
+      assert.equal(stored.integrity, 'hub', 'the hash came from X-Linked-Etag');
+      assert.ok(
+        hub.requests.length > 0 && hub.requests.every((r) => r.headers.authorization === `Bearer ${token}`),
+        'the hub got the token over https',
+      );
+      assert.ok(cdn.requests.length > 0, 'the CDN served the bytes');
+      for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined, 'the token never reaches another host');
+      assert.ok((await readFile(stored.path)).equals(data));
+      assert.equal((await stat(stored.path)).mode & 0o777, 0o444, 'blobs are read-only');
 
-    // The same hub, a weight not marked auth: no token.
-    const before = hub.requests.length;
-    await fetchToStore({ home, weight: { id: 'open', url: hub.url('/org/open/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
-    assert.ok(hub.requests.length > before);
-    for (const r of hub.requests.slice(before))
-      assert.equal(r.headers.authorization, undefined, 'a weight not marked auth never carries the token');
+      // The same hub, a weight not marked auth: no token.
+      const before = hub.requests.length;
+      await fetchToStore({ home, weight: { id: 'open', url: hub.url('/org/open/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
+      assert.ok(hub.requests.length > before);
+      for (const r of hub.requests.slice(before))
+        assert.equal(r.headers.authorization, undefined, 'a weight not marked auth never carries the token');
 
-    // A hub host over plain http: never, even for a gated weight.
-    await fetchToStore({ home, weight: { ...gated, url: plainHub.url('/org/model/resolve/main/w.bin') }, token, hubHosts: ['127.0.0.1'] });
-    assert.ok(plainHub.requests.length > 0);
-    for (const r of plainHub.requests) assert.equal(r.headers.authorization, undefined, 'the token never goes over http');
-    for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined);
-  } finally {
-    delete https.globalAgent.options.ca;
-    tls.cleanup();
-    await hub.stop();
-    await plainHub.stop();
-    await cdn.stop();
-  }
-});
+      // A hub host over plain http: never, even for a gated weight.
+      await fetchToStore({
+        home,
+        weight: { ...gated, url: plainHub.url('/org/model/resolve/main/w.bin') },
+        token,
+        hubHosts: ['127.0.0.1'],
+      });
+      assert.ok(plainHub.requests.length > 0);
+      for (const r of plainHub.requests) assert.equal(r.headers.authorization, undefined, 'the token never goes over http');
+      for (const r of cdn.requests) assert.equal(r.headers.authorization, undefined);
+    } finally {
+      delete https.globalAgent.options.ca;
+      tls.cleanup();
+      await hub.stop();
+      await plainHub.stop();
+      await cdn.stop();
+    }
+  },
+);
 
 test('401 from the hub says the model is gated, names the licence page, and never shows the token', async () => {
   const hub = await new LoopbackServer({ hook: () => ({ status: 401, body: 'Access to model org/gated is restricted' }) }).start();

@@ -143,7 +143,8 @@ export function fitSummary(
     } else if (machine.unifiedMemory && machine.macos && need > machine.macos.gpuWorkingSetBytes) {
       if (verdict === 'fits') verdict = 'fits-after-raising-limit';
       blockers.push(
-        `needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until iogpu.wired_limit_mb is raised (see Doctor)`,
+        `needs ${memoryGiB} GiB; the GPU may use ${(machine.macos.gpuWorkingSetBytes / GiB).toFixed(1)} GiB until ` +
+          'iogpu.wired_limit_mb is raised (see Doctor)',
       );
     } else {
       facts.push(`needs ${memoryGiB} GiB of memory; this machine has ${(memory / GiB).toFixed(1)} GiB`);

@@ -68,7 +68,8 @@ export async function requireValidText(text: string, hint: string): Promise<Reci
   const first = result.response.errors[0];
   throw new OrchardError(
     'RECIPE_INVALID',
-    `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ${first?.message ?? ''}`,
+    `the recipe is not valid (${result.response.errors.length} problem${result.response.errors.length === 1 ? '' : 's'}): ` +
+      `${first?.message ?? ''}`,
     {
       where: first ? `${first.pointer || '/'}${first.line !== undefined ? ` (line ${first.line}, column ${first.column})` : ''}` : 'recipe',
       hint,

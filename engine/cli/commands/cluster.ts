@@ -35,7 +35,8 @@ export function register(program: Command): void {
     .option('--orchard <argv>', 'how to run Orchard on the peer, as a JSON array of words (default: ["orchard"])')
     .option(
       '--direct-cable <address>',
-      "TRUSTED DIRECT CABLE: skip the SSH tunnel; the peer's RPC server listens on this address of a point-to-point link (e.g. RDMA over Thunderbolt), unauthenticated",
+      "TRUSTED DIRECT CABLE: skip the SSH tunnel; the peer's RPC server listens on this address of a point-to-point link (e.g. " +
+        'RDMA over Thunderbolt), unauthenticated',
     )
     .option('--json', 'print the result as JSON')
     .action(
@@ -58,12 +59,14 @@ export function register(program: Command): void {
           printLine(`added ${r.host.name} (${r.host.destination}:${r.host.port}), host key ${r.host.fingerprint} pinned`);
           if (r.host.peer)
             printLine(
-              `  ${r.host.peer.platform}, ${r.host.peer.accelerator}, gives ${g(r.host.peer.budgetBytes)}; engine ${r.host.peer.engine?.version ?? 'not installed'}`,
+              `  ${r.host.peer.platform}, ${r.host.peer.accelerator}, gives ${g(r.host.peer.budgetBytes)}; engine ` +
+                `${r.host.peer.engine?.version ?? 'not installed'}`,
             );
           for (const w of r.warnings) printLine(`  warning: ${w}`);
           if (r.host.direct)
             printLine(
-              `  ${red('DIRECT CABLE')}: its RPC server will listen on ${r.host.direct.address} with no authentication; use only on a cable between your own machines`,
+              `  ${red('DIRECT CABLE')}: its RPC server will listen on ${r.host.direct.address} with no authentication; use only ` +
+                'on a cable between your own machines',
             );
         },
       ),
@@ -81,7 +84,9 @@ export function register(program: Command): void {
         for (const h of hosts) {
           const p = h.peer;
           printLine(
-            `${h.name}  ${h.destination}:${h.port}  ${p ? `${p.platform} ${p.accelerator} ${g(p.budgetBytes)} engine ${p.engine?.version ?? 'missing'}` : 'not checked'}${h.direct ? '  DIRECT (no tunnel)' : ''}`,
+            `${h.name}  ${h.destination}:${h.port}  ` +
+              `${p ? `${p.platform} ${p.accelerator} ${g(p.budgetBytes)} engine ${p.engine?.version ?? 'missing'}` : 'not checked'}` +
+              `${h.direct ? '  DIRECT (no tunnel)' : ''}`,
           );
         }
       }),
@@ -143,7 +148,8 @@ export function register(program: Command): void {
         if (opts.json) printJson(result);
         else {
           printLine(
-            `head: ${local.platform} ${local.accelerator} gives ${g(local.budgetBytes)}; engine ${local.engine?.version ?? 'not installed'}`,
+            `head: ${local.platform} ${local.accelerator} gives ${g(local.budgetBytes)}; engine ` +
+              `${local.engine?.version ?? 'not installed'}`,
           );
           for (const r of rows) {
             const l = r.link?.ok ? `RTT ${r.link.rttMs?.median} ms, ${r.link.mibPerSecond} MiB/s over SSH` : 'link not measured';
@@ -291,7 +297,9 @@ async function terminalApproval(destination: string): Promise<(key: { fingerprin
   return async (key) => {
     if (!process.stdin.isTTY) {
       throw new OrchardError('AUTH', `${destination}'s host key is ${key.fingerprint}; nothing approved it`, {
-        hint: `Check it on the peer (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then run again with --accept-fingerprint ${key.fingerprint}`,
+        hint:
+          'Check it on the peer (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then run again with --accept-fingerprint ' +
+          `${key.fingerprint}`,
       });
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr });

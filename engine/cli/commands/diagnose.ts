@@ -17,7 +17,8 @@ export function register(program: Command): void {
   program
     .command('diagnose [file]')
     .description(
-      'Read an app log (a file, or - / nothing for stdin) and say which backend really ran: {backend, fallback, offload, evidence, advice}. ' +
+      'Read an app log (a file, or - / nothing for stdin) and say which backend really ran: {backend, fallback, offload, ' +
+        'evidence, advice}. ' +
         `With --expect, exit ${EXIT_NOT_USED} when that backend was not used and ${EXIT_CANNOT_TELL} when the log does not say.`,
     )
     .addOption(new Option('--expect <backend>', 'the backend the app should use').choices(EXPECTABLE))

@@ -31,11 +31,13 @@ export function register(program: Command): void {
         }
         const m = report.machine;
         printLine(
-          `machine:      ${m.model ? `${m.model}, ` : ''}${m.cpu.brand} (${m.cpu.cores} cores), ${gib(m.memory.totalBytes)} RAM${m.unifiedMemory ? ' (unified)' : ''}, ${m.os}-${m.arch}`,
+          `machine:      ${m.model ? `${m.model}, ` : ''}${m.cpu.brand} (${m.cpu.cores} cores), ${gib(m.memory.totalBytes)} RAM` +
+            `${m.unifiedMemory ? ' (unified)' : ''}, ${m.os}-${m.arch}`,
         );
         for (const g of m.gpus)
           printLine(
-            `gpu:          ${g.name}${g.cores ? `, ${g.cores} cores` : ''}${g.vramBytes ? `, ${gib(g.vramBytes)}` : ''}${g.api ? `, ${g.api}` : ''}`,
+            `gpu:          ${g.name}${g.cores ? `, ${g.cores} cores` : ''}${g.vramBytes ? `, ${gib(g.vramBytes)}` : ''}` +
+              `${g.api ? `, ${g.api}` : ''}`,
           );
         printLine(`accelerators: ${report.accelerators.join(', ')}`);
         printLine(`model memory: ${gib(report.budget.modelBytes)} — ${report.budget.explanation}`);

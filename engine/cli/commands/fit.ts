@@ -14,7 +14,8 @@ export function register(program: Command): void {
   program
     .command('fit <model>')
     .description(
-      'Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe by id or recipe.json path (reads only headers)',
+      'Predict whether a model fits this machine: a GGUF file or URL, an MLX repository URL or folder, or an LLM recipe by id or ' +
+        'recipe.json path (reads only headers)',
     )
     .option('--context <n>', "context size in tokens (default: the recipe's, else min(model, 4096))", positive('--context'))
     .addOption(new Option('--parallel <n>', 'parallel sequences, each with its own context').default(1).argParser(positive('--parallel')))
@@ -74,7 +75,8 @@ function positive(name: string): (value: string) => number {
 function formatFit(r: FitReport): string {
   const b = r.bytes;
   const lines = [
-    `${r.model.name ?? r.model.architecture}: ${(r.model.parameters / 1e9).toFixed(2)} B parameters, ${r.model.bitsPerWeight} bits/weight, ${r.model.layers} layers${r.model.splitCount > 1 ? `, ${r.model.splitCount} files` : ''}`,
+    `${r.model.name ?? r.model.architecture}: ${(r.model.parameters / 1e9).toFixed(2)} B parameters, ${r.model.bitsPerWeight} ` +
+      `bits/weight, ${r.model.layers} layers${r.model.splitCount > 1 ? `, ${r.model.splitCount} files` : ''}`,
     `context ${r.contextSize} on ${r.budget.accelerator}`,
     `memory: weights ${gib(b.weights)} + KV cache ${gib(b.kv)} + compute ${gib(b.compute)} + runtime ${gib(b.overhead)} = ${gib(b.total)}`,
     `budget: RAM ${gib(r.budget.ramBytes)} (${gib(r.budget.reserveBytes)} kept for the OS)` +
@@ -90,7 +92,8 @@ function formatFit(r: FitReport): string {
     lines.push(
       alt.error
         ? `other engine: ${alt.engine} (${alt.recipe}): could not check: ${alt.error}`
-        : `other engine: ${alt.engine} (${alt.recipe}): ${alt.verdict ?? '?'}, needs ${gib(alt.totalBytes ?? 0)}${alt.raiseLimit ? ` after ${alt.raiseLimit}` : ''}`,
+        : `other engine: ${alt.engine} (${alt.recipe}): ${alt.verdict ?? '?'}, needs ${gib(alt.totalBytes ?? 0)}` +
+            `${alt.raiseLimit ? ` after ${alt.raiseLimit}` : ''}`,
     );
   }
   return lines.join('\n');

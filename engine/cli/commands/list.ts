@@ -80,7 +80,8 @@ export function register(program: Command): void {
         for (const r of rows) {
           const status = r.installed ? `[${r.installed}]` : dim('[not installed]');
           printLine(
-            `${r.id.padEnd(34)} ${r.kind.padEnd(6)} ${status} ${r.name}${r.source === 'user' ? dim(' (yours)') : r.source === 'file' ? dim(` (from ${r.file})`) : ''}`,
+            `${r.id.padEnd(34)} ${r.kind.padEnd(6)} ${status} ${r.name}` +
+              `${r.source === 'user' ? dim(' (yours)') : r.source === 'file' ? dim(` (from ${r.file})`) : ''}`,
           );
         }
         for (const p of problems) printLine(red(`! ${p.file}: ${p.error.message}`));

@@ -11,7 +11,8 @@ export function register(program: Command): void {
   program
     .command('lora <app>')
     .description(
-      "Fine-tune an installed MLX app's model with LoRA (mlx_lm lora) on a folder of train.jsonl/valid.jsonl; the adapter becomes the model <model>:<name>",
+      "Fine-tune an installed MLX app's model with LoRA (mlx_lm lora) on a folder of train.jsonl/valid.jsonl; the adapter " +
+        'becomes the model <model>:<name>',
     )
     .requiredOption('--data <folder>', 'folder with train.jsonl and valid.jsonl')
     .option('--name <name>', "adapter name (a folder under the app's adapters/)", 'adapter')
@@ -76,7 +77,8 @@ export function register(program: Command): void {
           }
           if (!opts.json)
             printLine(
-              `adapter ready: ${path.join(target.adaptersRoot, opts.name)} — served as the model <model>:${opts.name} by the running MLX service`,
+              `adapter ready: ${path.join(target.adaptersRoot, opts.name)} — served as the model <model>:${opts.name} by the ` +
+                'running MLX service',
             );
         },
       ),

@@ -32,7 +32,8 @@ export function register(program: Command): void {
         if (flags.json) printJson({ ok: true, ...value });
         else
           printLine(
-            `${value.url}\n(one-time link, valid ${Math.round(value.expiresInSeconds / 60)} minutes${flags.browser ? '; opened in your browser' : ''})`,
+            `${value.url}\n(one-time link, valid ${Math.round(value.expiresInSeconds / 60)} minutes` +
+              `${flags.browser ? '; opened in your browser' : ''})`,
           );
       }),
     );

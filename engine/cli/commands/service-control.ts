@@ -96,7 +96,8 @@ export function register(program: Command): void {
         printLine(
           client
             ? `Orchard server: ${client.baseUrl}/`
-            : `No Orchard server runs (start one with \`orchard serve\`); ${orphans === 0 ? 'no app is running' : `${orphans} app(s) still run and are re-adopted when it starts`}.`,
+            : 'No Orchard server runs (start one with `orchard serve`); ' +
+                `${orphans === 0 ? 'no app is running' : `${orphans} app(s) still run and are re-adopted when it starts`}.`,
         );
         if (apps.length === 0) printLine('No apps are installed.');
         for (const app of apps)

@@ -32,7 +32,8 @@ export function register(program: Command): void {
         for (const p of partials) {
           const state = p.activePid !== undefined ? `downloading now (pid ${p.activePid})` : 'idle';
           printLine(
-            `  partial ${p.file}: ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ''} from ${p.url ?? 'an unknown source'}, ${state}`,
+            `  partial ${p.file}: ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ''} from ` +
+              `${p.url ?? 'an unknown source'}, ${state}`,
           );
         }
         printLine(`total: ${formatBytes(blobs.reduce((n, b) => n + b.size, 0))} in ${blobs.length} blob(s)`);
@@ -87,7 +88,8 @@ export function register(program: Command): void {
         if (corrupt.length === 0) printLine(`all ${checks.length} blob(s) verified`);
         else if (!flags.repair)
           printLine(
-            `${corrupt.length} corrupt blob(s): run \`orchard store verify --repair\` to download them again and re-link the apps that use them`,
+            `${corrupt.length} corrupt blob(s): run \`orchard store verify --repair\` to download them again and re-link the ` +
+              'apps that use them',
           );
         else printLine(`${corrupt.length - unrepaired.length} of ${corrupt.length} corrupt blob(s) repaired`);
       }),
@@ -118,11 +120,13 @@ export function register(program: Command): void {
         for (const b of removed) printLine(`  ${verb} ${b.sha256} (${formatBytes(b.size)})`);
         for (const p of removedPartials) printLine(`  ${verb} partial ${p.file} (${formatBytes(p.diskBytes)})`);
         printLine(
-          `${dryRun ? 'would free' : 'freed'} ${formatBytes(bytes)} (${removed.length} unused blob(s)${flags.partials ? `, ${removedPartials.length} partial download(s)` : ''})`,
+          `${dryRun ? 'would free' : 'freed'} ${formatBytes(bytes)} (${removed.length} unused blob(s)` +
+            `${flags.partials ? `, ${removedPartials.length} partial download(s)` : ''})`,
         );
         if (idle.length > 0) {
           printLine(
-            `${idle.length} idle partial download(s) hold ${formatBytes(idle.reduce((n, p) => n + p.diskBytes, 0))}; an install resumes from them. --partials removes them.`,
+            `${idle.length} idle partial download(s) hold ${formatBytes(idle.reduce((n, p) => n + p.diskBytes, 0))}; an install ` +
+              'resumes from them. --partials removes them.',
           );
         }
       }),

@@ -70,7 +70,12 @@ export const devicePatterns: readonly Pattern[] = [
     id: 'backend-verb',
     from: ['sd.cpp', 'llama.cpp', 'ollama', 'mlx'],
     hint: 'backend',
-    re: /(?:(\w+): )?\b(Using|Initializing|initializing|loaded|without)\b[ :]*(?:backend:? )?(CUDA|ROCm|HIP|HIPBLAS|Vulkan|Metal|metal|MTL|CPU)\d*\b(?: backend\b)?/,
+    re: new RegExp(
+      [
+        /(?:(\w+): )?\b(Using|Initializing|initializing|loaded|without)\b[ :]*(?:backend:? )?/.source,
+        /(CUDA|ROCm|HIP|HIPBLAS|Vulkan|Metal|metal|MTL|CPU)\d*\b(?: backend\b)?/.source,
+      ].join(''),
+    ),
     produce: (m, line) => {
       const module = m[1];
       const verb = (m[2] ?? '').toLowerCase();
@@ -116,7 +121,13 @@ export const devicePatterns: readonly Pattern[] = [
     id: 'backend-library',
     from: ['koboldcpp', 'ollama', 'llamafile'],
     hint: ['dynamic', 'linking'],
-    re: /(?:Initializing dynamic library|Loading Dynamic llm server|dynamically linking)\b[^\n]*?(cublas|cuda|hipblas|rocm|vulkan|clblast|metal)/i,
+    re: new RegExp(
+      [
+        /(?:Initializing dynamic library|Loading Dynamic llm server|dynamically linking)\b/.source,
+        /[^\n]*?(cublas|cuda|hipblas|rocm|vulkan|clblast|metal)/.source,
+      ].join(''),
+      'i',
+    ),
     produce: (m, line) => {
       const lib = (m[1] ?? '').toLowerCase();
       const name = lib === 'cublas' ? 'cuda' : lib === 'hipblas' ? 'rocm' : lib;
@@ -140,7 +151,13 @@ export const devicePatterns: readonly Pattern[] = [
     id: 'device-key',
     from: ['comfyui', 'a1111', 'invokeai', 'pytorch', 'ollama', 'vllm'],
     hint: ['device', 'library', 'platform'],
-    re: /\b(?:[Dd]evice(?:_type|_config)?|library|platform)\b\s*[:=]?\s*['"]?(cuda(?::\d+)?|rocm|hip|mps|metal|vulkan|xpu|privateuseone|cpu)\b(.*)$/i,
+    re: new RegExp(
+      [
+        /\b(?:[Dd]evice(?:_type|_config)?|library|platform)\b\s*[:=]?\s*['"]?/.source,
+        /(cuda(?::\d+)?|rocm|hip|mps|metal|vulkan|xpu|privateuseone|cpu)\b(.*)$/.source,
+      ].join(''),
+      'i',
+    ),
     // A quoted keyword argument (`device_type="cuda"`) is source code echoed by a Python warning, not a statement.
     produce: (m, line) => {
       const head = m[0].slice(0, m[0].length - (m[2] ?? '').length);

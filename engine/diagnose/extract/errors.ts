@@ -62,7 +62,13 @@ export const errorPatterns: readonly Pattern[] = [
     id: 'no-device',
     from: ['llama.cpp', 'llama-cpp-python', 'llamafile'],
     hint: ['no ', 'failed to initialize'],
-    re: /\bno (?:usable )?(CUDA|ROCm|GPU)(?:-capable device|s? devices?|s?)\b[^\n]{0,20}?\b(?:is |were |was )?(?:detected|found)\b|failed to initialize (CUDA|ROCm)/i,
+    re: new RegExp(
+      [
+        /\bno (?:usable )?(CUDA|ROCm|GPU)(?:-capable device|s? devices?|s?)\b[^\n]{0,20}?\b(?:is |were |was )?(?:detected|found)\b/.source,
+        /failed to initialize (CUDA|ROCm)/.source,
+      ].join('|'),
+      'i',
+    ),
     produce: (m, line) => {
       const what = (m[1] ?? m[2] ?? '').toUpperCase();
       return [unusable('driver', line, what === 'ROCM' ? 'rocm' : what === 'GPU' ? undefined : 'cuda')];
@@ -84,7 +90,13 @@ export const errorPatterns: readonly Pattern[] = [
     id: 'not-available',
     from: ['pytorch', 'a1111', 'llamafile'],
     hint: ['not available', 'not able to use', "wasn't available"],
-    re: /\b(CUDA|MPS|GPU) is not available|not able to use (GPU|CUDA)|--gpu (nvidia|amd|apple) was explicitly requested, but it wasn't available/,
+    re: new RegExp(
+      [
+        /\b(CUDA|MPS|GPU) is not available/.source,
+        /not able to use (GPU|CUDA)/.source,
+        /--gpu (nvidia|amd|apple) was explicitly requested, but it wasn't available/.source,
+      ].join('|'),
+    ),
     produce: (m, line) => {
       const what = m[1] ?? m[2] ?? m[3] ?? '';
       return [unusable('driver', line, what === 'MPS' || what === 'apple' ? 'metal' : what === 'amd' ? 'rocm' : 'cuda')];
@@ -98,7 +110,15 @@ export const errorPatterns: readonly Pattern[] = [
     id: 'driver',
     from: ['pytorch', 'comfyui', 'invokeai', 'a1111'],
     hint: ['driver', 'getdevicecount'],
-    re: /NVIDIA driver on your system is too old|Found no NVIDIA driver on your system|CUDA driver version is insufficient|unsupported display driver \/ cuda driver combination|Unexpected error from (cuda|hip)GetDeviceCount/,
+    re: new RegExp(
+      [
+        /NVIDIA driver on your system is too old/.source,
+        /Found no NVIDIA driver on your system/.source,
+        /CUDA driver version is insufficient/.source,
+        /unsupported display driver \/ cuda driver combination/.source,
+        /Unexpected error from (cuda|hip)GetDeviceCount/.source,
+      ].join('|'),
+    ),
     produce: (m, line) => [unusable('driver', line, m[1] === 'hip' ? 'rocm' : 'cuda')],
   },
   // llamafile: "link_cuda_dso: GPU support not possible" (llamafile#263).

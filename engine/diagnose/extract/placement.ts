@@ -27,7 +27,12 @@ export const placementPatterns: readonly Pattern[] = [
     id: 'ggml-buffer',
     from: ['llama.cpp', 'ollama', 'llama-cpp-python', 'koboldcpp', 'gpustack'],
     hint: 'buffer size',
-    re: /\b((?:CUDA|ROCm|Vulkan|MTL|SYCL|CANN)\d*(?:_Host|_Split)?|Metal|CPU(?:_Mapped|_AARCH64|_REPACK)?)\s+(model |KV |compute |output |input )?buffer size\b/,
+    re: new RegExp(
+      [
+        /\b((?:CUDA|ROCm|Vulkan|MTL|SYCL|CANN)\d*(?:_Host|_Split)?|Metal|CPU(?:_Mapped|_AARCH64|_REPACK)?)/.source,
+        /\s+(model |KV |compute |output |input )?buffer size\b/.source,
+      ].join(''),
+    ),
     produce: (m, line) => {
       const where = whereOfDevice(m[1] ?? '');
       if (!where) return [];

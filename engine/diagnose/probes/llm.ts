@@ -34,7 +34,8 @@ export async function probeLlm(model: string, expect: Backend, o: ProbeProcessOp
           .slice(-3),
       ],
       advice: [
-        'Check that the model file is a complete GGUF (the fetch step verifies its sha256) and that node-llama-cpp has a prebuilt binary for this machine.',
+        'Check that the model file is a complete GGUF (the fetch step verifies its sha256) and that node-llama-cpp has a ' +
+          'prebuilt binary for this machine.',
       ],
     };
   }
@@ -43,7 +44,8 @@ export async function probeLlm(model: string, expect: Backend, o: ProbeProcessOp
 
 export function llmVerdict(r: LlmProbeReport, expect: Backend): Verdict {
   const evidence = [
-    `llama.gpu = ${r.gpu === false ? 'false' : JSON.stringify(r.gpu)} (${r.buildType} build${r.gpuDeviceNames.length ? `, ${r.gpuDeviceNames.join(', ')}` : ''})`,
+    `llama.gpu = ${r.gpu === false ? 'false' : JSON.stringify(r.gpu)} (${r.buildType} build` +
+      `${r.gpuDeviceNames.length ? `, ${r.gpuDeviceNames.join(', ')}` : ''})`,
     `model.gpuLayers = ${r.gpuLayers} of model.fileInsights.totalLayers = ${r.totalLayers}`,
   ];
   const expectGpu = isGpuBackend(expect);
@@ -54,7 +56,8 @@ export function llmVerdict(r: LlmProbeReport, expect: Backend): Verdict {
       evidence,
       advice: expectGpu
         ? [
-            `node-llama-cpp loaded no GPU backend (expected ${expect}): on a Mac it needs the Metal prebuilt (@node-llama-cpp/mac-arm64-metal); on Linux a CUDA/Vulkan prebuilt and a working driver.`,
+            `node-llama-cpp loaded no GPU backend (expected ${expect}): on a Mac it needs the Metal prebuilt ` +
+              '(@node-llama-cpp/mac-arm64-metal); on Linux a CUDA/Vulkan prebuilt and a working driver.',
           ]
         : [],
     };
@@ -77,7 +80,8 @@ export function llmVerdict(r: LlmProbeReport, expect: Backend): Verdict {
       offload,
       evidence,
       advice: [
-        `Only ${r.gpuLayers} of ${r.totalLayers} layers fit on the GPU: use a smaller quantisation or context, or raise the GPU memory limit (see orchard doctor).`,
+        `Only ${r.gpuLayers} of ${r.totalLayers} layers fit on the GPU: use a smaller quantisation or context, or raise the GPU ` +
+          'memory limit (see orchard doctor).',
       ],
     };
   }

@@ -110,7 +110,8 @@ export function mlxVerdict(r: MlxProbeReport, expect: Backend): Verdict {
       v.advice.push(`Expected ${expect}, but MLX computes on ${backend}.`);
     if (info?.maxRecommendedWorkingSetSize !== undefined && info.memorySize !== undefined) {
       v.advice.push(
-        `The GPU may use ${gb(info.maxRecommendedWorkingSetSize)} of ${gb(info.memorySize)} (its working-set limit); larger models need iogpu.wired_limit_mb raised (orchard fit says by how much).`,
+        `The GPU may use ${gb(info.maxRecommendedWorkingSetSize)} of ${gb(info.memorySize)} (its working-set limit); larger ` +
+          'models need iogpu.wired_limit_mb raised (orchard fit says by how much).',
       );
     }
     return v;
@@ -118,7 +119,8 @@ export function mlxVerdict(r: MlxProbeReport, expect: Backend): Verdict {
   const advice: string[] = [];
   if (metalOn)
     advice.push(
-      'Metal is available but MLX computes on the CPU: remove mx.set_default_device(mx.cpu) (or MLX_DEFAULT_DEVICE / --device cpu) from the app.',
+      'Metal is available but MLX computes on the CPU: remove mx.set_default_device(mx.cpu) (or MLX_DEFAULT_DEVICE / --device ' +
+        'cpu) from the app.',
     );
   else if (/without metal backend/i.test(r.device_info_error ?? '') || r.metal_available === 'False') {
     advice.push(

@@ -53,7 +53,8 @@ export function torchVerdict(r: TorchProbeReport, expect: Backend): Verdict {
       fallback: expectGpu ? 'full' : 'none',
       evidence: [`torch missing: ${r.error ?? 'import torch failed'} (python ${r.python})`],
       advice: [
-        'torch is not installed in the app environment: the recipe must install it (Metal: the default macOS arm64 wheel; CUDA: the wheel from https://download.pytorch.org/whl/cu12x).',
+        'torch is not installed in the app environment: the recipe must install it (Metal: the default macOS arm64 wheel; CUDA: ' +
+          'the wheel from https://download.pytorch.org/whl/cu12x).',
       ],
     };
   }

@@ -85,7 +85,8 @@ export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output
     evidence,
     advice: isGpuBackend(expect)
       ? [
-          `This stable-diffusion.cpp build has only the CPU device: rebuild it with ${expect === 'metal' ? '-DSD_METAL=ON' : expect === 'cuda' ? '-DSD_CUDA=ON' : `the ${expect} backend`}.`,
+          'This stable-diffusion.cpp build has only the CPU device: rebuild it with ' +
+            `${expect === 'metal' ? '-DSD_METAL=ON' : expect === 'cuda' ? '-DSD_CUDA=ON' : `the ${expect} backend`}.`,
         ]
       : [],
   };

@@ -267,7 +267,10 @@ export class ClusterGroup {
         const how = r.signal ? `signal ${r.signal}` : `code ${r.exitCode}`;
         node.error ??= `exited (${how})`;
       }
-      return `${what} exited (${r.signal ? `signal ${r.signal}` : `code ${r.exitCode}`})${node.error && node.role === 'worker' ? `: ${node.error}` : ''}`;
+      return (
+        `${what} exited (${r.signal ? `signal ${r.signal}` : `code ${r.exitCode}`})` +
+        `${node.error && node.role === 'worker' ? `: ${node.error}` : ''}`
+      );
     });
   }
 

@@ -74,7 +74,8 @@ function registerMedia(service: Command, media: ServiceMedia): void {
     ])
     .option(
       '--outputs <dir>',
-      "save every finished image/video here (default: the app's outputs/ folder when run as an app; else ORCHARD_HOME/service-outputs/<media>)",
+      "save every finished image/video here (default: the app's outputs/ folder when run as an app; else " +
+        'ORCHARD_HOME/service-outputs/<media>)',
     )
     .addOption(new Option('--max-queue <n>', 'jobs that may wait; more get 429').default(8).argParser(integer('--max-queue', 1, 1000)))
     .addOption(

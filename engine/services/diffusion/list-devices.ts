@@ -48,7 +48,8 @@ export function preflightVerdict(backend: SdBackend, devices: SdDevice[]): Verdi
       evidence,
       advice: gpu
         ? [
-            `A GPU device is available (${gpu.name}: ${gpu.description}); start with --backend ${gpu.name.toLowerCase().startsWith('mtl') ? 'metal' : gpu.name.toLowerCase()} to use it.`,
+            `A GPU device is available (${gpu.name}: ${gpu.description}); start with --backend ` +
+              `${gpu.name.toLowerCase().startsWith('mtl') ? 'metal' : gpu.name.toLowerCase()} to use it.`,
           ]
         : [],
     };
@@ -59,7 +60,8 @@ export function preflightVerdict(backend: SdBackend, devices: SdDevice[]): Verdi
     fallback: 'full',
     evidence,
     advice: [
-      `sd-server lists no ${backend === 'metal' ? 'Metal (MTL*)' : backend === 'cuda0' ? 'CUDA' : 'Vulkan'} device: this build or this machine would run on the CPU only.`,
+      `sd-server lists no ${backend === 'metal' ? 'Metal (MTL*)' : backend === 'cuda0' ? 'CUDA' : 'Vulkan'} device: this build ` +
+        'or this machine would run on the CPU only.',
       backend === 'metal'
         ? 'Rebuild stable-diffusion.cpp with -DSD_METAL=ON (release binaries for macOS have Metal disabled).'
         : backend === 'cuda0'

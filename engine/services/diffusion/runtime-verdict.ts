@@ -18,7 +18,8 @@ export function runtimeVerdict(preflight: Verdict, memory: MemoryPlacement, opts
   if (ramCompute.length > 0) {
     fallback = vramCompute.length === 0 ? 'full' : 'partial';
     advice.push(
-      `${ramCompute.map((c) => c.runner).join(', ')} computed on the CPU (compute buffer in RAM): do not pass --clip-on-cpu/--vae-on-cpu, or rebuild with GPU support for these operators.`,
+      `${ramCompute.map((c) => c.runner).join(', ')} computed on the CPU (compute buffer in RAM): do not pass ` +
+        '--clip-on-cpu/--vae-on-cpu, or rebuild with GPU support for these operators.',
     );
   }
   const ramParams = memory.params.filter((p) => p.where === 'RAM' && p.mb > 0);

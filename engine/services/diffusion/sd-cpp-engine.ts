@@ -240,7 +240,9 @@ export class SdCppEngine implements DiffusionEngine {
       this.opts.onNotice?.(`sd-server ${how}; last lines:\n${exit.logTail.slice(-10).join('\n')}`);
       if (this.active) {
         this.finish(this.active, 'failed', {
-          message: `sd-server ${how} during the job${exit.signal === 'SIGABRT' ? ' (a GGML abort: usually an operator the GPU backend does not support)' : ''}`,
+          message:
+            `sd-server ${how} during the job` +
+            `${exit.signal === 'SIGABRT' ? ' (a GGML abort: usually an operator the GPU backend does not support)' : ''}`,
           logTail: exit.logTail,
           ...(exit.signal ? { signal: exit.signal } : {}),
           ...(exit.code !== null ? { exitCode: exit.code } : {}),

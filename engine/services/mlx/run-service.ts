@@ -115,7 +115,8 @@ export async function runMlxServiceProcess(o: MlxServiceOptions): Promise<void> 
     await warmUp(state, o.readyTimeoutMs);
     state.status = 'ok';
     log(
-      `orchard mlx ready: backend=${verdict?.backend ?? 'unknown'} model=${modelId} loaded in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+      `orchard mlx ready: backend=${verdict?.backend ?? 'unknown'} model=${modelId} loaded in ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s ` +
         `adapters=${listAdapters(o.adaptersDir, modelId).length} url=http://${o.host}:${port}`,
     );
   } catch (err) {

@@ -157,7 +157,9 @@ function checkAgainstPins(remote: RemoteFile, o: DownloadOptions): void {
   if (o.expectedSha256 && remote.hubSha256 && remote.hubSha256 !== o.expectedSha256.toLowerCase()) {
     throw new OrchardError('INTEGRITY', `sha256 mismatch: expected ${o.expectedSha256}, the hub declares ${remote.hubSha256}`, {
       where: displayUrl(remote.sourceUrl),
-      hint: 'The file at this URL is not the pinned one (the repository changed?): pin a revision in the URL or update the sha256 in the recipe.',
+      hint:
+        'The file at this URL is not the pinned one (the repository changed?): pin a revision in the URL or update the ' +
+        'sha256 in the recipe.',
     });
   }
 }

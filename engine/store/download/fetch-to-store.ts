@@ -177,7 +177,11 @@ async function download(o: FetchToStoreOptions, part: string): Promise<StoredWei
   const seconds = Math.max(0.001, (Date.now() - started) / 1000);
   progress.finish(Math.max(lastDone, result.size), result.size, (result.size - result.reusedBytes) / seconds);
   o.log?.(
-    `${o.weight.id}: ${result.size} bytes from ${displayUrl(result.url)}, sha256 ${result.sha256} (${result.integrity === 'none' ? 'not verified: no pinned hash and no hub metadata' : `verified against the ${result.integrity === 'pinned' ? 'recipe pin' : "hub's LFS metadata"}`})`,
+    `${o.weight.id}: ${result.size} bytes from ${displayUrl(result.url)}, sha256 ${result.sha256} (` +
+      (result.integrity === 'none'
+        ? 'not verified: no pinned hash and no hub metadata'
+        : `verified against the ${result.integrity === 'pinned' ? 'recipe pin' : "hub's LFS metadata"}`) +
+      ')',
   );
   return {
     sha256: result.sha256,

@@ -94,7 +94,8 @@ export function authError(sourceUrl: string, status: number, o: { token?: string
   const gated = `This model is gated: accept its licence${page ? ` on ${page}` : ' on its model page'} while logged in`;
   const hint = o.token
     ? `${gated}, and check that your token (HF_TOKEN or the Hugging Face token setting) belongs to that account and has read access.`
-    : `${gated}, then create a read token at https://huggingface.co/settings/tokens and set it (HF_TOKEN, or the Hugging Face token setting).`;
+    : `${gated}, then create a read token at https://huggingface.co/settings/tokens and set it (HF_TOKEN, or the Hugging Face ` +
+      'token setting).';
   return new OrchardError('AUTH', `access denied (HTTP ${status}): the model is gated or needs a Hugging Face token`, {
     where: displayUrl(sourceUrl),
     hint,
