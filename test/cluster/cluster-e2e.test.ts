@@ -227,8 +227,12 @@ test(
       assert.deepEqual(health.tensorSplit, fit.tensorSplit);
 
       // llama.cpp's own placement log (the app's service log) against the per-node prediction.
-      const logs = await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() });
-      const placed = loggedPlacement(logs.stdout);
+      // The supervisor tails the service's output a little behind it: wait until the load lines are in.
+      let placed = loggedPlacement('');
+      for (let tries = 0; tries < 50 && (placed.layers.size < 7 || placed.modelMiB.size < 2); tries++) {
+        if (tries > 0) await delay(200);
+        placed = loggedPlacement((await runCli(['logs', 'cluster-tiny', '-n', '5000'], { home: headHome, env: env() })).stdout);
+      }
       assert.deepEqual(rangesByDevice(placed.layers, 2, 6), predicted, `layers per worker, log:\n${[...placed.layers].join(' ')}`);
       assert.equal(
         outputDevice(placed.layers, 6),

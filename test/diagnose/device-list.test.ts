@@ -21,7 +21,7 @@ test('ggml device lists: the llama-server form from a real thread, and NAME<TAB>
   assert.equal(deviceListVerdict([], 'cuda').backend, 'unknown');
 });
 
-test("llama-server built without a GPU backend (real output of this machine's CPU build): cpu, a full fallback when a GPU was expected", () => {
+test("llama-server without a GPU backend (this machine's CPU build, real output): cpu; a full fallback when a GPU was expected", () => {
   const output = readFileSync(path.join(fixturesDir, 'hardware', 'llama-server-list-devices-cpu-only.txt'), 'utf8');
   assert.deepEqual(parseDeviceList(output), []);
   const expectedCpu = deviceListVerdict([], 'cpu', output);

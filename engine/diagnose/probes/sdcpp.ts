@@ -48,11 +48,7 @@ export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output
       backend: 'cpu',
       fallback: isGpuBackend(expect) ? 'full' : 'none',
       evidence: ['Available devices: (none)'],
-      advice: isGpuBackend(expect)
-        ? [
-            `This llama.cpp build has no GPU backend: rebuild it with ${expect === 'metal' ? '-DGGML_METAL=ON' : expect === 'cuda' ? '-DGGML_CUDA=ON' : `the ${expect} backend`}.`,
-          ]
-        : [],
+      advice: isGpuBackend(expect) ? [`This llama.cpp build has no GPU backend: rebuild it with ${ggmlFlag(expect)}.`] : [],
     };
   }
   if (devices.length === 0) {
@@ -90,4 +86,10 @@ export function deviceListVerdict(devices: GgmlDevice[], expect: Backend, output
         ]
       : [],
   };
+}
+
+function ggmlFlag(expect: Backend): string {
+  if (expect === 'metal') return '-DGGML_METAL=ON';
+  if (expect === 'cuda') return '-DGGML_CUDA=ON';
+  return `the ${expect} backend`;
 }
