@@ -216,7 +216,11 @@ const ADVICE = {
   cpuBuild: 'This build has no GPU backend: install a Metal (macOS), CUDA/ROCm or Vulkan build of the runner.',
   unsupported:
     'The GPU is there but this build does not support it: use a build for this GPU generation ' +
-    '(for AMD, a ROCm build with its gfx target or HSA_OVERRIDE_GFX_VERSION; for MPS, a newer macOS and torch).',
+    '(for NVIDIA, a build or torch wheel compiled for its compute capability — RTX 50xx needs CUDA 12.8 (cu128) or newer; ' +
+    'for AMD, a ROCm build with its gfx target or HSA_OVERRIDE_GFX_VERSION; for MPS, a newer macOS and torch).',
+  cpuFeatures:
+    'The runner switched the GPU off because this CPU lacks AVX, which its GPU build needs. In a virtual machine, ' +
+    'expose the host CPU to the guest (CPU type "host" / CPU passthrough); otherwise use a build compiled without AVX.',
   flag:
     'The app was told to use the CPU for this work (--cpu / --always-cpu / --device cpu / *-on-cpu): ' + 'remove the flag to use the GPU.',
   noLayers: (total: number) =>
@@ -241,6 +245,7 @@ function adviceFor(v: AdviceInput): string[] {
   if (c.has('cpu-wheel')) advice.push(ADVICE.cpuWheel);
   if (c.has('cpu-build')) advice.push(ADVICE.cpuBuild);
   if (c.has('unsupported')) advice.push(ADVICE.unsupported);
+  if (c.has('cpu-features')) advice.push(ADVICE.cpuFeatures);
   if (c.has('flag')) advice.push(ADVICE.flag);
   if (c.has('layers')) advice.push(v.offload && v.offload.layers === 0 ? ADVICE.noLayers(v.offload.total) : ADVICE.someLayers);
   if (c.has('memory')) {

@@ -45,6 +45,8 @@ export type Cause =
   | 'cpu-build'
   /** The GPU is there but this build does not support it (gfx target, compute capability, macOS version). */
   | 'unsupported'
+  /** The GPU was switched off because the CPU lacks an instruction set the GPU build needs (Ollama without AVX). */
+  | 'cpu-features'
   /** Discovery found no GPU at all. */
   | 'none-found'
   /** No layer was asked to go to the GPU (-ngl / gpulayers / num_gpu). */

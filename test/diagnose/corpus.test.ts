@@ -34,13 +34,13 @@ const right = (e: Entry, v: Verdict) => v.backend === e.label.backend && v.fallb
  * if one of these drops below its recorded score. See docs/diagnose.md ("What the rules don't know").
  */
 const BELOW_BAR: Partial<Record<Family, { score: number; why: string }>> = {
-  ollama: { score: 19 / 35, why: 'scheduler (layers.offload/layers.model), `ollama ps` and discovery lines are Ollama-only vocabulary' },
+  ollama: { score: 19 / 37, why: 'scheduler (layers.offload/layers.model), `ollama ps` and discovery lines are Ollama-only vocabulary' },
   mlx: { score: 4 / 10, why: "MLX's throughput, benchmark, LoRA and buffer-limit lines are printed by MLX alone" },
   vllm: { score: 4 / 10, why: "vLLM's attention backends, platform probe and free-memory check are vLLM-only vocabulary" },
   'sd.cpp': { score: 13 / 15, why: "sd.cpp's MB(VRAM)/MB(RAM) buffers and --vae-on-cpu are sd.cpp-only" },
 };
 /** The leave-one-family-out overall score when this was written (the issue's 95% bar is not met; see docs/diagnose.md). */
-const LOFO_OVERALL_FLOOR = 166 / 200;
+const LOFO_OVERALL_FLOOR = 168 / 204;
 
 test('the corpus: ≥ 200 real excerpts from ≥ 15 tools, each with source, family, OS, hardware and a valid label', () => {
   const tools = new Set(corpus.entries.map((e) => e.tool));

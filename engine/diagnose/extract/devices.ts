@@ -146,14 +146,15 @@ export const devicePatterns: readonly Pattern[] = [
   // ComfyUI/Forge "Device: cuda:0 NVIDIA GeForce RTX 4090" (ComfyUI#8010, Forge#800), "Device: mps", "Device: cpu" (ComfyUI#5085);
   // InvokeAI ">> Using device_type cpu" (InvokeAI#1322); PyTorch apps "using device = cpu" (MCG-NKU/AMT#16);
   // Ollama msg="inference compute" … library=cuda (ollama#8972) / library=cpu (ollama#1016); vLLM "detected platform cuda"
-  // (ovg-project/kvcached#29). A CPU here is the tool's own choice (`declared`): a fallback only if a GPU was there or expected.
+  // (ovg-project/kvcached#29); the same key in transformers' words, "Device set to use cuda:0".
+  // A CPU here is the tool's own choice (`declared`): a fallback only if a GPU was there or expected.
   {
     id: 'device-key',
     from: ['comfyui', 'a1111', 'invokeai', 'pytorch', 'ollama', 'vllm'],
     hint: ['device', 'library', 'platform'],
     re: new RegExp(
       [
-        /\b(?:[Dd]evice(?:_type|_config)?|library|platform)\b\s*[:=]?\s*['"]?/.source,
+        /\b(?:[Dd]evice(?:_type|_config)?(?: set to use)?|library|platform)\b\s*[:=]?\s*['"]?/.source,
         /(cuda(?::\d+)?|rocm|hip|mps|metal|vulkan|xpu|privateuseone|cpu)\b(.*)$/.source,
       ].join(''),
       'i',

@@ -83,23 +83,40 @@ export const errorPatterns: readonly Pattern[] = [
     re: /not compiled with (CUDA|GPU offload)/,
     produce: (m, line) => [m[1] === 'CUDA' ? unusable('cpu-wheel', line, 'cuda') : unusable('cpu-build', line)],
   },
-  // Not available / not usable: "User provided device_type of 'cuda', but CUDA is not available" (Anima-Standalone-Trainer#38),
-  // "RuntimeError: Torch is not able to use GPU" (A1111#16941, #3882), "fatal error: support for --gpu nvidia was explicitly
-  // requested, but it wasn't available" (llamafile#487).
+  // Availability stated in a sentence, either way. Not available: "User provided device_type of 'cuda', but CUDA is not
+  // available" (Anima-Standalone-Trainer#38), "RuntimeError: Torch is not able to use GPU" (A1111#16941, #3882), "fatal error:
+  // support for --gpu nvidia was explicitly requested, but it wasn't available" (llamafile#487). Available: "GPU is available
+  // in the environment" (transformers, in ComfyUI-Background-Replacement#8), "Confirmed CUDA platform is available" (vllm#16662),
+  // "… since a GPU device is available" (llama.cpp). A question ("Checking if ROCm platform is available") says nothing, and
+  // one platform of several found missing ("TPU platform is not available because …") is a probe, not a failure.
   {
-    id: 'not-available',
-    from: ['pytorch', 'a1111', 'llamafile'],
-    hint: ['not available', 'not able to use', "wasn't available"],
+    id: 'availability',
+    from: ['pytorch', 'a1111', 'llamafile', 'comfyui', 'vllm', 'llama.cpp'],
+    hint: ['available', 'not able to use'],
     re: new RegExp(
       [
-        /\b(CUDA|MPS|GPU) is not available/.source,
+        /(?<!\b(?:if|whether) (?:the )?)\b(CUDA|MPS|GPU|ROCm|HIP|Metal|Vulkan)\b/.source +
+          /( (?:platform|device|backend))? is (not )?available\b/.source,
         /not able to use (GPU|CUDA)/.source,
         /--gpu (nvidia|amd|apple) was explicitly requested, but it wasn't available/.source,
       ].join('|'),
     ),
     produce: (m, line) => {
-      const what = m[1] ?? m[2] ?? m[3] ?? '';
-      return [unusable('driver', line, what === 'MPS' || what === 'apple' ? 'metal' : what === 'amd' ? 'rocm' : 'cuda')];
+      const what = m[1] ?? m[4] ?? m[5] ?? '';
+      const backend: GpuBackend | undefined =
+        what === 'MPS' || what === 'Metal' || what === 'apple'
+          ? 'metal'
+          : what === 'amd' || what === 'ROCm' || what === 'HIP'
+            ? 'rocm'
+            : what === 'Vulkan'
+              ? 'vulkan'
+              : what === 'GPU'
+                ? undefined
+                : 'cuda';
+      const positive = m[1] !== undefined && m[3] === undefined;
+      if (positive) return [backend ? { kind: 'gpu-present', backend, line } : { kind: 'gpu-present', line }];
+      if (m[1] !== undefined && m[2] === ' platform') return [];
+      return [unusable('driver', line, backend)];
     },
   },
   // The driver: "The NVIDIA driver on your system is too old (found version 10010)" (yolov5#2389, FastFCN#37),
@@ -146,6 +163,25 @@ export const errorPatterns: readonly Pattern[] = [
     re: /hipErrorNoBinaryForGpu/,
     produce: (_m, line) => [{ kind: 'gpu-present', backend: 'rocm', line }, unusable('unsupported', line, 'rocm')],
   },
+  // CUDA without a kernel for this GPU generation: "CUDA error: no kernel image is available for execution on the device"
+  // (gpustack#1382: an RTX 5090D, compute capability 10.0, under a llama-box build without it); ggml's "CUDA kernel … has no
+  // device code compatible with CUDA arch 520". The GPU is there; the build (or torch wheel) was not compiled for it.
+  {
+    id: 'cuda-no-kernel-image',
+    from: ['gpustack'],
+    hint: ['no kernel image', 'no device code compatible'],
+    re: /no kernel image is available for execution on the device|has no device code compatible with CUDA arch/,
+    produce: (_m, line) => [{ kind: 'gpu-present', backend: 'cuda', line }, unusable('unsupported', line, 'cuda')],
+  },
+  // PyTorch wheel without kernels for this GPU: "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the
+  // current PyTorch installation." (Hellod035/LeggedLab#26, fixed by the cu128 wheel).
+  {
+    id: 'torch-cuda-capability-unsupported',
+    from: ['pytorch'],
+    hint: 'is not compatible with the current pytorch installation',
+    re: /with CUDA capability sm_\d+ is not compatible with the current PyTorch installation/,
+    produce: (_m, line) => [{ kind: 'gpu-present', backend: 'cuda', line }, unusable('unsupported', line, 'cuda')],
+  },
   // Ollama: msg="compatible gpu libraries" compatible=[] (ollama#11723): the runner has no GPU library.
   {
     id: 'ollama-no-gpu-libraries',
@@ -169,6 +205,15 @@ export const errorPatterns: readonly Pattern[] = [
     hint: 'amdgpu is not supported',
     re: /amdgpu is not supported/,
     produce: (_m, line) => [{ kind: 'gpu-present', backend: 'rocm', line }, unusable('unsupported', line, 'rocm')],
+  },
+  // Ollama on a CPU without AVX (often a VM without CPU passthrough): msg="CPU does not have minimum vector extensions, GPU
+  // inference disabled" (ollama#7585, #6827); older builds: "CPU does not have AVX or AVX2, disabling GPU support".
+  {
+    id: 'ollama-no-avx-gpu-disabled',
+    from: ['ollama'],
+    hint: 'cpu does not have',
+    re: /CPU does not have (?:minimum vector extensions, GPU inference disabled|AVX or AVX2, disabling GPU support)/,
+    produce: (_m, line) => [unusable('cpu-features', line)],
   },
   // Ollama: msg="no compatible GPUs were discovered" (zhaohb/ollama_ov#6).
   {
