@@ -155,7 +155,7 @@ test('diffusion services get the model files and an explicit backend per platfor
       );
     }
     if (id.startsWith('flux')) {
-      assert.equal(argAfter(mac.service!.args, '--clip_l'), mac.weights.find((w) => w.id === 'clip_l')?.path);
+      assert.equal(argAfter(mac.service!.args, '--clip-l'), mac.weights.find((w) => w.id === 'clip_l')?.path);
       assert.equal(argAfter(mac.service!.args, '--t5xxl'), mac.weights.find((w) => w.id === 't5xxl')?.path);
     } else {
       assert.equal(argAfter(mac.service!.args, '--t5xxl'), mac.weights.find((w) => w.id === 'umt5')?.path);
@@ -163,7 +163,7 @@ test('diffusion services get the model files and an explicit backend per platfor
       const frames = Number(argAfter(mac.service!.args, '--frames'));
       assert.equal((frames - 1) % 4, 0, `${id}: default frame count ${frames} is 4n+1`);
     }
-    assert.equal(argAfter(mac.service!.args, '--clip_vision') !== undefined, id === 'wan21-i2v-14b-480p');
+    assert.equal(argAfter(mac.service!.args, '--clip-vision') !== undefined, id === 'wan21-i2v-14b-480p');
   }
 });
 
