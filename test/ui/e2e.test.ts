@@ -113,6 +113,12 @@ test('the web UI drives install, run, chat, editor and uninstall end to end', { 
       await page.locator('code.path', { hasText: orchardHome }).waitFor();
       await page.getByText('not set').waitFor();
       await screenshot(page, 'settings');
+      // A change goes through the API and the page shows what the server now holds.
+      await page.getByLabel('Installs that may run at once').fill('3');
+      await page.locator('#concurrency-title ~ form').getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByRole('status').getByText('Concurrency saved.').waitFor();
+      const saved = (await page.evaluate(async () => (await fetch('/api/v1/settings')).json())) as { concurrency: number };
+      assert.equal(saved.concurrency, 3, 'the server did not keep the new concurrency');
     },
     { independent: true },
   );

@@ -1,6 +1,6 @@
-import { useState } from 'react';
 import type { ServiceStatus } from '../../../engine/api/api-types.js';
 import { api } from '../api/client.js';
+import { useApiMutation } from '../hooks/useApiMutation.js';
 import { ErrorBox } from './ErrorBox.js';
 import { ServiceStateBadge } from './ServiceStateBadge.js';
 
@@ -16,19 +16,13 @@ export function ServiceControls({
   onStatus: (s: ServiceStatus) => void;
   disabled: boolean;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const action = useApiMutation((what: 'start' | 'stop') => api(`POST /apps/:id/${what}`, { params: { id: appId } }), ['/apps']);
   const act = async (what: 'start' | 'stop') => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      onStatus(await api(`POST /apps/:id/${what}`, { params: { id: appId } }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    const next = await action.run(what);
+    if (next) onStatus(next);
   };
+  const busy = action.busy;
+  const error = action.error;
   const running = status.state === 'ready' || status.state === 'starting' || status.state === 'unhealthy';
   return (
     <div className="service-controls">

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Job } from '../../../engine/api/api-types.js';
 import { api } from '../api/client.js';
+import { useApiMutation } from '../hooks/useApiMutation.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Modal } from './Modal.js';
 
@@ -17,18 +18,15 @@ export function UninstallDialog({
   onClose: () => void;
 }) {
   const [purgeModels, setPurgeModels] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const uninstall = useApiMutation(
+    (purge: boolean) => api('POST /apps/:id/uninstall', { params: { id: appId }, body: { purgeModels: purge } }),
+    ['/apps', '/jobs'],
+  );
   const confirm = async () => {
-    setBusy(true);
-    try {
-      const { job } = await api('POST /apps/:id/uninstall', { params: { id: appId }, body: { purgeModels } });
-      onStarted(job);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    const started = await uninstall.run(purgeModels);
+    if (!started) return;
+    onStarted(started.job);
+    onClose();
   };
   return (
     <Modal title={`Uninstall ${name}?`} onClose={onClose}>
@@ -47,12 +45,12 @@ export function UninstallDialog({
           app uses them)
         </label>
       </fieldset>
-      <ErrorBox error={error} />
+      <ErrorBox error={uninstall.error} />
       <div className="modal-actions">
         <button type="button" className="secondary" onClick={onClose} autoFocus>
           Cancel
         </button>
-        <button type="button" className="danger" disabled={busy} onClick={() => void confirm()}>
+        <button type="button" className="danger" disabled={uninstall.busy} onClick={() => void confirm()}>
           Uninstall
         </button>
       </div>

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../engine/api/api-types.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { useApiMutation } from '../hooks/useApiMutation.js';
 import { useApiQuery } from '../hooks/useApiQuery.js';
 import { setThemeChoice, themeChoice, type ThemeChoice } from '../theme.js';
 
@@ -26,16 +27,14 @@ export function SettingsPage() {
     if (settings.data) setConcurrency(String(settings.data.concurrency));
   }, [settings.data]);
 
+  const save = useApiMutation(
+    (patch: Partial<{ concurrency: number; hfToken: string | null }>) => api('PUT /settings', { body: patch }),
+    ['/settings'],
+  );
   const put = async (patch: Partial<{ concurrency: number; hfToken: string | null }>, done: string) => {
     setError(undefined);
     setNotice(undefined);
-    try {
-      await api('PUT /settings', { body: patch });
-      settings.reload();
-      setNotice(done);
-    } catch (err) {
-      setError(err);
-    }
+    if ((await save.run(patch)) !== undefined) setNotice(done);
   };
 
   const saveToken = async (event: FormEvent, value: string | null) => {
@@ -56,7 +55,7 @@ export function SettingsPage() {
       <header className="page-header">
         <h1>Settings</h1>
       </header>
-      <ErrorBox error={settings.error ?? error} />
+      <ErrorBox error={settings.error ?? save.error ?? error} />
       {notice && (
         <p className="notice" role="status">
           {notice}
