@@ -138,6 +138,10 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
   });
 
   await step('each quantization shows its download and memory need where it is chosen, and the plan follows the choice', async () => {
+    await page.goto(`${serve.origin}/#/catalog`);
+    const card = page.locator('article[data-recipe="llama-3-1-8b-instruct"]');
+    await card.locator('li[title="Download"]', { hasText: '~4.6 GiB (sizes not pinned)' }).waitFor();
+    await card.locator('li[title="Memory"]', { hasText: '7 GiB' }).waitFor();
     await page.goto(`${serve.origin}/#/apps/llama-3-1-8b-instruct`);
     await page.getByRole('button', { name: 'Install anyway (runs on CPU, slow)' }).click();
     const dialog = page.getByRole('dialog');
