@@ -1,5 +1,6 @@
 import type { Plan, PlannedStep, StepConfinement } from '../recipe/plan-types.js';
 import { formatBytes } from '../store/index.js';
+import { describeChoiceNeed } from '../../shared/choice-need.js';
 import { bold, dim, red } from '../core/style.js';
 
 /** A word as a shell would need it quoted (for showing commands only; nothing is run through a shell). */
@@ -19,6 +20,7 @@ export function formatPlan(plan: Plan): string {
         .join(', ')}`,
     );
   }
+  out.push(...formatChoices(plan));
   for (const b of plan.blockers) out.push(red(`BLOCKED: ${b}`));
   const req = plan.requirements;
   const needs = [
@@ -82,6 +84,21 @@ export function formatPlan(plan: Plan): string {
     for (const w of plan.warnings) out.push(red(`  ! ${w}`));
   }
   return out.join('\n');
+}
+
+/** Every value of a choice that changes what is downloaded or needed, with its cost; `*` marks the chosen one. */
+function formatChoices(plan: Plan): string[] {
+  const lines: string[] = [];
+  for (const [name, needs] of Object.entries(plan.choiceNeeds ?? {})) {
+    lines.push(`choices for ${name} (--input ${name}=…):`);
+    for (const [choice, need] of Object.entries(needs)) {
+      const chosen = String(plan.inputs[name]) === choice;
+      const text = describeChoiceNeed(need);
+      const line = `  ${chosen ? '*' : ' '} ${choice}${text ? ` — ${text}` : ''}`;
+      lines.push(chosen ? bold(line) : line);
+    }
+  }
+  return lines;
 }
 
 function formatStep(step: PlannedStep, n: number): string[] {

@@ -1,6 +1,7 @@
 import type { Accelerator, AppKind, Backend, Input, ModelIdentity, Service, Step, Verify } from './recipe.types.gen.js';
 import type { EnvParams } from '../../sandbox/index.js';
 import type { Profile } from './profile.js';
+import type { ChoiceNeed } from '../../shared/choice-need.js';
 
 /**
  * The plan: a recipe resolved for one profile and one set of inputs. Every template is
@@ -154,6 +155,11 @@ export interface Plan {
   profile: Profile;
   inputs: Record<string, string | number | boolean>;
   inputSpecs: Record<string, Input>;
+  /**
+   * For each choice input that changes the needs or the weights (a quantization): what every one
+   * of its values costs on this profile, so the choice is made knowing it (engine/recipe/choice-needs.ts).
+   */
+  choiceNeeds?: Record<string, Record<string, ChoiceNeed>>;
   /** Reasons the recipe cannot be installed on this profile (platform, accelerator, tools…). */
   blockers: string[];
   /**

@@ -1,5 +1,6 @@
 import { appPaths, type OrchardHome } from '../core/home.js';
 import { detectConfinement, findOnPath, OPT_IN_ONLY_VARIABLES, sandboxVariables } from '../../sandbox/index.js';
+import { choiceNeeds } from './choice-needs.js';
 import { resolveInputs } from './inputs.js';
 import { RecipeInvalidError, type LoadedRecipe } from './load.js';
 import type { Plan, PlannedStep, StepConfinement } from './plan-types.js';
@@ -46,6 +47,7 @@ export async function planRecipe(loaded: LoadedRecipe, o: PlanOptions): Promise<
     profile: o.profile,
     inputs,
     inputSpecs: Object.fromEntries(Object.entries(recipe.inputs ?? {}).flatMap(([k, v]) => (v ? [[k, v]] : []))),
+    choiceNeeds: choiceNeeds(recipe, resolved.facts),
     blockers: blockers(loaded, o.profile),
     ...(cpuBlocker(loaded, o.profile) ? { allowCpuAccepts: cpuBlocker(loaded, o.profile) } : {}),
     requirements: {

@@ -3,6 +3,7 @@ import { OrchardError } from '../core/errors.js';
 import { isGpuBackend } from '../diagnose/facts.js';
 import { runVerifyProbe } from '../diagnose/probes/index.js';
 import type { Verdict } from '../diagnose/verdict.js';
+import { resolveModelPath } from '../fit/model-path.js';
 import type { Backend } from '../recipe/recipe.types.gen.js';
 import { confineStepCommand } from './confine.js';
 import type { JsonValue, StepExecutor } from './step-executor.js';
@@ -18,7 +19,14 @@ export const verifyStep: StepExecutor<'verify'> = async (step, ctx) => {
   ctx.log.line(`probe: ${probe.type}; expected backend: ${expect}`, 'system');
   const cwd = existsSync(ctx.app.app) ? ctx.app.app : undefined;
   let logged = false;
-  const verdict = await runVerifyProbe(step.params, {
+  // An llm probe may name the folder of a quantization (models/<quant>, as the service's --model does):
+  // the probe loads its one model file, or the first part of a split one. A folder that does not
+  // resolve is passed as it is, and the probe reports why it cannot load it.
+  const params =
+    probe.type === 'llm' && probe.model !== undefined
+      ? { ...step.params, probe: { ...probe, model: await resolveModelPath(probe.model).catch(() => probe.model) } }
+      : step.params;
+  const verdict = await runVerifyProbe(params, {
     env: ctx.processEnv,
     ...(cwd ? { cwd } : {}),
     // A probe runs what the recipe installed: confined like a run step, without the network.

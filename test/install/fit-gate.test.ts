@@ -136,3 +136,63 @@ test(
     }
   },
 );
+
+/** A tiny LLM recipe with a quantization input: one pinned weight per choice, and a memory need per choice. */
+async function quantRecipe(name: string, url: (file: string) => string, sha256: string, size: number): Promise<string> {
+  const dir = path.join(root, 'recipes', name);
+  await mkdir(dir, { recursive: true });
+  const when = (quant: string) => ({ input: { quant } });
+  await writeFile(
+    path.join(dir, 'recipe.json'),
+    JSON.stringify({
+      id: name,
+      name: 'Tiny LLM with quantizations',
+      version: '1.0.0',
+      kind: 'llm',
+      requires: {
+        memoryGiB: 1,
+        variants: [
+          { when: when('small'), memoryGiB: 1 },
+          { when: when('big'), memoryGiB: 100000 },
+        ],
+      },
+      inputs: { quant: { type: 'choice', choices: ['small', 'big'], default: 'small' } },
+      weights: ['small', 'big'].map((q) => ({ id: q, url: url(`${q}.gguf`), file: `${q}/${q}.gguf`, size, sha256, when: when(q) })),
+      install: [{ kind: 'fetch' }, ...['small', 'big'].map((q) => ({ kind: 'link', weight: q, when: when(q) }))],
+      service: { type: 'llm', args: ['--model', '{{app.models}}/{{inputs.quant}}', '--threads', '1'], readiness: { http: '/health' } },
+    }),
+  );
+  return dir;
+}
+
+test('the fit gate judges the chosen quantization: its header, or its own pinned memory need (requires.variants)', async () => {
+  const bytes = await readFile(path.join(root, 'tiny.gguf'));
+  const files = { 'small.gguf': bytes, 'big.gguf': bytes };
+  const ranged = await startRangeServer(files);
+  const plain = await startRangeServer(files, { range: false });
+  try {
+    // With Range: only the chosen quantization's header is read before its download.
+    const home = path.join(root, 'home quant');
+    const withRange = await quantRecipe('tiny-quant', (f) => ranged.url(f), ranged.sha256('small.gguf'), bytes.length);
+    const big = await runCli(['install', withRange, '--input', 'quant=big'], { home });
+    assert.equal(big.code, 0, big.stderr);
+    assert.match(big.stderr, /fit: fits — needs/);
+    assert.ok(ranged.requests.length > 0 && ranged.requests.every((r) => r.includes('/big.gguf')), ranged.requests.join(', '));
+    assert.ok(existsSync(path.join(home, 'apps', 'tiny-quant', 'models', 'big', 'big.gguf')));
+    assert.ok(!existsSync(path.join(home, 'apps', 'tiny-quant', 'models', 'small')));
+
+    // Without Range: the chosen quantization's pinned need decides, not the recipe's base figure.
+    const rangeless = await quantRecipe('tiny-quant-plain', (f) => plain.url(f), plain.sha256('small.gguf'), bytes.length);
+    const refused = await runCli(['install', rangeless, '--input', 'quant=big'], { home });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /the recipe says it needs 100000 GiB of memory/);
+    assert.ok(!existsSync(path.join(home, 'apps', 'tiny-quant-plain')), 'no failed app folder is left behind');
+    const small = await runCli(['install', rangeless, '--input', 'quant=small'], { home });
+    assert.equal(small.code, 0, small.stderr);
+    assert.match(small.stderr, /fit: fits by the recipe's pinned figures — needs 1 GiB/);
+    assert.ok(existsSync(path.join(home, 'apps', 'tiny-quant-plain', 'models', 'small', 'small.gguf')));
+  } finally {
+    await ranged.close();
+    await plain.close();
+  }
+});

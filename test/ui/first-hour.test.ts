@@ -137,6 +137,37 @@ test('first hour: library, not-found, session, install anyway, save-and-install,
     assert.equal(state.allowCpu, true);
   });
 
+  await step('each quantization shows its download and memory need where it is chosen, and the plan follows the choice', async () => {
+    await page.goto(`${serve.origin}/#/catalog`);
+    const card = page.locator('article[data-recipe="llama-3-1-8b-instruct"]');
+    await card.locator('li[title="Download"]', { hasText: '~4.6 GiB (sizes not pinned)' }).waitFor();
+    await card.locator('li[title="Memory"]', { hasText: '7 GiB' }).waitFor();
+    await page.goto(`${serve.origin}/#/apps/llama-3-1-8b-instruct`);
+    await page.getByRole('button', { name: 'Install anyway (runs on CPU, slow)' }).click();
+    const dialog = page.getByRole('dialog');
+    const select = dialog.getByLabel('Quantization');
+    await select.waitFor();
+    assert.deepEqual(await select.locator('option').allTextContents(), [
+      'Q3_K_M — ~3.8 GiB download, needs 6.0 GiB of memory',
+      'Q4_K_M — ~4.6 GiB download, needs 7.0 GiB of memory',
+      'Q5_K_M — ~5.4 GiB download, needs 8.0 GiB of memory',
+      'Q6_K — ~6.2 GiB download, needs 9.0 GiB of memory',
+      'Q8_0 — ~8.0 GiB download, needs 10.0 GiB of memory',
+    ]);
+    assert.equal(await select.inputValue(), 'Q4_K_M');
+    await select.selectOption('Q8_0');
+    await dialog.getByText(/Needs 10 GiB memory and 8 GiB disk/).waitFor();
+    await dialog.locator('tfoot').getByText("~8.0 GiB (the recipe's disk need)").waitFor();
+    await dialog
+      .getByText(/Q8_0\/Meta-Llama-3\.1-8B-Instruct-Q8_0\.gguf/)
+      .first()
+      .waitFor();
+    await screenshot(page, 'install-quantization-light');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.ok(!existsSync(path.join(orchardHome, 'apps', 'llama-3-1-8b-instruct')), 'nothing was installed');
+  });
+
   await step('"Save and install" in the editor shows the plan first; cancelling installs nothing', async () => {
     await page.goto(`${serve.origin}/#/editor`);
     await page.getByRole('heading', { name: 'Recipe editor' }).waitFor();

@@ -6,7 +6,7 @@ import { findRecipe } from '../../recipe/catalog.js';
 import { loadRecipe } from '../../recipe/load.js';
 import { planRecipe } from '../../recipe/plan.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
-import { collectInput } from '../inputs-option.js';
+import { collectInput, INPUT_HELP } from '../inputs-option.js';
 import { action, printJson, printLine } from '../output.js';
 import { progressPrinter } from '../progress-printer.js';
 import { cancelOnSignals } from '../cancel-on-signals.js';
@@ -26,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('install <recipe>')
     .description('Install an app from a recipe file or id; run it again after an interruption and it resumes')
-    .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput)
+    .option('--input <key=value>', INPUT_HELP, collectInput)
     .option('--allow-cpu', 'accept a CPU backend where the recipe expects a GPU (remembered and shown)')
     .option('--force', 'install although this machine does not meet the needs or the model does not fit')
     .option('--allow-unconfined', 'run recipe steps that cannot be confined on this machine (shown in red in the plan)')

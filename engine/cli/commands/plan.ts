@@ -4,7 +4,7 @@ import { findRecipe } from '../../recipe/catalog.js';
 import { planRecipe } from '../../recipe/plan.js';
 import { resolveProfile } from '../../recipe/resolve-profile.js';
 import { formatPlan } from '../format-plan.js';
-import { collectInput } from '../inputs-option.js';
+import { collectInput, INPUT_HELP } from '../inputs-option.js';
 import { action, printJson, printLine } from '../output.js';
 
 export function register(program: Command): void {
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .command('plan <recipe>')
     .description('Show every action an install would take on a platform profile; runs nothing')
     .option('--profile <name>', 'darwin-arm64-metal | linux-x64-cuda | linux-x64-cpu | host', 'host')
-    .option('--input <key=value>', 'set a recipe input (repeatable)', collectInput)
+    .option('--input <key=value>', INPUT_HELP, collectInput)
     .option('--json', 'print the plan object')
     .action(
       action(async (recipe: string, opts: { profile: string; input?: Record<string, string>; json?: boolean }) => {

@@ -1,14 +1,21 @@
 import type { PlanResponse } from '../../../engine/api/api-types.js';
+import { choiceLabel } from '../../../shared/choice-need.js';
 
 type InputSpecs = PlanResponse['inputSpecs'];
+type ChoiceNeeds = NonNullable<PlanResponse['choiceNeeds']>;
 
-/** The recipe's inputs (quantization, context…) as form fields; values travel as strings. */
+/**
+ * The recipe's inputs (quantization, context…) as form fields; values travel as strings. A choice
+ * that changes the download or the memory need shows both on each option (from the plan).
+ */
 export function InputsForm({
   specs,
+  needs,
   values,
   onChange,
 }: {
   specs: InputSpecs;
+  needs?: ChoiceNeeds | undefined;
   values: Record<string, string>;
   onChange: (values: Record<string, string>) => void;
 }) {
@@ -29,7 +36,9 @@ export function InputsForm({
             {spec.type === 'choice' && spec.choices ? (
               <select id={id} value={value} onChange={(e) => set(e.target.value)}>
                 {spec.choices.map((c) => (
-                  <option key={c}>{c}</option>
+                  <option key={c} value={c}>
+                    {choiceLabel(c, needs?.[name]?.[c])}
+                  </option>
                 ))}
               </select>
             ) : spec.type === 'boolean' ? (

@@ -64,7 +64,7 @@ export function InstallDialog({
   const cpuAccepted = allowCpu && plan?.allowCpuAccepts !== undefined;
   return (
     <Modal title={`${operation === 'install' ? 'Install' : 'Update'} ${plan?.recipe.name ?? appId}: the plan`} onClose={onClose} wide>
-      {plan && <InputsForm specs={plan.inputSpecs} values={inputs} onChange={setInputs} />}
+      {plan && <InputsForm specs={plan.inputSpecs} needs={plan.choiceNeeds} values={inputs} onChange={setInputs} />}
       <ErrorBox error={error} />
       {cpuAccepted && (
         <div className="warn-box cpu-cost" role="note">

@@ -9,6 +9,11 @@ export function PlanSummary({ plan, accepted }: { plan: PlanResponse; accepted?:
   const steps = plan.scripts.install;
   const totalBytes = plan.weights.reduce((sum, w) => sum + (w.size ?? 0), 0);
   const unpinned = plan.weights.filter((w) => w.size === undefined).length;
+  // No size pinned at all: the recipe's disk need (from the listed sizes) says more than "0 B".
+  const diskGiB = plan.requirements.diskGiB;
+  let totalText = `${formatBytes(totalBytes)}${unpinned > 0 ? ` + ${unpinned} of unknown size` : ''}`;
+  if (unpinned === plan.weights.length && diskGiB !== undefined)
+    totalText = `~${formatBytes(diskGiB * 1024 ** 3)} (the recipe's disk need)`;
   const commands = steps.filter((s) => s.kind === 'run');
   const warnings = [...plan.warnings, ...steps.flatMap((s) => s.effects.warnings.map((w) => `${s.title}: ${w}`))];
   return (
@@ -54,10 +59,7 @@ export function PlanSummary({ plan, accepted }: { plan: PlanResponse; accepted?:
             <tfoot>
               <tr>
                 <th scope="row">Total</th>
-                <td className="num">
-                  {formatBytes(totalBytes)}
-                  {unpinned > 0 ? ` + ${unpinned} of unknown size` : ''}
-                </td>
+                <td className="num">{totalText}</td>
                 <td />
               </tr>
             </tfoot>

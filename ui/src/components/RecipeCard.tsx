@@ -14,7 +14,8 @@ export function downloadText(entry: CatalogEntry): string {
       ? `fetched by its installer (up to ${formatGiB(entry.diskGiB)} on disk)`
       : 'fetched by its installer; size unknown';
   if (weights === 0) return 'nothing to download';
-  return 'unknown (sizes not pinned)';
+  // Sizes come from the hub at download: the recipe's disk need (from the listed sizes) is the best figure.
+  return entry.diskGiB !== undefined ? `~${formatGiB(entry.diskGiB)} (sizes not pinned)` : 'unknown (sizes not pinned)';
 }
 
 /** One catalog entry: what it is, what it costs, and — only when something stands in the way — why not here. */
