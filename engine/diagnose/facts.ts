@@ -103,7 +103,13 @@ export type Produce = (m: RegExpExecArray, line: string) => Fact[];
  */
 export interface Pattern {
   readonly id: string;
+  /**
+   * The families whose corpus excerpts taught it (each must have an excerpt the pattern fires on). Empty only with
+   * `untaught`: then the leave-one-family-out run keeps it off for every family.
+   */
   readonly from: readonly Family[];
+  /** For a pattern no corpus excerpt shows yet: where its vocabulary comes from. */
+  readonly untaught?: string;
   readonly hint?: string | readonly string[];
   readonly re: RegExp;
   readonly produce: Produce;

@@ -77,7 +77,8 @@ export const devicePatterns: readonly Pattern[] = [
       ].join(''),
     ),
     produce: (m, line) => {
-      const module = m[1];
+      // "load_backend: loaded Vulkan backend from …" names ggml's loader, not a model module.
+      const module = m[1] === 'load_backend' ? undefined : m[1];
       const verb = (m[2] ?? '').toLowerCase();
       const name = m[3] ?? '';
       if (!/backend/i.test(m[0])) return [];
@@ -133,6 +134,15 @@ export const devicePatterns: readonly Pattern[] = [
       const name = lib === 'cublas' ? 'cuda' : lib === 'hipblas' ? 'rocm' : lib;
       return [present(lib === 'clblast' ? undefined : backendOfLibrary(name), line)];
     },
+  },
+  // koboldcpp's CPU libraries: "Initializing dynamic library: koboldcpp_openblas_noavx2.dll" (koboldcpp#317: with --noavx2 it
+  // loaded OpenBLAS and ignored --usecublas); also koboldcpp_default / _failsafe / _openblas. A GPU asked for makes it a fallback.
+  {
+    id: 'koboldcpp-cpu-library',
+    from: ['koboldcpp'],
+    hint: 'initializing dynamic library',
+    re: /Initializing dynamic library: koboldcpp_(?:openblas|default|failsafe|noavx2)\w*\.(?:dll|so|dylib)/,
+    produce: (_m, line) => [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }],
   },
   // "Set vram state to: DISABLED" = ComfyUI's CPU mode (numz/ComfyUI-SeedVR2_VideoUpscaler#565, ComfyUI#5085).
   {
@@ -243,6 +253,33 @@ export const devicePatterns: readonly Pattern[] = [
     hint: 'confirmed',
     re: /Confirmed (CUDA|ROCm|XPU) platform is available/,
     produce: (m, line) => [used(m[1] === 'ROCm' ? 'rocm' : m[1] === 'CUDA' ? 'cuda' : undefined, line)],
+  },
+  // vLLM's CPU backend: "Cannot use _Backend.FLASH_ATTN backend on CPU." and its CPU attention, "Using Torch SDPA backend."
+  // (vllm#8660, #10556): the CPU build chosen on purpose.
+  {
+    id: 'vllm-cpu-backend',
+    from: ['vllm'],
+    hint: ['backend on cpu', 'torch sdpa backend'],
+    re: /Cannot use _Backend\.\w+ backend on CPU|Using Torch SDPA backend/,
+    produce: (_m, line) => [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }],
+  },
+  // llama.cpp's system_info lists the compiled-in backends that report features: "system_info: … | Metal : EMBED_LIBRARY = 1 |
+  // … | CPU : NEON = 1 …" (gpustack#1057), "CUDA : ARCHS = 600,610,…" (gpustack/llama-box#44). A GPU group there is a GPU build;
+  // a list with only "CPU :" is a CPU build (gpustack#1231: "it's running the llama-box built for AVX, not CUDA") unless device
+  // lines say otherwise — Vulkan and SYCL builds report no group, and their device lines outrank this. Old builds print
+  // "… | BLAS = 0 | …": no cuBLAS/CLBlast, a CPU build (llama-cpp-python#1315); "BLAS = 1" is also Apple's CPU Accelerate: silent.
+  {
+    id: 'ggml-system-info',
+    from: ['gpustack', 'llama-cpp-python'],
+    hint: ['system_info', 'blas = 0'],
+    re: /system_info: .*?\| ((?:CUDA|ROCm|Metal|Vulkan|CPU) : .*)$|\| BLAS = 0 \|/,
+    produce: (m, line) => {
+      if (m[1] === undefined) return [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }];
+      const groups = [...m[1].matchAll(/(?:^|\| )(\w+) : /g)].map((g) => g[1] ?? '');
+      const gpu = groups.map((g) => backendOfLibrary(g)).find((b) => b !== undefined);
+      if (gpu) return [present(gpu, line)];
+      return groups.includes('CPU') ? [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }] : [];
+    },
   },
   // MLX runs on the Apple GPU unless told otherwise, so its own output proves Metal:
   // "Prompt: 32159 tokens, 261.786 tokens-per-sec" (ml-explore/mlx-examples#1029), "prompt_tps=…" (mlx-lm#396).

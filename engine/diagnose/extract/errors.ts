@@ -5,27 +5,64 @@ import type { Cause, Fact, GpuBackend, Pattern } from '../facts.js';
  * that says a GPU cannot be used says why (driver, CPU-only wheel or build, unsupported GPU).
  */
 const oom = (backend: GpuBackend, line: string): Fact => ({ kind: 'gpu-oom', backend, line });
+const used = (backend: GpuBackend, line: string): Fact => ({ kind: 'gpu-used', backend, line });
 const unusable = (cause: Cause, line: string, backend?: GpuBackend): Fact =>
   backend ? { kind: 'gpu-unusable', backend, cause, line } : { kind: 'gpu-unusable', cause, line };
 
 export const errorPatterns: readonly Pattern[] = [
-  // An out-of-memory naming its device: "torch.OutOfMemoryError: CUDA out of memory" (Wan2GP#671, A1111#3203, vllm#783),
-  // "RuntimeError: CUDA error: out of memory" (Wan2GP#1612), "HIP out of memory" (ROCm/TheRock#1054, InvokeAI via
-  // ROCm/legacy-rocm-build#4358), "MPS backend out of memory" (pytorch#96814, ComfyUI#2489).
+  // Any out-of-memory that names its device proves the device was in use (LABELS rule 5), whoever prints it:
+  // PyTorch "torch.OutOfMemoryError: CUDA out of memory" (Wan2GP#671, A1111#3203, vllm#783), "CUDA error: out of memory"
+  // (Wan2GP#1612), "HIP out of memory" (ROCm/TheRock#1054), "MPS backend out of memory" (pytorch#96814, ComfyUI#2489);
+  // ggml "allocating 144817.04 MiB on device 0: cudaMalloc failed: out of memory" (llama.cpp#20431; a HIP build prints the
+  // same words and then names ROCm0, llama.cpp#16725), "failed to allocate ROCm0 buffer", "unable to allocate CUDA0 buffer",
+  // "ggml_vulkan: Device memory allocation of size 118497280 failed." / "vk::Device::allocateMemory: ErrorOutOfDeviceMemory"
+  // (llama.cpp#15256), "ggml_backend_metal_buffer_type_alloc_buffer: error: failed to allocate buffer" (llama.cpp#9676);
+  // Metal "[METAL] … Insufficient Memory (…kIOGPUCommandBufferCallbackErrorOutOfMemory)" (mflux#145, llama.cpp#7010);
+  // MLX "[metal::malloc] Resource limit (499000) exceeded." (rapid-mlx#2836). Two parts: the words of a failed allocation,
+  // and the device the line names (its last one: "cudaMalloc" in a HIP build is followed by "ROCm0" on the next line, and
+  // the last out-of-memory decides). Host memory (CPU, CUDA_Host) is not a GPU out-of-memory.
   {
-    id: 'device-oom',
-    from: ['pytorch', 'a1111', 'wan2gp', 'vllm', 'invokeai', 'comfyui'],
-    hint: 'out of memory',
-    re: /\b(CUDA|HIP|MPS|ROCm)\b(?: backend| error:)? out of memory/,
-    produce: (m, line) => [oom(m[1] === 'MPS' ? 'metal' : m[1] === 'CUDA' ? 'cuda' : 'rocm', line)],
+    id: 'device-out-of-memory',
+    from: ['pytorch', 'a1111', 'wan2gp', 'vllm', 'invokeai', 'comfyui', 'llama.cpp', 'mlx'],
+    hint: ['out of memory', 'outofmemory', 'outofdevicememory', 'insufficient memory', 'to allocate', 'allocation of size', 'resource limit'],
+    re: new RegExp(
+      [
+        /out of memory|OutOfMemory|OutOfDeviceMemory|Insufficient Memory|(?:failed|unable) to allocate/.source,
+        /allocation of size \d+ failed|Resource limit \(\d+\) exceeded/.source,
+      ].join('|'),
+      'i',
+    ),
+    produce: (_m, line) => {
+      const backend = deviceNamed(line);
+      return backend ? [oom(backend, line)] : [];
+    },
   },
   // Metal command buffers: "[METAL] Command buffer execution failed: Insufficient Memory
-  // (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)" (mflux#145, llama.cpp#7010).
+  // (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)" (mflux#145, llama.cpp#7010) is memory; any other failure
+  // ("Caused GPU Timeout Error", mflux#681) still shows the work was on the Apple GPU.
   {
-    id: 'metal-oom',
+    id: 'metal-command-buffer',
     from: ['mlx', 'llama.cpp'],
-    hint: ['insufficient memory', 'kiogpucommandbuffercallbackerroroutofmemory'],
-    re: /\[METAL\][^\n]*Insufficient Memory|kIOGPUCommandBufferCallbackErrorOutOfMemory/,
+    hint: ['[metal]', 'kiogpucommandbuffercallbackerror'],
+    re: /\[METAL\] Command buffer execution failed|kIOGPUCommandBufferCallbackError(\w+)/,
+    // Out of memory is read by device-out-of-memory; any other failure still shows Metal doing the work.
+    produce: (_m, line) => (/Insufficient Memory|OutOfMemory/.test(line) ? [] : [used('metal', line)]),
+  },
+  // MLX's own Metal errors: "[metal::Device] Unable to load kernel …" (mflux#37) is a Metal kernel missing during GPU work
+  // ("[metal::malloc] Resource limit … exceeded" is memory: device-out-of-memory).
+  {
+    id: 'mlx-metal-runtime',
+    from: ['mlx'],
+    hint: ['[metal::'],
+    re: /\[metal::(malloc|Device)\]/,
+    produce: (m, line) => (m[1] === 'malloc' ? [] : [used('metal', line)]),
+  },
+  // PyTorch's MPS allocator: "RuntimeError: Invalid buffer size: 10973.48 GB" (diffusers#9972) — a buffer above the Metal limit.
+  {
+    id: 'mps-invalid-buffer-size',
+    from: ['diffusers'],
+    hint: 'invalid buffer size',
+    re: /Invalid buffer size: [\d.]+ [KMGT]?B\b/,
     produce: (_m, line) => [oom('metal', line)],
   },
   // MLX: "Attempting to allocate N bytes which is greater than the maximum allowed buffer size" (mlx-llm#22).
@@ -182,6 +219,32 @@ export const errorPatterns: readonly Pattern[] = [
     re: /with CUDA capability sm_\d+ is not compatible with the current PyTorch installation/,
     produce: (_m, line) => [{ kind: 'gpu-present', backend: 'cuda', line }, unusable('unsupported', line, 'cuda')],
   },
+  // ROCm's BLAS without kernels for this GPU (or unreadable): "rocBLAS error: Cannot read /opt/rocm/lib/rocblas/library/
+  // TensileLibrary.dat: Illegal seek" (ollama#814: the ROCm runner dies and Ollama falls back to the CPU).
+  {
+    id: 'rocblas-tensile',
+    from: ['ollama'],
+    hint: 'tensilelibrary',
+    re: /rocBLAS error: Cannot read \S*TensileLibrary/,
+    produce: (_m, line) => [{ kind: 'gpu-present', backend: 'rocm', line }, unusable('unsupported', line, 'rocm')],
+  },
+  // "llama_cpp_python is built without hardware acceleration." (instructlab#1204): a CPU-only wheel of llama-cpp-python.
+  {
+    id: 'built-without-acceleration',
+    from: ['llama-cpp-python'],
+    hint: 'built without hardware acceleration',
+    re: /built without hardware acceleration/,
+    produce: (_m, line) => [unusable('cpu-build', line)],
+  },
+  // A runner saying it leaves the GPU: Ollama msg="not enough vram available, falling back to CPU only" (ollama#2566).
+  // ("… will fall back to run on the CPU" is PyTorch's per-operator MPS fallback, a partial one: not matched here.)
+  {
+    id: 'falling-back-to-cpu',
+    from: ['ollama'],
+    hint: 'falling back to cpu',
+    re: /falling back to (?:the )?CPU\b/i,
+    produce: (_m, line) => [{ kind: 'cpu-used', ...(/vram|memory/i.test(line) ? { cause: 'memory' as const } : {}), line }],
+  },
   // Ollama: msg="compatible gpu libraries" compatible=[] (ollama#11723): the runner has no GPU library.
   {
     id: 'ollama-no-gpu-libraries',
@@ -232,3 +295,20 @@ export const errorPatterns: readonly Pattern[] = [
     produce: (_m, line) => [{ kind: 'cpu-used', declared: true, cause: 'none-found', line }],
   },
 ];
+
+/**
+ * The GPU backend a memory-error line names (its first device word: "HIP out of memory …", "cudaMalloc failed",
+ * "failed to allocate ROCm0 buffer"), or undefined when it names host memory (CPU, CUDA_Host) or no device. URLs are
+ * skipped ("…/notes/cuda.html" in a HIP error's help text).
+ */
+function deviceNamed(line: string): GpuBackend | undefined {
+  for (const token of line.replace(/https?:\/\/\S+/g, ' ').split(/[^A-Za-z0-9_:]+/)) {
+    const t = token.toLowerCase();
+    if (t === 'cpu' || t.startsWith('cpu_') || t.endsWith('_host')) return undefined;
+    if (t.includes('cuda')) return 'cuda';
+    if (/(?:^|_)(?:hip|rocm)/.test(t)) return 'rocm';
+    if (/(?:^|_)(?:mps|metal|mtl)(?:\d|_|:|$)/.test(t) || t.includes('kiogpu')) return 'metal';
+    if (/(?:^|_)vulkan|^vk::/.test(t)) return 'vulkan';
+  }
+  return undefined;
+}
