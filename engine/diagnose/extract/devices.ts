@@ -33,7 +33,7 @@ export const devicePatterns: readonly Pattern[] = [
   // (intel/ipex-llm#13018), "ggml_vulkan: Found 1 Vulkan devices:" (llama.cpp#11367, sd.cpp#1340).
   {
     id: 'devices-found',
-    from: ['llama.cpp', 'llama-cpp-python', 'ollama', 'sd.cpp'],
+    from: ['llama.cpp', 'ollama', 'sd.cpp'],
     hint: 'found',
     re: /\b[Ff]ound (\d+) (CUDA|ROCm|Vulkan|SYCL) devices\b/,
     produce: (m, line) => {
@@ -68,7 +68,7 @@ export const devicePatterns: readonly Pattern[] = [
   // Using / initializing → the work goes there; loaded → the backend is there; without → it is not.
   {
     id: 'backend-verb',
-    from: ['sd.cpp', 'llama.cpp', 'ollama', 'mlx'],
+    from: ['sd.cpp', 'ollama', 'mlx'],
     hint: 'backend',
     re: new RegExp(
       [
@@ -160,7 +160,7 @@ export const devicePatterns: readonly Pattern[] = [
   // A CPU here is the tool's own choice (`declared`): a fallback only if a GPU was there or expected.
   {
     id: 'device-key',
-    from: ['comfyui', 'a1111', 'invokeai', 'pytorch', 'ollama', 'vllm'],
+    from: ['comfyui', 'a1111', 'invokeai', 'ollama', 'vllm'],
     hint: ['device', 'library', 'platform'],
     re: new RegExp(
       [
@@ -265,21 +265,31 @@ export const devicePatterns: readonly Pattern[] = [
   },
   // llama.cpp's system_info lists the compiled-in backends that report features: "system_info: … | Metal : EMBED_LIBRARY = 1 |
   // … | CPU : NEON = 1 …" (gpustack#1057), "CUDA : ARCHS = 600,610,…" (gpustack/llama-box#44). A GPU group there is a GPU build;
-  // a list with only "CPU :" is a CPU build (gpustack#1231: "it's running the llama-box built for AVX, not CUDA") unless device
-  // lines say otherwise — Vulkan and SYCL builds report no group, and their device lines outrank this. Old builds print
-  // "… | BLAS = 0 | …": no cuBLAS/CLBlast, a CPU build (llama-cpp-python#1315); "BLAS = 1" is also Apple's CPU Accelerate: silent.
+  // a list with only "CPU :" is a CPU build (gpustack#1231: "it's running the llama-box built for AVX, not CUDA") as far as
+  // this line goes — Vulkan and SYCL builds report no group, so it is only `declared`, and their device lines outrank it.
   {
     id: 'ggml-system-info',
-    from: ['gpustack', 'llama-cpp-python'],
-    hint: ['system_info', 'blas = 0'],
-    re: /system_info: .*?\| ((?:CUDA|ROCm|Metal|Vulkan|CPU) : .*)$|\| BLAS = 0 \|/,
+    from: ['gpustack'],
+    hint: 'system_info',
+    re: /system_info: .*?\| ((?:CUDA|ROCm|Metal|Vulkan|CPU) : .*)$/,
     produce: (m, line) => {
-      if (m[1] === undefined) return [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }];
-      const groups = [...m[1].matchAll(/(?:^|\| )(\w+) : /g)].map((g) => g[1] ?? '');
+      const groups = [...(m[1] ?? '').matchAll(/(?:^|\| )(\w+) : /g)].map((g) => g[1] ?? '');
       const gpu = groups.map((g) => backendOfLibrary(g)).find((b) => b !== undefined);
       if (gpu) return [present(gpu, line)];
       return groups.includes('CPU') ? [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }] : [];
     },
+  },
+  // Older llama.cpp printed "AVX = 1 | … | BLAS = 0 | …": no cuBLAS, CLBlast, Vulkan or SYCL compiled in, a CPU build
+  // ("BLAS = 1" is also Apple's CPU Accelerate, so it says nothing).
+  {
+    id: 'ggml-blas-off',
+    from: [],
+    untaught:
+      "llama.cpp's old system_info flags (ggml_cpu_has_blas() is 1 for cuBLAS/CLBlast/Vulkan/SYCL builds); " +
+      'the one excerpt seen came from a thread with no conclusion',
+    hint: 'blas = 0',
+    re: /\| BLAS = 0 \|/,
+    produce: (_m, line) => [{ kind: 'cpu-used', declared: true, cause: 'cpu-build', line }],
   },
   // MLX runs on the Apple GPU unless told otherwise, so its own output proves Metal:
   // "Prompt: 32159 tokens, 261.786 tokens-per-sec" (ml-explore/mlx-examples#1029), "prompt_tps=…" (mlx-lm#396).
@@ -301,7 +311,8 @@ export const devicePatterns: readonly Pattern[] = [
   },
   {
     id: 'mlx-device',
-    from: ['mlx'],
+    from: [],
+    untaught: "MLX's printed device, Device(gpu, 0) / Device(cpu, 0), as mx.default_device() shows it; no excerpt prints it yet",
     hint: 'device(',
     re: /Device\((gpu|cpu), \d+\)/,
     produce: (m, line) => (m[1] === 'gpu' ? [used('metal', line)] : [{ kind: 'cpu-used', line }]),

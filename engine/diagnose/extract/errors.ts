@@ -18,16 +18,17 @@ export const errorPatterns: readonly Pattern[] = [
   // "ggml_vulkan: Device memory allocation of size 118497280 failed." / "vk::Device::allocateMemory: ErrorOutOfDeviceMemory"
   // (llama.cpp#15256), "ggml_backend_metal_buffer_type_alloc_buffer: error: failed to allocate buffer" (llama.cpp#9676);
   // Metal "[METAL] … Insufficient Memory (…kIOGPUCommandBufferCallbackErrorOutOfMemory)" (mflux#145, llama.cpp#7010);
-  // MLX "[metal::malloc] Resource limit (499000) exceeded." (rapid-mlx#2836). Two parts: the words of a failed allocation,
+  // MLX "[metal::malloc] Resource limit (499000) exceeded." (rapid-mlx#2836); cuBLAS "CUDA error: the resource allocation
+  // failed" (koboldcpp#1780, on the second GPU during warm-up). Two parts: the words of a failed allocation,
   // and the device the line names (its last one: "cudaMalloc" in a HIP build is followed by "ROCm0" on the next line, and
   // the last out-of-memory decides). Host memory (CPU, CUDA_Host) is not a GPU out-of-memory.
   {
     id: 'device-out-of-memory',
     from: ['pytorch', 'a1111', 'wan2gp', 'vllm', 'invokeai', 'comfyui', 'llama.cpp', 'mlx'],
-    hint: ['out of memory', 'outofmemory', 'outofdevicememory', 'insufficient memory', 'to allocate', 'allocation of size', 'resource limit'],
+    hint: ['out of memory', 'outofmemory', 'outofdevicememory', 'insufficient memory', 'to allocate', 'allocation', 'resource limit'],
     re: new RegExp(
       [
-        /out of memory|OutOfMemory|OutOfDeviceMemory|Insufficient Memory|(?:failed|unable) to allocate/.source,
+        /out of memory|OutOfMemory|OutOfDeviceMemory|Insufficient Memory|(?:failed|unable) to allocate|allocation failed/.source,
         /allocation of size \d+ failed|Resource limit \(\d+\) exceeded/.source,
       ].join('|'),
       'i',
@@ -37,16 +38,18 @@ export const errorPatterns: readonly Pattern[] = [
       return backend ? [oom(backend, line)] : [];
     },
   },
-  // Metal command buffers: "[METAL] Command buffer execution failed: Insufficient Memory
-  // (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)" (mflux#145, llama.cpp#7010) is memory; any other failure
-  // ("Caused GPU Timeout Error", mflux#681) still shows the work was on the Apple GPU.
+  // A GPU command buffer that failed, for any reason but memory (read by device-out-of-memory): the work was on that GPU.
+  // llama.cpp "ggml_metal_graph_compute: command buffer 6 failed with status 5" (llama.cpp#7010), MLX "[METAL] Command buffer
+  // execution failed: Caused GPU Timeout Error (…kIOGPUCommandBufferCallbackErrorTimeout)" (mflux#681).
   {
-    id: 'metal-command-buffer',
-    from: ['mlx', 'llama.cpp'],
-    hint: ['[metal]', 'kiogpucommandbuffercallbackerror'],
-    re: /\[METAL\] Command buffer execution failed|kIOGPUCommandBufferCallbackError(\w+)/,
-    // Out of memory is read by device-out-of-memory; any other failure still shows Metal doing the work.
-    produce: (_m, line) => (/Insufficient Memory|OutOfMemory/.test(line) ? [] : [used('metal', line)]),
+    id: 'gpu-command-buffer-failed',
+    from: ['llama.cpp', 'mlx'],
+    hint: 'command buffer',
+    re: /command buffer(?: \d+)?(?: execution)? failed/i,
+    produce: (_m, line) => {
+      const backend = deviceNamed(line);
+      return backend && !/Insufficient Memory|OutOfMemory/i.test(line) ? [used(backend, line)] : [];
+    },
   },
   // MLX's own Metal errors: "[metal::Device] Unable to load kernel …" (mflux#37) is a Metal kernel missing during GPU work
   // ("[metal::malloc] Resource limit … exceeded" is memory: device-out-of-memory).

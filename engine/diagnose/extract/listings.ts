@@ -50,7 +50,8 @@ export const listingPatterns: readonly Pattern[] = [
   // a process holding gigabytes of GPU memory is computing there (desktop processes hold far less).
   {
     id: 'nvidia-smi-process',
-    from: ['ollama'],
+    from: [],
+    untaught: "nvidia-smi's own process table layout (a GPU process holding memory); the corpus's nvidia-smi excerpts show no process rows",
     hint: 'mib |',
     re: /^\|\s+\d+\s+(?:N\/A\s+N\/A\s+)?\d+\s+(?:C|G|C\+G)\s+\S.*?\s(\d+)MiB\s+\|\s*$/,
     produce: (m, line) => (Number(m[1]) >= 1024 ? [{ kind: 'gpu-used', backend: 'cuda', weak: true, line }] : []),

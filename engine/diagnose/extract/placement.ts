@@ -25,7 +25,7 @@ export const placementPatterns: readonly Pattern[] = [
   // (qvac#21), "Metal model buffer" (gpustack#2040), "CUDA_Host output buffer" (koboldcpp#2330), old "CPU buffer size".
   {
     id: 'ggml-buffer',
-    from: ['llama.cpp', 'ollama', 'llama-cpp-python', 'koboldcpp', 'gpustack'],
+    from: ['llama.cpp', 'ollama', 'koboldcpp', 'gpustack'],
     hint: 'buffer size',
     re: new RegExp(
       [
