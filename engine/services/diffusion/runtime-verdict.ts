@@ -5,7 +5,8 @@ import type { MemoryPlacement } from './diffusion-engine.js';
  * Refine the preflight verdict with what sd-server logged while loading and running: any compute
  * buffer in RAM means that runner computes on the CPU; weights in RAM mean a module sits in system
  * memory (expected with --offload-to-cpu, which keeps compute on the GPU, so only reported then).
- * The engine/diagnose live diagnoser does not exist yet; this is the service's own reading.
+ * The supervisor's live diagnoser (engine/diagnose) reads the same lines for the app's verdict in the API; this
+ * reading is the service's own /health view, and it also knows the launch flags (--offload-to-cpu), which a log does not show.
  */
 export function runtimeVerdict(preflight: Verdict, memory: MemoryPlacement, opts: { offloadToCpu: boolean }): Verdict {
   if (preflight.backend === 'cpu' || preflight.fallback === 'full') {
