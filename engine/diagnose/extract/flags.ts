@@ -7,11 +7,12 @@ import { backendOfLibrary } from './names.js';
  */
 export const flagPatterns: readonly Pattern[] = [
   // "$ python main.py --cpu …" (numz/ComfyUI-SeedVR2_VideoUpscaler#565); Forge's --always-cpu; --use-cpu all; --device cpu.
+  // A command line is also what AUTOMATIC1111 and Forge echo as "Launching Web UI with arguments: …".
   {
     id: 'forced-cpu-flag',
     from: ['comfyui'],
     hint: ['--cpu', '--always-cpu', '--use-cpu', '--device'],
-    re: /(?:\.py|\.exe|\.bat|\.sh|\bpython\d*|\bcomfyui)\b[^\n]*?\s(?:--cpu|--always-cpu|--use-cpu all|--device[ =]cpu)(?=\s|$)/,
+    re: /(?:(?:\.py|\.exe|\.bat|\.sh|\bpython\d*|\bcomfyui)\b|with arguments:)[^\n]*?\s(?:--cpu|--always-cpu|--use-cpu all|--device[ =]cpu)(?=\s|$)/,
     produce: (_m, line) => [{ kind: 'forced-cpu', line }],
   },
   // sd.cpp: "--vae-on-cpu" / "--clip-on-cpu" on the command line (sd.cpp#291), "set clip_on_cpu to true" (sd.cpp#298).
